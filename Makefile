@@ -1,0 +1,125 @@
+# kos: one binary, a Kubernetes-compatible control plane with OpenStack built in.
+#   make run    install missing Debian packages, build, start a single-node kos
+#   make test   install, build, then every test (unit under ASan+UBSan, fuzz, end-to-end)
+#   make bench  benchmarks (figures go to docs/benchmarks.md by hand)
+
+BUILD    ?= build
+CC       ?= cc
+PYTHON   := /usr/bin/python3
+DATA_DIR ?= $(CURDIR)/run/data
+PORT     ?= 6443
+FUZZ_SECONDS ?= 5
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
+	libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libgnutls28-dev \
+	libcmocka-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl
+
+PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wformat=2 -Wno-format-nonliteral -Werror
+BASE_CFLAGS = -std=gnu17 -D_GNU_SOURCE -Isrc $(WARN) -g \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+CFLAGS_REL  := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CFLAGS_SAN  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+HDRS     := $(shell find src -name '*.h')
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps run test unit fuzz e2e bench format check-src clean
+
+all: $(BUILD)/kos
+
+# Installs only what is missing, so a prepared machine pays nothing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_REL) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_SAN) -c $< -o $@
+
+$(BUILD)/fuzzobj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/kos: $(OBJ) $(BUILD)/obj/src/main.o
+	$(CC) $(CFLAGS_REL) $^ -o $@ $(LIBS)
+
+# Tests link against archives so that each pulls in only the modules it uses.
+$(BUILD)/libkos-san.a: $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libkos-fuzz.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libkos-san.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_SAN) -Itests/unit $< $(BUILD)/libkos-san.a -o $@ $(LIBS) -lcmocka
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libkos-fuzz.a $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined $< $(BUILD)/libkos-fuzz.a -o $@ $(LIBS)
+
+run: deps $(BUILD)/kos
+	@mkdir -p $(DATA_DIR)
+	@echo "kos: starting a single-node server, data in $(DATA_DIR)"
+	@echo "kos: in another shell:  kubectl --kubeconfig $(DATA_DIR)/admin.kubeconfig get namespaces"
+	exec $(BUILD)/kos server --data-dir $(DATA_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+		echo "== $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CMOCKA_MESSAGE_OUTPUT=TAP $$t || fail=1; \
+	done; exit $$fail
+
+fuzz: $(FUZZ_BIN)
+	@fail=0; for f in $(FUZZ_BIN); do \
+		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+		work=$$(mktemp -d); [ -d $$corpus ] && cp -r $$corpus/. $$work/; \
+		echo "== $$name ($(FUZZ_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 $$work >$$work.log 2>&1 \
+			|| { tail -40 $$work.log; fail=1; }; \
+		grep -E '^Done' $$work.log || true; rm -rf $$work $$work.log; \
+	done; exit $$fail
+
+e2e: $(BUILD)/kos
+	KOS_BIN=$(CURDIR)/$(BUILD)/kos $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+test: deps check-src $(BUILD)/kos
+	$(MAKE) unit
+	$(MAKE) fuzz
+	$(MAKE) e2e
+
+bench: deps $(BUILD)/kos
+	KOS_BIN=$(CURDIR)/$(BUILD)/kos bench/run-all.sh
+
+check-src:
+	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|strtok|gets)\s*\(' src tests/unit tests/fuzz \
+		|| { echo "banned calls above (see DESIGN.md)"; exit 1; }
+
+format:
+	clang-format -i $(SRC) $(HDRS) $(UNIT_SRC) $(FUZZ_SRC)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,314 @@
+/* Request dispatch: non-resource endpoints, then the generic resource handlers by verb. */
+#include "apiserver/apiserver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/discovery.h"
+#include "apiserver/objects.h"
+#include "apiserver/openapi.h"
+#include "apiserver/resource.h"
+#include "apiserver/respond.h"
+#include "apiserver/router.h"
+#include "codec/json.h"
+#include "util/cleanup.h"
+#include "util/json_cleanup.h"
+#include "util/log.h"
+#include "util/random.h"
+
+static char *encode_owned(json_t *doc)
+{
+    if (!doc)
+        return NULL;
+    char *s = kos_json_encode(doc, NULL);
+    json_decref(doc);
+    return s;
+}
+
+int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->store = store;
+    snprintf(srv->server_address, sizeof(srv->server_address), "%s", server_address);
+    srv->doc_api_aggregated_v2 = encode_owned(discovery_aggregated(true, "v2"));
+    srv->doc_api_aggregated_v2beta1 = encode_owned(discovery_aggregated(true, "v2beta1"));
+    srv->doc_apis_aggregated_v2 = encode_owned(discovery_aggregated(false, "v2"));
+    srv->doc_apis_aggregated_v2beta1 = encode_owned(discovery_aggregated(false, "v2beta1"));
+    srv->doc_api_legacy = encode_owned(discovery_api_versions(server_address));
+    srv->doc_apis_legacy = encode_owned(discovery_group_list());
+    srv->doc_openapi_v3_root = encode_owned(openapi_v3_root());
+    if (!srv->doc_api_aggregated_v2 || !srv->doc_api_aggregated_v2beta1 ||
+        !srv->doc_apis_aggregated_v2 || !srv->doc_apis_aggregated_v2beta1 ||
+        !srv->doc_api_legacy || !srv->doc_apis_legacy || !srv->doc_openapi_v3_root) {
+        apiserver_done(srv);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void apiserver_done(struct apiserver *srv)
+{
+    free(srv->doc_api_aggregated_v2);
+    free(srv->doc_api_aggregated_v2beta1);
+    free(srv->doc_apis_aggregated_v2);
+    free(srv->doc_apis_aggregated_v2beta1);
+    free(srv->doc_api_legacy);
+    free(srv->doc_apis_legacy);
+    free(srv->doc_openapi_v3_root);
+    memset(srv, 0, sizeof(*srv));
+}
+
+int apiserver_bootstrap(struct apiserver *srv)
+{
+    static const char *const names[] = {"default", "kube-system", "kube-public",
+                                        "kube-node-lease"};
+    const struct kos_kind *ns_kind = kos_kind_by_resource("", "v1", "namespaces");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char key[128], uid[40], now[32];
+        snprintf(key, sizeof(key), "/registry/namespaces/%s", names[i]);
+        struct store_kv kv = {0};
+        if (store_get(srv->store, key, &kv) == 0) {
+            store_kv_clear(&kv);
+            continue;
+        }
+        int r = kos_uuid_v4(uid, sizeof(uid));
+        if (r < 0)
+            return r;
+        obj_now_rfc3339(now, sizeof(now));
+        _cleanup_json_ json_t *obj = json_pack(
+            "{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion", "v1",
+            "kind", "Namespace", "metadata", "name", names[i], "uid", uid, "creationTimestamp",
+            now, "labels", "kubernetes.io/metadata.name", names[i], "spec", "finalizers",
+            "kubernetes", "status", "phase", "Active");
+        if (!obj || !ns_kind)
+            return -ENOMEM;
+        struct store_write w = {.type = STORE_CREATE, .key = key, .render = obj_render,
+                                .render_ctx = obj};
+        struct store_write_result res = {0};
+        r = store_write(srv->store, &w, &res);
+        if (r < 0 && r != -EEXIST)
+            return r;
+        kos_value_unref(res.value);
+    }
+    return 0;
+}
+
+static void reply_static(struct http_reply *rep, const char *doc, const char *content_type)
+{
+    char *copy = strdup(doc);
+    if (!copy) {
+        reply_errorf(rep, 500, "InternalError", "out of memory");
+        return;
+    }
+    http_reply_set_body(rep, 200, content_type, copy, strlen(copy));
+}
+
+static void reply_doc(struct http_reply *rep, json_t *doc)
+{
+    if (!doc) {
+        reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
+        return;
+    }
+    reply_json(rep, 200, doc);
+    json_decref(doc);
+}
+
+static void handle_version(struct http_reply *rep)
+{
+    _cleanup_json_ json_t *v = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", KOS_KUBE_MAJOR, "minor",
+        KOS_KUBE_MINOR, "gitVersion", KOS_KUBE_GIT_VERSION, "gitCommit", "kos", "gitTreeState",
+        "clean", "buildDate", "2026-11-27T00:00:00Z", "goVersion", "none (C)", "compiler", "gcc",
+        "platform", "linux/amd64");
+    reply_json(rep, 200, v);
+}
+
+static void handle_health(struct apiserver *srv, const struct route *rt, struct http_reply *rep)
+{
+    bool ready = atomic_load(&srv->ready);
+    if (strcmp(rt->health_check, "readyz") == 0 && !ready) {
+        reply_text(rep, 500, "[-]bootstrap failed: not finished\nreadyz check failed\n");
+        return;
+    }
+    reply_text(rep, 200, "ok");
+}
+
+static void handle_discovery(struct apiserver *srv, struct http_request *req,
+                             const struct route *rt, struct http_reply *rep)
+{
+    bool core = rt->type == ROUTE_API;
+    switch (discovery_negotiate(http_header(req, "Accept"))) {
+    case DISCOVERY_V2:
+        reply_static(rep, core ? srv->doc_api_aggregated_v2 : srv->doc_apis_aggregated_v2,
+                     CT_DISCOVERY_V2);
+        return;
+    case DISCOVERY_V2BETA1:
+        reply_static(rep,
+                     core ? srv->doc_api_aggregated_v2beta1 : srv->doc_apis_aggregated_v2beta1,
+                     CT_DISCOVERY_V2BETA1);
+        return;
+    case DISCOVERY_LEGACY:
+        reply_static(rep, core ? srv->doc_api_legacy : srv->doc_apis_legacy, CT_JSON);
+        return;
+    }
+}
+
+static void method_not_allowed(struct http_reply *rep)
+{
+    reply_errorf(rep, 405, "MethodNotAllowed",
+                 "the server does not allow this method on the requested resource");
+}
+
+static void dispatch_resource(struct apiserver *srv, struct http_request *req,
+                              const struct route *rt, struct http_reply *rep)
+{
+    const struct kos_kind *kind = rt->kind;
+    const char *m = req->method;
+    if (!kind) {
+        reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
+        return;
+    }
+    struct resource_request rr = {
+        .srv = srv,
+        .http = req,
+        .route = rt,
+        .kind = kind,
+        .ns = kind->namespaced && rt->has_namespace ? rt->namespace_ : NULL,
+        .name = rt->has_name ? rt->name : NULL,
+        .sub = rt->subresource,
+    };
+    /* A cluster-scoped kind addressed under a namespace does not exist there. */
+    if (!kind->namespaced && rt->has_namespace) {
+        reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
+        return;
+    }
+    const char *dry = http_query(req, "dryRun");
+    if (dry && strcmp(dry, "All") != 0) {
+        reply_errorf(rep, 400, "BadRequest", "Invalid dryRun value: %s", dry);
+        return;
+    }
+    rr.dry_run = dry != NULL;
+
+    bool valid_watch = true;
+    bool watch = query_bool(req, "watch", &valid_watch);
+    if (!valid_watch) {
+        reply_errorf(rep, 400, "BadRequest", "invalid watch parameter \"%s\"",
+                     http_query(req, "watch"));
+        return;
+    }
+
+    if (rr.sub[0]) {
+        bool status = strcmp(rr.sub, "status") == 0 && (kind->subresources & SUB_STATUS);
+        bool scale = strcmp(rr.sub, "scale") == 0 && (kind->subresources & SUB_SCALE);
+        bool binding = strcmp(rr.sub, "binding") == 0 && (kind->subresources & SUB_BINDING);
+        if (scale) {
+            handle_scale(&rr, rep);
+        } else if (binding) {
+            if (strcmp(m, "POST") != 0) {
+                method_not_allowed(rep);
+                return;
+            }
+            handle_binding(&rr, rep);
+        } else if (status) {
+            if (strcmp(m, "GET") == 0)
+                handle_get(&rr, rep);
+            else if (strcmp(m, "PUT") == 0)
+                handle_update(&rr, rep);
+            else if (strcmp(m, "PATCH") == 0)
+                handle_patch(&rr, rep);
+            else
+                method_not_allowed(rep);
+        } else {
+            reply_errorf(rep, 404, "NotFound",
+                         "the server could not find the requested resource");
+        }
+        return;
+    }
+
+    if (rr.name) {
+        if (strcmp(m, "GET") == 0)
+            handle_get(&rr, rep);
+        else if (strcmp(m, "PUT") == 0)
+            handle_update(&rr, rep);
+        else if (strcmp(m, "PATCH") == 0)
+            handle_patch(&rr, rep);
+        else if (strcmp(m, "DELETE") == 0)
+            handle_delete(&rr, rep);
+        else
+            method_not_allowed(rep);
+        return;
+    }
+    if (strcmp(m, "GET") == 0) {
+        if (watch)
+            handle_watch(&rr, rep);
+        else
+            handle_list(&rr, rep);
+    } else if (strcmp(m, "POST") == 0) {
+        if (kind->namespaced && !rr.ns) {
+            reply_errorf(rep, 404, "NotFound",
+                         "the server could not find the requested resource");
+            return;
+        }
+        handle_create(&rr, rep);
+    } else if (strcmp(m, "DELETE") == 0) {
+        if (!(kind->verbs & VERB_DELETECOLLECTION))
+            method_not_allowed(rep);
+        else
+            handle_deletecollection(&rr, rep);
+    } else {
+        method_not_allowed(rep);
+    }
+}
+
+void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep)
+{
+    struct apiserver *srv = ctx;
+    struct route rt;
+    route_parse(req->path, &rt);
+
+    if (req->body_too_large) {
+        reply_errorf(rep, 413, "RequestEntityTooLarge", "the request body is larger than %u bytes",
+                     HTTP_MAX_BODY);
+        return;
+    }
+    bool is_get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    if (rt.type != ROUTE_RESOURCE && rt.type != ROUTE_NOT_FOUND && !is_get) {
+        method_not_allowed(rep);
+        return;
+    }
+    switch (rt.type) {
+    case ROUTE_VERSION:
+        handle_version(rep);
+        return;
+    case ROUTE_HEALTH:
+        handle_health(srv, &rt, rep);
+        return;
+    case ROUTE_API:
+    case ROUTE_APIS:
+        handle_discovery(srv, req, &rt, rep);
+        return;
+    case ROUTE_API_GROUP:
+        reply_doc(rep, discovery_group(rt.group));
+        return;
+    case ROUTE_API_RESOURCES:
+        reply_doc(rep, discovery_resource_list(rt.group, rt.version));
+        return;
+    case ROUTE_OPENAPI_V3:
+        reply_static(rep, srv->doc_openapi_v3_root, CT_JSON);
+        return;
+    case ROUTE_OPENAPI_V3_GV:
+        reply_doc(rep, openapi_v3_group_version(rt.group, rt.version));
+        return;
+    case ROUTE_OPENAPI_V2:
+        reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
+        return;
+    case ROUTE_RESOURCE:
+        dispatch_resource(srv, req, &rt, rep);
+        return;
+    case ROUTE_NOT_FOUND:
+        break;
+    }
+    reply_text(rep, 404, "404 page not found\n");
+}

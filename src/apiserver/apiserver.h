@@ -1,0 +1,36 @@
+/* The API server: routes each HTTP request to discovery, OpenAPI or the generic resource
+ * handlers, all written once against kind descriptors (api/kinds.h) and the store. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "apiserver/http.h"
+#include "store/store.h"
+
+#define KOS_KUBE_MAJOR "1"
+#define KOS_KUBE_MINOR "33"
+#define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
+
+struct apiserver {
+    struct store *store;
+    atomic_bool ready;
+    char server_address[128]; /* host:port advertised in legacy discovery */
+    /* Discovery and OpenAPI documents never change while the server runs: built once. */
+    char *doc_api_aggregated_v2;
+    char *doc_api_aggregated_v2beta1;
+    char *doc_apis_aggregated_v2;
+    char *doc_apis_aggregated_v2beta1;
+    char *doc_api_legacy;
+    char *doc_apis_legacy;
+    char *doc_openapi_v3_root;
+};
+
+int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);
+void apiserver_done(struct apiserver *srv);
+/* Creates the namespaces that exist from the start (default, kube-system, kube-public,
+ * kube-node-lease) when they are missing. */
+int apiserver_bootstrap(struct apiserver *srv);
+/* The http_handler_fn for the server. */
+void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep);

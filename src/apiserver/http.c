@@ -1,0 +1,287 @@
+#include "apiserver/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "util/cleanup.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    http_handler_fn handler;
+    void *handler_ctx;
+    uint16_t port;
+};
+
+const char *http_query(const struct http_request *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+struct query_collect {
+    const char *key;
+    const char **out;
+    size_t max;
+    size_t n;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct query_collect *c = cls;
+    if (key && value && strcmp(key, c->key) == 0 && c->n < c->max)
+        c->out[c->n++] = value;
+    return MHD_YES;
+}
+
+size_t http_query_all(const struct http_request *r, const char *key, const char **out,
+                      size_t max)
+{
+    struct query_collect c = {key, out, max, 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, &c);
+    return c.n;
+}
+
+const char *http_header(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+bool http_peer_gone(const struct http_request *r)
+{
+    if (r->socket_fd < 0)
+        return false;
+    struct pollfd p = {.fd = r->socket_fd, .events = POLLRDHUP};
+    int n = poll(&p, 1, 0);
+    return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void http_reply_set_body(struct http_reply *rep, int status, const char *content_type,
+                         char *body, size_t len)
+{
+    free(rep->body);
+    rep->status = status;
+    rep->content_type = content_type;
+    rep->body = body;
+    rep->len = len;
+}
+
+void http_reply_add_warning(struct http_reply *rep, const char *text)
+{
+    if (rep->nwarnings >= HTTP_MAX_WARNINGS)
+        return;
+    char *w = NULL;
+    /* RFC 7234 warning: 299 = miscellaneous persistent warning, "-" = no agent. */
+    if (asprintf(&w, "299 - \"%s\"", text) >= 0)
+        rep->warnings[rep->nwarnings++] = w;
+}
+
+void http_reply_clear(struct http_reply *rep)
+{
+    free(rep->body);
+    if (rep->iov_free)
+        rep->iov_free(rep->iov_ctx);
+    free(rep->iov);
+    if (rep->streaming && rep->stream.free)
+        rep->stream.free(rep->stream.ctx);
+    for (size_t i = 0; i < rep->nwarnings; i++)
+        free(rep->warnings[i]);
+    memset(rep, 0, sizeof(*rep));
+}
+
+struct iov_holder {
+    struct iovec *iov;
+    void (*free_fn)(void *ctx);
+    void *ctx;
+};
+
+static void iov_holder_free(void *cls)
+{
+    struct iov_holder *h = cls;
+    if (h->free_fn)
+        h->free_fn(h->ctx);
+    free(h->iov);
+    free(h);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_stream *s = cls;
+    ssize_t n = s->read(s->ctx, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void stream_free(void *cls)
+{
+    struct http_stream *s = cls;
+    if (s->free)
+        s->free(s->ctx);
+    free(s);
+}
+
+static struct MHD_Response *make_response(struct http_reply *rep)
+{
+    struct MHD_Response *resp = NULL;
+    if (rep->streaming) {
+        struct http_stream *s = malloc(sizeof(*s));
+        if (!s)
+            return NULL;
+        *s = rep->stream;
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, s,
+                                                 stream_free);
+        if (!resp) {
+            stream_free(s);
+        }
+        rep->streaming = false; /* ownership moved to the response */
+    } else if (rep->iov) {
+        struct iov_holder *h = malloc(sizeof(*h));
+        if (!h)
+            return NULL;
+        h->iov = rep->iov;
+        h->free_fn = rep->iov_free;
+        h->ctx = rep->iov_ctx;
+        resp = MHD_create_response_from_iovec((const struct MHD_IoVec *)rep->iov,
+                                              (unsigned)rep->iovcnt, iov_holder_free, h);
+        if (!resp) {
+            free(h);
+            return NULL;
+        }
+        rep->iov = NULL;
+        rep->iov_free = NULL;
+    } else {
+        char *body = rep->body ? rep->body : strdup("");
+        if (!body)
+            return NULL;
+        resp = MHD_create_response_from_buffer_with_free_callback(rep->body ? rep->len : 0, body,
+                                                                   free);
+        if (!resp) {
+            if (!rep->body)
+                free(body);
+            return NULL;
+        }
+        rep->body = NULL;
+    }
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                rep->content_type ? rep->content_type : "application/json");
+        MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+        for (size_t i = 0; i < rep->nwarnings; i++)
+            MHD_add_response_header(resp, "Warning", rep->warnings[i]);
+    }
+    return resp;
+}
+
+static int connection_fd(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct http_request *req = *con_cls;
+
+    /* First call: headers only. Answering now would make MHD close the connection, so the
+     * documented two-phase idiom is used: remember the request and answer later. */
+    if (!req) {
+        req = calloc(1, sizeof(*req));
+        if (!req)
+            return MHD_NO;
+        req->conn = conn;
+        req->method = method;
+        req->path = url;
+        req->socket_fd = connection_fd(conn);
+        kos_buf_init(&req->body, HTTP_MAX_BODY);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
+            req->body_too_large = true;
+        *con_cls = req;
+        return MHD_YES;
+    }
+
+    if (*upload_data_size > 0) {
+        if (!req->body_too_large &&
+            kos_buf_append(&req->body, upload_data, *upload_data_size) == -E2BIG)
+            req->body_too_large = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    struct http_reply rep = {0};
+    srv->handler(srv->handler_ctx, req, &rep);
+    struct MHD_Response *resp = make_response(&rep);
+    int status = rep.status ? rep.status : 500;
+    http_reply_clear(&rep);
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_request *req = *con_cls;
+    if (!req)
+        return;
+    kos_buf_free(&req->body);
+    free(req);
+    *con_cls = NULL;
+}
+
+int http_server_start(const struct http_server_options *opts, struct http_server **ret)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opts->port)};
+    if (inet_pton(AF_INET, opts->bind_address, &addr.sin_addr) != 1)
+        return -EINVAL;
+
+    struct http_server *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return -ENOMEM;
+    srv->handler = opts->handler;
+    srv->handler_ctx = opts->handler_ctx;
+
+    /* Thread per connection: handlers block on group commit and on watch events. */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+    srv->daemon = MHD_start_daemon(
+        flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
+        opts->connection_limit ? opts->connection_limit : 4096u, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)600, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (!srv->daemon) {
+        int saved = errno ? errno : EADDRINUSE;
+        free(srv);
+        return -saved;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : opts->port;
+    *ret = srv;
+    return 0;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,81 @@
+/* The HTTP layer: hides libmicrohttpd behind a request/reply pair so that handlers never see
+ * MHD. One thread per connection: a handler may block (a write waits for its group commit, a
+ * watch waits for events) without stalling other clients. Request bodies are bounded. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "util/buf.h"
+
+#define HTTP_MAX_BODY (3u * 1024 * 1024) /* kube-apiserver's 3 MiB request limit */
+#define HTTP_MAX_WARNINGS 8
+
+struct MHD_Connection;
+
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path; /* percent-decoded path, no query */
+    struct kos_buf body;
+    bool body_too_large;
+    int socket_fd; /* for noticing that a streaming client went away */
+};
+
+/* A query parameter (decoded) or NULL. */
+const char *http_query(const struct http_request *r, const char *key);
+/* Every value of a repeated query parameter; returns the count (at most max). */
+size_t http_query_all(const struct http_request *r, const char *key, const char **out,
+                      size_t max);
+/* A request header or NULL (case-insensitive name). */
+const char *http_header(const struct http_request *r, const char *name);
+/* True when the peer closed its side (checked without blocking). */
+bool http_peer_gone(const struct http_request *r);
+
+/* A streamed body (chunked): read() fills buf and returns the byte count, or -1 at the end.
+ * It may block; it runs on the connection's own thread. */
+struct http_stream {
+    ssize_t (*read)(void *ctx, char *buf, size_t max);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
+struct http_reply {
+    int status;
+    const char *content_type; /* static string */
+    /* exactly one body form: */
+    char *body; /* malloc'd, owned */
+    size_t len;
+    struct iovec *iov; /* parts sent without copying; iov_free releases them */
+    size_t iovcnt;
+    void (*iov_free)(void *ctx);
+    void *iov_ctx;
+    struct http_stream stream;
+    bool streaming;
+    char *warnings[HTTP_MAX_WARNINGS];
+    size_t nwarnings;
+};
+
+void http_reply_set_body(struct http_reply *rep, int status, const char *content_type,
+                         char *body, size_t len);
+void http_reply_add_warning(struct http_reply *rep, const char *text);
+void http_reply_clear(struct http_reply *rep);
+
+typedef void (*http_handler_fn)(void *ctx, struct http_request *req, struct http_reply *rep);
+
+struct http_server;
+
+struct http_server_options {
+    const char *bind_address;
+    uint16_t port;
+    unsigned connection_limit;
+    http_handler_fn handler;
+    void *handler_ctx;
+};
+
+int http_server_start(const struct http_server_options *opts, struct http_server **ret);
+uint16_t http_server_port(const struct http_server *s);
+void http_server_stop(struct http_server *s);

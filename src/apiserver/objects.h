@@ -1,0 +1,33 @@
+/* Helpers on API objects as JSON trees: metadata access, server-owned fields, and turning an
+ * object into the bytes the store keeps once its revision is known. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/kinds.h"
+#include "store/store.h"
+#include "util/error.h"
+
+/* metadata object of obj, created when absent (NULL only on allocation failure). */
+json_t *obj_meta(json_t *obj);
+/* String at a dotted path ("metadata.name"), or NULL when absent or not a string. */
+const char *obj_str(const json_t *obj, const char *path);
+json_t *obj_path(const json_t *obj, const char *path);
+/* Sets a string member (a copy). */
+int obj_set_str(json_t *obj, const char *key, const char *value);
+
+/* store_render_fn: ctx is the json_t object; sets metadata.resourceVersion to the revision
+ * and serializes it. */
+int obj_render(void *ctx, int64_t rev, struct kos_value **ret);
+
+/* Decodes a stored value (new reference) or NULL with a 500 in err. */
+json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err);
+
+/* Ensures apiVersion and kind are set to the kind's and rejects a body that names another
+ * kind (400 BadRequest like kube-apiserver). */
+int obj_check_type(json_t *obj, const struct kos_kind *kind, struct kos_error **err);
+
+/* "2025-01-01T00:00:00Z" for now. */
+void obj_now_rfc3339(char *out, size_t size);

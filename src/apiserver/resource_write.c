@@ -1,0 +1,480 @@
+/* CREATE, UPDATE (PUT) and PATCH for every kind, and the one update path they share. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/defaults.h"
+#include "api/patch.h"
+#include "api/schema.h"
+#include "api/validate.h"
+#include "apiserver/objects.h"
+#include "apiserver/resource.h"
+#include "apiserver/respond.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/json_cleanup.h"
+#include "util/random.h"
+#include "util/strutil.h"
+
+/* Retries of a read-modify-write whose object changed underneath (no resourceVersion given). */
+#define UPDATE_RETRIES 16
+#define GENERATE_NAME_RANDOM 5
+#define GENERATE_NAME_MAX_BASE (63 - GENERATE_NAME_RANDOM)
+
+int require_namespace(struct resource_request *rr, struct kos_error **err)
+{
+    if (!rr->kind->namespaced)
+        return 0;
+    char key[512];
+    if (snprintf(key, sizeof(key), "/registry/namespaces/%s", rr->ns) >= (int)sizeof(key))
+        return kos_error_set(err, 400, "BadRequest", "invalid namespace");
+    struct store_kv kv = {0};
+    int r = store_get(rr->srv->store, key, &kv);
+    if (r == -ENOENT) {
+        kos_error_set(err, 404, "NotFound", "namespaces \"%s\" not found", rr->ns);
+        kos_error_set_details(*err, rr->ns, NULL, "namespaces");
+        return r;
+    }
+    if (r < 0)
+        return kos_error_set(err, 500, "InternalError", "reading the namespace failed");
+    store_kv_clear(&kv);
+    return 0;
+}
+
+/* fieldValidation: Strict fails on unknown fields, Warn (the server default) reports them as
+ * warnings, Ignore says nothing. */
+static int check_fields(struct resource_request *rr, const json_t *obj, struct http_reply *rep,
+                        struct kos_error **err)
+{
+    const char *mode = http_query(rr->http, "fieldValidation");
+    if (mode && strcmp(mode, "Ignore") == 0)
+        return 0;
+    if (mode && strcmp(mode, "Strict") != 0 && strcmp(mode, "Warn") != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "fieldValidation parameter unsupported: %s. Supported values are "
+                             "Ignore, Warn and Strict",
+                             mode);
+    bool strict = mode && strcmp(mode, "Strict") == 0;
+    char **paths = NULL;
+    int n = schema_unknown_fields(rr->kind, obj, &paths);
+    if (n <= 0)
+        return 0;
+    _cleanup_buf_ struct kos_buf msg;
+    kos_buf_init(&msg, 64 * 1024);
+    kos_buf_append_str(&msg, "strict decoding error: ");
+    for (int i = 0; i < n; i++) {
+        char one[600];
+        snprintf(one, sizeof(one), "unknown field \"%s\"", paths[i]);
+        if (strict) {
+            if (i)
+                kos_buf_append_str(&msg, ", ");
+            kos_buf_append_str(&msg, one);
+        } else {
+            http_reply_add_warning(rep, one);
+        }
+        free(paths[i]);
+    }
+    free(paths);
+    if (strict)
+        return kos_error_set(err, 400, "BadRequest", "%s", msg.data ? msg.data : "");
+    return 0;
+}
+
+static int generate_name(json_t *meta)
+{
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *base = json_string_value(json_object_get(meta, "generateName"));
+    if ((name && name[0]) || !base || !base[0])
+        return 0;
+    char suffix[GENERATE_NAME_RANDOM + 1], full[128];
+    int r = kos_random_suffix(suffix, GENERATE_NAME_RANDOM);
+    if (r < 0)
+        return r;
+    size_t blen = strlen(base);
+    if (blen > GENERATE_NAME_MAX_BASE)
+        blen = GENERATE_NAME_MAX_BASE;
+    snprintf(full, sizeof(full), "%.*s%s", (int)blen, base, suffix);
+    return obj_set_str(meta, "name", full);
+}
+
+/* Server-owned metadata of a new object. */
+static int init_meta(struct resource_request *rr, json_t *obj)
+{
+    json_t *meta = obj_meta(obj);
+    if (!meta)
+        return -ENOMEM;
+    char uid[40], now[32];
+    int r = kos_uuid_v4(uid, sizeof(uid));
+    if (r < 0)
+        return r;
+    obj_now_rfc3339(now, sizeof(now));
+    json_object_del(meta, "resourceVersion");
+    json_object_del(meta, "deletionTimestamp");
+    json_object_del(meta, "deletionGracePeriodSeconds");
+    json_object_del(meta, "selfLink");
+    if (obj_set_str(meta, "uid", uid) < 0 || obj_set_str(meta, "creationTimestamp", now) < 0)
+        return -ENOMEM;
+    if (rr->kind->namespaced && obj_set_str(meta, "namespace", rr->ns) < 0)
+        return -ENOMEM;
+    if (!rr->kind->namespaced)
+        json_object_del(meta, "namespace");
+    if (rr->kind->has_generation)
+        json_object_set_new(meta, "generation", json_integer(1));
+    else
+        json_object_del(meta, "generation");
+    /* A new object's status is the server's to fill (nodes report theirs on create). */
+    if ((rr->kind->subresources & SUB_STATUS) && strcmp(rr->kind->kind, "Node") != 0)
+        json_object_del(obj, "status");
+    return 0;
+}
+
+/* The namespace in the body must agree with the URL. */
+static int check_namespace(struct resource_request *rr, json_t *obj, struct kos_error **err)
+{
+    const char *ns = obj_str(obj, "metadata.namespace");
+    if (rr->kind->namespaced && ns && ns[0] && strcmp(ns, rr->ns) != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "the namespace of the provided object does not match the namespace "
+                             "sent on the request");
+    return 0;
+}
+
+void create_object(struct resource_request *rr, json_t *obj, struct http_reply *rep)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    int r = 0;
+    if (!json_is_object(obj)) {
+        reply_errorf(rep, 400, "BadRequest", "the body of the request must be a JSON object");
+        return;
+    }
+    if (obj_check_type(obj, rr->kind, &err) < 0 || check_namespace(rr, obj, &err) < 0 ||
+        check_fields(rr, obj, rep, &err) < 0 || require_namespace(rr, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    json_t *meta = obj_meta(obj);
+    if (!meta || generate_name(meta) < 0 || init_meta(rr, obj) < 0) {
+        reply_errorf(rep, 500, "InternalError", "out of memory");
+        return;
+    }
+    if (kos_apply_defaults(rr->kind, obj) < 0) {
+        reply_errorf(rep, 500, "InternalError", "defaulting failed");
+        return;
+    }
+    if (kos_validate_create(rr->kind, obj, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    const char *name = obj_str(obj, "metadata.name");
+    char key[1024];
+    if (!name || rr_key(rr, name, key, sizeof(key)) < 0) {
+        reply_errorf(rep, 400, "BadRequest", "invalid object name");
+        return;
+    }
+    if (rr->dry_run) {
+        reply_json(rep, 201, obj);
+        return;
+    }
+    struct store_write w = {.type = STORE_CREATE, .key = key, .render = obj_render,
+                            .render_ctx = obj};
+    struct store_write_result res = {0};
+    r = store_write(rr->srv->store, &w, &res);
+    if (r < 0) {
+        reply_store_error(rep, r, rr->kind->plural, rr->kind->group, name);
+        return;
+    }
+    reply_value(rep, 201, res.value);
+    kos_value_unref(res.value);
+}
+
+void handle_create(struct resource_request *rr, struct http_reply *rep)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    _cleanup_json_ json_t *obj = NULL;
+    if (body_decode(rr->http, &obj, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    create_object(rr, obj, rep);
+}
+
+static bool spec_changed(const json_t *cur, const json_t *next)
+{
+    const json_t *a = json_object_get(cur, "spec"), *b = json_object_get(next, "spec");
+    if (!a && !b)
+        return false;
+    return !a || !b || !json_equal(a, b);
+}
+
+/* Copies the fields only the server may set from the stored object onto the new one. */
+static int keep_server_fields(struct resource_request *rr, const json_t *cur, json_t *next)
+{
+    json_t *nm = obj_meta(next);
+    const json_t *cm = json_object_get(cur, "metadata");
+    if (!nm)
+        return -ENOMEM;
+    static const char *const owned[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                                        "deletionGracePeriodSeconds", "generation"};
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+        json_t *v = json_object_get(cm, owned[i]);
+        if (v)
+            json_object_set(nm, owned[i], v);
+        else
+            json_object_del(nm, owned[i]);
+    }
+    json_object_del(nm, "selfLink");
+    if (rr->kind->namespaced)
+        obj_set_str(nm, "namespace", rr->ns);
+    const char *sub = rr->sub;
+    if (strcmp(sub, "status") == 0) {
+        /* A status write changes status only: everything else stays as stored. */
+        json_t *status = json_object_get(next, "status");
+        json_t *copy = json_deep_copy(cur);
+        if (!copy)
+            return -ENOMEM;
+        if (status)
+            json_object_set(copy, "status", status);
+        else
+            json_object_del(copy, "status");
+        json_object_clear(next);
+        json_object_update(next, copy);
+        json_decref(copy);
+    } else if (rr->kind->subresources & SUB_STATUS) {
+        /* The main resource cannot change status when a status subresource exists. */
+        json_t *status = json_object_get(cur, "status");
+        if (status)
+            json_object_set(next, "status", status);
+        else
+            json_object_del(next, "status");
+    }
+    if (rr->kind->has_generation && spec_changed(cur, next)) {
+        json_int_t gen = json_integer_value(json_object_get(cm, "generation"));
+        json_object_set_new(nm, "generation", json_integer(gen + 1));
+    }
+    return 0;
+}
+
+/* Equality ignoring metadata.resourceVersion: an update that changes nothing is not written
+ * (kube-apiserver answers with the stored object and the same resourceVersion). */
+static bool same_object(const json_t *cur, json_t *next)
+{
+    json_t *nm = json_object_get(next, "metadata");
+    json_t *rv = json_object_get(nm, "resourceVersion");
+    json_t *saved = rv ? json_incref(rv) : NULL;
+    const char *cur_rv = obj_str(cur, "metadata.resourceVersion");
+    if (nm && cur_rv)
+        json_object_set_new(nm, "resourceVersion", json_string(cur_rv));
+    bool same = json_equal(cur, next);
+    if (nm) {
+        if (saved)
+            json_object_set_new(nm, "resourceVersion", saved);
+        else
+            json_object_del(nm, "resourceVersion");
+    }
+    return same;
+}
+
+int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, json_t *next,
+                  struct kos_value **ret_value, struct kos_error **err)
+{
+    if (!json_is_object(next))
+        return kos_error_set(err, 400, "BadRequest", "the object must be a JSON object");
+    int r = obj_check_type(next, rr->kind, err);
+    if (r < 0)
+        return r;
+    const char *name = obj_str(next, "metadata.name");
+    if (!name || strcmp(name, rr->name) != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "the name of the object (%s) does not match the name on the URL (%s)",
+                             name ? name : "", rr->name);
+    r = check_namespace(rr, next, err);
+    if (r < 0)
+        return r;
+    r = keep_server_fields(rr, cur, next);
+    if (r < 0)
+        return kos_error_set(err, 500, "InternalError", "out of memory");
+    r = kos_apply_defaults(rr->kind, next);
+    if (r < 0)
+        return kos_error_set(err, 500, "InternalError", "defaulting failed");
+    r = kos_validate_update(rr->kind, next, cur, err);
+    if (r < 0)
+        return r;
+
+    char key[1024];
+    if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
+        return kos_error_set(err, 400, "BadRequest", "invalid object name");
+    if (same_object(cur, next) || rr->dry_run) {
+        if (rr->dry_run && !same_object(cur, next))
+            return obj_render(next, cur_rev, ret_value) < 0 ? -ENOMEM : 0;
+        return obj_render(cur, cur_rev, ret_value) < 0 ? -ENOMEM : 0;
+    }
+    /* An object marked for deletion goes away once its last finalizer is removed. */
+    json_t *fin = obj_path(next, "metadata.finalizers");
+    bool release = obj_str(next, "metadata.deletionTimestamp") &&
+                   (!json_is_array(fin) || json_array_size(fin) == 0);
+    struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE, .key = key,
+                            .expected_mod_rev = cur_rev, .render = obj_render,
+                            .render_ctx = next};
+    struct store_write_result res = {0};
+    r = store_write(rr->srv->store, &w, &res);
+    if (r < 0)
+        return r;
+    *ret_value = res.value;
+    return 0;
+}
+
+/* Reads the stored object; 404 Status when absent. */
+static int read_current(struct resource_request *rr, json_t **ret_obj, int64_t *ret_rev,
+                        struct kos_error **err)
+{
+    char key[1024];
+    if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
+        return kos_error_set(err, 400, "BadRequest", "invalid object name");
+    struct store_kv kv = {0};
+    int r = store_get(rr->srv->store, key, &kv);
+    if (r < 0)
+        return r;
+    json_t *obj = obj_decode_value(kv.value, err);
+    int64_t rev = kv.mod_rev;
+    store_kv_clear(&kv);
+    if (!obj)
+        return -EIO;
+    *ret_obj = obj;
+    *ret_rev = rev;
+    return 0;
+}
+
+static void reply_write_failure(struct resource_request *rr, struct http_reply *rep, int r,
+                                struct kos_error *err)
+{
+    if (err)
+        reply_error(rep, err);
+    else
+        reply_store_error(rep, r, rr->kind->plural, rr->kind->group, rr->name);
+}
+
+void handle_update(struct resource_request *rr, struct http_reply *rep)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    _cleanup_json_ json_t *body = NULL;
+    if (body_decode(rr->http, &body, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    if (!json_is_object(body)) {
+        reply_errorf(rep, 400, "BadRequest", "the body of the request must be a JSON object");
+        return;
+    }
+    if (check_fields(rr, body, rep, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    const char *want_rv = obj_str(body, "metadata.resourceVersion");
+    int64_t want = 0;
+    if (want_rv && want_rv[0] && (kos_parse_int64(want_rv, &want) < 0 || want <= 0)) {
+        reply_errorf(rep, 400, "BadRequest", "invalid resourceVersion \"%s\"", want_rv);
+        return;
+    }
+    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+        _cleanup_json_ json_t *cur = NULL;
+        int64_t cur_rev = 0;
+        int r = read_current(rr, &cur, &cur_rev, &err);
+        if (r < 0) {
+            reply_write_failure(rr, rep, r, err);
+            return;
+        }
+        if (want && want != cur_rev) {
+            reply_store_error(rep, -ECANCELED, rr->kind->plural, rr->kind->group, rr->name);
+            return;
+        }
+        _cleanup_json_ json_t *next = json_deep_copy(body);
+        struct kos_value *v = NULL;
+        if (!next) {
+            reply_errorf(rep, 500, "InternalError", "out of memory");
+            return;
+        }
+        r = commit_update(rr, cur, cur_rev, next, &v, &err);
+        if (r == -ECANCELED && !want && !err)
+            continue;
+        if (r < 0) {
+            reply_write_failure(rr, rep, r, err);
+            return;
+        }
+        reply_value(rep, 200, v);
+        kos_value_unref(v);
+        return;
+    }
+    reply_store_error(rep, -ECANCELED, rr->kind->plural, rr->kind->group, rr->name);
+}
+
+void handle_patch(struct resource_request *rr, struct http_reply *rep)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    _cleanup_json_ json_t *patch = NULL;
+    int type = 0;
+    if (body_decode_patch(rr->http, &type, &patch, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    if (type == PATCH_APPLY && !http_query(rr->http, "fieldManager")) {
+        reply_errorf(rep, 400, "BadRequest",
+                     "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
+                     "required for apply patch");
+        return;
+    }
+    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+        _cleanup_json_ json_t *cur = NULL;
+        int64_t cur_rev = 0;
+        int r = read_current(rr, &cur, &cur_rev, &err);
+        if (r == -ENOENT && type == PATCH_APPLY && rr->sub[0] == '\0' && !err) {
+            /* Server-side apply creates what does not exist yet. */
+            _cleanup_json_ json_t *obj = json_deep_copy(patch);
+            if (!obj) {
+                reply_errorf(rep, 500, "InternalError", "out of memory");
+                return;
+            }
+            const char *name = obj_str(obj, "metadata.name");
+            if (!name || strcmp(name, rr->name) != 0) {
+                reply_errorf(rep, 400, "BadRequest",
+                             "the name of the object (%s) does not match the name on the URL (%s)",
+                             name ? name : "", rr->name);
+                return;
+            }
+            create_object(rr, obj, rep);
+            return;
+        }
+        if (r < 0) {
+            reply_write_failure(rr, rep, r, err);
+            return;
+        }
+        _cleanup_json_ json_t *next = NULL;
+        if (kos_patch_apply(type, rr->kind, cur, patch, &next, &err) < 0) {
+            reply_error(rep, err);
+            return;
+        }
+        if (json_is_object(next) && check_fields(rr, next, rep, &err) < 0) {
+            reply_error(rep, err);
+            return;
+        }
+        /* A resourceVersion in the patch is a precondition, as in kube-apiserver. */
+        const char *want_rv = obj_str(next, "metadata.resourceVersion");
+        const char *cur_rv = obj_str(cur, "metadata.resourceVersion");
+        if (want_rv && cur_rv && strcmp(want_rv, cur_rv) != 0) {
+            reply_store_error(rep, -ECANCELED, rr->kind->plural, rr->kind->group, rr->name);
+            return;
+        }
+        struct kos_value *v = NULL;
+        r = commit_update(rr, cur, cur_rev, next, &v, &err);
+        if (r == -ECANCELED && !err)
+            continue;
+        if (r < 0) {
+            reply_write_failure(rr, rep, r, err);
+            return;
+        }
+        reply_value(rep, 200, v);
+        kos_value_unref(v);
+        return;
+    }
+    reply_store_error(rep, -ECANCELED, rr->kind->plural, rr->kind->group, rr->name);
+}

@@ -1,0 +1,274 @@
+/* WATCH: a chunked stream of newline-delimited {"type","object"} events, pushed from the
+ * store's in-memory event window. The stream runs on the connection's own thread and blocks
+ * between events; it ends at timeoutSeconds, when the client leaves, or at shutdown. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/objects.h"
+#include "apiserver/resource.h"
+#include "apiserver/respond.h"
+#include "store/watch.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/json_cleanup.h"
+#include "util/strutil.h"
+#include "util/timeutil.h"
+
+#define WATCH_WAIT_MS 1000
+#define WATCH_BOOKMARK_INTERVAL_MS (60 * 1000)
+#define WATCH_MAX_EVENT_BYTES (64u * 1024 * 1024)
+
+struct watch_stream {
+    int socket_fd;
+    struct list_filter filter;
+    struct watch_sub *sub;
+    struct kos_buf out;
+    size_t out_pos;
+    struct store_list initial; /* synthetic ADDED events still to send */
+    size_t initial_pos;
+    bool initial_end_bookmark; /* sendInitialEvents: mark where the initial state ends */
+    int64_t initial_rev;
+    int64_t deadline_ms; /* 0 = none */
+    bool bookmarks;
+    int64_t next_bookmark_ms;
+    bool done;
+    char kind[128];
+    char api_version[160];
+    struct http_request peer; /* only socket_fd is used, to notice a departed client */
+};
+
+static void stream_free(void *ctx)
+{
+    struct watch_stream *s = ctx;
+    if (!s)
+        return;
+    watch_sub_close(s->sub);
+    list_filter_done(&s->filter);
+    store_list_clear(&s->initial);
+    kos_buf_free(&s->out);
+    free(s);
+}
+
+static int emit(struct watch_stream *s, const char *type, const char *obj, size_t len)
+{
+    int r = kos_buf_printf(&s->out, "{\"type\":\"%s\",\"object\":", type);
+    if (r == 0)
+        r = kos_buf_append(&s->out, obj, len);
+    if (r == 0)
+        r = kos_buf_append(&s->out, "}\n", 2);
+    return r;
+}
+
+static int emit_bookmark(struct watch_stream *s, int64_t rev, bool initial_end)
+{
+    char obj[512];
+    int n = snprintf(obj, sizeof(obj),
+                     "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":"
+                     "\"%" PRId64 "\"%s}}",
+                     s->kind, s->api_version, rev,
+                     initial_end ? ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}"
+                                 : "");
+    return emit(s, "BOOKMARK", obj, (size_t)n);
+}
+
+static int emit_expired(struct watch_stream *s, int64_t asked, int64_t current)
+{
+    char obj[512];
+    int n = snprintf(obj, sizeof(obj),
+                     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+                     "\"Failure\",\"message\":\"too old resource version: %" PRId64 " (%" PRId64
+                     ")\",\"reason\":\"Expired\",\"code\":410}",
+                     asked, current);
+    return emit(s, "ERROR", obj, (size_t)n);
+}
+
+/* Decides what a client with selectors sees of an event: an object that starts matching is
+ * ADDED, one that stops matching is DELETED, as kube-apiserver's filtered watch does. */
+static const char *filtered_type(struct watch_stream *s, const struct watch_event *e)
+{
+    static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
+    if (!list_filter_active(&s->filter))
+        return names[e->type];
+    _cleanup_json_ json_t *now = obj_decode_value(e->value, NULL);
+    bool now_match = now && list_filter_matches(&s->filter, now);
+    bool was_match = false;
+    if (e->prev_value) {
+        _cleanup_json_ json_t *before = obj_decode_value(e->prev_value, NULL);
+        was_match = before && list_filter_matches(&s->filter, before);
+    }
+    switch (e->type) {
+    case WATCH_ADDED:
+        return now_match ? "ADDED" : NULL;
+    case WATCH_DELETED:
+        return now_match || was_match ? "DELETED" : NULL;
+    case WATCH_MODIFIED:
+        if (now_match && was_match)
+            return "MODIFIED";
+        if (now_match)
+            return "ADDED";
+        return was_match ? "DELETED" : NULL;
+    }
+    return NULL;
+}
+
+/* Fills s->out with at least one event, or sets done. */
+static void produce(struct watch_stream *s)
+{
+    while (s->initial_pos < s->initial.count) {
+        struct store_kv *kv = &s->initial.items[s->initial_pos++];
+        if (list_filter_active(&s->filter)) {
+            _cleanup_json_ json_t *obj = obj_decode_value(kv->value, NULL);
+            if (!obj || !list_filter_matches(&s->filter, obj))
+                continue;
+        }
+        if (emit(s, "ADDED", kv->value->data, kv->value->len) < 0)
+            s->done = true;
+        return;
+    }
+    if (s->initial_end_bookmark) {
+        s->initial_end_bookmark = false;
+        if (emit_bookmark(s, s->initial_rev, true) < 0)
+            s->done = true;
+        return;
+    }
+    for (;;) {
+        int64_t now = kos_now_ms_monotonic();
+        if (s->deadline_ms && now >= s->deadline_ms) {
+            s->done = true;
+            return;
+        }
+        if (http_peer_gone(&s->peer)) {
+            s->done = true;
+            return;
+        }
+        int wait = WATCH_WAIT_MS;
+        if (s->deadline_ms && s->deadline_ms - now < wait)
+            wait = (int)(s->deadline_ms - now);
+        struct watch_event e = {0};
+        int r = watch_sub_next(s->sub, wait, &e);
+        if (r == 1) {
+            const char *type = filtered_type(s, &e);
+            int er = type ? emit(s, type, e.value->data, e.value->len) : 0;
+            watch_event_clear(&e);
+            if (er < 0) {
+                s->done = true;
+                return;
+            }
+            if (type)
+                return;
+            continue;
+        }
+        if (r == -ESTALE) {
+            /* The client fell out of the window: tell it to re-list, as kube-apiserver does. */
+            emit_expired(s, watch_sub_rev(s->sub), 0);
+            s->done = true;
+            return;
+        }
+        if (r < 0) {
+            s->done = true;
+            return;
+        }
+        if (s->bookmarks && kos_now_ms_monotonic() >= s->next_bookmark_ms) {
+            s->next_bookmark_ms = kos_now_ms_monotonic() + WATCH_BOOKMARK_INTERVAL_MS;
+            if (emit_bookmark(s, watch_sub_rev(s->sub), false) < 0)
+                s->done = true;
+            return;
+        }
+    }
+}
+
+static ssize_t stream_read(void *ctx, char *buf, size_t max)
+{
+    struct watch_stream *s = ctx;
+    while (s->out_pos >= s->out.len) {
+        kos_buf_reset(&s->out);
+        s->out_pos = 0;
+        if (s->done)
+            return -1;
+        produce(s);
+    }
+    size_t n = s->out.len - s->out_pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, s->out.data + s->out_pos, n);
+    s->out_pos += n;
+    return (ssize_t)n;
+}
+
+void handle_watch(struct resource_request *rr, struct http_reply *rep)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    struct watch_stream *s = calloc(1, sizeof(*s));
+    if (!s) {
+        reply_errorf(rep, 500, "InternalError", "out of memory");
+        return;
+    }
+    kos_buf_init(&s->out, WATCH_MAX_EVENT_BYTES);
+    s->peer.socket_fd = rr->http->socket_fd;
+    snprintf(s->kind, sizeof(s->kind), "%s", rr->kind->kind);
+    kos_kind_api_version(rr->kind, s->api_version, sizeof(s->api_version));
+    if (list_filter_parse(rr, &s->filter, &err) < 0) {
+        stream_free(s);
+        reply_error(rep, err);
+        return;
+    }
+
+    const char *ts = http_query(rr->http, "timeoutSeconds");
+    int64_t timeout = 0;
+    if (ts && (kos_parse_int64(ts, &timeout) < 0 || timeout < 0)) {
+        stream_free(s);
+        reply_errorf(rep, 400, "BadRequest", "invalid timeoutSeconds \"%s\"", ts);
+        return;
+    }
+    if (timeout > 0)
+        s->deadline_ms = kos_now_ms_monotonic() + timeout * 1000;
+    s->bookmarks = query_bool(rr->http, "allowWatchBookmarks", NULL);
+    s->next_bookmark_ms = kos_now_ms_monotonic() + WATCH_BOOKMARK_INTERVAL_MS;
+
+    char prefix[1024];
+    if (kos_kind_key_prefix(rr->kind, rr->ns, prefix, sizeof(prefix)) < 0) {
+        stream_free(s);
+        reply_errorf(rep, 400, "BadRequest", "invalid namespace");
+        return;
+    }
+
+    const char *rv = http_query(rr->http, "resourceVersion");
+    int64_t from = 0;
+    bool send_initial = !rv || !rv[0] || strcmp(rv, "0") == 0;
+    if (query_bool(rr->http, "sendInitialEvents", NULL))
+        send_initial = s->initial_end_bookmark = true;
+    if (!send_initial && (kos_parse_int64(rv, &from) < 0 || from < 0)) {
+        stream_free(s);
+        reply_errorf(rep, 400, "BadRequest", "invalid resourceVersion \"%s\"", rv);
+        return;
+    }
+    struct watch_window *w = store_window(rr->srv->store);
+    if (send_initial) {
+        int r = store_list(rr->srv->store, prefix, NULL, 0, &s->initial);
+        if (r < 0) {
+            stream_free(s);
+            reply_errorf(rep, 500, "InternalError", "listing failed");
+            return;
+        }
+        from = s->initial.rev;
+        s->initial_rev = from;
+    }
+    int r = watch_window_subscribe(w, prefix, from, &s->sub);
+    if (r == -ESTALE) {
+        emit_expired(s, from, watch_window_current_rev(w));
+        s->done = true;
+    } else if (r < 0) {
+        stream_free(s);
+        reply_errorf(rep, 500, "InternalError", "watch failed");
+        return;
+    }
+    rep->status = 200;
+    rep->content_type = CT_JSON;
+    rep->streaming = true;
+    rep->stream.read = stream_read;
+    rep->stream.free = stream_free;
+    rep->stream.ctx = s;
+}

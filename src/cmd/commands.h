@@ -1,0 +1,4 @@
+/* Sub-commands of the kos binary. Each returns the process exit code. */
+#pragma once
+
+int cmd_server(int argc, char **argv);

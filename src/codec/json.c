@@ -1,0 +1,334 @@
+#include "codec/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+/* A tree deeper than this cannot come from our decoders; refusing it in the encoder keeps a
+ * hand-built (or cyclic) tree from exhausting the stack. */
+#define ENCODE_MAX_DEPTH 10000
+
+static void sanitize_message(char *s)
+{
+    /* jansson quotes the offending input ("near '...'"), which may be invalid UTF-8; a message
+     * that is not valid UTF-8 could not be put into a Status body, so keep it to ASCII. */
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+            *s = '?';
+}
+
+/* Bracket nesting found by a byte scan (strings and escapes honoured) without building
+ * anything, so hostile input is refused before jansson recurses into it. Returns true when
+ * some container sits at nesting level > max_nesting. */
+static bool nesting_exceeds(const char *data, size_t len, size_t max_nesting)
+{
+    size_t nesting = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped byte can never end the string */
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string = true;
+            break;
+        case '[':
+        case '{':
+            if (++nesting > max_nesting)
+                return true;
+            break;
+        case ']':
+        case '}':
+            if (nesting > 0)
+                nesting--;
+            break;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+static bool all_whitespace(const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(" \t\r\n", data[i]) || data[i] == '\0')
+            return false;
+    return true;
+}
+
+/* jansson reports a duplicate as `duplicate object key near '"k\"ey"'`: the quoted part is
+ * the key's raw string token, already quoted the way Go's %q would (kube-apiserver's message
+ * is `json: duplicate field "k\"ey"`). Returns its length once it checks out as a complete JSON
+ * string (so valid UTF-8 and not cut short by jansson's text limit), else 0. */
+static size_t duplicate_key_token(const char *text, const char **ret)
+{
+    const char *start = strstr(text, "near '");
+    if (!start)
+        return 0;
+    start += strlen("near '");
+    size_t n = strlen(start);
+    if (n < 3 || start[n - 1] != '\'')
+        return 0;
+    json_t *key = json_loadb(start, n - 1, JSON_DECODE_ANY, NULL);
+    bool ok = json_is_string(key);
+    json_decref(key);
+    if (!ok)
+        return 0;
+    *ret = start;
+    return n - 1;
+}
+
+int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error **err)
+{
+    if (!data || all_whitespace(data, len))
+        return kos_error_set(err, 400, "BadRequest", "error decoding body: empty body");
+
+    /* A container at nesting n has depth n + 1 as kos_json_depth counts (its scalars). */
+    if (nesting_exceeds(data, len, KOS_JSON_MAX_DEPTH - 1))
+        return kos_error_set(err, 400, "BadRequest",
+                             "error decoding body: the object provided is too deeply nested "
+                             "(maximum depth %d)",
+                             KOS_JSON_MAX_DEPTH);
+
+    json_error_t jerr;
+    json_t *v = json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!v) {
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return -ENOMEM;
+        const char *key;
+        size_t key_len;
+        if (json_error_code(&jerr) == json_error_duplicate_key &&
+            (key_len = duplicate_key_token(jerr.text, &key)) > 0)
+            return kos_error_set(err, 400, "BadRequest", "json: duplicate field %.*s", (int)key_len,
+                                 key);
+        sanitize_message(jerr.text);
+        return kos_error_set(err, 400, "BadRequest", "error decoding body: %s at line %d column %d",
+                             jerr.text, jerr.line, jerr.column);
+    }
+    *ret = v;
+    return 0;
+}
+
+size_t kos_json_depth(const json_t *v)
+{
+    size_t max = 0;
+    const char *key;
+    json_t *child;
+    size_t i;
+
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, child)
+        {
+            size_t d = kos_json_depth(child);
+            if (d > max)
+                max = d;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+        {
+            size_t d = kos_json_depth(child);
+            if (d > max)
+                max = d;
+        }
+    } else {
+        return 1;
+    }
+    /* An empty container still holds one level below it, so {} and {"a":1} agree. */
+    return 1 + (max ? max : 1);
+}
+
+int kos_json_format_double(double d, char *out, size_t size)
+{
+    char digits[32];
+    int exp10 = 0;
+
+    if (!isfinite(d) || size < KOS_JSON_DOUBLE_BUFSZ)
+        return -EINVAL;
+    /* Shortest %e form that reads back as the same double: Go's strconv does the same, so
+     * 0.1 prints as 0.1 and not 0.10000000000000001. */
+    for (int prec = 0; prec <= 16; prec++) {
+        char tmp[40];
+        snprintf(tmp, sizeof(tmp), "%.*e", prec, d);
+        /* 17 significant digits always read back exactly. */
+        if (strtod(tmp, NULL) != d && prec < 16)
+            continue;
+        /* tmp is [-]D[.DDD]e[+-]XX: split it into the digit string and the exponent. */
+        size_t n = 0;
+        const char *p = tmp;
+        if (*p == '-')
+            p++;
+        for (; *p && *p != 'e'; p++)
+            if (*p != '.')
+                digits[n++] = *p;
+        digits[n] = '\0';
+        exp10 = (int)strtol(p + 1, NULL, 10);
+        break;
+    }
+
+    size_t nd = strlen(digits);
+    size_t o = 0;
+    if (signbit(d))
+        out[o++] = '-';
+    /* encoding/json switches to exponent form outside [1e-6, 1e21). We also do from 2^63 on:
+     * Go would print such a whole number as plain digits, which jansson (and so our own
+     * decoder, reading back what we stored) refuses as an integer beyond int64. */
+    double a = fabs(d);
+    if (a != 0 && (a < 1e-6 || a >= 9223372036854775808.0)) {
+        out[o++] = digits[0];
+        if (nd > 1) {
+            out[o++] = '.';
+            memcpy(out + o, digits + 1, nd - 1);
+            o += nd - 1;
+        }
+        /* Go writes e-7 but e+21. */
+        snprintf(out + o, size - o, exp10 < 0 ? "e-%d" : "e+%02d", abs(exp10));
+        return 0;
+    }
+    if (exp10 < 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int z = -1; z > exp10; z--)
+            out[o++] = '0';
+        memcpy(out + o, digits, nd);
+        o += nd;
+    } else {
+        size_t int_digits = (size_t)exp10 + 1;
+        for (size_t k = 0; k < int_digits; k++)
+            out[o++] = k < nd ? digits[k] : '0';
+        if (nd > int_digits) {
+            out[o++] = '.';
+            memcpy(out + o, digits + int_digits, nd - int_digits);
+            o += nd - int_digits;
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static int encode_string(struct kos_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    int r = kos_buf_append(b, "\"", 1);
+
+    for (size_t i = 0; r == 0 && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t esc_len = 2;
+
+        if (c == '"' || c == '\\')
+            esc[1] = (char)c;
+        else if (c == '\n')
+            esc[1] = 'n';
+        else if (c == '\r')
+            esc[1] = 'r';
+        else if (c == '\t')
+            esc[1] = 't';
+        else if (c < 0x20) {
+            esc[1] = 'u';
+            esc[2] = esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            esc_len = 6;
+        } else
+            continue;
+        /* Copy the unescaped run before this byte in one go. */
+        r = kos_buf_append(b, s + run, i - run);
+        if (r == 0)
+            r = kos_buf_append(b, esc, esc_len);
+        run = i + 1;
+    }
+    if (r == 0)
+        r = kos_buf_append(b, s + run, len - run);
+    if (r == 0)
+        r = kos_buf_append(b, "\"", 1);
+    return r;
+}
+
+static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
+{
+    char num[KOS_JSON_DOUBLE_BUFSZ];
+    int r = 0;
+
+    if (depth > ENCODE_MAX_DEPTH)
+        return -ELOOP;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        size_t key_len;
+        json_t *child;
+        bool first = true;
+
+        r = kos_buf_append(b, "{", 1);
+        json_object_keylen_foreach((json_t *)v, key, key_len, child)
+        {
+            if (r == 0 && !first)
+                r = kos_buf_append(b, ",", 1);
+            if (r == 0)
+                r = encode_string(b, key, key_len);
+            if (r == 0)
+                r = kos_buf_append(b, ":", 1);
+            if (r == 0)
+                r = encode_value(b, child, depth + 1);
+            if (r < 0)
+                return r;
+            first = false;
+        }
+        return r < 0 ? r : kos_buf_append(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *child;
+
+        r = kos_buf_append(b, "[", 1);
+        json_array_foreach(v, i, child)
+        {
+            if (r == 0 && i > 0)
+                r = kos_buf_append(b, ",", 1);
+            if (r == 0)
+                r = encode_value(b, child, depth + 1);
+            if (r < 0)
+                return r;
+        }
+        return r < 0 ? r : kos_buf_append(b, "]", 1);
+    }
+    case JSON_STRING:
+        return encode_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return kos_buf_append_str(b, num);
+    case JSON_REAL:
+        r = kos_json_format_double(json_real_value(v), num, sizeof(num));
+        return r < 0 ? r : kos_buf_append_str(b, num);
+    case JSON_TRUE:
+        return kos_buf_append(b, "true", 4);
+    case JSON_FALSE:
+        return kos_buf_append(b, "false", 5);
+    case JSON_NULL:
+        return kos_buf_append(b, "null", 4);
+    }
+    return -EINVAL;
+}
+
+char *kos_json_encode(const json_t *v, size_t *ret_len)
+{
+    _cleanup_buf_ struct kos_buf b;
+
+    kos_buf_init(&b, SIZE_MAX / 2);
+    if (!v || encode_value(&b, v, 0) < 0)
+        return NULL;
+    return kos_buf_steal(&b, ret_len);
+}

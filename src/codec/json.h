@@ -1,0 +1,34 @@
+/* Decoding of untrusted JSON request bodies, bounded: size is bounded by the caller (the
+ * HTTP layer refuses bodies over the limit), nesting depth here, duplicates rejected. */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define KOS_JSON_MAX_DEPTH 100
+
+/* Parses exactly one JSON value (any type) filling data[0..len). Errors: 400 BadRequest with a
+ * message naming the problem (empty body, syntax error with position, trailing data, invalid
+ * UTF-8, \u0000, integer beyond int64, nesting too deep, duplicate field); -ENOMEM. */
+int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error **err);
+
+/* Compact serialization (no spaces, insertion order kept, reals as kos_json_format_double,
+ * non-ASCII left as UTF-8); NUL-terminated, the length without the NUL in *ret_len (may be
+ * NULL). NULL on failure (allocation, or a NaN/Inf real jansson should never hold). */
+char *kos_json_encode(const json_t *v, size_t *ret_len);
+
+/* Depth of the deepest nesting in v (1 for a scalar; a container is 1 + its deepest child,
+ * an empty one counting as holding a scalar: {} and {"a":1} are 2). Decoding refuses input
+ * whose tree would be deeper than KOS_JSON_MAX_DEPTH. */
+size_t kos_json_depth(const json_t *v);
+
+#define KOS_JSON_DOUBLE_BUFSZ 64
+
+/* Formats a finite double as Go's encoding/json does: the shortest digits that read back to
+ * the same value, plain notation in [1e-6, 2^63) (1.0 prints as 1), exponent form outside it
+ * (1e+19, 1e-7). Go keeps plain digits up to 1e21; we stop at 2^63 so that the output never
+ * holds an integer kos_json_decode would refuse as beyond int64. out must hold
+ * KOS_JSON_DOUBLE_BUFSZ bytes. -EINVAL for NaN/Inf. */
+int kos_json_format_double(double d, char *out, size_t size);

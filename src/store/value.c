@@ -1,0 +1,45 @@
+#include "store/value.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kos_value *kos_value_new(const void *data, size_t len)
+{
+    if (len > SIZE_MAX - sizeof(struct kos_value) - 1)
+        return NULL;
+    struct kos_value *v = malloc(sizeof(*v) + len + 1);
+    if (!v)
+        return NULL;
+    atomic_init(&v->refs, 1);
+    v->len = len;
+    if (len)
+        memcpy(v->data, data, len);
+    v->data[len] = '\0';
+    return v;
+}
+
+struct kos_value *kos_value_from_malloc(char *data, size_t len)
+{
+    /* The header must sit in front of the bytes, so one copy is unavoidable; freeing the
+     * input on every path keeps the caller's error handling trivial. */
+    struct kos_value *v = kos_value_new(data, len);
+    free(data);
+    return v;
+}
+
+struct kos_value *kos_value_ref(struct kos_value *v)
+{
+    if (v)
+        atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
+    return v;
+}
+
+void kos_value_unref(struct kos_value *v)
+{
+    if (!v)
+        return;
+    /* acq_rel: every other holder's reads of data happen before the free. */
+    if (atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1)
+        free(v);
+}

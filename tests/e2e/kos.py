@@ -1,0 +1,145 @@
+"""Helpers for end-to-end tests: start the real build/kos on a free loopback port in a
+temporary data dir, and run real kubectl binaries against it."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+KOS_BIN = os.environ.get(
+    "KOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "kos"))
+
+
+def kubectl_path(version):
+    """The kubectl binary of a minor version ("1.33"), installed beside the kubectl on PATH."""
+    real = os.path.realpath(shutil.which("kubectl"))
+    path = os.path.join(os.path.dirname(real), "kubectl." + version)
+    if not os.path.exists(path):
+        raise RuntimeError("kubectl %s is not installed at %s" % (version, path))
+    return path
+
+
+class KosServer:
+    def __init__(self, extra_args=()):
+        self.dir = tempfile.mkdtemp(prefix="kos-e2e-")
+        self.data_dir = os.path.join(self.dir, "data")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.log_path = os.path.join(self.dir, "server.log")
+
+    @property
+    def kubeconfig(self):
+        return os.path.join(self.data_dir, "admin.kubeconfig")
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self, timeout=20):
+        cfg = self.kubeconfig
+        if os.path.exists(cfg):
+            os.unlink(cfg)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [KOS_BIN, "server", "--data-dir", self.data_dir, "--bind-address", "127.0.0.1",
+             "--secure-port", str(self.port or 0)] + self.extra_args,
+            stdout=log, stderr=log)
+        log.close()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("kos exited with %d:\n%s" % (self.proc.returncode, self.log()))
+            if os.path.exists(cfg):
+                with open(cfg) as f:
+                    for line in f:
+                        if "server:" in line:
+                            self.port = int(line.strip().rsplit(":", 1)[1])
+                try:
+                    if self.get_raw("/readyz") == b"ok":
+                        return self
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError("kos did not become ready:\n" + self.log())
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def get_raw(self, path, headers=None):
+        req = urllib.request.Request(self.url + path, headers=headers or {})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read()
+
+    def request(self, method, path, body=None, content_type="application/json", headers=None):
+        """Returns (status, parsed JSON or raw bytes, headers)."""
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            if isinstance(data, str):
+                data = data.encode()
+        h = {"Content-Type": content_type, "Accept": "application/json"}
+        h.update(headers or {})
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, raw, hdrs = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            status, raw, hdrs = e.code, e.read(), e.headers
+        try:
+            return status, json.loads(raw), hdrs
+        except ValueError:
+            return status, raw, hdrs
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Kubectl:
+    def __init__(self, server, version):
+        self.server = server
+        self.version = version
+        self.bin = kubectl_path(version)
+        self.cache = tempfile.mkdtemp(prefix="kos-kubectl-cache-")
+
+    def run(self, *args, input=None, check=True, timeout=60):
+        cmd = [self.bin, "--kubeconfig", self.server.kubeconfig, "--cache-dir", self.cache,
+               "--request-timeout=20s"] + list(args)
+        p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("%s failed (%d):\nstdout:%s\nstderr:%s\nserver log:\n%s" % (
+                " ".join(cmd), p.returncode, p.stdout, p.stderr, self.server.log()))
+        return p
+
+    def popen(self, *args):
+        cmd = [self.bin, "--kubeconfig", self.server.kubeconfig, "--cache-dir", self.cache,
+               ] + list(args)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def cleanup(self):
+        shutil.rmtree(self.cache, ignore_errors=True)

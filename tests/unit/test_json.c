@@ -1,0 +1,264 @@
+/* Request-body JSON codec: strict decoding, bounded depth, Go-compatible compact encoding. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include "codec/json.h"
+
+/* Decodes s, expecting success, and returns the tree. */
+static json_t *decode_ok(const char *s)
+{
+    json_t *v = NULL;
+    struct kos_error *err = NULL;
+    int r = kos_json_decode(s, strlen(s), &v, &err);
+    if (r < 0)
+        fail_msg("decoding %s: %d %s", s, r, err && err->message ? err->message : "");
+    assert_null(err);
+    assert_non_null(v);
+    return v;
+}
+
+/* Decodes s, expecting a 400 whose message contains want; the out-parameter stays as it was. */
+static void decode_fails(const char *s, size_t len, const char *want)
+{
+    json_t *sentinel = json_null();
+    json_t *v = sentinel;
+    struct kos_error *err = NULL;
+
+    int r = kos_json_decode(s, len, &v, &err);
+    assert_int_equal(r, -EINVAL);
+    assert_ptr_equal(v, sentinel);
+    assert_non_null(err);
+    assert_int_equal(err->code, 400);
+    assert_string_equal(err->reason, "BadRequest");
+    assert_non_null(err->message);
+    if (!strstr(err->message, want))
+        fail_msg("input %.60s: message \"%s\" lacks \"%s\"", s, err->message, want);
+    /* The message must be valid UTF-8 so it can go into a Status body. */
+    json_t *m = json_string(err->message);
+    assert_non_null(m);
+    json_decref(m);
+    kos_error_free(err);
+}
+
+static void assert_encodes(const json_t *v, const char *want)
+{
+    size_t len = 0;
+    char *s = kos_json_encode(v, &len);
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    assert_int_equal(len, strlen(want));
+    free(s);
+}
+
+static void test_roundtrip(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"{\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"p\"}}",
+         "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\"}}"},
+        {" [1, 2 ,3] \n", "[1,2,3]"},
+        {"{\"z\":1,\"a\":2,\"m\":3}", "{\"z\":1,\"a\":2,\"m\":3}"}, /* insertion order */
+        {"{}", "{}"},
+        {"[]", "[]"},
+        {"[{},[],{\"a\":[]}]", "[{},[],{\"a\":[]}]"},
+        {"\"s\"", "\"s\""},
+        {"null", "null"},
+        {"true", "true"},
+        {"false", "false"},
+        {"9223372036854775807", "9223372036854775807"},
+        {"-9223372036854775808", "-9223372036854775808"},
+        {"9007199254740993", "9007199254740993"}, /* above 2^53 stays exact */
+        {"0.5", "0.5"},
+        {"0.1", "0.1"},
+        {"1.0", "1"}, /* as Go prints a whole float64 */
+        {"-0.0", "-0"},
+        {"1e21", "1e+21"},
+        {"1e20", "1e+20"}, /* Go: plain digits, which jansson would refuse */
+        {"9.2e18", "9200000000000000000"},
+        {"1e-7", "1e-7"},
+        {"0.000001", "0.000001"},
+        {"123456.789", "123456.789"},
+        {"1.5e-300", "1.5e-300"},
+        {"2.5e+300", "2.5e+300"},
+        {"0.30000000000000004", "0.30000000000000004"},
+        {"[\"\\u00e9\\u2028\\/\"]", "[\"\xc3\xa9\xe2\x80\xa8/\"]"},
+        {"\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\"", "\"a\\\"b\\\\c\\n\\r\\t\\u0008\\u000c\\u0001\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = decode_ok(cases[i].in);
+        assert_encodes(v, cases[i].out);
+        json_decref(v);
+    }
+}
+
+static void test_errors(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"", "empty body"},
+        {" \n\t ", "empty body"},
+        {"{\"a\":1,\"a\":2}", "json: duplicate field \"a\""},
+        {"{\"x\":{\"b\":1,\"c\":2,\"b\":3}}", "json: duplicate field \"b\""},
+        {"{\"a\\\"b\":1,\"a\\\"b\":2}", "json: duplicate field \"a\\\"b\""},
+        {"{\"a\":1} x", "end of file expected near 'x' at line 1 column"},
+        {"{\"a\":1}{}", "end of file expected"},
+        {"[1,2", "at line 1 column"},
+        {"{\"a\":1,}", "error decoding body: "},
+        {"{\n\"a\":\n  nul}", "at line 3 column"},
+        {"\"x\\u0000y\"", "\\u0000 is not allowed"},
+        {"\"\\ud800\"", "invalid Unicode"},
+        {"{\"a\":\"\xff\"}", "unable to decode byte 0xff"},
+        {"{\"\xc3\x28\":1}", "unable to decode byte"},
+        {"\xef\xbb\xbf{}", "invalid token"},
+        {"99999999999999999999", "too big integer"},
+        {"1e400", "real number overflow"},
+        {"NaN", "invalid token"},
+        {"'a'", "invalid token"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        decode_fails(cases[i].in, strlen(cases[i].in), cases[i].want);
+}
+
+static void test_nul_byte_in_body(void **state)
+{
+    static const char body[] = "{\"a\":1}\0";
+    decode_fails(body, sizeof(body) - 1, "end of file expected");
+    decode_fails("\0", 1, "error decoding body");
+    decode_fails(NULL, 0, "empty body");
+}
+
+static char *nested(size_t n, const char *open, const char *inner, const char *close)
+{
+    size_t len = n * (strlen(open) + strlen(close)) + strlen(inner) + 1;
+    char *s = malloc(len);
+    assert_non_null(s);
+    s[0] = '\0';
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(s + o, len - o, "%s", open);
+    o += (size_t)snprintf(s + o, len - o, "%s", inner);
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(s + o, len - o, "%s", close);
+    return s;
+}
+
+static void test_depth_limit(void **state)
+{
+    /* 99 brackets make a tree of depth 100: the most allowed. */
+    char *s = nested(KOS_JSON_MAX_DEPTH - 1, "[", "1", "]");
+    json_t *v = decode_ok(s);
+    assert_int_equal(kos_json_depth(v), KOS_JSON_MAX_DEPTH);
+    json_decref(v);
+    free(s);
+
+    s = nested(KOS_JSON_MAX_DEPTH - 1, "{\"a\":", "{}", "}");
+    decode_fails(s, strlen(s), "too deeply nested");
+    free(s);
+
+    s = nested(KOS_JSON_MAX_DEPTH, "[", "", "]");
+    decode_fails(s, strlen(s), "too deeply nested");
+    free(s);
+
+    /* Far beyond jansson's own 2048 and unbalanced: refused by the scan, not by recursion. */
+    s = nested(100000, "[", "", "");
+    decode_fails(s, strlen(s), "too deeply nested");
+    free(s);
+
+    /* Brackets inside strings, and escaped quotes, do not count. */
+    s = nested(KOS_JSON_MAX_DEPTH - 2, "[", "\"[[[[\\\"[[[[{{{{\"", "]");
+    char *t = NULL;
+    assert_true(asprintf(&t, "[%s, \"\\\\\", \"[[[[[[\"]", s) > 0);
+    v = decode_ok(t);
+    json_decref(v);
+    free(t);
+    free(s);
+}
+
+static void test_depth_of(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t depth;
+    } cases[] = {
+        {"1", 1},         {"\"s\"", 1},          {"{}", 2},        {"[]", 2},
+        {"{\"a\":1}", 2}, {"[1,[2,[3]]]", 4},    {"[[],[[]]]", 4}, {"{\"a\":{\"b\":{}}}", 4},
+        {"null", 1},      {"[1,{\"a\":[]}]", 4},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = decode_ok(cases[i].in);
+        assert_int_equal(kos_json_depth(v), cases[i].depth);
+        json_decref(v);
+    }
+}
+
+static void test_encode_built(void **state)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "b", json_real(0.5));
+    json_object_set_new(o, "a", json_integer(INT64_MIN));
+    json_object_set_new(o, "s", json_stringn("x\0y", 3));
+    json_object_set_new(o, "r", json_real(-2.0));
+    assert_encodes(o, "{\"b\":0.5,\"a\":-9223372036854775808,\"s\":\"x\\u0000y\",\"r\":-2}");
+    json_decref(o);
+
+    assert_null(kos_json_encode(NULL, NULL));
+    char *s = kos_json_encode(json_true(), NULL); /* length out-parameter is optional */
+    assert_string_equal(s, "true");
+    free(s);
+}
+
+static void test_format_double(void **state)
+{
+    static const struct {
+        double d;
+        const char *want;
+    } cases[] = {
+        {0.5, "0.5"},
+        {0.1, "0.1"},
+        {1.0 / 3, "0.3333333333333333"},
+        {100, "100"},
+        {1e21, "1e+21"},
+        {1.5e21, "1.5e+21"},
+        {999999999999999900000.0, "9.999999999999999e+20"},
+        {9223372036854774784.0, "9223372036854775000"},
+        {9223372036854775808.0, "9.223372036854776e+18"},
+        {1e-6, "0.000001"},
+        {1.25e-7, "1.25e-7"},
+        {1e-100, "1e-100"},
+        {1e100, "1e+100"},
+        {-1.5, "-1.5"},
+        {0.0, "0"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {9007199254740993.0, "9007199254740992"},
+    };
+    char buf[KOS_JSON_DOUBLE_BUFSZ];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(kos_json_format_double(cases[i].d, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, cases[i].want);
+        assert_true(strtod(buf, NULL) == cases[i].d);
+    }
+    assert_int_equal(kos_json_format_double(NAN, buf, sizeof(buf)), -EINVAL);
+    assert_int_equal(kos_json_format_double(INFINITY, buf, sizeof(buf)), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nul_byte_in_body), cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_depth_of),         cmocka_unit_test(test_encode_built),
+        cmocka_unit_test(test_format_double),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

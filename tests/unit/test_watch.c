@@ -1,0 +1,304 @@
+/* The in-memory watch window: ordering, prefix filtering, expiry, shutdown, fan-out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/value.h"
+#include "store/watch.h"
+
+static struct kos_value *val(const char *s)
+{
+    struct kos_value *v = kos_value_new(s, strlen(s));
+    assert_non_null(v);
+    return v;
+}
+
+/* Appends an event whose value is the key itself. */
+static void append(struct watch_window *w, int64_t rev, enum watch_event_type t, const char *key)
+{
+    struct kos_value *v = val(key);
+    assert_int_equal(watch_window_append(w, rev, t, key, v, NULL), 0);
+    kos_value_unref(v);
+}
+
+static void expect_event(struct watch_sub *s, int64_t rev, const char *key)
+{
+    struct watch_event e;
+    assert_int_equal(watch_sub_next(s, 1000, &e), 1);
+    assert_int_equal(e.rev, rev);
+    assert_string_equal(e.key, key);
+    assert_string_equal(e.value->data, key);
+    watch_event_clear(&e);
+}
+
+static void test_value_refs(void **state)
+{
+    struct kos_value *v = kos_value_new("abc", 3);
+    assert_non_null(v);
+    assert_int_equal(v->len, 3);
+    assert_string_equal(v->data, "abc");
+    assert_ptr_equal(kos_value_ref(v), v);
+    kos_value_unref(v);
+    kos_value_unref(v);
+    kos_value_unref(NULL);
+    char *m = strdup("xyz");
+    v = kos_value_from_malloc(m, 3);
+    assert_string_equal(v->data, "xyz");
+    kos_value_unref(v);
+    v = kos_value_new(NULL, 0);
+    assert_non_null(v);
+    assert_int_equal(v->data[0], '\0');
+    kos_value_unref(v);
+}
+
+static void test_order_and_types(void **state)
+{
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(10, 0, &w), 0);
+    struct watch_sub *s;
+    assert_int_equal(watch_window_subscribe(w, "", 0, &s), 0);
+
+    struct kos_value *v1 = val("one"), *v2 = val("two");
+    assert_int_equal(watch_window_append(w, 1, WATCH_ADDED, "/k", v1, NULL), 0);
+    assert_int_equal(watch_window_append(w, 2, WATCH_MODIFIED, "/k", v2, v1), 0);
+    assert_int_equal(watch_window_append(w, 3, WATCH_DELETED, "/k", v2, v2), 0);
+    assert_int_equal(watch_window_append(w, 3, WATCH_ADDED, "/k", v2, NULL), -EINVAL);
+    kos_value_unref(v1);
+    kos_value_unref(v2);
+    assert_int_equal(watch_window_current_rev(w), 3);
+
+    struct watch_event e;
+    assert_int_equal(watch_sub_next(s, 0, &e), 1);
+    assert_int_equal(e.rev, 1);
+    assert_int_equal(e.type, WATCH_ADDED);
+    assert_null(e.prev_value);
+    watch_event_clear(&e);
+    assert_int_equal(watch_sub_next(s, 0, &e), 1);
+    assert_int_equal(e.type, WATCH_MODIFIED);
+    assert_string_equal(e.value->data, "two");
+    assert_string_equal(e.prev_value->data, "one");
+    watch_event_clear(&e);
+    assert_int_equal(watch_sub_next(s, 0, &e), 1);
+    assert_int_equal(e.type, WATCH_DELETED);
+    assert_int_equal(e.rev, 3);
+    watch_event_clear(&e);
+
+    assert_int_equal(watch_sub_next(s, 0, &e), 0);
+    assert_int_equal(watch_sub_next(s, 30, &e), 0);
+    assert_int_equal(watch_sub_rev(s), 3);
+    watch_sub_close(s);
+    watch_window_free(w);
+}
+
+static void test_prefix_filter(void **state)
+{
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(10, 5, &w), 0);
+    struct watch_sub *s;
+    assert_int_equal(watch_window_subscribe(w, "/a/", 5, &s), 0);
+    append(w, 6, WATCH_ADDED, "/a/1");
+    append(w, 7, WATCH_ADDED, "/b/1");
+    append(w, 8, WATCH_ADDED, "/a");
+    append(w, 9, WATCH_ADDED, "/a/2");
+    append(w, 10, WATCH_ADDED, "/c");
+    expect_event(s, 6, "/a/1");
+    expect_event(s, 9, "/a/2");
+    struct watch_event e;
+    assert_int_equal(watch_sub_next(s, 0, &e), 0);
+    /* skipped events advance the position, for bookmarks */
+    assert_int_equal(watch_sub_rev(s), 10);
+    watch_sub_close(s);
+    watch_window_free(w);
+}
+
+static void test_subscribe_future_and_middle(void **state)
+{
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(10, 0, &w), 0);
+    append(w, 1, WATCH_ADDED, "/1");
+    append(w, 2, WATCH_ADDED, "/2");
+    append(w, 3, WATCH_ADDED, "/3");
+
+    struct watch_sub *mid, *future;
+    assert_int_equal(watch_window_subscribe(w, "", 2, &mid), 0);
+    assert_int_equal(watch_window_subscribe(w, "", 5, &future), 0);
+    expect_event(mid, 3, "/3");
+
+    struct watch_event e;
+    assert_int_equal(watch_sub_next(future, 0, &e), 0);
+    append(w, 4, WATCH_ADDED, "/4");
+    append(w, 5, WATCH_ADDED, "/5");
+    append(w, 6, WATCH_ADDED, "/6");
+    expect_event(future, 6, "/6");
+    expect_event(mid, 4, "/4");
+    watch_sub_close(mid);
+    watch_sub_close(future);
+    watch_window_free(w);
+}
+
+static void test_stale(void **state)
+{
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(3, 10, &w), 0);
+    struct watch_sub *s, *slow;
+    assert_int_equal(watch_window_subscribe(w, "", 9, &s), -ESTALE);
+    assert_int_equal(watch_window_subscribe(w, "", 10, &slow), 0);
+    for (int64_t r = 11; r <= 15; r++)
+        append(w, r, WATCH_ADDED, "/x");
+    /* holds 13..15: a watch may start at 12 but not before */
+    assert_int_equal(watch_window_oldest_rev(w), 12);
+    assert_int_equal(watch_window_subscribe(w, "", 11, &s), -ESTALE);
+    assert_int_equal(watch_window_subscribe(w, "", 12, &s), 0);
+    expect_event(s, 13, "/x");
+
+    /* the slow subscriber was overrun */
+    struct watch_event e;
+    assert_int_equal(watch_sub_next(slow, 0, &e), -ESTALE);
+    watch_sub_close(slow);
+
+    /* compaction expires watches from before it, even where events are still held */
+    watch_window_compact(w, 14);
+    assert_int_equal(watch_window_oldest_rev(w), 14);
+    assert_int_equal(watch_sub_next(s, 0, &e), -ESTALE);
+    watch_sub_close(s);
+    assert_int_equal(watch_window_subscribe(w, "", 13, &s), -ESTALE);
+    assert_int_equal(watch_window_subscribe(w, "", 14, &s), 0);
+    expect_event(s, 15, "/x");
+    watch_sub_close(s);
+    watch_window_free(w);
+}
+
+struct waiter {
+    struct watch_sub *sub;
+    int rc;
+};
+
+static void *wait_forever(void *arg)
+{
+    struct waiter *wt = arg;
+    struct watch_event e;
+    wt->rc = watch_sub_next(wt->sub, -1, &e);
+    if (wt->rc == 1)
+        watch_event_clear(&e);
+    return NULL;
+}
+
+static void test_shutdown(void **state)
+{
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(4, 0, &w), 0);
+    struct waiter wt[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(watch_window_subscribe(w, "", 0, &wt[i].sub), 0);
+        assert_int_equal(pthread_create(&th[i], NULL, wait_forever, &wt[i]), 0);
+    }
+    watch_window_shutdown(w);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(wt[i].rc, -ECANCELED);
+    }
+    /* a subscription may outlive the window's owner */
+    watch_window_free(w);
+    struct watch_event e;
+    assert_int_equal(watch_sub_next(wt[0].sub, 0, &e), -ECANCELED);
+    for (int i = 0; i < 4; i++)
+        watch_sub_close(wt[i].sub);
+}
+
+#define FANOUT_SUBS   1000
+#define FANOUT_EVENTS 200
+
+struct fan {
+    struct watch_window *w;
+    int idx;
+    int got;
+    int errors;
+};
+
+static void *fan_reader(void *arg)
+{
+    struct fan *f = arg;
+    /* half watch everything, half one of two prefixes */
+    const char *prefix = f->idx % 2 ? "" : (f->idx % 4 ? "/odd/" : "/even/");
+    struct watch_sub *s;
+    if (watch_window_subscribe(f->w, prefix, 0, &s) < 0) {
+        f->errors++;
+        return NULL;
+    }
+    int want = f->idx % 2 ? FANOUT_EVENTS : FANOUT_EVENTS / 2;
+    int64_t last = 0;
+    while (f->got < want) {
+        struct watch_event e;
+        int r = watch_sub_next(s, 5000, &e);
+        if (r != 1) {
+            f->errors++;
+            break;
+        }
+        bool odd = e.rev % 2;
+        if (e.rev <= last || (prefix[0] && odd != (strcmp(prefix, "/odd/") == 0)))
+            f->errors++;
+        if (!prefix[0] && e.rev != last + 1)
+            f->errors++;
+        last = e.rev;
+        f->got++;
+        watch_event_clear(&e);
+    }
+    watch_sub_close(s);
+    return NULL;
+}
+
+static void test_many_subscribers(void **state)
+{
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(FANOUT_EVENTS + 16, 0, &w), 0);
+    static struct fan fans[FANOUT_SUBS];
+    static pthread_t th[FANOUT_SUBS];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int started = 0;
+    for (int i = 0; i < FANOUT_SUBS; i++) {
+        fans[i] = (struct fan){.w = w, .idx = i};
+        if (pthread_create(&th[i], &attr, fan_reader, &fans[i]) != 0)
+            break;
+        started++;
+    }
+    pthread_attr_destroy(&attr);
+    assert_true(started >= 100);
+
+    char key[32];
+    for (int64_t r = 1; r <= FANOUT_EVENTS; r++) {
+        snprintf(key, sizeof(key), "/%s/%lld", r % 2 ? "odd" : "even", (long long)r);
+        append(w, r, WATCH_MODIFIED, key);
+    }
+    int errors = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        errors += fans[i].errors;
+        assert_int_equal(fans[i].got, i % 2 ? FANOUT_EVENTS : FANOUT_EVENTS / 2);
+    }
+    assert_int_equal(errors, 0);
+    watch_window_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_value_refs),
+        cmocka_unit_test(test_order_and_types),
+        cmocka_unit_test(test_prefix_filter),
+        cmocka_unit_test(test_subscribe_future_and_middle),
+        cmocka_unit_test(test_stale),
+        cmocka_unit_test(test_shutdown),
+        cmocka_unit_test(test_many_subscribers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
