@@ -476,8 +476,8 @@ static int parse_mapping(struct ctx *c, size_t depth, json_t **ret, size_t *ret_
         _cleanup_json_ json_t *k = NULL;
         _cleanup_json_ json_t *v = NULL;
         char buf[KOS_JSON_DOUBLE_BUFSZ];
-        const char *key;
-        size_t key_len, h;
+        const char *key = NULL;
+        size_t key_len = 0, h;
 
         r = next_event(c, &ev);
         if (r < 0)
