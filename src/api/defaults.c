@@ -6,6 +6,7 @@
  *
  * Objects of the wrong shape are left as they are: validation reports them. */
 #include "api/defaults.h"
+#include "api/volume_sources.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -296,47 +297,14 @@ static void defaults_pvc_spec(struct dctx *d, json_t *spec)
 
 static void defaults_volumes(struct dctx *d, json_t *spec)
 {
-    static const char *const sources[] = {
-        "hostPath",
-        "emptyDir",
-        "gitRepo",
-        "gcePersistentDisk",
-        "awsElasticBlockStore",
-        "secret",
-        "nfs",
-        "iscsi",
-        "glusterfs",
-        "persistentVolumeClaim",
-        "rbd",
-        "quobyte",
-        "flexVolume",
-        "cinder",
-        "cephfs",
-        "downwardAPI",
-        "fc",
-        "flocker",
-        "azureFile",
-        "configMap",
-        "vsphereVolume",
-        "photonPersistentDisk",
-        "projected",
-        "portworxVolume",
-        "azureDisk",
-        "scaleIO",
-        "storageos",
-        "csi",
-        "ephemeral",
-        "image",
-        NULL,
-    };
     json_t *vols = json_object_get(spec, "volumes");
     for (size_t i = 0; i < json_array_size(vols); i++) {
         json_t *vol = json_array_get(vols, i);
         if (!json_is_object(vol))
             continue;
         bool any = false;
-        for (size_t s = 0; sources[s] && !any; s++) {
-            const json_t *x = json_object_get(vol, sources[s]);
+        for (size_t s = 0; kos_volume_sources[s] && !any; s++) {
+            const json_t *x = json_object_get(vol, kos_volume_sources[s]);
             any = x && !json_is_null(x);
         }
         if (!any)

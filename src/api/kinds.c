@@ -12,8 +12,8 @@
 
 /* Most kinds: the full verb set. Events and leases have no status; bindings are a subresource. */
 static const struct kos_kind kinds[] = {
-    {"", "v1", "Namespace", "namespaces", "namespace", STRS("ns"), NULL, false, VERBS_ALL & ~VERB_DELETECOLLECTION,
-     SUB_STATUS, NAME_DNS1123_LABEL, CORE, false},
+    {"", "v1", "Namespace", "namespaces", "namespace", STRS("ns"), NULL, false,
+     VERBS_ALL & ~VERB_DELETECOLLECTION, SUB_STATUS, NAME_DNS1123_LABEL, CORE, false},
     {"", "v1", "Pod", "pods", "pod", STRS("po"), ALL, true, VERBS_ALL, SUB_STATUS | SUB_BINDING,
      NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "Node", "nodes", "node", STRS("no"), NULL, false, VERBS_ALL, SUB_STATUS,
@@ -30,23 +30,23 @@ static const struct kos_kind kinds[] = {
      NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "Event", "events", "event", STRS("ev"), NULL, true, VERBS_ALL, 0,
      NAME_DNS1123_SUBDOMAIN, CORE, false},
-    {"", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", STRS("pv"), NULL,
-     false, VERBS_ALL, SUB_STATUS, NAME_DNS1123_SUBDOMAIN, CORE, false},
+    {"", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", STRS("pv"), NULL, false,
+     VERBS_ALL, SUB_STATUS, NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim",
      STRS("pvc"), NULL, true, VERBS_ALL, SUB_STATUS, NAME_DNS1123_SUBDOMAIN, CORE, false},
-    {"apps", "v1", "Deployment", "deployments", "deployment", STRS("deploy"), ALL, true,
-     VERBS_ALL, SUB_STATUS | SUB_SCALE, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.apps.v1", true},
+    {"apps", "v1", "Deployment", "deployments", "deployment", STRS("deploy"), ALL, true, VERBS_ALL,
+     SUB_STATUS | SUB_SCALE, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.apps.v1", true},
     {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", STRS("rs"), ALL, true, VERBS_ALL,
      SUB_STATUS | SUB_SCALE, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.apps.v1", true},
-    {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", STRS("sts"), ALL, true,
-     VERBS_ALL, SUB_STATUS | SUB_SCALE, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.apps.v1", true},
+    {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", STRS("sts"), ALL, true, VERBS_ALL,
+     SUB_STATUS | SUB_SCALE, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.apps.v1", true},
     {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", STRS("ds"), ALL, true, VERBS_ALL,
      SUB_STATUS, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.apps.v1", true},
     {"batch", "v1", "Job", "jobs", "job", NULL, ALL, true, VERBS_ALL, SUB_STATUS,
      NAME_DNS1123_SUBDOMAIN, "io.k8s.api.batch.v1", true},
     {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget",
-     STRS("pdb"), NULL, true, VERBS_ALL, SUB_STATUS, NAME_DNS1123_SUBDOMAIN,
-     "io.k8s.api.policy.v1", true},
+     STRS("pdb"), NULL, true, VERBS_ALL, SUB_STATUS, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.policy.v1",
+     true},
     {"storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", STRS("sc"), NULL,
      false, VERBS_ALL, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.storage.v1", false},
     {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", STRS("pc"),
@@ -60,15 +60,14 @@ static const struct kos_kind kinds[] = {
     {"rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", NULL, NULL,
      false, VERBS_ALL, 0, NAME_PATH_SEGMENT, "io.k8s.api.rbac.v1", false},
     {"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
-     "clusterrolebinding", NULL, NULL, false, VERBS_ALL, 0, NAME_PATH_SEGMENT,
-     "io.k8s.api.rbac.v1", false},
+     "clusterrolebinding", NULL, NULL, false, VERBS_ALL, 0, NAME_PATH_SEGMENT, "io.k8s.api.rbac.v1",
+     false},
 };
 
 static const struct kos_kind *const kind_ptrs[] = {
-    &kinds[0],  &kinds[1],  &kinds[2],  &kinds[3],  &kinds[4],  &kinds[5],
-    &kinds[6],  &kinds[7],  &kinds[8],  &kinds[9],  &kinds[10], &kinds[11],
-    &kinds[12], &kinds[13], &kinds[14], &kinds[15], &kinds[16], &kinds[17],
-    &kinds[18], &kinds[19], &kinds[20], &kinds[21], &kinds[22], &kinds[23],
+    &kinds[0],  &kinds[1],  &kinds[2],  &kinds[3],  &kinds[4],  &kinds[5],  &kinds[6],  &kinds[7],
+    &kinds[8],  &kinds[9],  &kinds[10], &kinds[11], &kinds[12], &kinds[13], &kinds[14], &kinds[15],
+    &kinds[16], &kinds[17], &kinds[18], &kinds[19], &kinds[20], &kinds[21], &kinds[22], &kinds[23],
 };
 
 _Static_assert(sizeof(kind_ptrs) / sizeof(kind_ptrs[0]) == sizeof(kinds) / sizeof(kinds[0]),
@@ -130,8 +129,7 @@ int kos_kind_key_prefix(const struct kos_kind *k, const char *ns, char *out, siz
     return checked(n, size);
 }
 
-int kos_kind_key(const struct kos_kind *k, const char *ns, const char *name, char *out,
-                 size_t size)
+int kos_kind_key(const struct kos_kind *k, const char *ns, const char *name, char *out, size_t size)
 {
     if (k->namespaced && (!ns || !ns[0]))
         return -EINVAL;

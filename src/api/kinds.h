@@ -35,11 +35,11 @@ enum kos_name_rule {
 };
 
 struct kos_kind {
-    const char *group;    /* "" for the core group */
-    const char *version;  /* "v1" */
-    const char *kind;     /* "Pod" */
-    const char *plural;   /* "pods": the resource name */
-    const char *singular; /* "pod" */
+    const char *group;              /* "" for the core group */
+    const char *version;            /* "v1" */
+    const char *kind;               /* "Pod" */
+    const char *plural;             /* "pods": the resource name */
+    const char *singular;           /* "pod" */
     const char *const *short_names; /* NULL-terminated, may be NULL */
     const char *const *categories;  /* NULL-terminated, may be NULL */
     bool namespaced;

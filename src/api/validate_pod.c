@@ -2,6 +2,7 @@
  * (ValidatePodSpec, validateContainers, ValidateVolumes, ValidateResourceRequirements,
  * ValidatePodUpdate) in the order kube-apiserver reports errors. */
 #include "api/validate_internal.h"
+#include "api/volume_sources.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,40 +27,6 @@ static const char *const taint_effects[] = {"NoSchedule", "PreferNoSchedule", "N
 static const char *const toleration_ops[] = {"Equal", "Exists", NULL};
 static const char *const preemption_policies[] = {"Never", "PreemptLowerPriority", NULL};
 
-/* VolumeSource members in the order validateVolumeSource checks them. */
-static const char *const volume_sources[] = {
-    "hostPath",
-    "emptyDir",
-    "gitRepo",
-    "gcePersistentDisk",
-    "awsElasticBlockStore",
-    "secret",
-    "nfs",
-    "iscsi",
-    "glusterfs",
-    "persistentVolumeClaim",
-    "rbd",
-    "quobyte",
-    "flexVolume",
-    "cinder",
-    "cephfs",
-    "downwardAPI",
-    "fc",
-    "flocker",
-    "azureFile",
-    "configMap",
-    "vsphereVolume",
-    "photonPersistentDisk",
-    "projected",
-    "portworxVolume",
-    "azureDisk",
-    "scaleIO",
-    "storageos",
-    "csi",
-    "ephemeral",
-    "image",
-    NULL,
-};
 
 static void port_range(struct vctx *v, const char *field, int64_t port)
 {
@@ -501,8 +468,8 @@ static size_t v_volume_source(struct vctx *v, const json_t *vol, const char *pat
     char p[FP_MAX];
     size_t before = json_array_size(v->errs);
     int n = 0;
-    for (size_t i = 0; volume_sources[i]; i++) {
-        const char *key = volume_sources[i];
+    for (size_t i = 0; kos_volume_sources[i]; i++) {
+        const char *key = kos_volume_sources[i];
         const json_t *src = v_obj(v, vol, key, path);
         if (!src)
             continue;

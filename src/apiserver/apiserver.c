@@ -40,8 +40,8 @@ int apiserver_init(struct apiserver *srv, struct store *store, const char *serve
     srv->doc_apis_legacy = encode_owned(discovery_group_list());
     srv->doc_openapi_v3_root = encode_owned(openapi_v3_root());
     if (!srv->doc_api_aggregated_v2 || !srv->doc_api_aggregated_v2beta1 ||
-        !srv->doc_apis_aggregated_v2 || !srv->doc_apis_aggregated_v2beta1 ||
-        !srv->doc_api_legacy || !srv->doc_apis_legacy || !srv->doc_openapi_v3_root) {
+        !srv->doc_apis_aggregated_v2 || !srv->doc_apis_aggregated_v2beta1 || !srv->doc_api_legacy ||
+        !srv->doc_apis_legacy || !srv->doc_openapi_v3_root) {
         apiserver_done(srv);
         return -ENOMEM;
     }
@@ -62,8 +62,7 @@ void apiserver_done(struct apiserver *srv)
 
 int apiserver_bootstrap(struct apiserver *srv)
 {
-    static const char *const names[] = {"default", "kube-system", "kube-public",
-                                        "kube-node-lease"};
+    static const char *const names[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
     const struct kos_kind *ns_kind = kos_kind_by_resource("", "v1", "namespaces");
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char key[128], uid[40], now[32];
@@ -77,15 +76,15 @@ int apiserver_bootstrap(struct apiserver *srv)
         if (r < 0)
             return r;
         obj_now_rfc3339(now, sizeof(now));
-        _cleanup_json_ json_t *obj = json_pack(
-            "{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion", "v1",
-            "kind", "Namespace", "metadata", "name", names[i], "uid", uid, "creationTimestamp",
-            now, "labels", "kubernetes.io/metadata.name", names[i], "spec", "finalizers",
-            "kubernetes", "status", "phase", "Active");
+        _cleanup_json_ json_t *obj =
+            json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion",
+                      "v1", "kind", "Namespace", "metadata", "name", names[i], "uid", uid,
+                      "creationTimestamp", now, "labels", "kubernetes.io/metadata.name", names[i],
+                      "spec", "finalizers", "kubernetes", "status", "phase", "Active");
         if (!obj || !ns_kind)
             return -ENOMEM;
-        struct store_write w = {.type = STORE_CREATE, .key = key, .render = obj_render,
-                                .render_ctx = obj};
+        struct store_write w = {
+            .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
         struct store_write_result res = {0};
         r = store_write(srv->store, &w, &res);
         if (r < 0 && r != -EEXIST)
@@ -117,11 +116,11 @@ static void reply_doc(struct http_reply *rep, json_t *doc)
 
 static void handle_version(struct http_reply *rep)
 {
-    _cleanup_json_ json_t *v = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", KOS_KUBE_MAJOR, "minor",
-        KOS_KUBE_MINOR, "gitVersion", KOS_KUBE_GIT_VERSION, "gitCommit", "kos", "gitTreeState",
-        "clean", "buildDate", "2026-11-27T00:00:00Z", "goVersion", "none (C)", "compiler", "gcc",
-        "platform", "linux/amd64");
+    _cleanup_json_ json_t *v =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", KOS_KUBE_MAJOR, "minor",
+                  KOS_KUBE_MINOR, "gitVersion", KOS_KUBE_GIT_VERSION, "gitCommit", "kos",
+                  "gitTreeState", "clean", "buildDate", "2026-11-27T00:00:00Z", "goVersion",
+                  "none (C)", "compiler", "gcc", "platform", "linux/amd64");
     reply_json(rep, 200, v);
 }
 
@@ -145,8 +144,7 @@ static void handle_discovery(struct apiserver *srv, struct http_request *req,
                      CT_DISCOVERY_V2);
         return;
     case DISCOVERY_V2BETA1:
-        reply_static(rep,
-                     core ? srv->doc_api_aggregated_v2beta1 : srv->doc_apis_aggregated_v2beta1,
+        reply_static(rep, core ? srv->doc_api_aggregated_v2beta1 : srv->doc_apis_aggregated_v2beta1,
                      CT_DISCOVERY_V2BETA1);
         return;
     case DISCOVERY_LEGACY:
@@ -221,8 +219,7 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
             else
                 method_not_allowed(rep);
         } else {
-            reply_errorf(rep, 404, "NotFound",
-                         "the server could not find the requested resource");
+            reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
         }
         return;
     }
@@ -247,8 +244,7 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
             handle_list(&rr, rep);
     } else if (strcmp(m, "POST") == 0) {
         if (kind->namespaced && !rr.ns) {
-            reply_errorf(rep, 404, "NotFound",
-                         "the server could not find the requested resource");
+            reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
             return;
         }
         handle_create(&rr, rep);

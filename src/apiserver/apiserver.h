@@ -9,8 +9,8 @@
 #include "apiserver/http.h"
 #include "store/store.h"
 
-#define KOS_KUBE_MAJOR "1"
-#define KOS_KUBE_MINOR "33"
+#define KOS_KUBE_MAJOR       "1"
+#define KOS_KUBE_MINOR       "33"
 #define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
 
 struct apiserver {

@@ -19,10 +19,14 @@ static json_t *verbs_of(unsigned verbs)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{VERB_CREATE, "create"}, {VERB_DELETE, "delete"},
+    } names[] = {{VERB_CREATE, "create"},
+                 {VERB_DELETE, "delete"},
                  {VERB_DELETECOLLECTION, "deletecollection"},
-                 {VERB_GET, "get"}, {VERB_LIST, "list"}, {VERB_PATCH, "patch"},
-                 {VERB_UPDATE, "update"}, {VERB_WATCH, "watch"}};
+                 {VERB_GET, "get"},
+                 {VERB_LIST, "list"},
+                 {VERB_PATCH, "patch"},
+                 {VERB_UPDATE, "update"},
+                 {VERB_WATCH, "watch"}};
     json_t *a = json_array();
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (verbs & names[i].bit)
@@ -54,8 +58,8 @@ static json_t *aggregated_resource(const struct kos_kind *k)
 {
     json_t *r = json_pack("{s:s, s:o, s:s, s:s, s:o}", "resource", k->plural, "responseKind",
                           gvk(k->group, k->version, k->kind), "scope",
-                          k->namespaced ? "Namespaced" : "Cluster", "singularResource",
-                          k->singular, "verbs", verbs_of(k->verbs));
+                          k->namespaced ? "Namespaced" : "Cluster", "singularResource", k->singular,
+                          "verbs", verbs_of(k->verbs));
     if (!r)
         return NULL;
     if (k->short_names)
@@ -155,8 +159,7 @@ json_t *discovery_group_list(void)
     for (size_t i = 0; i < n; i++)
         if (groups[i][0])
             json_array_append_new(list, group_object(groups[i]));
-    return json_pack("{s:s, s:s, s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
-                     list);
+    return json_pack("{s:s, s:s, s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups", list);
 }
 
 json_t *discovery_group(const char *group)
@@ -182,9 +185,9 @@ json_t *discovery_resource_list(const char *group, const char *version)
         if (strcmp(k->group, group) != 0 || strcmp(k->version, version) != 0)
             continue;
         any = true;
-        json_t *r = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", k->plural, "singularName",
-                              k->singular, "namespaced", k->namespaced, "kind", k->kind, "verbs",
-                              verbs_of(k->verbs));
+        json_t *r =
+            json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", k->plural, "singularName", k->singular,
+                      "namespaced", k->namespaced, "kind", k->kind, "verbs", verbs_of(k->verbs));
         if (k->short_names)
             json_object_set_new(r, "shortNames", strs(k->short_names));
         if (k->categories)
@@ -195,10 +198,10 @@ json_t *discovery_resource_list(const char *group, const char *version)
                 continue;
             char name[160];
             snprintf(name, sizeof(name), "%s/%s", k->plural, subs[s].name);
-            json_t *sr = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
-                                   "namespaced", k->namespaced, "kind",
-                                   subs[s].kind ? subs[s].kind : k->kind, "verbs",
-                                   strs(subs[s].verbs));
+            json_t *sr =
+                json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
+                          "namespaced", k->namespaced, "kind",
+                          subs[s].kind ? subs[s].kind : k->kind, "verbs", strs(subs[s].verbs));
             if (subs[s].kind) {
                 json_object_set_new(sr, "group", json_string(subs[s].group));
                 json_object_set_new(sr, "version", json_string(subs[s].version));

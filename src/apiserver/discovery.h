@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #define CT_DISCOVERY_V2 "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-#define CT_DISCOVERY_V2BETA1                                                                      \
+#define CT_DISCOVERY_V2BETA1                                                                       \
     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
 /* core = true: the document for /api (the core group), else for /apis. */

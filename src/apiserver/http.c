@@ -40,8 +40,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-size_t http_query_all(const struct http_request *r, const char *key, const char **out,
-                      size_t max)
+size_t http_query_all(const struct http_request *r, const char *key, const char **out, size_t max)
 {
     struct query_collect c = {key, out, max, 0};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, &c);
@@ -62,8 +61,8 @@ bool http_peer_gone(const struct http_request *r)
     return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-void http_reply_set_body(struct http_reply *rep, int status, const char *content_type,
-                         char *body, size_t len)
+void http_reply_set_body(struct http_reply *rep, int status, const char *content_type, char *body,
+                         size_t len)
 {
     free(rep->body);
     rep->status = status;
@@ -159,7 +158,7 @@ static struct MHD_Response *make_response(struct http_reply *rep)
         if (!body)
             return NULL;
         resp = MHD_create_response_from_buffer_with_free_callback(rep->body ? rep->len : 0, body,
-                                                                   free);
+                                                                  free);
         if (!resp) {
             if (!rep->body)
                 free(body);
@@ -185,9 +184,8 @@ static int connection_fd(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct http_server *srv = cls;
     struct http_request *req = *con_cls;
@@ -203,8 +201,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->path = url;
         req->socket_fd = connection_fd(conn);
         kos_buf_init(&req->body, HTTP_MAX_BODY);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
             req->body_too_large = true;
         *con_cls = req;

@@ -11,7 +11,7 @@
 
 #include "util/buf.h"
 
-#define HTTP_MAX_BODY (3u * 1024 * 1024) /* kube-apiserver's 3 MiB request limit */
+#define HTTP_MAX_BODY     (3u * 1024 * 1024) /* kube-apiserver's 3 MiB request limit */
 #define HTTP_MAX_WARNINGS 8
 
 struct MHD_Connection;
@@ -28,8 +28,7 @@ struct http_request {
 /* A query parameter (decoded) or NULL. */
 const char *http_query(const struct http_request *r, const char *key);
 /* Every value of a repeated query parameter; returns the count (at most max). */
-size_t http_query_all(const struct http_request *r, const char *key, const char **out,
-                      size_t max);
+size_t http_query_all(const struct http_request *r, const char *key, const char **out, size_t max);
 /* A request header or NULL (case-insensitive name). */
 const char *http_header(const struct http_request *r, const char *name);
 /* True when the peer closed its side (checked without blocking). */
@@ -59,8 +58,8 @@ struct http_reply {
     size_t nwarnings;
 };
 
-void http_reply_set_body(struct http_reply *rep, int status, const char *content_type,
-                         char *body, size_t len);
+void http_reply_set_body(struct http_reply *rep, int status, const char *content_type, char *body,
+                         size_t len);
 void http_reply_add_warning(struct http_reply *rep, const char *text);
 void http_reply_clear(struct http_reply *rep);
 

@@ -79,8 +79,7 @@ json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)
     json_error_t jerr;
     json_t *obj = json_loadb(v->data, v->len, 0, &jerr);
     if (!obj)
-        kos_error_set(err, 500, "InternalError", "stored object is not valid JSON: %s",
-                      jerr.text);
+        kos_error_set(err, 500, "InternalError", "stored object is not valid JSON: %s", jerr.text);
     return obj;
 }
 

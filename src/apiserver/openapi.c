@@ -35,14 +35,13 @@ json_t *openapi_v3_root(void)
 
 static json_t *param(const char *name, const char *in)
 {
-    return json_pack("{s:s, s:s, s:{s:s}, s:b}", "name", name, "in", in, "schema", "type",
-                     "string", "uniqueItems", true);
+    return json_pack("{s:s, s:s, s:{s:s}, s:b}", "name", name, "in", in, "schema", "type", "string",
+                     "uniqueItems", true);
 }
 
 static json_t *gvk_ext(const struct kos_kind *k)
 {
-    return json_pack("{s:s, s:s, s:s}", "group", k->group, "version", k->version, "kind",
-                     k->kind);
+    return json_pack("{s:s, s:s, s:s}", "group", k->group, "version", k->version, "kind", k->kind);
 }
 
 json_t *openapi_v3_group_version(const char *group, const char *version)
@@ -60,8 +59,7 @@ json_t *openapi_v3_group_version(const char *group, const char *version)
         char base[160], path[320], ref[256];
         gv_path(group, version, base, sizeof(base));
         if (k->namespaced)
-            snprintf(path, sizeof(path), "/%s/namespaces/{namespace}/%s/{name}", base,
-                     k->plural);
+            snprintf(path, sizeof(path), "/%s/namespaces/{namespace}/%s/{name}", base, k->plural);
         else
             snprintf(path, sizeof(path), "/%s/%s/{name}", base, k->plural);
         snprintf(ref, sizeof(ref), "#/components/schemas/%s.%s", k->openapi_package, k->kind);

@@ -46,6 +46,10 @@ bool query_dry_run(const struct http_request *req);
 
 /* Store key of the addressed object. */
 int rr_key(const struct resource_request *rr, const char *name, char *out, size_t size);
+/* Reads and decodes the addressed object with its mod revision. -ENOENT (err untouched) when
+ * it does not exist, so callers can answer with reply_store_error. */
+int rr_read_object(struct resource_request *rr, json_t **ret_obj, int64_t *ret_rev,
+                   struct kos_error **err);
 
 void handle_get(struct resource_request *rr, struct http_reply *rep);
 void handle_list(struct resource_request *rr, struct http_reply *rep);

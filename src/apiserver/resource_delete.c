@@ -59,8 +59,11 @@ static int parse_options(struct resource_request *rr, json_t **holder, struct de
 static int remove_object(struct resource_request *rr, const char *key, json_t *obj, int64_t rev,
                          struct kos_value **ret_value)
 {
-    struct store_write w = {.type = STORE_DELETE, .key = key, .expected_mod_rev = rev,
-                            .render = obj_render, .render_ctx = obj};
+    struct store_write w = {.type = STORE_DELETE,
+                            .key = key,
+                            .expected_mod_rev = rev,
+                            .render = obj_render,
+                            .render_ctx = obj};
     struct store_write_result res = {0};
     int r = store_write(rr->srv->store, &w, &res);
     if (r < 0)
@@ -108,9 +111,8 @@ static int delete_namespace_contents(struct resource_request *rr, const char *ns
 }
 
 /* Deletes (or marks) one object; returns the HTTP status to answer with. */
-static int delete_one(struct resource_request *rr, const char *name,
-                      const struct delete_options *o, struct kos_value **ret_value,
-                      struct kos_error **err)
+static int delete_one(struct resource_request *rr, const char *name, const struct delete_options *o,
+                      struct kos_value **ret_value, struct kos_error **err)
 {
     char key[1024];
     if (kos_kind_key(rr->kind, rr->ns, name, key, sizeof(key)) < 0)
@@ -154,8 +156,10 @@ static int delete_one(struct resource_request *rr, const char *name,
                 obj_now_rfc3339(now, sizeof(now));
                 obj_set_str(meta, "deletionTimestamp", now);
                 json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(0));
-                struct store_write w = {.type = STORE_UPDATE, .key = key,
-                                        .expected_mod_rev = rev, .render = obj_render,
+                struct store_write w = {.type = STORE_UPDATE,
+                                        .key = key,
+                                        .expected_mod_rev = rev,
+                                        .render = obj_render,
                                         .render_ctx = obj};
                 struct store_write_result res = {0};
                 r = store_write(rr->srv->store, &w, &res);
@@ -267,9 +271,9 @@ void handle_deletecollection(struct resource_request *rr, struct http_reply *rep
     kos_kind_api_version(rr->kind, api_version, sizeof(api_version));
     snprintf(list_kind, sizeof(list_kind), "%sList", rr->kind->kind);
     snprintf(rv, sizeof(rv), "%lld", (long long)rev);
-    _cleanup_json_ json_t *list = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", list_kind,
-                                            "apiVersion", api_version, "metadata",
-                                            "resourceVersion", rv, "items", items);
+    _cleanup_json_ json_t *list =
+        json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", list_kind, "apiVersion", api_version,
+                  "metadata", "resourceVersion", rv, "items", items);
     if (!list) {
         reply_errorf(rep, 500, "InternalError", "out of memory");
         return;

@@ -67,6 +67,26 @@ int rr_key(const struct resource_request *rr, const char *name, char *out, size_
     return kos_kind_key(rr->kind, rr->ns, name, out, size);
 }
 
+int rr_read_object(struct resource_request *rr, json_t **ret_obj, int64_t *ret_rev,
+                   struct kos_error **err)
+{
+    char key[1024];
+    if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
+        return kos_error_set(err, 400, "BadRequest", "invalid object name");
+    struct store_kv kv = {0};
+    int r = store_get(rr->srv->store, key, &kv);
+    if (r < 0)
+        return r;
+    json_t *obj = obj_decode_value(kv.value, err);
+    int64_t rev = kv.mod_rev;
+    store_kv_clear(&kv);
+    if (!obj)
+        return -EIO;
+    *ret_obj = obj;
+    *ret_rev = rev;
+    return 0;
+}
+
 void handle_get(struct resource_request *rr, struct http_reply *rep)
 {
     char key[1024];
@@ -238,8 +258,8 @@ void handle_list(struct resource_request *rr, struct http_reply *rep)
 
     char prefix[1024];
     const char *ns = rr->ns;
-    const char *field_ns = f.fields ? field_selector_required_value(f.fields, "metadata.namespace")
-                                    : NULL;
+    const char *field_ns =
+        f.fields ? field_selector_required_value(f.fields, "metadata.namespace") : NULL;
     if (!ns && field_ns && rr->kind->namespaced)
         ns = field_ns;
     if (kos_kind_key_prefix(rr->kind, ns, prefix, sizeof(prefix)) < 0) {

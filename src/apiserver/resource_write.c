@@ -18,8 +18,8 @@
 #include "util/strutil.h"
 
 /* Retries of a read-modify-write whose object changed underneath (no resourceVersion given). */
-#define UPDATE_RETRIES 16
-#define GENERATE_NAME_RANDOM 5
+#define UPDATE_RETRIES         16
+#define GENERATE_NAME_RANDOM   5
 #define GENERATE_NAME_MAX_BASE (63 - GENERATE_NAME_RANDOM)
 
 int require_namespace(struct resource_request *rr, struct kos_error **err)
@@ -176,8 +176,8 @@ void create_object(struct resource_request *rr, json_t *obj, struct http_reply *
         reply_json(rep, 201, obj);
         return;
     }
-    struct store_write w = {.type = STORE_CREATE, .key = key, .render = obj_render,
-                            .render_ctx = obj};
+    struct store_write w = {
+        .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
     struct store_write_result res = {0};
     r = store_write(rr->srv->store, &w, &res);
     if (r < 0) {
@@ -313,35 +313,16 @@ int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, jso
     json_t *fin = obj_path(next, "metadata.finalizers");
     bool release = obj_str(next, "metadata.deletionTimestamp") &&
                    (!json_is_array(fin) || json_array_size(fin) == 0);
-    struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE, .key = key,
-                            .expected_mod_rev = cur_rev, .render = obj_render,
+    struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE,
+                            .key = key,
+                            .expected_mod_rev = cur_rev,
+                            .render = obj_render,
                             .render_ctx = next};
     struct store_write_result res = {0};
     r = store_write(rr->srv->store, &w, &res);
     if (r < 0)
         return r;
     *ret_value = res.value;
-    return 0;
-}
-
-/* Reads the stored object; 404 Status when absent. */
-static int read_current(struct resource_request *rr, json_t **ret_obj, int64_t *ret_rev,
-                        struct kos_error **err)
-{
-    char key[1024];
-    if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
-        return kos_error_set(err, 400, "BadRequest", "invalid object name");
-    struct store_kv kv = {0};
-    int r = store_get(rr->srv->store, key, &kv);
-    if (r < 0)
-        return r;
-    json_t *obj = obj_decode_value(kv.value, err);
-    int64_t rev = kv.mod_rev;
-    store_kv_clear(&kv);
-    if (!obj)
-        return -EIO;
-    *ret_obj = obj;
-    *ret_rev = rev;
     return 0;
 }
 
@@ -379,7 +360,7 @@ void handle_update(struct resource_request *rr, struct http_reply *rep)
     for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
         _cleanup_json_ json_t *cur = NULL;
         int64_t cur_rev = 0;
-        int r = read_current(rr, &cur, &cur_rev, &err);
+        int r = rr_read_object(rr, &cur, &cur_rev, &err);
         if (r < 0) {
             reply_write_failure(rr, rep, r, err);
             return;
@@ -426,7 +407,7 @@ void handle_patch(struct resource_request *rr, struct http_reply *rep)
     for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
         _cleanup_json_ json_t *cur = NULL;
         int64_t cur_rev = 0;
-        int r = read_current(rr, &cur, &cur_rev, &err);
+        int r = rr_read_object(rr, &cur, &cur_rev, &err);
         if (r == -ENOENT && type == PATCH_APPLY && rr->sub[0] == '\0' && !err) {
             /* Server-side apply creates what does not exist yet. */
             _cleanup_json_ json_t *obj = json_deep_copy(patch);

@@ -14,25 +14,6 @@
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 
-static int read_object(struct resource_request *rr, json_t **ret, int64_t *ret_rev,
-                       struct kos_error **err)
-{
-    char key[1024];
-    if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
-        return kos_error_set(err, 400, "BadRequest", "invalid object name");
-    struct store_kv kv = {0};
-    int r = store_get(rr->srv->store, key, &kv);
-    if (r < 0)
-        return r;
-    json_t *obj = obj_decode_value(kv.value, err);
-    *ret_rev = kv.mod_rev;
-    store_kv_clear(&kv);
-    if (!obj)
-        return -EIO;
-    *ret = obj;
-    return 0;
-}
-
 static void fail(struct resource_request *rr, struct http_reply *rep, int r,
                  const struct kos_error *err)
 {
@@ -59,7 +40,7 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
     for (int attempt = 0; attempt < 16; attempt++) {
         _cleanup_json_ json_t *pod = NULL;
         int64_t rev = 0;
-        int r = read_object(rr, &pod, &rev, &err);
+        int r = rr_read_object(rr, &pod, &rev, &err);
         if (r < 0) {
             fail(rr, rep, r, err);
             return;
@@ -97,15 +78,18 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
         }
         char now[32];
         obj_now_rfc3339(now, sizeof(now));
-        json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
-                                               "status", "True", "lastProbeTime",
-                                               "lastTransitionTime", now));
+        json_array_append_new(conds,
+                              json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled", "status",
+                                        "True", "lastProbeTime", "lastTransitionTime", now));
         if (rr->dry_run)
             break;
         char key[1024];
         rr_key(rr, rr->name, key, sizeof(key));
-        struct store_write w = {.type = STORE_UPDATE, .key = key, .expected_mod_rev = rev,
-                                .render = obj_render, .render_ctx = pod};
+        struct store_write w = {.type = STORE_UPDATE,
+                                .key = key,
+                                .expected_mod_rev = rev,
+                                .render = obj_render,
+                                .render_ctx = pod};
         struct store_write_result res = {0};
         r = store_write(rr->srv->store, &w, &res);
         if (r == -ECANCELED)
@@ -117,9 +101,9 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
         kos_value_unref(res.value);
         break;
     }
-    _cleanup_json_ json_t *ok = json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status",
-                                          "apiVersion", "v1", "metadata", "status", "Success",
-                                          "code", 201);
+    _cleanup_json_ json_t *ok =
+        json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+                  "status", "Success", "code", 201);
     reply_json(rep, 201, ok);
 }
 
@@ -149,9 +133,8 @@ static json_t *scale_of(const struct kos_kind *kind, const json_t *obj)
             json_object_set(scale_meta, copied[i], x);
     }
     return json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale", "apiVersion",
-                     "autoscaling/v1", "metadata", scale_meta, "spec", "replicas",
-                     spec_replicas, "status", "replicas", status_replicas, "selector",
-                     sel.data ? sel.data : "");
+                     "autoscaling/v1", "metadata", scale_meta, "spec", "replicas", spec_replicas,
+                     "status", "replicas", status_replicas, "selector", sel.data ? sel.data : "");
 }
 
 void handle_scale(struct resource_request *rr, struct http_reply *rep)
@@ -177,7 +160,7 @@ void handle_scale(struct resource_request *rr, struct http_reply *rep)
     for (int attempt = 0; attempt < 16; attempt++) {
         _cleanup_json_ json_t *obj = NULL;
         int64_t rev = 0;
-        int r = read_object(rr, &obj, &rev, &err);
+        int r = rr_read_object(rr, &obj, &rev, &err);
         if (r < 0) {
             fail(rr, rep, r, err);
             return;

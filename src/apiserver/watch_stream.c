@@ -17,9 +17,9 @@
 #include "util/strutil.h"
 #include "util/timeutil.h"
 
-#define WATCH_WAIT_MS 1000
+#define WATCH_WAIT_MS              1000
 #define WATCH_BOOKMARK_INTERVAL_MS (60 * 1000)
-#define WATCH_MAX_EVENT_BYTES (64u * 1024 * 1024)
+#define WATCH_MAX_EVENT_BYTES      (64u * 1024 * 1024)
 
 struct watch_stream {
     int socket_fd;
@@ -65,12 +65,12 @@ static int emit(struct watch_stream *s, const char *type, const char *obj, size_
 static int emit_bookmark(struct watch_stream *s, int64_t rev, bool initial_end)
 {
     char obj[512];
-    int n = snprintf(obj, sizeof(obj),
-                     "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":"
-                     "\"%" PRId64 "\"%s}}",
-                     s->kind, s->api_version, rev,
-                     initial_end ? ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}"
-                                 : "");
+    int n =
+        snprintf(obj, sizeof(obj),
+                 "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":"
+                 "\"%" PRId64 "\"%s}}",
+                 s->kind, s->api_version, rev,
+                 initial_end ? ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}" : "");
     return emit(s, "BOOKMARK", obj, (size_t)n);
 }
 

@@ -54,13 +54,12 @@ static void usage(FILE *out)
           out);
 }
 
-static int parse_number(const char *flag, const char *value, int64_t min, int64_t max,
-                        int64_t *ret)
+static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
 {
     int64_t v;
     if (kos_parse_int64(value, &v) < 0 || v < min || v > max) {
-        fprintf(stderr, "kos server: invalid value \"%s\" for %s (want %lld..%lld)\n", value,
-                flag, (long long)min, (long long)max);
+        fprintf(stderr, "kos server: invalid value \"%s\" for %s (want %lld..%lld)\n", value, flag,
+                (long long)min, (long long)max);
         return -EINVAL;
     }
     *ret = v;
@@ -204,8 +203,7 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     if (make_dir(f.data_dir) < 0) {
-        fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir,
-                strerror(errno));
+        fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir, strerror(errno));
         return 1;
     }
 
@@ -269,8 +267,7 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     atomic_store(&api.ready, true);
-    log_info("server", "serving the Kubernetes API on http://%s (data in %s)", address,
-             f.data_dir);
+    log_info("server", "serving the Kubernetes API on http://%s (data in %s)", address, f.data_dir);
     log_info("server", "kubectl --kubeconfig %s/admin.kubeconfig get namespaces", f.data_dir);
 
     int sig = 0;

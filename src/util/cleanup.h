@@ -30,8 +30,8 @@ static inline void fclosep(FILE **f)
         fclose(*f);
 }
 
-#define _cleanup_free_  _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Returns the pointer and sets the variable to NULL so its cleanup does nothing. */

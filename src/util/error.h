@@ -10,10 +10,10 @@
 #include <stdarg.h>
 
 struct kos_error {
-    int code;          /* HTTP status code: 400, 404, 409, 422, 500, ... */
-    char reason[40];   /* Kubernetes StatusReason, e.g. "NotFound" */
-    char *message;     /* human-readable, as kube-apiserver words it */
-    json_t *details;   /* optional StatusDetails object (name, group, kind, causes[]) */
+    int code;        /* HTTP status code: 400, 404, 409, 422, 500, ... */
+    char reason[40]; /* Kubernetes StatusReason, e.g. "NotFound" */
+    char *message;   /* human-readable, as kube-apiserver words it */
+    json_t *details; /* optional StatusDetails object (name, group, kind, causes[]) */
 };
 
 /* Fills *err (when err is not NULL and *err is still NULL: the first error wins) and returns

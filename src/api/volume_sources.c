@@ -1,0 +1,37 @@
+#include "api/volume_sources.h"
+
+#include <stddef.h>
+
+const char *const kos_volume_sources[] = {
+    "hostPath",
+    "emptyDir",
+    "gitRepo",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "secret",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "persistentVolumeClaim",
+    "rbd",
+    "quobyte",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "downwardAPI",
+    "fc",
+    "flocker",
+    "azureFile",
+    "configMap",
+    "vsphereVolume",
+    "photonPersistentDisk",
+    "projected",
+    "portworxVolume",
+    "azureDisk",
+    "scaleIO",
+    "storageos",
+    "csi",
+    "ephemeral",
+    "image",
+    NULL,
+};

@@ -1,0 +1,52 @@
+"""The kos command line: version, help, flags, refusals, and the kubeconfig it writes."""
+
+import os
+import subprocess
+import tempfile
+
+import yaml
+
+from kos import KOS_BIN
+
+
+def run(*args):
+    return subprocess.run([KOS_BIN] + list(args), capture_output=True, text=True, timeout=30)
+
+
+def test_version_and_help():
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.startswith("kos version ")
+    p = run("server", "--help")
+    assert p.returncode == 0
+    for flag in ["--data-dir", "--bind-address", "--secure-port", "--disable-agent"]:
+        assert flag in p.stdout
+
+
+def test_bad_flags_fail_with_one_line():
+    for args in [("server", "--bogus"), ("server", "--secure-port", "70000"),
+                 ("server", "--secure-port", "12abc"), ("nosuchcommand",)]:
+        p = run(*args)
+        assert p.returncode != 0
+        assert p.stderr.strip(), args
+
+
+def test_refuses_plain_http_off_loopback():
+    with tempfile.TemporaryDirectory() as d:
+        p = run("server", "--data-dir", d, "--bind-address", "0.0.0.0", "--secure-port", "0")
+        assert p.returncode == 1
+        assert "refusing to serve plain HTTP on 0.0.0.0" in p.stderr
+        # the default bind address is 0.0.0.0, so the defaults refuse too
+        p = run("server", "--data-dir", d)
+        assert p.returncode == 1
+
+
+def test_kubeconfig_and_disable_agent(server):
+    with open(server.kubeconfig) as f:
+        cfg = yaml.safe_load(f)
+    assert cfg["current-context"] == "kos"
+    assert cfg["clusters"][0]["cluster"]["server"] == server.url
+    assert oct(os.stat(server.kubeconfig).st_mode & 0o777) == "0o600"
+    server.stop()
+    server.extra_args = ["--disable-agent"]
+    server.start()
+    assert server.get_raw("/readyz") == b"ok"
