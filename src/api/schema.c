@@ -180,6 +180,7 @@ struct walk {
     char **paths;
     size_t npaths;
     int error;
+    bool prune; /* remove unknown fields (and walk past the reporting limit) */
 };
 
 static void walk_free(struct walk *w)
@@ -192,7 +193,7 @@ static void walk_free(struct walk *w)
 
 static bool walk_full(const struct walk *w)
 {
-    return w->error < 0 || w->npaths >= SCHEMA_MAX_UNKNOWN_FIELDS;
+    return w->error < 0 || (!w->prune && w->npaths >= SCHEMA_MAX_UNKNOWN_FIELDS);
 }
 
 static void path_truncate(struct walk *w, size_t len)
@@ -231,6 +232,8 @@ static void report(struct walk *w)
     char *p;
     char **grown;
 
+    if (w->npaths >= SCHEMA_MAX_UNKNOWN_FIELDS)
+        return;
     for (size_t i = 0; i < w->npaths; i++)
         if (strcmp(w->paths[i], w->path.data ? w->path.data : "") == 0)
             return;
@@ -263,8 +266,10 @@ static void walk_struct(struct walk *w, const struct schema_struct *s, const jso
     const char *key;
     size_t key_len;
     json_t *value;
+    void *tmp;
 
-    json_object_keylen_foreach((json_t *)obj, key, key_len, value)
+    /* The _safe iteration lets pruning delete the current key. */
+    json_object_keylen_foreach_safe((json_t *)obj, tmp, key, key_len, value)
     {
         const struct schema_field *f = struct_field_n(s, key, key_len);
         size_t mark = w->path.len;
@@ -276,10 +281,13 @@ static void walk_struct(struct walk *w, const struct schema_struct *s, const jso
         w->error = path_push_key(w, key, key_len);
         if (w->error < 0)
             return;
-        if (f)
+        if (f) {
             walk_node(w, &f->node, value);
-        else
+        } else {
             report(w);
+            if (w->prune)
+                json_object_deln((json_t *)obj, key, key_len);
+        }
         path_truncate(w, mark);
     }
 }
@@ -332,9 +340,10 @@ static void walk_node(struct walk *w, const struct schema_node *n, const json_t 
     }
 }
 
-int schema_unknown_fields_in(const struct schema_struct *s, const json_t *obj, char ***ret_paths)
+static int unknown_fields(const struct schema_struct *s, const json_t *obj, bool prune,
+                          char ***ret_paths)
 {
-    struct walk w = {0};
+    struct walk w = {.prune = prune};
 
     if (!ret_paths)
         return -EINVAL;
@@ -352,9 +361,19 @@ int schema_unknown_fields_in(const struct schema_struct *s, const json_t *obj, c
     return (int)w.npaths;
 }
 
+int schema_unknown_fields_in(const struct schema_struct *s, const json_t *obj, char ***ret_paths)
+{
+    return unknown_fields(s, obj, false, ret_paths);
+}
+
 int schema_unknown_fields(const struct kos_kind *kind, const json_t *obj, char ***ret_paths)
 {
-    return schema_unknown_fields_in(schema_for_kind(kind), obj, ret_paths);
+    return unknown_fields(schema_for_kind(kind), obj, false, ret_paths);
+}
+
+int schema_prune_unknown_fields(const struct kos_kind *kind, json_t *obj, char ***ret_paths)
+{
+    return unknown_fields(schema_for_kind(kind), obj, true, ret_paths);
 }
 
 void schema_paths_free(char **paths, size_t n)

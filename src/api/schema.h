@@ -66,6 +66,10 @@ const struct schema_field *schema_struct_field(const struct schema_struct *s, co
 /* Unknown fields in obj, as kube-apiserver names them ("spec.containers[0].imagee"); the
  * caller frees the array and each string. Returns the count (>= 0) or a negative errno. */
 int schema_unknown_fields(const struct kos_kind *kind, const json_t *obj, char ***ret_paths);
+/* Removes every unknown field from obj, as decoding into Go structs drops them in
+ * kube-apiserver (fieldValidation Ignore and Warn), and reports the first
+ * SCHEMA_MAX_UNKNOWN_FIELDS paths like schema_unknown_fields. */
+int schema_prune_unknown_fields(const struct kos_kind *kind, json_t *obj, char ***ret_paths);
 
 /* The same for a body that is not a kind's object (Binding, Scale, DeleteOptions...):
  * s may be NULL (then 0 paths). */

@@ -1,5 +1,7 @@
 /* Request bodies: the Content-Type decides the decoder. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -38,6 +40,34 @@ int body_decode(const struct http_request *req, json_t **ret, struct kos_error *
     return kos_error_set(err, 415, "UnsupportedMediaType",
                          "the body of the request was in an unknown format - accepted media "
                          "types include: application/json, application/yaml");
+}
+
+/* Go decodes duplicate fields with the last one winning; kube-apiserver then fails the
+ * request under fieldValidation=Strict and warns under Warn. */
+int body_decode_object(const struct http_request *req, struct http_reply *rep, json_t **ret,
+                       struct kos_error **err)
+{
+    const char *ct = http_header(req, "Content-Type");
+    if (ct && !media_is(ct, "application/json") && !media_is(ct, "*/*"))
+        return body_decode(req, ret, err);
+    if (req->body.len == 0)
+        return kos_error_set(err, 400, "BadRequest", "the request body is empty");
+    char *dup = NULL;
+    int r = kos_json_decode_allow_duplicates(req->body.data, req->body.len, ret, &dup, err);
+    if (r < 0 || !dup)
+        return r;
+    const char *mode = http_query(req, "fieldValidation");
+    if (mode && strcmp(mode, "Strict") == 0) {
+        json_decref(*ret);
+        *ret = NULL;
+        r = kos_error_set(err, 400, "BadRequest", "strict decoding error: duplicate field %s", dup);
+    } else if (!mode || strcmp(mode, "Ignore") != 0) {
+        char warning[512];
+        snprintf(warning, sizeof(warning), "duplicate field %s", dup);
+        http_reply_add_warning(rep, warning);
+    }
+    free(dup);
+    return r;
 }
 
 int body_decode_patch(const struct http_request *req, int *ret_type, json_t **ret,

@@ -75,10 +75,23 @@ void http_reply_add_warning(struct http_reply *rep, const char *text)
 {
     if (rep->nwarnings >= HTTP_MAX_WARNINGS)
         return;
-    char *w = NULL;
-    /* RFC 7234 warning: 299 = miscellaneous persistent warning, "-" = no agent. */
-    if (asprintf(&w, "299 - \"%s\"", text) >= 0)
-        rep->warnings[rep->nwarnings++] = w;
+    /* RFC 7234 warning: 299 = miscellaneous persistent warning, "-" = no agent; the text is
+     * a quoted-string, so quotes and backslashes inside it are escaped (client-go unquotes
+     * it), and control characters are dropped. */
+    struct kos_buf b;
+    kos_buf_init(&b, 4096);
+    int r = kos_buf_append_str(&b, "299 - \"");
+    for (const char *p = text; r == 0 && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            r = kos_buf_append(&b, "\\", 1);
+        if (r == 0 && (unsigned char)*p >= 0x20)
+            r = kos_buf_append(&b, p, 1);
+    }
+    if (r == 0)
+        r = kos_buf_append_str(&b, "\"");
+    if (r == 0)
+        rep->warnings[rep->nwarnings++] = kos_buf_steal(&b, NULL);
+    kos_buf_free(&b);
 }
 
 void http_reply_clear(struct http_reply *rep)
@@ -176,6 +189,36 @@ static struct MHD_Response *make_response(struct http_reply *rep)
     return resp;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %HH in paths and query values, except %00: a NUL would cut the C string and make
+ * "keep%00evil" address "keep". Left encoded, such a name simply matches nothing. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static int connection_fd(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -259,7 +302,8 @@ int http_server_start(const struct http_server_options *opts, struct http_server
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
         opts->connection_limit ? opts->connection_limit : 4096u, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)600, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         int saved = errno ? errno : EADDRINUSE;
         free(srv);

@@ -85,6 +85,17 @@ json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)
 
 int obj_check_type(json_t *obj, const struct kos_kind *kind, struct kos_error **err)
 {
+    json_t *meta = json_object_get(obj, "metadata");
+    if (meta && !json_is_object(meta) && !json_is_null(meta))
+        return kos_error_set(err, 400, "BadRequest",
+                             "%s in version \"%s\" cannot be handled as a %s: json: cannot "
+                             "unmarshal %s into Go struct field %s.metadata of type v1.ObjectMeta",
+                             kind->kind, kind->version, kind->kind,
+                             json_is_string(meta)    ? "string"
+                             : json_is_array(meta)   ? "array"
+                             : json_is_boolean(meta) ? "bool"
+                                                     : "number",
+                             kind->kind);
     char api_version[160];
     kos_kind_api_version(kind, api_version, sizeof(api_version));
     const char *av = obj_str(obj, "apiVersion");

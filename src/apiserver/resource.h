@@ -36,6 +36,10 @@ void list_filter_done(struct list_filter *f);
 
 /* Decodes the request body by Content-Type (JSON, YAML); 415 for anything else. */
 int body_decode(const struct http_request *req, json_t **ret, struct kos_error **err);
+/* An object body for create/update: like body_decode, plus fieldValidation handling of
+ * duplicate JSON fields (Strict: 400; Warn or unset: last wins and a Warning header). */
+int body_decode_object(const struct http_request *req, struct http_reply *rep, json_t **ret,
+                       struct kos_error **err);
 /* The same for PATCH bodies; fills the patch type from the Content-Type. */
 int body_decode_patch(const struct http_request *req, int *ret_type, json_t **ret,
                       struct kos_error **err);

@@ -42,24 +42,27 @@ int require_namespace(struct resource_request *rr, struct kos_error **err)
     return 0;
 }
 
-/* fieldValidation: Strict fails on unknown fields, Warn (the server default) reports them as
- * warnings, Ignore says nothing. */
-static int check_fields(struct resource_request *rr, const json_t *obj, struct http_reply *rep,
+/* fieldValidation: Strict fails on unknown fields; Warn (the server default) reports them as
+ * warnings and Ignore says nothing, and both drop them, as decoding into Go structs does. */
+static int check_fields(struct resource_request *rr, json_t *obj, struct http_reply *rep,
                         struct kos_error **err)
 {
     const char *mode = http_query(rr->http, "fieldValidation");
-    if (mode && strcmp(mode, "Ignore") == 0)
-        return 0;
-    if (mode && strcmp(mode, "Strict") != 0 && strcmp(mode, "Warn") != 0)
+    if (mode && strcmp(mode, "Strict") != 0 && strcmp(mode, "Warn") != 0 &&
+        strcmp(mode, "Ignore") != 0)
         return kos_error_set(err, 400, "BadRequest",
                              "fieldValidation parameter unsupported: %s. Supported values are "
                              "Ignore, Warn and Strict",
                              mode);
     bool strict = mode && strcmp(mode, "Strict") == 0;
+    bool ignore = mode && strcmp(mode, "Ignore") == 0;
     char **paths = NULL;
-    int n = schema_unknown_fields(rr->kind, obj, &paths);
-    if (n <= 0)
-        return 0;
+    int n = strict ? schema_unknown_fields(rr->kind, obj, &paths)
+                   : schema_prune_unknown_fields(rr->kind, obj, &paths);
+    if (n <= 0 || ignore) {
+        schema_paths_free(paths, n > 0 ? (size_t)n : 0);
+        return n < 0 ? kos_error_set(err, 500, "InternalError", "checking fields failed") : 0;
+    }
     _cleanup_buf_ struct kos_buf msg;
     kos_buf_init(&msg, 64 * 1024);
     kos_buf_append_str(&msg, "strict decoding error: ");
@@ -192,7 +195,7 @@ void handle_create(struct resource_request *rr, struct http_reply *rep)
 {
     _cleanup_error_ struct kos_error *err = NULL;
     _cleanup_json_ json_t *obj = NULL;
-    if (body_decode(rr->http, &obj, &err) < 0) {
+    if (body_decode_object(rr->http, rep, &obj, &err) < 0) {
         reply_error(rep, err);
         return;
     }
@@ -339,7 +342,7 @@ void handle_update(struct resource_request *rr, struct http_reply *rep)
 {
     _cleanup_error_ struct kos_error *err = NULL;
     _cleanup_json_ json_t *body = NULL;
-    if (body_decode(rr->http, &body, &err) < 0) {
+    if (body_decode_object(rr->http, rep, &body, &err) < 0) {
         reply_error(rep, err);
         return;
     }

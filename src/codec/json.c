@@ -91,7 +91,8 @@ static size_t duplicate_key_token(const char *text, const char **ret)
     return n - 1;
 }
 
-int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error **err)
+static int decode(const char *data, size_t len, bool allow_duplicates, json_t **ret,
+                  char **ret_duplicate, struct kos_error **err)
 {
     if (!data || all_whitespace(data, len))
         return kos_error_set(err, 400, "BadRequest", "error decoding body: empty body");
@@ -111,9 +112,22 @@ int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error
         const char *key;
         size_t key_len;
         if (json_error_code(&jerr) == json_error_duplicate_key &&
-            (key_len = duplicate_key_token(jerr.text, &key)) > 0)
-            return kos_error_set(err, 400, "BadRequest", "json: duplicate field %.*s", (int)key_len,
-                                 key);
+            (key_len = duplicate_key_token(jerr.text, &key)) > 0) {
+            if (!allow_duplicates)
+                return kos_error_set(err, 400, "BadRequest", "json: duplicate field %.*s",
+                                     (int)key_len, key);
+            /* The last value wins, as Go's decoder does; the caller warns about the key. */
+            char *dup = strndup(key, key_len);
+            if (!dup)
+                return -ENOMEM;
+            v = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
+            if (v) {
+                *ret = v;
+                *ret_duplicate = dup;
+                return 0;
+            }
+            free(dup);
+        }
         sanitize_message(jerr.text);
         return kos_error_set(err, 400, "BadRequest", "error decoding body: %s at line %d column %d",
                              jerr.text, jerr.line, jerr.column);
@@ -331,4 +345,20 @@ char *kos_json_encode(const json_t *v, size_t *ret_len)
     if (!v || encode_value(&b, v, 0) < 0)
         return NULL;
     return kos_buf_steal(&b, ret_len);
+}
+
+int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error **err)
+{
+    char *dup = NULL;
+    return decode(data, len, false, ret, &dup, err);
+}
+
+int kos_json_decode_allow_duplicates(const char *data, size_t len, json_t **ret,
+                                     char **ret_duplicate, struct kos_error **err)
+{
+    char *dup = NULL;
+    int r = decode(data, len, true, ret, &dup, err);
+    if (r == 0)
+        *ret_duplicate = dup;
+    return r;
 }

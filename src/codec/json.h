@@ -14,6 +14,12 @@
  * UTF-8, \u0000, integer beyond int64, nesting too deep, duplicate field); -ENOMEM. */
 int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error **err);
 
+/* The same, except that a duplicate field is not an error: the last value wins (as Go's
+ * decoder has it) and *ret_duplicate is set to the first duplicated key, quoted as JSON
+ * ("\"data\""), or NULL when there was none. The caller frees it. */
+int kos_json_decode_allow_duplicates(const char *data, size_t len, json_t **ret,
+                                     char **ret_duplicate, struct kos_error **err);
+
 /* Compact serialization (no spaces, insertion order kept, reals as kos_json_format_double,
  * non-ASCII left as UTF-8); NUL-terminated, the length without the NUL in *ret_len (may be
  * NULL). NULL on failure (allocation, or a NaN/Inf real jansson should never hold). */

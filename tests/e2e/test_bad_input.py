@@ -224,8 +224,6 @@ def test_wrong_json_types(shared_server, ns):
         assert_status(b, 400, "BadRequest")
 
 
-@pytest.mark.xfail(reason="kos bug: a non-object metadata is taken as absent (422 name "
-                          "required) instead of a 400 decoding error", strict=True)
 def test_metadata_not_an_object(shared_server, ns):
     with Unchanged(shared_server, ns):
         s, b, _ = shared_server.request("POST", "/api/v1/namespaces/%s/configmaps" % ns,
@@ -245,9 +243,6 @@ def test_duplicate_field_strict(shared_server, ns):
         assert 'duplicate field "data"' in b["message"], b
 
 
-@pytest.mark.xfail(reason="kos bug: Strict duplicate-field message lacks the "
-                          "'strict decoding error: ' prefix (says 'json: duplicate field')",
-                   strict=True)
 def test_duplicate_field_strict_message(shared_server, ns):
     raw = b'{"metadata":{"name":"dup"},"data":{"a":"1"},"data":{"b":"2"}}'
     s, b, _ = shared_server.request(
@@ -256,9 +251,6 @@ def test_duplicate_field_strict_message(shared_server, ns):
     assert b["message"].startswith('strict decoding error: duplicate field "data"'), b
 
 
-@pytest.mark.xfail(reason="kos bug: duplicate JSON fields are rejected (400) under "
-                          "fieldValidation=Warn/unset; kube-apiserver accepts (last wins) with a "
-                          "Warning", strict=True)
 @pytest.mark.parametrize("query", ["?fieldValidation=Warn", ""])
 def test_duplicate_field_warn(shared_server, ns, query):
     name = "dup-" + uuid.uuid4().hex[:6]
@@ -385,8 +377,6 @@ def parse_warning_header(value):
     raise ValueError("unterminated quoted-string: %r" % value)
 
 
-@pytest.mark.xfail(reason="kos bug: Warning header text is not a valid quoted-string (inner "
-                          "quotes unescaped), so kubectl drops the warning", strict=True)
 def test_warning_header_is_a_valid_quoted_string(shared_server, ns):
     p = pod("wq-" + uuid.uuid4().hex[:6])
     p["spec"]["foo"] = "bar"
@@ -397,8 +387,6 @@ def test_warning_header_is_a_valid_quoted_string(shared_server, ns):
     assert 'unknown field "spec.foo"' in texts, h.get_all("Warning")
 
 
-@pytest.mark.xfail(reason="kos bug: unknown fields accepted under fieldValidation=Warn/unset "
-                          "are stored and returned (kube-apiserver drops them)", strict=True)
 @pytest.mark.parametrize("query", ["?fieldValidation=Warn", "", "?fieldValidation=Ignore"])
 def test_unknown_field_is_dropped_not_stored(shared_server, ns, query):
     name = "drop-" + uuid.uuid4().hex[:6]
@@ -501,8 +489,6 @@ def test_post_to_missing_namespace(shared_server, ns):
     assert_ready(shared_server)
 
 
-@pytest.mark.xfail(reason="kos bug: a %00 in the URL path truncates the name, so configmaps/"
-                          "keep%00evil reads/patches/deletes configmaps/keep", strict=True)
 def test_nul_in_path_does_not_alias_another_object(shared_server, ns):
     base = "/api/v1/namespaces/%s/configmaps/keep" % ns
     with Unchanged(shared_server, ns):

@@ -252,6 +252,29 @@ static void test_format_double(void **state)
     assert_int_equal(kos_json_format_double(INFINITY, buf, sizeof(buf)), -EINVAL);
 }
 
+static void test_duplicates_allowed_last_wins(void **state)
+{
+    const char *body = "{\"a\":1,\"data\":{\"x\":\"1\"},\"data\":{\"y\":\"2\"}}";
+    json_t *v = NULL;
+    char *dup = NULL;
+    struct kos_error *err = NULL;
+    assert_int_equal(kos_json_decode(body, strlen(body), &v, &err), -EINVAL);
+    assert_non_null(err);
+    assert_string_equal(err->message, "json: duplicate field \"data\"");
+    kos_error_free(err);
+    err = NULL;
+    assert_int_equal(kos_json_decode_allow_duplicates(body, strlen(body), &v, &dup, &err), 0);
+    assert_string_equal(dup, "\"data\"");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "data"), "y")), "2");
+    assert_null(json_object_get(json_object_get(v, "data"), "x"));
+    free(dup);
+    json_decref(v);
+    dup = NULL;
+    assert_int_equal(kos_json_decode_allow_duplicates("{\"a\":1}", 7, &v, &dup, &err), 0);
+    assert_null(dup);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_nul_byte_in_body), cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_depth_of),         cmocka_unit_test(test_encode_built),
         cmocka_unit_test(test_format_double),
+        cmocka_unit_test(test_duplicates_allowed_last_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

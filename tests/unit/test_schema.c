@@ -246,6 +246,32 @@ static void test_misspelled_fields(void **state)
               "extra", "status.phasee", "status.containerStatuses[0].state.running.x"));
 }
 
+static void test_prune_removes_unknown_fields(void **state)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labelz\":1,"
+        "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"foo\":1,\"containers\":[{\"name\":\"a\","
+        "\"image\":\"x\",\"imagee\":\"y\"}]},\"extra\":true}",
+        0, &jerr);
+    json_t *want = json_loads(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+        "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"containers\":[{\"name\":\"a\","
+        "\"image\":\"x\"}]}}",
+        0, &jerr);
+    assert_non_null(obj);
+    assert_non_null(want);
+    char **paths = NULL;
+    int n = schema_prune_unknown_fields(&pod_kind, obj, &paths);
+    assert_int_equal(n, 4);
+    assert_string_equal(paths[0], "metadata.labelz");
+    assert_string_equal(paths[3], "extra");
+    assert_true(json_equal(obj, want));
+    schema_paths_free(paths, (size_t)n);
+    json_decref(obj);
+    json_decref(want);
+}
+
 static void test_nothing_below_unknown_or_free_form(void **state)
 {
     /* Under an unknown key nothing more is reported; map keys, quantities, fieldsV1 and the
@@ -545,6 +571,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_pod_is_known),
         cmocka_unit_test(test_misspelled_fields),
+        cmocka_unit_test(test_prune_removes_unknown_fields),
         cmocka_unit_test(test_nothing_below_unknown_or_free_form),
         cmocka_unit_test(test_type_mismatch_does_not_crash),
         cmocka_unit_test(test_deployment_template_and_service),
