@@ -3,6 +3,7 @@
 #include "api/kinds.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,20 +63,32 @@ static const struct kos_kind kinds[] = {
     {"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
      "clusterrolebinding", NULL, NULL, false, VERBS_ALL, 0, NAME_PATH_SEGMENT, "io.k8s.api.rbac.v1",
      false},
+    {"authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "", NULL,
+     NULL, false, VERB_CREATE, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.authorization.v1", false,
+     true},
+    {"authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", "", NULL,
+     NULL, false, VERB_CREATE, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.authorization.v1", false,
+     true},
+    {"authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "", NULL, NULL,
+     false, VERB_CREATE, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.authentication.v1", false, true},
 };
 
-static const struct kos_kind *const kind_ptrs[] = {
-    &kinds[0],  &kinds[1],  &kinds[2],  &kinds[3],  &kinds[4],  &kinds[5],  &kinds[6],  &kinds[7],
-    &kinds[8],  &kinds[9],  &kinds[10], &kinds[11], &kinds[12], &kinds[13], &kinds[14], &kinds[15],
-    &kinds[16], &kinds[17], &kinds[18], &kinds[19], &kinds[20], &kinds[21], &kinds[22], &kinds[23],
-};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-_Static_assert(sizeof(kind_ptrs) / sizeof(kind_ptrs[0]) == sizeof(kinds) / sizeof(kinds[0]),
-               "every kind needs its pointer");
+/* Callers iterate pointers (CRDs will add kinds that do not live in this table). */
+static const struct kos_kind *kind_ptrs[NKINDS];
+static pthread_once_t kind_ptrs_once = PTHREAD_ONCE_INIT;
+
+static void fill_kind_ptrs(void)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        kind_ptrs[i] = &kinds[i];
+}
 
 const struct kos_kind *const *kos_kinds_all(size_t *ret_count)
 {
-    *ret_count = sizeof(kind_ptrs) / sizeof(kind_ptrs[0]);
+    pthread_once(&kind_ptrs_once, fill_kind_ptrs);
+    *ret_count = NKINDS;
     return kind_ptrs;
 }
 

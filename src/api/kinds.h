@@ -50,6 +50,8 @@ struct kos_kind {
     const char *openapi_package;
     /* spec changes bump metadata.generation (kinds with a spec) */
     bool has_generation;
+    /* create-only kinds answered at once and never stored (the *Review kinds) */
+    bool ephemeral;
 };
 
 /* All served kinds, in discovery order. */

@@ -159,6 +159,12 @@ static void method_not_allowed(struct http_reply *rep)
                  "the server does not allow this method on the requested resource");
 }
 
+static const struct request_user insecure_user = {
+    .name = "system:unsecured",
+    .uid = "",
+    .groups = (const char *const[]){"system:masters", "system:authenticated", NULL},
+};
+
 static void dispatch_resource(struct apiserver *srv, struct http_request *req,
                               const struct route *rt, struct http_reply *rep)
 {
@@ -176,6 +182,7 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         .ns = kind->namespaced && rt->has_namespace ? rt->namespace_ : NULL,
         .name = rt->has_name ? rt->name : NULL,
         .sub = rt->subresource,
+        .user = &insecure_user,
     };
     /* A cluster-scoped kind addressed under a namespace does not exist there. */
     if (!kind->namespaced && rt->has_namespace) {
@@ -194,6 +201,14 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
     if (!valid_watch) {
         reply_errorf(rep, 400, "BadRequest", "invalid watch parameter \"%s\"",
                      http_query(req, "watch"));
+        return;
+    }
+
+    if (kind->ephemeral) {
+        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace)
+            method_not_allowed(rep);
+        else
+            handle_review(&rr, rep);
         return;
     }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/kinds.h"
+#include "api/schema.h"
 #include "apiserver/apiserver.h"
 
 /* Changes whenever the served kinds change; clients cache per-GV documents by this hash. */
@@ -44,6 +45,110 @@ static json_t *gvk_ext(const struct kos_kind *k)
     return json_pack("{s:s, s:s, s:s}", "group", k->group, "version", k->version, "kind", k->kind);
 }
 
+/* Schemas the field tables name by type rather than by struct. */
+#define QUANTITY_SCHEMA "io.k8s.apimachinery.pkg.api.resource.Quantity"
+#define INTSTR_SCHEMA   "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+#define TIME_SCHEMA     "io.k8s.apimachinery.pkg.apis.meta.v1.Time"
+
+static json_t *ref_to(const char *name)
+{
+    char ref[320];
+    snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
+    return json_pack("{s:s}", "$ref", ref);
+}
+
+static void add_struct(json_t *schemas, const struct schema_struct *s, int depth);
+
+/* The OpenAPI form of one field type; named types are added to `schemas` as they are met. */
+static json_t *node_schema(json_t *schemas, const struct schema_node *n, int depth)
+{
+    json_t *out = NULL;
+    switch (n->type) {
+    case SCHEMA_STRING:
+        out = json_pack("{s:s}", "type", "string");
+        break;
+    case SCHEMA_INTEGER:
+        out = json_pack("{s:s}", "type", "integer");
+        break;
+    case SCHEMA_NUMBER:
+        out = json_pack("{s:s}", "type", "number");
+        break;
+    case SCHEMA_BOOLEAN:
+        out = json_pack("{s:s}", "type", "boolean");
+        break;
+    case SCHEMA_OBJECT:
+        if (!n->ref)
+            return json_pack("{s:s}", "type", "object");
+        add_struct(schemas, n->ref, depth + 1);
+        /* kube-openapi wraps references in allOf so a description can sit beside them */
+        return json_pack("{s:[o], s:{}}", "allOf", ref_to(n->ref->name), "default");
+    case SCHEMA_ARRAY:
+        return json_pack("{s:s, s:o}", "type", "array", "items",
+                         node_schema(schemas, n->items, depth));
+    case SCHEMA_MAP:
+        return json_pack("{s:s, s:o}", "type", "object", "additionalProperties",
+                         node_schema(schemas, n->items, depth));
+    case SCHEMA_QUANTITY:
+        return json_pack("{s:[o]}", "allOf", ref_to(QUANTITY_SCHEMA));
+    case SCHEMA_INT_OR_STRING:
+        return json_pack("{s:[o]}", "allOf", ref_to(INTSTR_SCHEMA));
+    case SCHEMA_TIME:
+        return json_pack("{s:[o]}", "allOf", ref_to(TIME_SCHEMA));
+    case SCHEMA_ANY:
+        return json_pack("{s:s, s:b}", "type", "object", "x-kubernetes-preserve-unknown-fields",
+                         true);
+    }
+    if (out && n->format)
+        json_object_set_new(out, "format", json_string(n->format));
+    return out;
+}
+
+/* Adds s and every struct it reaches, once each. Depth is bounded by the tables themselves
+ * (they are acyclic but for JSONSchemaProps-like recursion, which kos does not serve). */
+static void add_struct(json_t *schemas, const struct schema_struct *s, int depth)
+{
+    if (!s || depth > 64 || json_object_get(schemas, s->name))
+        return;
+    json_t *props = json_object();
+    json_t *schema = json_pack("{s:s, s:o}", "type", "object", "properties", props);
+    if (!schema)
+        return;
+    if (s->description)
+        json_object_set_new(schema, "description", json_string(s->description));
+    /* Registered before recursing, so self-references end. */
+    json_object_set_new(schemas, s->name, schema);
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct schema_field *f = &s->fields[i];
+        json_t *p = node_schema(schemas, &f->node, depth);
+        if (!p)
+            continue;
+        if (f->description)
+            json_object_set_new(p, "description", json_string(f->description));
+        if (f->patch_merge_key)
+            json_object_set_new(p, "x-kubernetes-patch-merge-key", json_string(f->patch_merge_key));
+        if (f->patch_strategy)
+            json_object_set_new(p, "x-kubernetes-patch-strategy", json_string(f->patch_strategy));
+        json_object_set_new(props, f->name, p);
+    }
+}
+
+static void add_named_scalars(json_t *schemas)
+{
+    json_object_set_new(schemas, QUANTITY_SCHEMA,
+                        json_pack("{s:s, s:[{s:s},{s:s}]}", "description",
+                                  "Quantity is a fixed-point representation of a number.", "oneOf",
+                                  "type", "string", "type", "number"));
+    json_object_set_new(schemas, INTSTR_SCHEMA,
+                        json_pack("{s:s, s:s, s:s}", "description",
+                                  "IntOrString is a type that can hold an int32 or a string.",
+                                  "type", "string", "format", "int-or-string"));
+    json_object_set_new(schemas, TIME_SCHEMA,
+                        json_pack("{s:s, s:s, s:s}", "description",
+                                  "Time is a wrapper around time.Time which supports correct "
+                                  "marshaling to YAML and JSON.",
+                                  "type", "string", "format", "date-time"));
+}
+
 json_t *openapi_v3_group_version(const char *group, const char *version)
 {
     size_t count;
@@ -78,15 +183,23 @@ json_t *openapi_v3_group_version(const char *group, const char *version)
 
         char name[256];
         snprintf(name, sizeof(name), "%s.%s", k->openapi_package, k->kind);
-        json_t *schema = json_pack("{s:s, s:s, s:[o]}", "type", "object", "description", k->kind,
-                                   "x-kubernetes-group-version-kind", gvk_ext(k));
-        json_object_set_new(schemas, name, schema);
+        const struct schema_struct *top = schema_for_kind(k);
+        if (top)
+            add_struct(schemas, top, 0);
+        json_t *schema = json_object_get(schemas, top ? top->name : name);
+        if (!schema) {
+            schema = json_pack("{s:s, s:s}", "type", "object", "description", k->kind);
+            json_object_set_new(schemas, name, schema);
+        }
+        json_object_set_new(schema, "x-kubernetes-group-version-kind",
+                            json_pack("[o]", gvk_ext(k)));
     }
     if (!any) {
         json_decref(paths);
         json_decref(schemas);
         return NULL;
     }
+    add_named_scalars(schemas);
     return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.0.0", "info", "title",
                      "Kubernetes", "version", KOS_KUBE_GIT_VERSION, "paths", paths, "components",
                      "schemas", schemas);

@@ -11,6 +11,14 @@
 #include "apiserver/http.h"
 #include "apiserver/router.h"
 
+/* Who is asking: the authenticated user (until authentication lands, the insecure-port user
+ * kube-apiserver used, system:unsecured in system:masters). */
+struct request_user {
+    const char *name;
+    const char *uid;
+    const char *const *groups; /* NULL-terminated */
+};
+
 struct resource_request {
     struct apiserver *srv;
     struct http_request *http;
@@ -20,6 +28,7 @@ struct resource_request {
     const char *name; /* NULL for collections */
     const char *sub;  /* "" when no subresource */
     bool dry_run;
+    const struct request_user *user;
 };
 
 /* Label and field selectors of a list, watch or deletecollection. */
@@ -65,6 +74,8 @@ void handle_delete(struct resource_request *rr, struct http_reply *rep);
 void handle_deletecollection(struct resource_request *rr, struct http_reply *rep);
 void handle_binding(struct resource_request *rr, struct http_reply *rep);
 void handle_scale(struct resource_request *rr, struct http_reply *rep);
+/* The create-only self-subject reviews (kinds marked ephemeral). */
+void handle_review(struct resource_request *rr, struct http_reply *rep);
 
 /* Shared by update, patch, status and scale: makes `next` the new state of the object whose
  * current stored state is `cur` (mod revision cur_rev), applying server-owned fields,
