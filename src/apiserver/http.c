@@ -107,8 +107,15 @@ void http_reply_clear(struct http_reply *rep)
     memset(rep, 0, sizeof(*rep));
 }
 
+/* A body made of parts (a LIST: envelope + stored objects) is sent through a content reader
+ * rather than MHD_create_response_from_iovec: MHD 0.9.75 copies the iovec array into the
+ * connection's small memory pool and aborts the process when it does not fit (about a
+ * thousand parts). The reader copies straight from the parts into MHD's send buffer. */
 struct iov_holder {
     struct iovec *iov;
+    size_t iovcnt;
+    size_t index;  /* part holding offset `offset` */
+    uint64_t offset; /* body offset where part `index` starts */
     void (*free_fn)(void *ctx);
     void *ctx;
 };
@@ -120,6 +127,37 @@ static void iov_holder_free(void *cls)
         h->free_fn(h->ctx);
     free(h->iov);
     free(h);
+}
+
+static ssize_t iov_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct iov_holder *h = cls;
+    /* MHD reads forward; rewind only if it ever asks for an earlier offset. */
+    if (pos < h->offset) {
+        h->index = 0;
+        h->offset = 0;
+    }
+    while (h->index < h->iovcnt && pos >= h->offset + h->iov[h->index].iov_len) {
+        h->offset += h->iov[h->index].iov_len;
+        h->index++;
+    }
+    size_t n = 0;
+    size_t i = h->index;
+    uint64_t part_start = h->offset;
+    while (n < max && i < h->iovcnt) {
+        const struct iovec *v = &h->iov[i];
+        size_t skip = pos + n > part_start ? (size_t)(pos + n - part_start) : 0;
+        size_t take = v->iov_len - skip;
+        if (take > max - n)
+            take = max - n;
+        memcpy(buf + n, (const char *)v->iov_base + skip, take);
+        n += take;
+        if (skip + take == v->iov_len) {
+            part_start += v->iov_len;
+            i++;
+        }
+    }
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -152,14 +190,18 @@ static struct MHD_Response *make_response(struct http_reply *rep)
         }
         rep->streaming = false; /* ownership moved to the response */
     } else if (rep->iov) {
-        struct iov_holder *h = malloc(sizeof(*h));
+        struct iov_holder *h = calloc(1, sizeof(*h));
         if (!h)
             return NULL;
+        uint64_t total = 0;
+        for (size_t i = 0; i < rep->iovcnt; i++)
+            total += rep->iov[i].iov_len;
         h->iov = rep->iov;
+        h->iovcnt = rep->iovcnt;
         h->free_fn = rep->iov_free;
         h->ctx = rep->iov_ctx;
-        resp = MHD_create_response_from_iovec((const struct MHD_IoVec *)rep->iov,
-                                              (unsigned)rep->iovcnt, iov_holder_free, h);
+        resp = MHD_create_response_from_callback(total, 256 * 1024, iov_reader, h,
+                                                 iov_holder_free);
         if (!resp) {
             free(h);
             return NULL;

@@ -369,3 +369,18 @@ def test_every_kind_round_trips(server):
         assert lst["kind"].endswith("List") and len(lst["items"]) == 1, path
     status, s, _ = server.request("GET", "/api/v1/namespaces/default/secrets/s")
     assert s["type"] == "Opaque" and s["data"] == {"a": "Yg=="}
+
+
+def test_large_list_without_limit(server):
+    """A LIST of thousands of objects in one response (the Python client never pages)."""
+    from concurrent.futures import ThreadPoolExecutor
+    path = "/api/v1/namespaces/default/configmaps"
+
+    def make(i):
+        create(server, path, {"metadata": {"name": "many-%04d" % i}, "data": {"i": str(i)}})
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, range(2500)))
+    status, lst, _ = server.request("GET", path)
+    assert status == 200 and len(lst["items"]) == 2500
+    assert [i["metadata"]["name"] for i in lst["items"]] == ["many-%04d" % i for i in range(2500)]
+    assert server.get_raw("/readyz") == b"ok"
