@@ -108,6 +108,7 @@ static const struct struct_list struct_lists[] = {
     {schema_core_structs, &schema_core_nstructs},
     {schema_apps_structs, &schema_apps_nstructs},
     {schema_misc_structs, &schema_misc_nstructs},
+    {schema_authz_structs, &schema_authz_nstructs},
 };
 
 size_t schema_struct_count(void)

@@ -4,7 +4,6 @@
 
 static const struct schema_struct schema_meta_owner_reference;
 static const struct schema_struct schema_meta_managed_fields_entry;
-static const struct schema_struct schema_meta_label_selector_requirement;
 static const struct schema_struct schema_meta_preconditions;
 
 static const struct schema_field meta_object_meta_fields[] = {
@@ -73,7 +72,7 @@ static const struct schema_field meta_label_selector_requirement_fields[] = {
     F_ARR_STR("values", 3),
     /* clang-format on */
 };
-static const struct schema_struct schema_meta_label_selector_requirement =
+const struct schema_struct schema_meta_label_selector_requirement =
     S("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
       meta_label_selector_requirement_fields, NULL);
 

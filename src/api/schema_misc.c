@@ -3,7 +3,6 @@
  * the order of the Go types. */
 #include "api/schema_tables.h"
 
-static const struct schema_struct schema_batch_job_spec;
 static const struct schema_struct schema_batch_pod_failure_policy;
 static const struct schema_struct schema_batch_pod_failure_policy_rule;
 static const struct schema_struct schema_batch_pod_failure_policy_on_exit_codes_requirement;
@@ -55,7 +54,7 @@ static const struct schema_field batch_job_spec_fields[] = {
     F_STR("managedBy", 15),
     /* clang-format on */
 };
-static const struct schema_struct schema_batch_job_spec =
+const struct schema_struct schema_batch_job_spec =
     S("io.k8s.api.batch.v1.JobSpec", batch_job_spec_fields, NULL);
 
 static const struct schema_field batch_pod_failure_policy_fields[] = {

@@ -116,6 +116,8 @@ extern const struct schema_struct *const schema_misc_structs[];
 extern const size_t schema_misc_nstructs;
 extern const struct schema_struct *const schema_meta_structs[];
 extern const size_t schema_meta_nstructs;
+extern const struct schema_struct *const schema_authz_structs[];
+extern const size_t schema_authz_nstructs;
 
 /* Structs referenced across table files, and the top level of every kind. */
 extern const struct schema_struct schema_core_namespace;
@@ -200,3 +202,12 @@ extern const struct schema_struct schema_rbac_cluster_role;
 extern const struct schema_struct schema_rbac_cluster_role_binding;
 extern const struct schema_struct schema_autoscaling_scale;
 extern const struct schema_struct schema_meta_delete_options;
+extern const struct schema_struct schema_meta_label_selector_requirement;
+extern const struct schema_struct schema_batch_job_spec;
+/* schema_authz.c: kinds kubectl 1.32+ sends as protobuf that kos does not otherwise serve. */
+extern const struct schema_struct schema_authz_self_subject_access_review;
+extern const struct schema_struct schema_authz_self_subject_rules_review;
+extern const struct schema_struct schema_authn_self_subject_review;
+extern const struct schema_struct schema_authn_token_request;
+extern const struct schema_struct schema_batch_cron_job;
+extern const struct schema_struct schema_core_resource_quota;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "api/patch.h"
+#include "api/proto_decode.h"
 #include "apiserver/resource.h"
 #include "codec/json.h"
 #include "codec/yaml.h"
@@ -37,9 +38,15 @@ int body_decode(const struct http_request *req, json_t **ret, struct kos_error *
     if (media_is(ct, "application/yaml") || media_is(ct, "application/x-yaml") ||
         media_is(ct, "text/yaml"))
         return decode_as(req, true, ret, err);
+    /* kubectl 1.32+ sends typed creates, access reviews and DeleteOptions as protobuf. */
+    if (media_is(ct, PROTO_MEDIA_TYPE)) {
+        if (req->body.len == 0)
+            return kos_error_set(err, 400, "BadRequest", "the request body is empty");
+        return proto_decode_body(req->body.data, req->body.len, ret, err);
+    }
     return kos_error_set(err, 415, "UnsupportedMediaType",
                          "the body of the request was in an unknown format - accepted media "
-                         "types include: application/json, application/yaml");
+                         "types include: application/json, application/yaml, " PROTO_MEDIA_TYPE);
 }
 
 /* Go decodes duplicate fields with the last one winning; kube-apiserver then fails the
