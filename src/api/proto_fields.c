@@ -1,9 +1,8 @@
 /* Which fields of the tables are Go pointers, lack omitempty in their JSON tag, or are
- * metav1.MicroTime, for protobuf decoding (proto_decode.h says why that matters). Generated from
- * the Go types of k8s.io/api and k8s.io/apimachinery v0.33.0 by
- * tests/unit/fixtures/protobuf/gen_proto_fields.py, restricted to the scalar and time fields the
- * tables hold; test_protobuf.c checks that every entry names a field of the tables and that the
- * table is sorted. */
+ * metav1.MicroTime, for protobuf decoding (proto_decode.h says why that matters). Written from
+ * the Go types of k8s.io/api and k8s.io/apimachinery v0.33.0, restricted to the scalar and time
+ * fields the tables hold; test_protobuf.c checks that every entry names a field of the tables
+ * and that the table is sorted. */
 #include <stdlib.h>
 #include <string.h>
 
