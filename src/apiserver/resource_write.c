@@ -38,8 +38,22 @@ int require_namespace(struct resource_request *rr, struct kos_error **err)
     }
     if (r < 0)
         return kos_error_set(err, 500, "InternalError", "reading the namespace failed");
+    /* NamespaceLifecycle admission: nothing new goes into a namespace being terminated. */
+    _cleanup_json_ json_t *nsobj = obj_decode_value(kv.value, NULL);
     store_kv_clear(&kv);
-    return 0;
+    if (!kos_streq_null(obj_str(nsobj, "status.phase"), "Terminating"))
+        return 0;
+    const char *g = rr->kind->group, *n = rr->name;
+    char cause[320];
+    snprintf(cause, sizeof(cause), "namespace %s is being terminated", rr->ns);
+    kos_error_set(err, 403, "Forbidden",
+                  "%s%s%s%s%s%s is forbidden: unable to create new content in namespace %s "
+                  "because it is being terminated",
+                  rr->kind->plural, g[0] ? "." : "", g, n ? " \"" : "", n ? n : "", n ? "\"" : "",
+                  rr->ns);
+    kos_error_set_details(*err, n, g[0] ? g : NULL, rr->kind->plural);
+    kos_error_add_cause(*err, "NamespaceTerminating", cause, "metadata.namespace");
+    return -EACCES;
 }
 
 /* fieldValidation: Strict fails on unknown fields; Warn (the server default) reports them as
@@ -312,10 +326,14 @@ int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, jso
             return obj_render(next, cur_rev, ret_value) < 0 ? -ENOMEM : 0;
         return obj_render(cur, cur_rev, ret_value) < 0 ? -ENOMEM : 0;
     }
-    /* An object marked for deletion goes away once its last finalizer is removed. */
-    json_t *fin = obj_path(next, "metadata.finalizers");
-    bool release = obj_str(next, "metadata.deletionTimestamp") &&
-                   (!json_is_array(fin) || json_array_size(fin) == 0);
+    /* An object marked for deletion goes away when an update removes its last finalizer
+     * (and its grace period is over), as kube-apiserver decides it: other updates of a marked
+     * object, such as a pod's status during its grace period, are ordinary writes. */
+    bool release =
+        obj_str(next, "metadata.deletionTimestamp") &&
+        json_integer_value(obj_path(next, "metadata.deletionGracePeriodSeconds")) == 0 &&
+        json_array_size(obj_path(cur, "metadata.finalizers")) > 0 &&
+        json_array_size(obj_path(next, "metadata.finalizers")) == 0;
     struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE,
                             .key = key,
                             .expected_mod_rev = cur_rev,

@@ -14,6 +14,7 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
+#include "controllers/controllers.h"
 #include "store/store.h"
 #include "store/watch.h"
 #include "util/cleanup.h"
@@ -266,6 +267,19 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    /* The controllers reach the API as any client would, over the loopback address. */
+    char api_url[160];
+    snprintf(api_url, sizeof(api_url), "http://%s:%u", f.bind_address, port);
+    struct kos_client_config cc = {.server = api_url, .user_agent = "kos-controller-manager"};
+    struct kos_controllers *controllers = NULL;
+    r = kos_controllers_start(&cc, &controllers);
+    if (r < 0) {
+        log_error("server", "starting the controllers failed: %s", strerror(-r));
+        http_server_stop(http);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
     atomic_store(&api.ready, true);
     log_info("server", "serving the Kubernetes API on http://%s (data in %s)", address, f.data_dir);
     log_info("server", "kubectl --kubeconfig %s/admin.kubeconfig get namespaces", f.data_dir);
@@ -274,6 +288,7 @@ int cmd_server(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_info("server", "signal %d: shutting down", sig);
     atomic_store(&api.ready, false);
+    kos_controllers_stop(controllers); /* while the API they use still answers */
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
     store_close(store);

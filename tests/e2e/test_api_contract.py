@@ -295,6 +295,10 @@ def test_delete_finalizers_collections_and_namespaces(server):
 
     status, _, _ = server.request("DELETE", "/api/v1/namespaces/team")
     assert status == 200
+    # the namespace controller removes the contents, then the namespace
+    deadline = time.time() + 20
+    while server.request("GET", path + "/cm1")[0] != 404 and time.time() < deadline:
+        time.sleep(0.05)
     status, _, _ = server.request("GET", path + "/cm1")
     assert status == 404
     status, err, _ = server.request("DELETE", "/api/v1/namespaces/default")

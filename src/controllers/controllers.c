@@ -1,0 +1,99 @@
+/* Wiring of the in-process controllers: one metadata informer per kind that can be listed
+ * and watched (events excepted: they are many, change often and own nothing), the garbage
+ * collector on all of them, the namespace controller on the namespaces one. */
+#include "controllers/controllers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/informer.h"
+#include "controllers/events.h"
+#include "controllers/garbage_collector.h"
+#include "controllers/namespace.h"
+
+#define MAX_KINDS 64
+
+struct kos_controllers {
+    struct kos_client *client;
+    struct kos_informer *informers[MAX_KINDS];
+    size_t ninformers;
+    struct kos_informer *namespaces;
+    struct kos_event_recorder *gc_events;
+    struct kos_event_recorder *ns_events;
+    struct kos_gc *gc;
+    struct kos_namespace_controller *nsc;
+};
+
+static int make_informers(struct kos_controllers *c)
+{
+    size_t count;
+    const struct kos_kind *const *all = kos_kinds_all(&count);
+    for (size_t i = 0; i < count && c->ninformers < MAX_KINDS; i++) {
+        const struct kos_kind *k = all[i];
+        if ((k->verbs & (VERB_LIST | VERB_WATCH)) != (VERB_LIST | VERB_WATCH) ||
+            (strcmp(k->kind, "Event") == 0 && !k->group[0]))
+            continue;
+        struct kos_informer_options o = {.kind = k, .metadata_only = true};
+        struct kos_informer *inf = NULL;
+        int r = kos_informer_new(c->client, &o, &inf);
+        if (r < 0)
+            return r;
+        c->informers[c->ninformers++] = inf;
+        if (strcmp(k->kind, "Namespace") == 0 && !k->group[0])
+            c->namespaces = inf;
+    }
+    return c->namespaces ? 0 : -ENOENT;
+}
+
+int kos_controllers_start(const struct kos_client_config *cfg, struct kos_controllers **ret)
+{
+    struct kos_controllers *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    int r = kos_client_new(cfg, &c->client);
+    if (r == 0)
+        r = make_informers(c);
+    if (r == 0)
+        r = kos_event_recorder_new(c->client, "garbage-collector-controller", &c->gc_events);
+    if (r == 0)
+        r = kos_event_recorder_new(c->client, "namespace-controller", &c->ns_events);
+    if (r == 0)
+        r = kos_gc_new(c->client, c->informers, c->ninformers, c->gc_events, &c->gc);
+    if (r == 0)
+        r = kos_namespace_controller_new(c->client, c->namespaces, c->ns_events, &c->nsc);
+    for (size_t i = 0; r == 0 && i < c->ninformers; i++)
+        r = kos_informer_start(c->informers[i]);
+    if (r == 0)
+        r = kos_gc_start(c->gc);
+    if (r == 0)
+        r = kos_namespace_controller_start(c->nsc);
+    if (r < 0) {
+        kos_controllers_stop(c);
+        return r;
+    }
+    *ret = c;
+    return 0;
+}
+
+void kos_controllers_stop(struct kos_controllers *c)
+{
+    if (!c)
+        return;
+    /* Workers first (no new requests), then the informers (no more handler calls), then
+     * what the handlers used. */
+    if (c->gc)
+        kos_gc_stop(c->gc);
+    if (c->nsc)
+        kos_namespace_controller_stop(c->nsc);
+    for (size_t i = 0; i < c->ninformers; i++)
+        kos_informer_stop(c->informers[i]);
+    kos_gc_free(c->gc);
+    kos_namespace_controller_free(c->nsc);
+    for (size_t i = 0; i < c->ninformers; i++)
+        kos_informer_free(c->informers[i]);
+    kos_event_recorder_free(c->gc_events);
+    kos_event_recorder_free(c->ns_events);
+    kos_client_free(c->client);
+    free(c);
+}

@@ -1,0 +1,14 @@
+/* The controllers that run inside `kos server`: the garbage collector and the namespace
+ * controller, sharing one metadata informer per kind and one API client. They reach the API
+ * server through the same client a remote component would use (here over loopback). */
+#pragma once
+
+#include "client/client.h"
+
+struct kos_controllers;
+
+/* Creates the client from cfg, starts the informers and the controllers; returns at once
+ * (the informers sync in the background). */
+int kos_controllers_start(const struct kos_client_config *cfg, struct kos_controllers **ret);
+/* Stops everything promptly, waits for the threads and frees. Accepts NULL. */
+void kos_controllers_stop(struct kos_controllers *c);

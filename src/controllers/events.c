@@ -1,0 +1,192 @@
+/* The event recorder: builds core/v1 Events and writes them through the API client, folding
+ * repeats into the count of the first occurrence, as client-go's EventCorrelator does. */
+#include "controllers/events.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/cleanup.h"
+#include "util/json_cleanup.h"
+#include "util/timeutil.h"
+
+#define RECENT_MAX    256 /* repeats folded into an earlier event: this many remembered */
+#define MESSAGE_MAX   1024
+#define NAME_MAX_LEN  253
+#define SUFFIX_DIGITS 16
+
+struct recent {
+    char *key; /* uid, type, reason and message of the event */
+    char ns[NAME_MAX_LEN + 1];
+    char name[NAME_MAX_LEN + 1];
+    int64_t count;
+};
+
+struct kos_event_recorder {
+    struct kos_client *client;
+    char *component;
+    pthread_mutex_t lock;
+    struct recent recent[RECENT_MAX];
+    size_t next; /* round-robin slot to reuse */
+};
+
+int kos_event_recorder_new(struct kos_client *c, const char *component,
+                           struct kos_event_recorder **ret)
+{
+    struct kos_event_recorder *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->client = c;
+    r->component = strdup(component);
+    if (!r->component) {
+        free(r);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&r->lock, NULL);
+    *ret = r;
+    return 0;
+}
+
+void kos_event_recorder_free(struct kos_event_recorder *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < RECENT_MAX; i++)
+        free(r->recent[i].key);
+    pthread_mutex_destroy(&r->lock);
+    free(r->component);
+    free(r);
+}
+
+static const char *meta_str(const json_t *obj, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+static void set_str_if(json_t *obj, const char *key, const char *value)
+{
+    if (value && value[0])
+        json_object_set_new(obj, key, json_string(value));
+}
+
+json_t *kos_event_build(const char *component, const json_t *involved, const char *type,
+                        const char *reason, const char *message, time_t now,
+                        unsigned long long name_suffix)
+{
+    const char *name = meta_str(involved, "name");
+    const char *ns = meta_str(involved, "namespace");
+    if (!name || !name[0])
+        return NULL;
+    char ev_name[NAME_MAX_LEN + 1], ts[32];
+    /* the object's name, shortened so that the suffix always fits a valid name */
+    snprintf(ev_name, sizeof(ev_name), "%.*s.%llx", NAME_MAX_LEN - SUFFIX_DIGITS - 1, name,
+             name_suffix);
+    kos_time_rfc3339(now, ts, sizeof(ts));
+    _cleanup_json_ json_t *ref = json_object();
+    if (!ref)
+        return NULL;
+    set_str_if(ref, "kind", json_string_value(json_object_get(involved, "kind")));
+    set_str_if(ref, "namespace", ns);
+    set_str_if(ref, "name", name);
+    set_str_if(ref, "uid", meta_str(involved, "uid"));
+    set_str_if(ref, "apiVersion", json_string_value(json_object_get(involved, "apiVersion")));
+    set_str_if(ref, "resourceVersion", meta_str(involved, "resourceVersion"));
+    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:O, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, "
+                     "s:s}",
+                     "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name, "namespace",
+                     ns && ns[0] ? ns : "default", "involvedObject", ref, "reason", reason,
+                     "message", message, "type", type, "source", "component", component,
+                     "firstTimestamp", ts, "lastTimestamp", ts, "count", 1, "reportingComponent",
+                     component, "reportingInstance", "");
+}
+
+static const struct kos_kind *event_kind(void)
+{
+    return kos_kind_by_kind("", "Event");
+}
+
+/* Under the lock: the remembered occurrence of key, or NULL. */
+static struct recent *find_recent(struct kos_event_recorder *r, const char *key)
+{
+    for (size_t i = 0; i < RECENT_MAX; i++)
+        if (r->recent[i].key && strcmp(r->recent[i].key, key) == 0)
+            return &r->recent[i];
+    return NULL;
+}
+
+/* Folds a repeat into the earlier event. -ENOENT when that event is gone. */
+static int bump(struct kos_event_recorder *r, struct recent *rec, time_t now)
+{
+    char ts[32];
+    kos_time_rfc3339(now, ts, sizeof(ts));
+    _cleanup_json_ json_t *patch =
+        json_pack("{s:I, s:s}", "count", (json_int_t)(rec->count + 1), "lastTimestamp", ts);
+    if (!patch)
+        return -ENOMEM;
+    struct kos_ref ref = {.kind = event_kind(), .ns = rec->ns, .name = rec->name};
+    int e = kos_client_patch(r->client, &ref, KOS_PATCH_MERGE, patch, NULL, false, NULL, NULL);
+    if (e == 0)
+        rec->count++;
+    return e;
+}
+
+static int create(struct kos_event_recorder *r, const char *key, const json_t *involved,
+                  const char *type, const char *reason, const char *message, time_t now)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    unsigned long long suffix = (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned)t.tv_nsec;
+    int e = -EEXIST;
+    for (int attempt = 0; attempt < 3 && e == -EEXIST; attempt++) {
+        _cleanup_json_ json_t *ev =
+            kos_event_build(r->component, involved, type, reason, message, now, suffix + attempt);
+        if (!ev)
+            return -EINVAL;
+        const char *ns = meta_str(ev, "namespace");
+        struct kos_ref ref = {.kind = event_kind(), .ns = ns};
+        e = kos_client_create(r->client, &ref, ev, NULL, NULL);
+        if (e < 0)
+            continue;
+        struct recent *slot = &r->recent[r->next];
+        r->next = (r->next + 1) % RECENT_MAX;
+        free(slot->key);
+        slot->key = strdup(key);
+        snprintf(slot->ns, sizeof(slot->ns), "%s", ns);
+        snprintf(slot->name, sizeof(slot->name), "%s", meta_str(ev, "name"));
+        slot->count = 1;
+    }
+    return e;
+}
+
+int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const char *type,
+                     const char *reason, const char *fmt, ...)
+{
+    char message[MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    const char *uid = meta_str(involved, "uid");
+    size_t klen = strlen(message) + strlen(type) + strlen(reason) + (uid ? strlen(uid) : 0) + 8;
+    _cleanup_free_ char *key = malloc(klen);
+    if (!key)
+        return -ENOMEM;
+    snprintf(key, klen, "%s\x1f%s\x1f%s\x1f%s", uid ? uid : "", type, reason, message);
+    time_t now = time(NULL);
+    pthread_mutex_lock(&r->lock);
+    struct recent *rec = find_recent(r, key);
+    int e = rec ? bump(r, rec, now) : -ENOENT;
+    if (e == -ENOENT) {
+        if (rec) {
+            free(rec->key);
+            rec->key = NULL;
+        }
+        e = create(r, key, involved, type, reason, message, now);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return e;
+}

@@ -1,0 +1,34 @@
+/* An event recorder: what components did, as core/v1 Events that `kubectl get events` and
+ * `kubectl describe` show. Like client-go's recorder it names events `<object>.<hex time>`,
+ * files events of cluster-scoped objects under "default", and folds a repeat of the same
+ * event (same object, type, reason and message) into the first one's count and
+ * lastTimestamp. Writes go through the API client; failures are ignored (an event must never
+ * stop a controller), e.g. in a namespace that is being terminated. */
+#pragma once
+
+#include <jansson.h>
+#include <time.h>
+
+#include "client/client.h"
+
+#define KOS_EVENT_NORMAL  "Normal"
+#define KOS_EVENT_WARNING "Warning"
+
+struct kos_event_recorder;
+
+/* component: source.component and reportingController ("garbage-collector-controller"). */
+int kos_event_recorder_new(struct kos_client *c, const char *component,
+                           struct kos_event_recorder **ret);
+void kos_event_recorder_free(struct kos_event_recorder *r);
+
+/* involved: the object the event is about (apiVersion, kind, metadata.namespace, name, uid
+ * and resourceVersion are used). Returns 0 or the negative errno of the failed write. */
+int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const char *type,
+                     const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The Event object for a first occurrence (new reference), exposed for tests. now is the
+ * time of the event; name_suffix the hex part of the name. */
+json_t *kos_event_build(const char *component, const json_t *involved, const char *type,
+                        const char *reason, const char *message, time_t now,
+                        unsigned long long name_suffix);

@@ -1,0 +1,440 @@
+/* The API client, the informer and the event recorder against a real API server running in
+ * this process (store + HTTP server on a free loopback port, data in a temp dir). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apiserver/apiserver.h"
+#include "apiserver/http.h"
+#include "client/client.h"
+#include "client/informer.h"
+#include "controllers/events.h"
+#include "store/store.h"
+#include "store/watch.h"
+#include "util/json_cleanup.h"
+#include "util/strutil.h"
+#include "util/timeutil.h"
+
+#define WINDOW_EVENTS 16
+#define DEADLINE_MS   10000
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct store *store;
+    struct apiserver api;
+    struct http_server *http;
+    struct kos_client *client;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    kos_strlcpy(f->dir, "/tmp/kos-client-test-XXXXXX", sizeof(f->dir));
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/kos.db", f->dir);
+    struct store_sqlite_options so = {.path = f->path, .watch_window_events = WINDOW_EVENTS};
+    assert_int_equal(store_sqlite_open(&so, &f->store), 0);
+    assert_int_equal(apiserver_init(&f->api, f->store, ""), 0);
+    struct http_server_options ho = {
+        .bind_address = "127.0.0.1", .handler = apiserver_handle, .handler_ctx = &f->api};
+    assert_int_equal(http_server_start(&ho, &f->http), 0);
+    assert_int_equal(apiserver_bootstrap(&f->api), 0);
+    atomic_store(&f->api.ready, true);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(f->http));
+    struct kos_client_config cc = {.server = url, .timeout_ms = DEADLINE_MS};
+    assert_int_equal(kos_client_new(&cc, &f->client), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    kos_client_free(f->client);
+    watch_window_shutdown(store_window(f->store));
+    http_server_stop(f->http);
+    store_close(f->store);
+    apiserver_done(&f->api);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[160];
+        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static const struct kos_kind *kind(const char *group, const char *k)
+{
+    const struct kos_kind *d = kos_kind_by_kind(group, k);
+    assert_non_null(d);
+    return d;
+}
+
+static json_t *configmap(const char *name, const char *label)
+{
+    json_t *cm =
+        json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
+                  "metadata", "name", name, "labels", "tier", label, "data", "k", "v");
+    assert_non_null(cm);
+    return cm;
+}
+
+static const char *meta(const json_t *obj, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+static void test_path(void **state)
+{
+    char p[256];
+    struct kos_ref r = {
+        .kind = kind("apps", "ReplicaSet"), .ns = "a b", .name = "x/y", .sub = "scale"};
+    assert_int_equal(kos_client_path(&r, p, sizeof(p)), 0);
+    assert_string_equal(p, "/apis/apps/v1/namespaces/a%20b/replicasets/x%2Fy/scale");
+    struct kos_ref n = {.kind = kind("", "Node"), .ns = "ignored", .name = "n1"};
+    assert_int_equal(kos_client_path(&n, p, sizeof(p)), 0);
+    assert_string_equal(p, "/api/v1/nodes/n1");
+    struct kos_ref all = {.kind = kind("", "Pod")};
+    assert_int_equal(kos_client_path(&all, p, sizeof(p)), 0);
+    assert_string_equal(p, "/api/v1/pods");
+    assert_int_equal(kos_client_path(&all, p, 5), -ENAMETOOLONG);
+    assert_ptr_equal(kos_client_kind_of("apps/v1", "Deployment"), kind("apps", "Deployment"));
+    assert_null(kos_client_kind_of("v1", "NoSuchKind"));
+}
+
+static void test_crud_and_errors(void **state)
+{
+    struct fixture *f = *state;
+    struct kos_client *c = f->client;
+    struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
+    _cleanup_json_ json_t *a = configmap("a", "front"), *b = configmap("b", "back");
+    _cleanup_json_ json_t *made = NULL;
+    assert_int_equal(kos_client_create(c, &coll, a, &made, NULL), 0);
+    assert_non_null(meta(made, "uid"));
+    assert_int_equal(kos_client_create(c, &coll, b, NULL, NULL), 0);
+
+    struct kos_error *err = NULL;
+    assert_int_equal(kos_client_create(c, &coll, a, NULL, &err), -EEXIST);
+    assert_int_equal(err->code, 409);
+    assert_string_equal(err->reason, "AlreadyExists");
+    kos_error_free(err);
+    err = NULL;
+
+    struct kos_ref ra = {.kind = coll.kind, .ns = "default", .name = "a"};
+    _cleanup_json_ json_t *got = NULL;
+    assert_int_equal(kos_client_get(c, &ra, &got, NULL), 0);
+    assert_string_equal(meta(got, "uid"), meta(made, "uid"));
+
+    struct kos_list_options lo = {.label_selector = "tier=back"};
+    _cleanup_json_ json_t *list = NULL;
+    assert_int_equal(kos_client_list(c, &coll, &lo, &list, NULL), 0);
+    assert_int_equal(json_array_size(json_object_get(list, "items")), 1);
+    assert_string_equal(meta(json_array_get(json_object_get(list, "items"), 0), "name"), "b");
+
+    /* update with the current resourceVersion, then again with the now stale one */
+    json_object_set_new(json_object_get(got, "data"), "k", json_string("v2"));
+    _cleanup_json_ json_t *updated = NULL;
+    assert_int_equal(kos_client_update(c, &ra, got, &updated, NULL), 0);
+    assert_string_not_equal(meta(updated, "resourceVersion"), meta(got, "resourceVersion"));
+    assert_int_equal(kos_client_update(c, &ra, got, NULL, &err), -ECANCELED);
+    assert_int_equal(err->code, 409);
+    kos_error_free(err);
+    err = NULL;
+
+    _cleanup_json_ json_t *patch = json_pack("{s:{s:s}}", "data", "extra", "1");
+    _cleanup_json_ json_t *patched = NULL;
+    assert_int_equal(kos_client_patch(c, &ra, KOS_PATCH_MERGE, patch, NULL, false, &patched, NULL),
+                     0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(patched, "data"), "extra")), "1");
+
+    struct kos_delete_options wrong = {.precondition_uid = "not-the-uid"};
+    assert_int_equal(kos_client_delete(c, &ra, &wrong, NULL, NULL), -ECANCELED);
+    assert_int_equal(kos_client_delete(c, &ra, NULL, NULL, NULL), 0);
+    assert_int_equal(kos_client_get(c, &ra, NULL, &err), -ENOENT);
+    assert_int_equal(err->code, 404);
+    assert_string_equal(err->reason, "NotFound");
+    assert_non_null(strstr(err->message, "\"a\" not found"));
+    kos_error_free(err);
+    err = NULL;
+
+    long status = 0;
+    _cleanup_json_ json_t *body = NULL;
+    assert_int_equal(kos_client_request(c, "GET", "/version", NULL, NULL, 0, &status, &body, NULL),
+                     0);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(body, "major")), "1");
+}
+
+static void test_transport_error(void **state)
+{
+    struct kos_client_config cc = {.server = "http://127.0.0.1:1", .timeout_ms = 2000};
+    struct kos_client *c = NULL;
+    assert_int_equal(kos_client_new(&cc, &c), 0);
+    struct kos_ref r = {.kind = kind("", "Node"), .name = "x"};
+    struct kos_error *err = NULL;
+    assert_int_equal(kos_client_get(c, &r, NULL, &err), -EIO);
+    assert_int_equal(err->code, 503);
+    kos_error_free(err);
+    kos_client_free(c);
+}
+
+struct canceller {
+    struct kos_watch *w;
+    int delay_ms;
+};
+
+static void *cancel_later(void *arg)
+{
+    struct canceller *cn = arg;
+    usleep((useconds_t)cn->delay_ms * 1000);
+    kos_watch_cancel(cn->w);
+    return NULL;
+}
+
+static void test_watch(void **state)
+{
+    struct fixture *f = *state;
+    struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
+    _cleanup_json_ json_t *list = NULL;
+    assert_int_equal(kos_client_list(f->client, &coll, NULL, &list, NULL), 0);
+    struct kos_list_options lo = {.resource_version = meta(list, "resourceVersion")};
+    struct kos_watch *w = NULL;
+    assert_int_equal(kos_client_watch(f->client, &coll, &lo, &w, NULL), 0);
+    struct kos_watch_event ev;
+    assert_int_equal(kos_watch_next(w, 50, &ev, NULL), 0); /* nothing happened yet */
+
+    _cleanup_json_ json_t *cm = configmap("w", "x");
+    assert_int_equal(kos_client_create(f->client, &coll, cm, NULL, NULL), 0);
+    assert_int_equal(kos_watch_next(w, DEADLINE_MS, &ev, NULL), 1);
+    assert_int_equal(ev.type, KOS_WATCH_ADDED);
+    assert_string_equal(meta(ev.object, "name"), "w");
+    kos_watch_event_clear(&ev);
+    struct kos_ref rw = {.kind = coll.kind, .ns = "default", .name = "w"};
+    assert_int_equal(kos_client_delete(f->client, &rw, NULL, NULL, NULL), 0);
+    assert_int_equal(kos_watch_next(w, DEADLINE_MS, &ev, NULL), 1);
+    assert_int_equal(ev.type, KOS_WATCH_DELETED);
+    kos_watch_event_clear(&ev);
+
+    /* a cancel from another thread ends a wait without limit */
+    struct canceller cn = {.w = w, .delay_ms = 50};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &cn), 0);
+    assert_int_equal(kos_watch_next(w, -1, &ev, NULL), -ECANCELED);
+    pthread_join(t, NULL);
+    kos_watch_close(w);
+
+    /* the server's timeoutSeconds ends the stream: -EPIPE */
+    struct kos_list_options short_lo = {.resource_version = meta(list, "resourceVersion"),
+                                        .timeout_seconds = 1};
+    assert_int_equal(kos_client_watch(f->client, &rw, &short_lo, &w, NULL), 0);
+    int r;
+    while ((r = kos_watch_next(w, DEADLINE_MS, &ev, NULL)) == 1)
+        kos_watch_event_clear(&ev);
+    assert_int_equal(r, -EPIPE);
+    kos_watch_close(w);
+
+    /* a resourceVersion the window no longer holds: 410, -ESTALE */
+    struct kos_ref rg = {.kind = coll.kind, .ns = "default", .name = "gen"};
+    _cleanup_json_ json_t *g = configmap("gen", "x");
+    assert_int_equal(kos_client_create(f->client, &coll, g, NULL, NULL), 0);
+    for (int i = 0; i < WINDOW_EVENTS + 4; i++) {
+        _cleanup_json_ json_t *p = json_pack("{s:{s:o}}", "data", "n", json_sprintf("%d", i));
+        assert_int_equal(
+            kos_client_patch(f->client, &rg, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL), 0);
+    }
+    struct kos_list_options old = {.resource_version = "2"};
+    assert_int_equal(kos_client_watch(f->client, &coll, &old, &w, NULL), 0);
+    struct kos_error *err = NULL;
+    assert_int_equal(kos_watch_next(w, DEADLINE_MS, &ev, &err), -ESTALE);
+    assert_int_equal(err->code, 410);
+    kos_error_free(err);
+    kos_watch_close(w);
+}
+
+/* ---- informer against the real server --------------------------------------------------- */
+
+struct recorder {
+    pthread_mutex_t lock;
+    json_t *log; /* ["add a", "update a", "delete a", ...] */
+};
+
+static void rec_push(struct recorder *r, const char *what, const json_t *obj)
+{
+    pthread_mutex_lock(&r->lock);
+    json_array_append_new(r->log, json_sprintf("%s %s", what, meta(obj, "name")));
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void rec_add(void *ctx, const json_t *obj)
+{
+    rec_push(ctx, "add", obj);
+}
+
+static void rec_update(void *ctx, const json_t *old_obj, const json_t *obj)
+{
+    rec_push(ctx, "update", obj);
+}
+
+static void rec_delete(void *ctx, const json_t *obj)
+{
+    rec_push(ctx, "delete", obj);
+}
+
+static bool rec_has(struct recorder *r, const char *entry)
+{
+    pthread_mutex_lock(&r->lock);
+    bool found = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(r->log, i, v)
+    {
+        if (strcmp(json_string_value(v), entry) == 0)
+            found = true;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}
+
+static void wait_for(struct recorder *r, const char *entry)
+{
+    int64_t deadline = kos_now_ms_monotonic() + DEADLINE_MS;
+    while (!rec_has(r, entry) && kos_now_ms_monotonic() < deadline)
+        usleep(5000);
+    assert_true(rec_has(r, entry));
+}
+
+static void test_informer(void **state)
+{
+    struct fixture *f = *state;
+    struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
+    _cleanup_json_ json_t *before = configmap("before", "x"), *before2 = configmap("before2", "x");
+    assert_int_equal(kos_client_create(f->client, &coll, before, NULL, NULL), 0);
+    assert_int_equal(kos_client_create(f->client, &coll, before2, NULL, NULL), 0);
+
+    struct recorder rec = {.log = json_array()};
+    pthread_mutex_init(&rec.lock, NULL);
+    struct kos_informer_options o = {.kind = coll.kind, .metadata_only = true, .page_size = 1};
+    struct kos_informer *inf = NULL;
+    assert_int_equal(kos_informer_new(f->client, &o, &inf), 0);
+    struct kos_informer_handlers h = {rec_add, rec_update, rec_delete, &rec};
+    assert_int_equal(kos_informer_add_handlers(inf, &h), 0);
+    assert_int_equal(kos_informer_start(inf), 0);
+    assert_int_equal(kos_informer_add_handlers(inf, &h), -EBUSY);
+    assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
+    assert_true(rec_has(&rec, "add before")); /* listed a page of one at a time */
+    assert_true(rec_has(&rec, "add before2"));
+
+    /* cached in metadata form, with kind and apiVersion */
+    json_t *cached = kos_informer_get(inf, "default", "before");
+    assert_non_null(cached);
+    assert_null(json_object_get(cached, "data"));
+    assert_string_equal(json_string_value(json_object_get(cached, "kind")), "ConfigMap");
+    json_decref(cached);
+
+    _cleanup_json_ json_t *later = configmap("later", "x");
+    assert_int_equal(kos_client_create(f->client, &coll, later, NULL, NULL), 0);
+    wait_for(&rec, "add later");
+    struct kos_ref rl = {.kind = coll.kind, .ns = "default", .name = "later"};
+    _cleanup_json_ json_t *p = json_pack("{s:{s:{s:s}}}", "metadata", "labels", "tier", "y");
+    assert_int_equal(kos_client_patch(f->client, &rl, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL),
+                     0);
+    wait_for(&rec, "update later");
+    assert_int_equal(kos_client_delete(f->client, &rl, NULL, NULL, NULL), 0);
+    wait_for(&rec, "delete later");
+    assert_null(kos_informer_get(inf, "default", "later"));
+    json_t *snap = kos_informer_snapshot(inf);
+    assert_int_equal(json_array_size(snap), 2);
+    json_decref(snap);
+
+    /* stop is prompt even though the watch is idle */
+    int64_t t0 = kos_now_ms_monotonic();
+    kos_informer_stop(inf);
+    assert_true(kos_now_ms_monotonic() - t0 < DEADLINE_MS);
+    kos_informer_free(inf);
+    json_decref(rec.log);
+    pthread_mutex_destroy(&rec.lock);
+}
+
+/* ---- events ----------------------------------------------------------------------------- */
+
+static void test_event_build(void **state)
+{
+    _cleanup_json_ json_t *pod = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "apiVersion", "v1",
+                                           "kind", "Pod", "metadata", "name", "web", "namespace",
+                                           "team", "uid", "u-1", "resourceVersion", "7");
+    _cleanup_json_ json_t *ev =
+        kos_event_build("tester", pod, KOS_EVENT_WARNING, "Broken", "it broke", 0, 0xabcULL);
+    assert_non_null(ev);
+    assert_string_equal(meta(ev, "name"), "web.abc");
+    assert_string_equal(meta(ev, "namespace"), "team");
+    json_t *io = json_object_get(ev, "involvedObject");
+    assert_string_equal(json_string_value(json_object_get(io, "uid")), "u-1");
+    assert_string_equal(json_string_value(json_object_get(io, "kind")), "Pod");
+    assert_string_equal(json_string_value(json_object_get(ev, "type")), "Warning");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(ev, "source"), "component")), "tester");
+    assert_int_equal(json_integer_value(json_object_get(ev, "count")), 1);
+    assert_string_equal(json_string_value(json_object_get(ev, "firstTimestamp")),
+                        "1970-01-01T00:00:00Z");
+
+    /* a cluster-scoped object's events live in "default" */
+    _cleanup_json_ json_t *node = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+                                            "Node", "metadata", "name", "n1");
+    _cleanup_json_ json_t *nev = kos_event_build("tester", node, KOS_EVENT_NORMAL, "R", "m", 0, 1);
+    assert_string_equal(meta(nev, "namespace"), "default");
+}
+
+static void test_event_record(void **state)
+{
+    struct fixture *f = *state;
+    struct kos_event_recorder *r = NULL;
+    assert_int_equal(kos_event_recorder_new(f->client, "tester", &r), 0);
+    _cleanup_json_ json_t *pod =
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind", "Pod", "metadata",
+                  "name", "web", "namespace", "default", "uid", "u-2");
+    assert_int_equal(kos_event_record(r, pod, KOS_EVENT_NORMAL, "Tested", "once %d", 1), 0);
+    assert_int_equal(kos_event_record(r, pod, KOS_EVENT_NORMAL, "Tested", "once %d", 1), 0);
+    assert_int_equal(kos_event_record(r, pod, KOS_EVENT_NORMAL, "Tested", "other"), 0);
+    struct kos_ref evs = {.kind = kind("", "Event"), .ns = "default"};
+    struct kos_list_options lo = {.field_selector = "involvedObject.uid=u-2"};
+    _cleanup_json_ json_t *list = NULL;
+    assert_int_equal(kos_client_list(f->client, &evs, &lo, &list, NULL), 0);
+    json_t *items = json_object_get(list, "items");
+    assert_int_equal(json_array_size(items), 2);
+    int64_t total = 0;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(items, i, ev) total += json_integer_value(json_object_get(ev, "count"));
+    assert_int_equal(total, 3);
+    kos_event_recorder_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_path),
+        cmocka_unit_test(test_transport_error),
+        cmocka_unit_test(test_event_build),
+        cmocka_unit_test_setup_teardown(test_crud_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_informer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_record, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
