@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include "pki/pki.h"
 #include "util/cleanup.h"
 
 struct http_server {
@@ -17,6 +19,9 @@ struct http_server {
     http_handler_fn handler;
     void *handler_ctx;
     uint16_t port;
+    bool tls;
+    char *tls_cert, *tls_key, *client_ca; /* copies: MHD keeps the pointers */
+    struct pki_trust *client_trust;       /* NULL: no client certificate authentication */
 };
 
 const char *http_query(const struct http_request *r, const char *key)
@@ -268,6 +273,34 @@ static int connection_fd(struct MHD_Connection *conn)
     return ci ? ci->connect_fd : -1;
 }
 
+/* TLS: each connection carries its client-certificate verdict (struct pki_peer) as MHD's
+ * socket context, so that keep-alive requests do not re-verify the chain. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct pki_peer)); /* NULL: requests get refused */
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        pki_peer_clear(*socket_context);
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static const struct pki_peer *connection_peer(struct http_server *srv, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct pki_peer *peer = ci ? ci->socket_context : NULL;
+    if (!peer)
+        return NULL;
+    const union MHD_ConnectionInfo *ti =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    pki_peer_update(ti ? (gnutls_session_t)ti->tls_session : NULL, srv->client_trust, peer,
+                    time(NULL));
+    return peer;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -285,6 +318,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->method = method;
         req->path = url;
         req->socket_fd = connection_fd(conn);
+        if (srv->tls) {
+            req->tls = true;
+            req->peer = connection_peer(srv, conn);
+            if (!req->peer) {
+                free(req);
+                return MHD_NO;
+            }
+        }
         kos_buf_init(&req->body, HTTP_MAX_BODY);
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -325,6 +366,52 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static void free_tls(struct http_server *srv)
+{
+    free(srv->tls_cert);
+    free(srv->tls_key);
+    free(srv->client_ca);
+    pki_trust_free(srv->client_trust);
+}
+
+/* The MHD options TLS adds (an empty list for plain HTTP). MHD itself offers ALPN http/1.1
+ * and http/1.0 only, so a Go client that also offers h2 settles on HTTP/1.1. */
+static int tls_options(struct http_server *srv, const struct http_server_options *opts,
+                       struct MHD_OptionItem *o, size_t max)
+{
+    size_t k = 0;
+    if (max < 6)
+        return -E2BIG;
+    if (opts->tls_cert_pem) {
+        if (!opts->tls_key_pem ||
+            pki_check_keypair(opts->tls_cert_pem, strlen(opts->tls_cert_pem), opts->tls_key_pem,
+                              strlen(opts->tls_key_pem), "TLS", NULL) < 0)
+            return -EINVAL;
+        srv->tls = true;
+        srv->tls_cert = strdup(opts->tls_cert_pem);
+        srv->tls_key = strdup(opts->tls_key_pem);
+        if (!srv->tls_cert || !srv->tls_key)
+            return -ENOMEM;
+        o[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+        o[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+        o[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, PKI_TLS_PRIORITIES};
+        o[k++] =
+            (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
+    }
+    if (opts->tls_cert_pem && opts->client_ca_pem) {
+        int r = pki_trust_new(opts->client_ca_pem, strlen(opts->client_ca_pem), &srv->client_trust,
+                              NULL);
+        if (r < 0)
+            return r;
+        srv->client_ca = strdup(opts->client_ca_pem);
+        if (!srv->client_ca)
+            return -ENOMEM;
+        o[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->client_ca};
+    }
+    o[k] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return 0;
+}
+
 int http_server_start(const struct http_server_options *opts, struct http_server **ret)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opts->port)};
@@ -336,18 +423,28 @@ int http_server_start(const struct http_server_options *opts, struct http_server
         return -ENOMEM;
     srv->handler = opts->handler;
     srv->handler_ctx = opts->handler_ctx;
+    struct MHD_OptionItem tls_opts[8];
+    int r = tls_options(srv, opts, tls_opts, ARRAY_SIZE(tls_opts));
+    if (r < 0) {
+        free_tls(srv);
+        free(srv);
+        return r;
+    }
 
     /* Thread per connection: handlers block on group commit and on watch events. */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+    if (srv->tls)
+        flags |= MHD_USE_TLS;
     srv->daemon = MHD_start_daemon(
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
         opts->connection_limit ? opts->connection_limit : 4096u, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)600, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
-        MHD_OPTION_END);
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!srv->daemon) {
         int saved = errno ? errno : EADDRINUSE;
+        free_tls(srv);
         free(srv);
         return -saved;
     }
@@ -367,5 +464,6 @@ void http_server_stop(struct http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    free_tls(s);
     free(s);
 }

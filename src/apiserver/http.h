@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "pki/identity.h"
 #include "util/buf.h"
 
 #define HTTP_MAX_BODY     (3u * 1024 * 1024) /* kube-apiserver's 3 MiB request limit */
@@ -23,6 +24,10 @@ struct http_request {
     struct kos_buf body;
     bool body_too_large;
     int socket_fd; /* for noticing that a streaming client went away */
+    bool tls;
+    /* TLS only (NULL otherwise): the client certificate verdict, shared by the requests of
+     * one connection and valid until the request completes. */
+    const struct pki_peer *peer;
 };
 
 /* A query parameter (decoded) or NULL. */
@@ -73,6 +78,11 @@ struct http_server_options {
     unsigned connection_limit;
     http_handler_fn handler;
     void *handler_ctx;
+    /* TLS (all PEM; NULL cert = plain HTTP). client_ca_pem: client certificates are
+     * requested, not required, and verified against it per connection (http_request.peer). */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    const char *client_ca_pem;
 };
 
 int http_server_start(const struct http_server_options *opts, struct http_server **ret);
