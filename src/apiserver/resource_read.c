@@ -1,6 +1,7 @@
 /* GET and LIST for every kind. Both send stored bytes as they are: a LIST is the stored
  * objects joined into a List envelope without re-encoding them (unless a selector has to
- * look inside). */
+ * look inside). A client that asks for a meta.k8s.io Table (kubectl get) gets one instead,
+ * built from each object decoded once. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,12 +11,15 @@
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
+#include "apiserver/table.h"
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
 
 #define LIST_BATCH 1000
+/* Bound on a Table response being built (a full object per row with includeObject=Object). */
+#define TABLE_MAX_BYTES (1024u * 1024 * 1024)
 
 int list_filter_parse(const struct resource_request *rr, struct list_filter *f,
                       struct kos_error **err)
@@ -87,6 +91,34 @@ int rr_read_object(struct resource_request *rr, json_t **ret_obj, int64_t *ret_r
     return 0;
 }
 
+/* A one-row Table for a GET that asked for one (kubectl get pod x). */
+static void reply_table_object(struct resource_request *rr, struct http_reply *rep,
+                               const struct kos_value *v)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    struct table_opts o;
+    if (table_opts_init(&o, http_header(rr->http, "Accept"), http_query(rr->http, "includeObject"),
+                        &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    _cleanup_json_ json_t *obj = table_decode(v);
+    if (!obj) {
+        reply_errorf(rep, 500, "InternalError", "stored object is not valid JSON");
+        return;
+    }
+    struct kos_buf b;
+    kos_buf_init(&b, TABLE_MAX_BYTES);
+    if (table_append_single(&b, rr->kind, obj, v, &o, true) < 0) {
+        kos_buf_free(&b);
+        reply_errorf(rep, 500, "InternalError", "failed to build the table");
+        return;
+    }
+    size_t len = 0;
+    char *body = kos_buf_steal(&b, &len);
+    http_reply_set_body(rep, 200, CT_JSON, body, len);
+}
+
 void handle_get(struct resource_request *rr, struct http_reply *rep)
 {
     char key[1024];
@@ -100,7 +132,10 @@ void handle_get(struct resource_request *rr, struct http_reply *rep)
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, rr->name);
         return;
     }
-    reply_value(rep, 200, kv.value);
+    if (accept_wants_table(http_header(rr->http, "Accept")))
+        reply_table_object(rr, rep, kv.value);
+    else
+        reply_value(rep, 200, kv.value);
     store_kv_clear(&kv);
 }
 
@@ -154,6 +189,14 @@ static int parse_continue(const char *token, char **ret_start, struct kos_error 
     return 0;
 }
 
+/* Takes each value a list keeps instead of holding it, with its decoded form when the filter
+ * already decoded it (NULL otherwise), so that a Table list parses every object once. */
+struct collect_sink {
+    int (*fn)(void *ctx, const struct kos_value *v, const json_t *decoded);
+    void *ctx;
+    json_t *(*decode)(const struct kos_value *v); /* how the filter decodes; NULL: fully */
+};
+
 struct collected {
     struct kos_value **values;
     size_t count, cap;
@@ -178,7 +221,8 @@ static int collected_push(struct collected *c, struct kos_value *v)
 
 static void collected_done(struct collected *c)
 {
-    for (size_t i = 0; i < c->count; i++)
+    /* with a sink, count counts what the sink took and no values are held */
+    for (size_t i = 0; c->values && i < c->count; i++)
         kos_value_unref(c->values[i]);
     free(c->values);
     free(c->last_key);
@@ -187,8 +231,8 @@ static void collected_done(struct collected *c)
 
 /* Walks the prefix in key order and keeps what the filter accepts, up to limit (0 = all). */
 static int collect(struct resource_request *rr, const char *prefix, const char *start_after,
-                   const struct list_filter *f, size_t limit, struct collected *out,
-                   struct kos_error **err)
+                   const struct list_filter *f, size_t limit, const struct collect_sink *sink,
+                   struct collected *out, struct kos_error **err)
 {
     bool filtering = list_filter_active(f);
     _cleanup_free_ char *cursor = start_after ? strdup(start_after) : NULL;
@@ -204,8 +248,10 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
         if (!out->rev)
             out->rev = l.rev;
         for (size_t i = 0; i < l.count; i++) {
+            _cleanup_json_ json_t *obj = NULL;
             if (filtering) {
-                _cleanup_json_ json_t *obj = obj_decode_value(l.items[i].value, NULL);
+                obj = sink && sink->decode ? sink->decode(l.items[i].value)
+                                           : obj_decode_value(l.items[i].value, NULL);
                 if (!obj || !list_filter_matches(f, obj))
                     continue;
             }
@@ -214,7 +260,12 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
                 store_list_clear(&l);
                 return 0;
             }
-            r = collected_push(out, l.items[i].value);
+            if (sink) {
+                r = sink->fn(sink->ctx, l.items[i].value, obj);
+                out->count += r == 0;
+            } else {
+                r = collected_push(out, l.items[i].value);
+            }
             if (r == 0) {
                 free(out->last_key);
                 out->last_key = strdup(l.items[i].key);
@@ -240,6 +291,116 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
 static void list_kind_name(const struct kos_kind *k, char *out, size_t size)
 {
     snprintf(out, size, "%sList", k->kind);
+}
+
+/* A Table list: rows are built as the store walk finds the objects, from the one decoding
+ * a selector already made where there was one; the stored values are not kept. */
+struct table_list {
+    const struct kos_kind *kind;
+    struct table_opts opts;
+    struct kos_buf rows;
+};
+
+static int table_list_add(void *ctx, const struct kos_value *v, const json_t *decoded)
+{
+    struct table_list *t = ctx;
+    _cleanup_json_ json_t *own = decoded ? NULL : table_decode(v);
+    const json_t *obj = decoded ? decoded : own;
+    if (!obj)
+        return -EIO;
+    if (t->rows.len) {
+        int r = kos_buf_append(&t->rows, ",", 1);
+        if (r < 0)
+            return r;
+    }
+    return table_append_row(&t->rows, t->kind, obj, v, &t->opts);
+}
+
+struct table_parts {
+    char *head;
+    char *rows;
+};
+
+static void table_parts_free(void *ctx)
+{
+    struct table_parts *p = ctx;
+    free(p->head);
+    free(p->rows);
+    free(p);
+}
+
+static void table_list_done(struct table_list *t)
+{
+    kos_buf_free(&t->rows);
+}
+
+static void list_table(struct resource_request *rr, struct http_reply *rep, const char *prefix,
+                       const char *start_after, const struct list_filter *f, size_t limit)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    _cleanup_(table_list_done) struct table_list t = {.kind = rr->kind};
+    kos_buf_init(&t.rows, TABLE_MAX_BYTES);
+    if (table_opts_init(&t.opts, http_header(rr->http, "Accept"),
+                        http_query(rr->http, "includeObject"), &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
+    struct collect_sink sink = {table_list_add, &t, table_decode};
+    struct collected c = {0};
+    int r = collect(rr, prefix, start_after, f, limit, &sink, &c, &err);
+    _cleanup_free_ char *token =
+        r == 0 && c.more && c.last_key ? make_continue(c.rev, c.last_key + strlen(prefix)) : NULL;
+    if (r == 0 && c.more && c.last_key && !token)
+        r = -ENOMEM;
+    int64_t rev = c.rev;
+    collected_done(&c);
+    if (r < 0) {
+        if (!err)
+            kos_error_set(&err, 500, "InternalError", "listing failed");
+        reply_error(rep, err);
+        return;
+    }
+
+    _cleanup_buf_ struct kos_buf head;
+    kos_buf_init(&head, TABLE_MAX_BYTES);
+    r = kos_buf_printf(&head,
+                       "{\"kind\":\"Table\",\"apiVersion\":\"%s\",\"metadata\":{"
+                       "\"resourceVersion\":\"%" PRId64 "\"",
+                       table_api_version(t.opts.version), rev);
+    if (r == 0 && token)
+        r = kos_buf_printf(&head, ",\"continue\":\"%s\"", token);
+    if (r == 0)
+        r = kos_buf_append_str(&head, "},\"columnDefinitions\":");
+    if (r == 0)
+        r = table_append_columns(&head, rr->kind);
+    if (r == 0)
+        r = kos_buf_append_str(&head, ",\"rows\":[");
+    struct table_parts *parts = calloc(1, sizeof(*parts));
+    struct iovec *iov = calloc(3, sizeof(*iov));
+    size_t head_len = 0, rows_len = 0;
+    if (r == 0 && parts && iov) {
+        parts->head = kos_buf_steal(&head, &head_len);
+        parts->rows = kos_buf_steal(&t.rows, &rows_len);
+    }
+    if (r < 0 || !parts || !iov || !parts->head || !parts->rows) {
+        if (parts)
+            table_parts_free(parts);
+        free(iov);
+        reply_errorf(rep, 500, "InternalError", "failed to build the table");
+        return;
+    }
+    static char tail[] = "]}";
+    size_t n = 0;
+    iov[n++] = (struct iovec){parts->head, head_len};
+    if (rows_len)
+        iov[n++] = (struct iovec){parts->rows, rows_len};
+    iov[n++] = (struct iovec){tail, 2};
+    rep->status = 200;
+    rep->content_type = CT_JSON;
+    rep->iov = iov;
+    rep->iovcnt = n;
+    rep->iov_free = table_parts_free;
+    rep->iov_ctx = parts;
 }
 
 void handle_list(struct resource_request *rr, struct http_reply *rep)
@@ -281,8 +442,14 @@ void handle_list(struct resource_request *rr, struct http_reply *rep)
             start_after = NULL;
     }
 
+    if (accept_wants_table(http_header(rr->http, "Accept"))) {
+        list_table(rr, rep, prefix, start_after, &f, (size_t)limit);
+        list_filter_done(&f);
+        return;
+    }
+
     struct collected c = {0};
-    int r = collect(rr, prefix, start_after, &f, (size_t)limit, &c, &err);
+    int r = collect(rr, prefix, start_after, &f, (size_t)limit, NULL, &c, &err);
     list_filter_done(&f);
     if (r < 0) {
         collected_done(&c);

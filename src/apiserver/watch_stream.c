@@ -1,5 +1,6 @@
 /* WATCH: a chunked stream of newline-delimited {"type","object"} events, pushed from the
- * store's in-memory event window. The stream runs on the connection's own thread and blocks
+ * store's in-memory event window (each object a one-row meta.k8s.io Table when the client
+ * asked for Tables). The stream runs on the connection's own thread and blocks
  * between events; it ends at timeoutSeconds, when the client leaves, or at shutdown. */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
+#include "apiserver/table.h"
 #include "store/watch.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -35,8 +37,13 @@ struct watch_stream {
     bool bookmarks;
     int64_t next_bookmark_ms;
     bool done;
+    char group[128];
     char kind[128];
     char api_version[160];
+    /* Table output (kubectl get -w): each object becomes a one-row Table, the columns sent
+     * in the first event only, as kube-apiserver does */
+    struct table_opts table;
+    bool table_columns_sent;
     struct http_request peer; /* only socket_fd is used, to notice a departed client */
 };
 
@@ -59,6 +66,29 @@ static int emit(struct watch_stream *s, const char *type, const char *obj, size_
         r = kos_buf_append(&s->out, obj, len);
     if (r == 0)
         r = kos_buf_append(&s->out, "}\n", 2);
+    return r;
+}
+
+/* An event about a stored object; decoded is its parsed form when the caller has one. */
+static int emit_object(struct watch_stream *s, const char *type, const struct kos_value *v,
+                       const json_t *decoded)
+{
+    if (s->table.version == TABLE_NONE)
+        return emit(s, type, v->data, v->len);
+    _cleanup_json_ json_t *own = decoded ? NULL : table_decode(v);
+    const json_t *obj = decoded ? decoded : own;
+    if (!obj)
+        return -EIO;
+    /* the printers only look at the group and kind; the request's descriptor may be gone */
+    const struct kos_kind k = {.group = s->group, .kind = s->kind};
+    s->table.now_ms = table_now_ms();
+    int r = kos_buf_printf(&s->out, "{\"type\":\"%s\",\"object\":", type);
+    if (r == 0)
+        r = table_append_single(&s->out, &k, obj, v, &s->table, !s->table_columns_sent);
+    if (r == 0)
+        r = kos_buf_append(&s->out, "}\n", 2);
+    if (r == 0)
+        s->table_columns_sent = true;
     return r;
 }
 
@@ -86,13 +116,16 @@ static int emit_expired(struct watch_stream *s, int64_t asked, int64_t current)
 }
 
 /* Decides what a client with selectors sees of an event: an object that starts matching is
- * ADDED, one that stops matching is DELETED, as kube-apiserver's filtered watch does. */
-static const char *filtered_type(struct watch_stream *s, const struct watch_event *e)
+ * ADDED, one that stops matching is DELETED, as kube-apiserver's filtered watch does. The
+ * decoded new state is handed back in *ret_now (when there is a filter) for reuse. */
+static const char *filtered_type(struct watch_stream *s, const struct watch_event *e,
+                                 json_t **ret_now)
 {
     static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
     if (!list_filter_active(&s->filter))
         return names[e->type];
-    _cleanup_json_ json_t *now = obj_decode_value(e->value, NULL);
+    json_t *now = obj_decode_value(e->value, NULL);
+    *ret_now = now;
     bool now_match = now && list_filter_matches(&s->filter, now);
     bool was_match = false;
     if (e->prev_value) {
@@ -119,12 +152,13 @@ static void produce(struct watch_stream *s)
 {
     while (s->initial_pos < s->initial.count) {
         struct store_kv *kv = &s->initial.items[s->initial_pos++];
+        _cleanup_json_ json_t *obj = NULL;
         if (list_filter_active(&s->filter)) {
-            _cleanup_json_ json_t *obj = obj_decode_value(kv->value, NULL);
+            obj = obj_decode_value(kv->value, NULL);
             if (!obj || !list_filter_matches(&s->filter, obj))
                 continue;
         }
-        if (emit(s, "ADDED", kv->value->data, kv->value->len) < 0)
+        if (emit_object(s, "ADDED", kv->value, obj) < 0)
             s->done = true;
         return;
     }
@@ -150,8 +184,9 @@ static void produce(struct watch_stream *s)
         struct watch_event e = {0};
         int r = watch_sub_next(s->sub, wait, &e);
         if (r == 1) {
-            const char *type = filtered_type(s, &e);
-            int er = type ? emit(s, type, e.value->data, e.value->len) : 0;
+            _cleanup_json_ json_t *now_obj = NULL;
+            const char *type = filtered_type(s, &e, &now_obj);
+            int er = type ? emit_object(s, type, e.value, now_obj) : 0;
             watch_event_clear(&e);
             if (er < 0) {
                 s->done = true;
@@ -208,8 +243,16 @@ void handle_watch(struct resource_request *rr, struct http_reply *rep)
     }
     kos_buf_init(&s->out, WATCH_MAX_EVENT_BYTES);
     s->peer.socket_fd = rr->http->socket_fd;
+    snprintf(s->group, sizeof(s->group), "%s", rr->kind->group);
     snprintf(s->kind, sizeof(s->kind), "%s", rr->kind->kind);
     kos_kind_api_version(rr->kind, s->api_version, sizeof(s->api_version));
+    const char *accept = http_header(rr->http, "Accept");
+    if (accept_wants_table(accept) &&
+        table_opts_init(&s->table, accept, http_query(rr->http, "includeObject"), &err) < 0) {
+        stream_free(s);
+        reply_error(rep, err);
+        return;
+    }
     if (list_filter_parse(rr, &s->filter, &err) < 0) {
         stream_free(s);
         reply_error(rep, err);
