@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "api/apply.h"
 #include "api/defaults.h"
 #include "api/patch.h"
 #include "api/schema.h"
@@ -115,6 +117,66 @@ static int generate_name(json_t *meta)
     return obj_set_str(meta, "name", full);
 }
 
+/* Copies the printable characters of s, up to the first '/' when product is set, into out
+ * (at most 128 bytes, whole characters only, as kube-apiserver's prefixFromUserAgent). */
+static void printable_prefix(const char *s, bool product, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && !(product && *p == '/');) {
+        size_t len = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+        size_t have = 1;
+        while (have < len && (p[have] & 0xc0) == 0x80)
+            have++;
+        if (have < len || (*p >= 0x80 && *p < 0xc2) || *p > 0xf4) {
+            p += have; /* not UTF-8: skipped */
+            continue;
+        }
+        if (n + len > 128 || n + len >= size)
+            break;
+        if (len > 1 || (*p >= 0x20 && *p != 0x7f)) {
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p += len;
+    }
+    out[n] = '\0';
+    /* what jansson still refuses (overlong forms, surrogates) keeps the ASCII part only */
+    json_t *probe = json_string(out);
+    if (!probe) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)out[i] < 0x80)
+                out[m++] = out[i];
+        out[m] = '\0';
+    }
+    json_decref(probe);
+}
+
+/* The manager of a write: the fieldManager query, else what kube-apiserver derives from the
+ * User-Agent (its product name, before the first '/'), else "unknown". */
+static void request_manager(const struct resource_request *rr, char *out, size_t size)
+{
+    const char *m = http_query(rr->http, "fieldManager");
+    const char *ua = http_header(rr->http, "User-Agent");
+    if (m && m[0])
+        printable_prefix(m, false, out, size);
+    else
+        printable_prefix(ua ? ua : "", true, out, size);
+    if (!out[0])
+        kos_strlcpy(out, "unknown", size);
+}
+
+/* Records the write in metadata.managedFields as an Update by the request's manager (cur is
+ * NULL for a create). Bookkeeping never fails a write. */
+static void track_update(struct resource_request *rr, const json_t *cur, json_t *next)
+{
+    char manager[160];
+    request_manager(rr, manager, sizeof(manager));
+    struct kos_field_manager fm = {
+        .kind = rr->kind, .manager = manager, .subresource = rr->sub, .now = time(NULL)};
+    (void)kos_managed_fields_update(&fm, cur, next);
+}
+
 /* Server-owned metadata of a new object. */
 static int init_meta(struct resource_request *rr, json_t *obj)
 {
@@ -157,7 +219,9 @@ static int check_namespace(struct resource_request *rr, json_t *obj, struct kos_
     return 0;
 }
 
-void create_object(struct resource_request *rr, json_t *obj, struct http_reply *rep)
+/* track: record managedFields for this create (server-side apply has recorded its own). */
+static void create_object_ex(struct resource_request *rr, json_t *obj, bool track,
+                             struct http_reply *rep)
 {
     _cleanup_error_ struct kos_error *err = NULL;
     int r = 0;
@@ -179,6 +243,8 @@ void create_object(struct resource_request *rr, json_t *obj, struct http_reply *
         reply_errorf(rep, 500, "InternalError", "defaulting failed");
         return;
     }
+    if (track)
+        track_update(rr, NULL, obj);
     if (kos_validate_create(rr->kind, obj, &err) < 0) {
         reply_error(rep, err);
         return;
@@ -203,6 +269,11 @@ void create_object(struct resource_request *rr, json_t *obj, struct http_reply *
     }
     reply_value(rep, 201, res.value);
     kos_value_unref(res.value);
+}
+
+void create_object(struct resource_request *rr, json_t *obj, struct http_reply *rep)
+{
+    create_object_ex(rr, obj, true, rep);
 }
 
 void handle_create(struct resource_request *rr, struct http_reply *rep)
@@ -292,8 +363,10 @@ static bool same_object(const json_t *cur, json_t *next)
     return same;
 }
 
-int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, json_t *next,
-                  struct kos_value **ret_value, struct kos_error **err)
+/* applied: next holds the managedFields server-side apply computed; else the write is
+ * recorded as an Update. */
+static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cur_rev, json_t *next,
+                            bool applied, struct kos_value **ret_value, struct kos_error **err)
 {
     if (!json_is_object(next))
         return kos_error_set(err, 400, "BadRequest", "the object must be a JSON object");
@@ -308,12 +381,20 @@ int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, jso
     r = check_namespace(rr, next, err);
     if (r < 0)
         return r;
+    _cleanup_json_ json_t *managed =
+        applied ? json_incref(obj_path(next, "metadata.managedFields")) : NULL;
     r = keep_server_fields(rr, cur, next);
     if (r < 0)
         return kos_error_set(err, 500, "InternalError", "out of memory");
     r = kos_apply_defaults(rr->kind, next);
     if (r < 0)
         return kos_error_set(err, 500, "InternalError", "defaulting failed");
+    if (!applied)
+        track_update(rr, cur, next);
+    else if (managed)
+        json_object_set(obj_meta(next), "managedFields", managed);
+    else
+        json_object_del(obj_meta(next), "managedFields");
     r = kos_validate_update(rr->kind, next, cur, err);
     if (r < 0)
         return r;
@@ -345,6 +426,12 @@ int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, jso
         return r;
     *ret_value = res.value;
     return 0;
+}
+
+int commit_update(struct resource_request *rr, json_t *cur, int64_t cur_rev, json_t *next,
+                  struct kos_value **ret_value, struct kos_error **err)
+{
+    return commit_update_ex(rr, cur, cur_rev, next, false, ret_value, err);
 }
 
 static void reply_write_failure(struct resource_request *rr, struct http_reply *rep, int r,
@@ -410,40 +497,108 @@ void handle_update(struct resource_request *rr, struct http_reply *rep)
     reply_store_error(rep, -ECANCELED, rr->kind->plural, rr->kind->group, rr->name);
 }
 
+/* PatchOptions validation (kube-apiserver's ValidatePatchOptions): 422 Invalid. */
+static int check_patch_options(struct resource_request *rr, int type, struct kos_error **err)
+{
+    const char *manager = http_query(rr->http, "fieldManager");
+    const char *field = "fieldManager", *reason = NULL, *what = NULL;
+    if (type != PATCH_APPLY && http_query(rr->http, "force")) {
+        field = "force";
+        reason = "FieldValueForbidden";
+        what = "Forbidden: may not be specified for non-apply patch";
+    } else if (type == PATCH_APPLY && (!manager || !manager[0])) {
+        reason = "FieldValueRequired";
+        what = "Required value: is required for apply patch";
+    } else if (manager && strlen(manager) > 128) {
+        reason = "FieldValueTooLong";
+        what = "Too long: may not be more than 128 bytes";
+    } else if (manager) {
+        char clean[160];
+        printable_prefix(manager, false, clean, sizeof(clean));
+        if (strcmp(clean, manager) != 0) {
+            reason = "FieldValueInvalid";
+            what = "Invalid value: must only contain printable characters";
+        }
+    }
+    if (!reason)
+        return 0;
+    int r = kos_error_set(err, 422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: %s: %s",
+                          field, what);
+    if (*err) {
+        kos_error_set_details(*err, NULL, "meta.k8s.io", "PatchOptions");
+        kos_error_add_cause(*err, reason, what, field);
+    }
+    return r;
+}
+
+/* The applied configuration as server-side apply takes it: unknown fields are refused
+ * (fieldValidation=Strict) or dropped with a warning before anyone can own them. A body of
+ * another kind is left to kos_apply, which names it. */
+static int apply_config(struct resource_request *rr, const json_t *patch, struct http_reply *rep,
+                        json_t **ret, struct kos_error **err)
+{
+    _cleanup_json_ json_t *config = json_deep_copy(patch);
+    char api_version[160];
+    if (!config)
+        return kos_error_set(err, 500, "InternalError", "out of memory");
+    kos_kind_api_version(rr->kind, api_version, sizeof(api_version));
+    const char *av = obj_str(config, "apiVersion"), *k = obj_str(config, "kind");
+    if (json_is_object(config) && av && k && strcmp(av, api_version) == 0 &&
+        strcmp(k, rr->kind->kind) == 0) {
+        int r = check_fields(rr, config, rep, err);
+        if (r < 0)
+            return r;
+    }
+    *ret = TAKE_PTR(config);
+    return 0;
+}
+
+/* Server-side apply of config onto cur (NULL when the object does not exist yet). */
+static int apply_patch(struct resource_request *rr, const json_t *cur, const json_t *config,
+                       json_t **ret, struct kos_error **err)
+{
+    /* the fieldManager is there and printable: check_patch_options saw to it */
+    struct kos_field_manager fm = {.kind = rr->kind,
+                                   .manager = http_query(rr->http, "fieldManager"),
+                                   .subresource = rr->sub,
+                                   .now = time(NULL)};
+    bool force = query_bool(rr->http, "force", NULL);
+    int r = kos_apply(&fm, cur, config, force, rr->name, rr->kind->namespaced ? rr->ns : NULL, ret,
+                      err);
+    if (r < 0 && !*err)
+        return kos_error_set(err, 500, "InternalError", "server-side apply failed: %s",
+                             strerror(-r));
+    return r;
+}
+
 void handle_patch(struct resource_request *rr, struct http_reply *rep)
 {
     _cleanup_error_ struct kos_error *err = NULL;
     _cleanup_json_ json_t *patch = NULL;
     int type = 0;
-    if (body_decode_patch(rr->http, &type, &patch, &err) < 0) {
+    if (body_decode_patch(rr->http, &type, &patch, &err) < 0 ||
+        check_patch_options(rr, type, &err) < 0) {
         reply_error(rep, err);
         return;
     }
-    if (type == PATCH_APPLY && !http_query(rr->http, "fieldManager")) {
-        reply_errorf(rep, 400, "BadRequest",
-                     "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
-                     "required for apply patch");
+    bool applying = type == PATCH_APPLY;
+    _cleanup_json_ json_t *config = NULL;
+    if (applying && apply_config(rr, patch, rep, &config, &err) < 0) {
+        reply_error(rep, err);
         return;
     }
     for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
         _cleanup_json_ json_t *cur = NULL;
         int64_t cur_rev = 0;
         int r = rr_read_object(rr, &cur, &cur_rev, &err);
-        if (r == -ENOENT && type == PATCH_APPLY && rr->sub[0] == '\0' && !err) {
+        if (r == -ENOENT && applying && rr->sub[0] == '\0' && !err) {
             /* Server-side apply creates what does not exist yet. */
-            _cleanup_json_ json_t *obj = json_deep_copy(patch);
-            if (!obj) {
-                reply_errorf(rep, 500, "InternalError", "out of memory");
+            _cleanup_json_ json_t *obj = NULL;
+            if (apply_patch(rr, NULL, config, &obj, &err) < 0) {
+                reply_error(rep, err);
                 return;
             }
-            const char *name = obj_str(obj, "metadata.name");
-            if (!name || strcmp(name, rr->name) != 0) {
-                reply_errorf(rep, 400, "BadRequest",
-                             "the name of the object (%s) does not match the name on the URL (%s)",
-                             name ? name : "", rr->name);
-                return;
-            }
-            create_object(rr, obj, rep);
+            create_object_ex(rr, obj, false, rep);
             return;
         }
         if (r < 0) {
@@ -451,11 +606,13 @@ void handle_patch(struct resource_request *rr, struct http_reply *rep)
             return;
         }
         _cleanup_json_ json_t *next = NULL;
-        if (kos_patch_apply(type, rr->kind, cur, patch, &next, &err) < 0) {
+        r = applying ? apply_patch(rr, cur, config, &next, &err)
+                     : kos_patch_apply(type, rr->kind, cur, patch, &next, &err);
+        if (r < 0) {
             reply_error(rep, err);
             return;
         }
-        if (json_is_object(next) && check_fields(rr, next, rep, &err) < 0) {
+        if (!applying && json_is_object(next) && check_fields(rr, next, rep, &err) < 0) {
             reply_error(rep, err);
             return;
         }
@@ -467,7 +624,7 @@ void handle_patch(struct resource_request *rr, struct http_reply *rep)
             return;
         }
         struct kos_value *v = NULL;
-        r = commit_update(rr, cur, cur_rev, next, &v, &err);
+        r = commit_update_ex(rr, cur, cur_rev, next, applying, &v, &err);
         if (r == -ECANCELED && !err)
             continue;
         if (r < 0) {
