@@ -5,7 +5,9 @@
  *
  *   loadgen create  --port P --target kos|etcd --conc 32 --count N [--max-seconds S] [--prefix X]
  *   loadgen get     --port P --target kos|etcd --conc C --seconds S --name POD
- *   loadgen list    --port P --target kos|etcd --runs R [--limit L] [--expect N]
+ *   loadgen list    --port P --target kos|etcd --runs R [--limit L] [--expect N] [--table]
+ *   loadgen patch   --port P --target kos --conc C --seconds S --count N --prefix X
+ *                   (strategic merge patches of the pods X-000000 .. X-<N-1>)
  *   loadgen watch   --port P --target kos|etcd --watchers W --rate R --seconds S --pods a,b,c,d
  *   loadgen startup --target kos|etcd --runs R --dir D [--fresh] [--rss] --log F -- argv...
  *                   ({PORT}, {PORT2} and {DIR} in argv are substituted)
@@ -452,15 +454,21 @@ static int read_response(struct conn *c, struct resp *r)
 }
 
 /* One request on a keep-alive connection, reconnecting once if the server had closed it. */
+/* What GETs ask for: JSON, or (list --table) the meta.k8s.io Table kubectl's get asks for. */
+static const char *g_accept = "application/json";
+#define ACCEPT_TABLE                                                                               \
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;"           \
+    "g=meta.k8s.io,application/json"
+
 static int http_do(struct conn *c, const char *method, const char *path, const char *ctype,
                    const char *body, size_t blen, struct resp *r)
 {
     char head[2048];
     int hn = snprintf(head, sizeof(head),
                       "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: kos-bench-loadgen\r\n"
-                      "Accept: application/json\r\n%s%s%s",
-                      method, path, g_port, ctype ? "Content-Type: " : "", ctype ? ctype : "",
-                      ctype ? "\r\n" : "");
+                      "Accept: %s\r\n%s%s%s",
+                      method, path, g_port, g_accept, ctype ? "Content-Type: " : "",
+                      ctype ? ctype : "", ctype ? "\r\n" : "");
     if (hn < 0 || (size_t)hn >= sizeof(head) - 64)
         return -E2BIG;
     if (body)
@@ -643,6 +651,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         }
         if (strcmp(a, "--rss") == 0) {
             o->rss = true;
+            continue;
+        }
+        if (strcmp(a, "--table") == 0) {
+            g_accept = ACCEPT_TABLE;
             continue;
         }
         if (i + 1 >= argc)
@@ -842,6 +854,46 @@ static int run_workers(const char *mode, const struct opts *o, void *(*fn)(void 
     }
     free(ws);
     return err ? 1 : 0;
+}
+
+/* ---- patch: strategic merge patches of existing ~2 KB pods ------------------------------ */
+
+static void *patch_worker(void *arg)
+{
+    struct worker *w = arg;
+    const struct opts *o = w->o;
+    struct conn c = {.fd = -1};
+    struct resp r = {0};
+    struct buf path = {0}, body = {0};
+    long maxops = 100000000;
+    for (long n = 0; n < maxops && now_ns() < g_deadline; n++) {
+        /* each worker cycles over its own share of the pods, so patches of one pod serialize */
+        long pod = (w->id + n * o->conc) % (o->count > 0 ? o->count : 1);
+        path.len = 0;
+        buf_printf(&path, "/api/v1/namespaces/default/pods/%s-%06ld", o->prefix, pod);
+        body.len = 0;
+        buf_printf(&body,
+                   "{\"metadata\":{\"annotations\":{\"bench/seq\":\"%09ld\"}},\"spec\":{"
+                   "\"$setElementOrder/containers\":[{\"name\":\"app\"}],\"containers\":[{"
+                   "\"name\":\"app\",\"image\":\"registry.example.com/shop/checkout:4.%ld\"}]}}",
+                   n, n % 1000);
+        int64_t t0 = now_ns();
+        int e = http_do(&c, "PATCH", path.d, "application/strategic-merge-patch+json", body.d,
+                        body.len, &r);
+        int64_t t1 = now_ns();
+        if (e == 0 && r.status == 200) {
+            w->ok++;
+            record(w, t1 - t0);
+        } else {
+            note_error(w, e == 0 ? r.status : 0, &r.body, e);
+        }
+    }
+    conn_close(&c);
+    free(c.in.d);
+    free(r.body.d);
+    free(path.d);
+    free(body.d);
+    return NULL;
 }
 
 /* ---- get --------------------------------------------------------------------------------- */
@@ -1780,6 +1832,11 @@ int main(int argc, char **argv)
         if (!o.name)
             die("get needs --name");
         return run_workers("get", &o, get_worker, o.seconds);
+    }
+    if (strcmp(mode, "patch") == 0) {
+        if (is_etcd(&o))
+            die("patch is a kos-only benchmark");
+        return run_workers("patch", &o, patch_worker, o.seconds > 0 ? o.seconds : 5);
     }
     if (strcmp(mode, "list") == 0)
         return cmd_list(&o);

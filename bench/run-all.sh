@@ -248,6 +248,18 @@ for t in kos etcd; do
     measure list-all list --port "$SRV_PORT" --target $t --runs "$LIST_RUNS" \
         --expect "$FILL_PODS" --server-pid "$SRV_PID"
     check_alive $t list-all || true
+    if [ $t = kos ]; then
+        # ---- 7. kos only: the same LIST as a meta.k8s.io Table (what kubectl get asks for),
+        # and strategic merge patches of ~2 KB pods (patches/s) --------------------------------
+        echo "== 7. kos: full LIST as Table, $LIST_RUNS runs"
+        measure list-table list --port "$SRV_PORT" --target kos --runs "$LIST_RUNS" --table \
+            --expect "$FILL_PODS" --server-pid "$SRV_PID"
+        alive_or_restart kos list-table
+        echo "== 7. kos: strategic merge patches of ~2 KB pods, $CONC clients, $GET_SECONDS s"
+        measure patch patch --port "$SRV_PORT" --target kos --conc "$CONC" \
+            --seconds "$GET_SECONDS" --count "$FILL_PODS" --prefix fill --server-pid "$SRV_PID"
+        check_alive kos patch || true
+    fi
     stop_pid "$SRV_PID"
 done
 

@@ -146,6 +146,17 @@ def main():
         fmt(num(k or {}, "median_ms")) + note(k), fmt(num(e or {}, "median_ms")) + note(e),
         ratio(num(e or {}, "median_ms"), num(k or {}, "median_ms")))
 
+    # 7. (issue 3) the same LIST as a Table, and strategic merge patches; kos only
+    kt = get("list-table", "kos")
+    add(f"7. LIST {npods} pods as meta.k8s.io Table, median (ms)",
+        fmt(num(kt or {}, "median_ms")) + note(kt), "(JSON list above)",
+        ratio(num(kt or {}, "median_ms"), kl) + " of JSON" if ok_run(kt) and kl else "n/a")
+    kp = get("patch", "kos")
+    add("7. strategic merge patches of ~2 KB pods (patches/s), p50 / p99 (ms)",
+        fmt(num(kp or {}, "ops_per_s")) + note(kp)
+        + f", {fmt(num(kp or {}, 'p50_ms'), digits=2)} / {fmt(num(kp or {}, 'p99_ms'), digits=2)}",
+        "", "")
+
     # 4. WATCH
     k, e = get("watch", "kos"), get("watch", "etcd")
 
