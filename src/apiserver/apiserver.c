@@ -9,6 +9,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/objects.h"
 #include "apiserver/openapi.h"
+#include "apiserver/openapi_v2.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
 #include "apiserver/router.h"
@@ -313,7 +314,7 @@ void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *re
         reply_doc(rep, openapi_v3_group_version(rt.group, rt.version));
         return;
     case ROUTE_OPENAPI_V2:
-        reply_errorf(rep, 404, "NotFound", "the server could not find the requested resource");
+        openapi_v2_handle(req, rep);
         return;
     case ROUTE_RESOURCE:
         dispatch_resource(srv, req, &rt, rep);

@@ -52,7 +52,7 @@ def wait_gone(k, *args, timeout=30):
     return False
 
 
-@pytest.mark.parametrize("version", [pytest.param("1.27", marks=pytest.mark.xfail(reason="kubectl 1.27 validates apply with /openapi/v2 (protobuf), not served yet", strict=True)), "1.29", "1.32", "1.33"])
+@pytest.mark.parametrize("version", ["1.27", "1.29", "1.32", "1.33"])
 def test_workflow(server, kubectl_factory, version):
     k = kubectl_factory(server, version)
 
