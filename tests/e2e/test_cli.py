@@ -50,3 +50,36 @@ def test_kubeconfig_and_disable_agent(server):
     server.extra_args = ["--disable-agent"]
     server.start()
     assert server.get_raw("/readyz") == b"ok"
+
+
+def test_make_run_starts_a_server_and_prints_the_kubectl_line():
+    import signal
+    import socket
+    import time
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    build = os.path.relpath(os.path.dirname(os.path.abspath(KOS_BIN)), repo)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "data")
+        p = subprocess.Popen(["make", "-s", "-C", repo, "run", "BUILD=" + build,
+                              "DATA_DIR=" + data, "PORT=%d" % port],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+        try:
+            lines = []
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+                if "serving the Kubernetes API" in line:
+                    break
+            out = "".join(lines)
+            assert "kubectl --kubeconfig %s/admin.kubeconfig" % data in out, out
+            assert os.path.exists(os.path.join(data, "admin.kubeconfig"))
+        finally:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=30)
