@@ -9,7 +9,8 @@
 # summary table at the end. The load generator is bench/loadgen.c, built here.
 #
 # Knobs (environment): CREATE_COUNT CREATE_ROUNDS GET_ROUNDS CONC FILL_PODS GET_SECONDS LIST_RUNS WATCHERS WATCH_RATE
-# WATCH_SECONDS STARTUP_RUNS. The defaults are the figures docs/benchmarks.md reports.
+# WATCH_SECONDS STARTUP_RUNS, and SCHED_NODES SCHED_PODS SCHED_CONC (bench/sched-run.sh). The
+# defaults are the figures docs/benchmarks.md reports.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -282,6 +283,10 @@ for t in kos etcd; do
         --fresh --rss --log "$WORK/$t.log" -- "${cmd[@]}"
     rm -rf "$WORK/$t-fill" "$WORK/$t-empty"
 done
+
+# ---- 8. kos only: the scheduler, scheduler_perf-like (bench/sched-run.sh; ~1 min) -----------
+# In-memory decisions/s, and pods/s end to end through the API with 1,000 and 5,000 nodes.
+KOS_BIN=$KOS_BIN "$HERE/sched-run.sh" "$RAW" || echo "run-all: the scheduler benchmark failed" >&2
 
 raw end "mode=env loadavg=\"$(loadavg)\" seconds=$(($(date +%s) - T0))"
 echo

@@ -10,6 +10,7 @@
 #include "api/patch.h"
 #include "api/schema.h"
 #include "api/validate.h"
+#include "apiserver/admission_priority.h"
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
@@ -237,6 +238,10 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
     json_t *meta = obj_meta(obj);
     if (!meta || generate_name(meta) < 0 || init_meta(rr, obj) < 0) {
         reply_errorf(rep, 500, "InternalError", "out of memory");
+        return;
+    }
+    if (admission_priority(rr, obj, &err) < 0) { /* before defaulting: see its header */
+        reply_error(rep, err);
         return;
     }
     if (kos_apply_defaults(rr->kind, obj) < 0) {

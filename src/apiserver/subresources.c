@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
+#include "util/strutil.h"
 
 static void fail(struct resource_request *rr, struct http_reply *rep, int r,
                  const struct kos_error *err)
@@ -76,6 +77,10 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
             conds = json_array();
             json_object_set_new(status, "conditions", conds);
         }
+        /* The binding replaces what the scheduler said before (PodScheduled=False). */
+        for (size_t i = json_array_size(conds); i > 0; i--)
+            if (kos_streq_null(obj_str(json_array_get(conds, i - 1), "type"), "PodScheduled"))
+                json_array_remove(conds, i - 1);
         char now[32];
         obj_now_rfc3339(now, sizeof(now));
         json_array_append_new(conds,

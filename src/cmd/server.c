@@ -15,6 +15,7 @@
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
 #include "controllers/controllers.h"
+#include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "store/watch.h"
 #include "util/cleanup.h"
@@ -26,6 +27,7 @@ struct server_flags {
     const char *bind_address;
     int64_t port;
     bool disable_agent;
+    bool disable_scheduler;
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
@@ -45,6 +47,7 @@ static void usage(FILE *out)
           "      --secure-port PORT             port to serve on (default 6443; 0 picks a free "
           "one)\n"
           "      --disable-agent                do not run the node agent in this process\n"
+          "      --disable-scheduler            do not run the scheduler in this process\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
           "(default 300, 0 = never)\n"
           "      --compaction-retain N          revisions kept by compaction (default 10000)\n"
@@ -69,12 +72,13 @@ static int parse_number(const char *flag, const char *value, int64_t min, int64_
 
 static int parse_flags(int argc, char **argv, struct server_flags *f)
 {
-    enum { F_DATA = 256, F_BIND, F_PORT, F_NOAGENT, F_COMPACT, F_RETAIN, F_WATCH };
+    enum { F_DATA = 256, F_BIND, F_PORT, F_NOAGENT, F_NOSCHED, F_COMPACT, F_RETAIN, F_WATCH };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
         {"bind-address", required_argument, NULL, F_BIND},
         {"secure-port", required_argument, NULL, F_PORT},
         {"disable-agent", no_argument, NULL, F_NOAGENT},
+        {"disable-scheduler", no_argument, NULL, F_NOSCHED},
         {"compaction-interval", required_argument, NULL, F_COMPACT},
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
@@ -82,7 +86,12 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *f = (struct server_flags){"/var/lib/kos", "0.0.0.0", 6443, false, 300, 10000, 10000};
+    *f = (struct server_flags){.data_dir = "/var/lib/kos",
+                               .bind_address = "0.0.0.0",
+                               .port = 6443,
+                               .compaction_interval_s = 300,
+                               .compaction_retain = 10000,
+                               .watch_cache_events = 10000};
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -103,6 +112,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             break;
         case F_NOAGENT:
             f->disable_agent = true;
+            break;
+        case F_NOSCHED:
+            f->disable_scheduler = true;
             break;
         case F_COMPACT:
             if (parse_number("--compaction-interval", optarg, 0, 86400 * 365,
@@ -280,6 +292,19 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    struct kos_scheduler *scheduler = NULL;
+    if (!f.disable_scheduler) {
+        struct kos_client_config sc = {.server = api_url, .user_agent = "kos-scheduler"};
+        r = kos_scheduler_start(&sc, &scheduler);
+        if (r < 0) {
+            log_error("server", "starting the scheduler failed: %s", strerror(-r));
+            kos_controllers_stop(controllers);
+            http_server_stop(http);
+            apiserver_done(&api);
+            store_close(store);
+            return 1;
+        }
+    }
     atomic_store(&api.ready, true);
     log_info("server", "serving the Kubernetes API on http://%s (data in %s)", address, f.data_dir);
     log_info("server", "kubectl --kubeconfig %s/admin.kubeconfig get namespaces", f.data_dir);
@@ -288,7 +313,8 @@ int cmd_server(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_info("server", "signal %d: shutting down", sig);
     atomic_store(&api.ready, false);
-    kos_controllers_stop(controllers); /* while the API they use still answers */
+    kos_scheduler_stop(scheduler); /* while the API it uses still answers */
+    kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
     store_close(store);

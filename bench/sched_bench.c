@@ -1,0 +1,292 @@
+/* A scheduler_perf-like benchmark for the kos scheduler, linked against the kos objects.
+ *
+ *   sched_bench decisions --nodes N --pods P
+ *       the pure in-memory decision rate (sched_bench_decisions: CPU time of one thread)
+ *   sched_bench e2e --server URL --nodes N --pods P [--conc C] [--max-seconds S]
+ *       creates N Node objects (allocatable 32 cpu / 128Gi / 110 pods, Ready) through the
+ *       API, then P pods (100m–275m cpu, 64–320Mi) from C client threads into namespace
+ *       "default", and watches pods until every one has spec.nodeName. Reports pods/s from
+ *       the first create to the last pod seen bound, and the create rate alone.
+ *
+ * Prints one "mode=... key=value ..." line (bench/run-all.sh records it). */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/kinds.h"
+#include "client/client.h"
+#include "scheduler/bench.h"
+#include "util/strutil.h"
+
+#define NS "default"
+
+struct opts {
+    const char *server;
+    int64_t nodes;
+    int64_t pods;
+    int64_t conc;
+    int64_t max_seconds;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int r)
+{
+    fprintf(stderr, "sched_bench: %s: %s\n", what, strerror(r < 0 ? -r : r));
+    exit(1);
+}
+
+/* ---- work split over threads ------------------------------------------------------------ */
+
+struct job {
+    struct kos_client *client;
+    const struct opts *o;
+    atomic_long next;
+    atomic_long errors;
+    int (*one)(struct job *j, long i);
+};
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    for (;;) {
+        long i = atomic_fetch_add(&j->next, 1);
+        if (i >= (j->o->pods > j->o->nodes ? j->o->pods : j->o->nodes))
+            break;
+        if (j->one(j, i) < 0)
+            atomic_fetch_add(&j->errors, 1);
+    }
+    return NULL;
+}
+
+static long run_parallel(struct job *j, int conc)
+{
+    pthread_t th[256];
+    if (conc > 256)
+        conc = 256;
+    atomic_store(&j->next, 0);
+    for (int i = 0; i < conc; i++)
+        if (pthread_create(&th[i], NULL, run_job, j) != 0)
+            die("pthread_create", EAGAIN);
+    for (int i = 0; i < conc; i++)
+        pthread_join(th[i], NULL);
+    return atomic_load(&j->errors);
+}
+
+static int make_node(struct job *j, long i)
+{
+    if (i >= j->o->nodes)
+        return 0;
+    char name[32];
+    snprintf(name, sizeof(name), "bench-node-%05ld", i);
+    json_t *res = json_pack("{s:s,s:s,s:s}", "cpu", "32", "memory", "128Gi", "pods", "110");
+    json_t *node = json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s}},s:{}}", "apiVersion", "v1", "kind",
+                             "Node", "metadata", "name", name, "labels", "kubernetes.io/hostname",
+                             name, "topology.kubernetes.io/zone",
+                             i % 3 == 0   ? "zone-a"
+                             : i % 3 == 1 ? "zone-b"
+                                          : "zone-c",
+                             "spec");
+    if (!res || !node)
+        return -ENOMEM;
+    struct kos_ref ref = {kos_kind_by_kind("", "Node"), NULL, name, NULL};
+    int r = kos_client_create(j->client, &ref, node, NULL, NULL);
+    json_decref(node);
+    json_t *patch =
+        json_pack("{s:{s:O,s:o,s:[{s:s,s:s,s:s}]}}", "status", "capacity", res, "allocatable", res,
+                  "conditions", "type", "Ready", "status", "True", "reason", "KubeletReady");
+    ref.sub = "status";
+    if (r == 0 && patch)
+        r = kos_client_patch(j->client, &ref, KOS_PATCH_MERGE, patch, NULL, false, NULL, NULL);
+    json_decref(patch);
+    return r;
+}
+
+static int make_pod(struct job *j, long i)
+{
+    if (i >= j->o->pods)
+        return 0;
+    char name[32], cpu[16], mem[16];
+    snprintf(name, sizeof(name), "bench-pod-%06ld", i);
+    snprintf(cpu, sizeof(cpu), "%ldm", 100 + (i % 8) * 25);
+    snprintf(mem, sizeof(mem), "%ldMi", 64 + (i % 5) * 64);
+    json_t *pod =
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:[{s:s,s:s,s:{s:{s:s,s:s}}}]}}", "apiVersion", "v1",
+                  "kind", "Pod", "metadata", "name", name, "labels", "app", "sched-bench", "spec",
+                  "containers", "name", "c", "image", "registry.example/app:1", "resources",
+                  "requests", "cpu", cpu, "memory", mem);
+    if (!pod)
+        return -ENOMEM;
+    struct kos_ref ref = {kos_kind_by_kind("", "Pod"), NS, NULL, NULL};
+    int r = kos_client_create(j->client, &ref, pod, NULL, NULL);
+    json_decref(pod);
+    return r;
+}
+
+/* ---- watching for the bindings ---------------------------------------------------------- */
+
+struct watcher {
+    struct kos_client *client;
+    const char *rv;
+    long want;
+    double deadline;
+    atomic_long bound;
+    double last_bound_at;
+    int error;
+};
+
+static void *watch_bound(void *arg)
+{
+    struct watcher *w = arg;
+    struct kos_ref ref = {kos_kind_by_kind("", "Pod"), NS, NULL, NULL};
+    struct kos_list_options lo = {.resource_version = w->rv, .label_selector = "app=sched-bench"};
+    struct kos_watch *watch = NULL;
+    int r = kos_client_watch(w->client, &ref, &lo, &watch, NULL);
+    if (r < 0) {
+        w->error = r;
+        return NULL;
+    }
+    bool *seen = calloc((size_t)w->want, sizeof(bool));
+    if (!seen) {
+        w->error = -ENOMEM;
+        kos_watch_close(watch);
+        return NULL;
+    }
+    while (atomic_load(&w->bound) < w->want && now_s() < w->deadline) {
+        struct kos_watch_event ev = {0};
+        r = kos_watch_next(watch, 500, &ev, NULL);
+        if (r == 0)
+            continue;
+        if (r < 0) {
+            w->error = r;
+            break;
+        }
+        const json_t *spec = json_object_get(ev.object, "spec");
+        const char *node = json_string_value(json_object_get(spec, "nodeName"));
+        const char *name =
+            json_string_value(json_object_get(json_object_get(ev.object, "metadata"), "name"));
+        int64_t idx;
+        if (node && *node && name && strncmp(name, "bench-pod-", 10) == 0 &&
+            kos_parse_int64(name + 10, &idx) == 0 && idx >= 0 && idx < w->want && !seen[idx]) {
+            seen[idx] = true;
+            atomic_fetch_add(&w->bound, 1);
+            w->last_bound_at = now_s();
+        }
+        kos_watch_event_clear(&ev);
+    }
+    free(seen);
+    kos_watch_close(watch);
+    return NULL;
+}
+
+static int e2e(const struct opts *o)
+{
+    struct kos_client_config cfg = {.server = o->server, .user_agent = "sched-bench"};
+    struct kos_client *client = NULL;
+    int r = kos_client_new(&cfg, &client);
+    if (r < 0)
+        die("client", r);
+
+    struct job nodes = {.client = client, .o = o, .one = make_node};
+    struct opts no = *o;
+    no.pods = 0;
+    nodes.o = &no;
+    double t0 = now_s();
+    long nerr = run_parallel(&nodes, (int)o->conc);
+    double node_s = now_s() - t0;
+
+    /* Watch from "now" so that only this run's pods count. */
+    json_t *list = NULL;
+    struct kos_ref pref = {kos_kind_by_kind("", "Pod"), NS, NULL, NULL};
+    struct kos_list_options lo = {.limit = 1};
+    r = kos_client_list(client, &pref, &lo, &list, NULL);
+    if (r < 0)
+        die("list pods", r);
+    const char *rv =
+        json_string_value(json_object_get(json_object_get(list, "metadata"), "resourceVersion"));
+    struct watcher w = {.client = client, .rv = rv, .want = o->pods};
+    w.deadline = now_s() + (double)o->max_seconds;
+    pthread_t wt;
+    if (pthread_create(&wt, NULL, watch_bound, &w) != 0)
+        die("pthread_create", EAGAIN);
+    struct timespec settle = {0, 200 * 1000 * 1000}; /* the watch is open before the creates */
+    nanosleep(&settle, NULL);
+
+    struct job pods = {.client = client, .o = o, .one = make_pod};
+    struct opts po = *o;
+    po.nodes = 0;
+    pods.o = &po;
+    double c0 = now_s();
+    long perr = run_parallel(&pods, (int)o->conc);
+    double create_s = now_s() - c0;
+    pthread_join(wt, NULL);
+    long bound = atomic_load(&w.bound);
+    double total_s = (bound > 0 ? w.last_bound_at : now_s()) - c0;
+    printf("mode=sched_e2e nodes=%" PRId64 " pods=%" PRId64 " conc=%" PRId64
+           " node_setup_s=%.2f node_errors=%ld create_errors=%ld create_s=%.3f creates_per_s=%.1f"
+           " bound=%ld total_s=%.3f pods_per_s=%.1f watch_error=%d\n",
+           o->nodes, o->pods, o->conc, node_s, nerr, perr, create_s,
+           (double)(o->pods - perr) / create_s, bound, total_s,
+           total_s > 0 ? (double)bound / total_s : 0.0, w.error);
+    json_decref(list);
+    kos_client_free(client);
+    return bound == o->pods ? 0 : 1;
+}
+
+static int64_t num(const char *flag, const char *v)
+{
+    int64_t n;
+    if (!v || kos_parse_int64(v, &n) < 0 || n < 0) {
+        fprintf(stderr, "sched_bench: bad value for %s\n", flag);
+        exit(2);
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.nodes = 1000, .pods = 10000, .conc = 32, .max_seconds = 120};
+    if (argc < 2) {
+        fprintf(stderr, "usage: sched_bench decisions|e2e [--server URL] [--nodes N] "
+                        "[--pods P] [--conc C] [--max-seconds S]\n");
+        return 2;
+    }
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--server") == 0)
+            o.server = argv[i + 1];
+        else if (strcmp(argv[i], "--nodes") == 0)
+            o.nodes = num(argv[i], argv[i + 1]);
+        else if (strcmp(argv[i], "--pods") == 0)
+            o.pods = num(argv[i], argv[i + 1]);
+        else if (strcmp(argv[i], "--conc") == 0)
+            o.conc = num(argv[i], argv[i + 1]);
+        else if (strcmp(argv[i], "--max-seconds") == 0)
+            o.max_seconds = num(argv[i], argv[i + 1]);
+        else {
+            fprintf(stderr, "sched_bench: unknown flag %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (strcmp(argv[1], "decisions") == 0) {
+        double rate = sched_bench_decisions((size_t)o.nodes, (size_t)o.pods);
+        if (rate < 0)
+            die("decisions", (int)rate);
+        printf("mode=sched_decisions nodes=%" PRId64 " pods=%" PRId64 " decisions_per_s=%.0f\n",
+               o.nodes, o.pods, rate);
+        return 0;
+    }
+    if (strcmp(argv[1], "e2e") == 0 && o.server && o.conc > 0)
+        return e2e(&o);
+    fprintf(stderr, "sched_bench: unknown mode or missing --server\n");
+    return 2;
+}

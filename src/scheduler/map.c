@@ -1,0 +1,130 @@
+#include "scheduler/map.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* FNV-1a: keys are short (names, uids) and this is all the distribution linear probing
+ * needs at a load factor of at most 1/2. */
+static size_t hash_str(const char *s)
+{
+    size_t h = (size_t)1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= (size_t)1099511628211ULL;
+    }
+    return h;
+}
+
+void sched_map_free(struct sched_map *m)
+{
+    if (!m)
+        return;
+    free(m->slots);
+    m->slots = NULL;
+    m->cap = 0;
+    m->len = 0;
+}
+
+static struct sched_map_slot *find_slot(const struct sched_map *m, const char *key, size_t h)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct sched_map_slot *s = &m->slots[i];
+        if (!s->key || (s->hash == h && strcmp(s->key, key) == 0))
+            return s;
+    }
+}
+
+void *sched_map_get(const struct sched_map *m, const char *key)
+{
+    if (!m->cap || !key)
+        return NULL;
+    struct sched_map_slot *s = find_slot(m, key, hash_str(key));
+    return s->key ? s->value : NULL;
+}
+
+static int grow(struct sched_map *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 16;
+    if (ncap < m->cap)
+        return -ENOMEM;
+    struct sched_map_slot *ns = calloc(ncap, sizeof(*ns));
+    if (!ns)
+        return -ENOMEM;
+    struct sched_map old = *m;
+    m->slots = ns;
+    m->cap = ncap;
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.slots[i].key)
+            *find_slot(m, old.slots[i].key, old.slots[i].hash) = old.slots[i];
+    }
+    free(old.slots);
+    return 0;
+}
+
+int sched_map_put(struct sched_map *m, const char *key, void *value)
+{
+    if (!key)
+        return -EINVAL;
+    size_t h = hash_str(key);
+    struct sched_map_slot *s = m->cap ? find_slot(m, key, h) : NULL;
+    if (!s || !s->key) {
+        /* Only a new key may grow the table, so replacing never fails. */
+        if ((m->len + 1) * 2 > m->cap) {
+            int r = grow(m);
+            if (r < 0)
+                return r;
+        }
+        s = find_slot(m, key, h);
+        m->len++;
+    }
+    s->key = key;
+    s->value = value;
+    s->hash = h;
+    return 0;
+}
+
+void *sched_map_remove(struct sched_map *m, const char *key)
+{
+    if (!m->cap || !key)
+        return NULL;
+    size_t mask = m->cap - 1;
+    struct sched_map_slot *s = find_slot(m, key, hash_str(key));
+    if (!s->key)
+        return NULL;
+    void *v = s->value;
+    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    size_t i = (size_t)(s - m->slots);
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!m->slots[j].key)
+            break;
+        size_t home = m->slots[j].hash & mask;
+        /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
+        if ((i < j) ? (home <= i || home > j) : (home <= i && home > j)) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].key = NULL;
+    m->slots[i].value = NULL;
+    m->len--;
+    return v;
+}
+
+int sched_map_next(const struct sched_map *m, size_t *iter, const char **key, void **value)
+{
+    for (; *iter < m->cap; (*iter)++) {
+        if (m->slots[*iter].key) {
+            if (key)
+                *key = m->slots[*iter].key;
+            if (value)
+                *value = m->slots[*iter].value;
+            (*iter)++;
+            return 1;
+        }
+    }
+    return 0;
+}
