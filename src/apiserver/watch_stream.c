@@ -21,6 +21,7 @@
 
 #define WATCH_WAIT_MS              1000
 #define WATCH_BOOKMARK_INTERVAL_MS (60 * 1000)
+#define WATCH_BATCH_BYTES          (64 * 1024)
 #define WATCH_MAX_EVENT_BYTES      (64u * 1024 * 1024)
 
 struct watch_stream {
@@ -36,6 +37,7 @@ struct watch_stream {
     int64_t deadline_ms; /* 0 = none */
     bool bookmarks;
     int64_t next_bookmark_ms;
+    int64_t next_peer_check_ms;
     bool done;
     char group[128];
     char kind[128];
@@ -168,17 +170,23 @@ static void produce(struct watch_stream *s)
             s->done = true;
         return;
     }
+    /* Pending events are drained into one chunk (up to WATCH_BATCH_BYTES) so a burst costs one
+     * send, and the client's socket is looked at once a wait interval, not once an event. */
+    bool emitted = false;
     for (;;) {
         int64_t now = kos_now_ms_monotonic();
         if (s->deadline_ms && now >= s->deadline_ms) {
-            s->done = true;
+            s->done = !emitted;
             return;
         }
-        if (http_peer_gone(&s->peer)) {
-            s->done = true;
-            return;
+        if (now >= s->next_peer_check_ms) {
+            s->next_peer_check_ms = now + WATCH_WAIT_MS;
+            if (http_peer_gone(&s->peer)) {
+                s->done = true;
+                return;
+            }
         }
-        int wait = WATCH_WAIT_MS;
+        int wait = emitted ? 0 : WATCH_WAIT_MS;
         if (s->deadline_ms && s->deadline_ms - now < wait)
             wait = (int)(s->deadline_ms - now);
         struct watch_event e = {0};
@@ -192,10 +200,15 @@ static void produce(struct watch_stream *s)
                 s->done = true;
                 return;
             }
-            if (type)
-                return;
+            if (type) {
+                emitted = true;
+                if (s->out.len >= WATCH_BATCH_BYTES)
+                    return;
+            }
             continue;
         }
+        if (r == 0 && emitted)
+            return;
         if (r == -ESTALE) {
             /* The client fell out of the window: tell it to re-list, as kube-apiserver does. */
             emit_expired(s, watch_sub_rev(s->sub), 0);

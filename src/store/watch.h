@@ -5,7 +5,12 @@
  * starts with its prefix. If R is older than the oldest event the window still holds (and
  * older than the current revision), opening fails with -ESTALE: the client gets 410 Expired
  * and re-lists, as with kube-apiserver. A watcher that falls more than the window behind is
- * also expired (-ESTALE from watch_sub_next) rather than holding memory without bound. */
+ * also expired (-ESTALE from watch_sub_next) rather than holding memory without bound.
+ *
+ * Threads: one thread appends (the store's writer; appends, compaction and shutdown are
+ * serialized by an internal mutex). Subscribers read the window without any lock the writer
+ * waits for, so a thousand watch threads never stall a commit, and they sleep on a futex,
+ * so one event wakes them without a shared mutex to queue on afterwards. */
 #pragma once
 
 #include <stdbool.h>
@@ -22,6 +27,9 @@ struct watch_event {
     char *key;
     struct kos_value *value;      /* the object after the write (for DELETED: its last state) */
     struct kos_value *prev_value; /* the object before the write, NULL for ADDED */
+    /* When set, key points into this shared value instead of being malloc'd (events copied
+     * out of the window share the key bytes, as they share the object bytes). */
+    struct kos_value *key_owner;
 };
 
 struct watch_window;
@@ -37,6 +45,14 @@ void watch_window_free(struct watch_window *w);
 /* Called by the store after commit, in revision order. Takes new references to the values. */
 int watch_window_append(struct watch_window *w, int64_t rev, enum watch_event_type type,
                         const char *key, struct kos_value *value, struct kos_value *prev_value);
+
+/* As watch_window_append, but subscribers asleep in watch_sub_next stay asleep until
+ * watch_window_notify (subscribers that are awake see the event at once). A writer that
+ * appends a whole batch wakes everyone once for all of it, after it has answered its callers. */
+int watch_window_append_quiet(struct watch_window *w, int64_t rev, enum watch_event_type type,
+                              const char *key, struct kos_value *value,
+                              struct kos_value *prev_value);
+void watch_window_notify(struct watch_window *w);
 
 /* The oldest revision a watch may start at: events after it are all held. */
 int64_t watch_window_oldest_rev(struct watch_window *w);
@@ -57,7 +73,14 @@ int watch_window_subscribe(struct watch_window *w, const char *prefix, int64_t a
  * is shut down. A subscription is used by one thread at a time. */
 int watch_sub_next(struct watch_sub *s, int timeout_ms, struct watch_event *ret);
 
-/* The revision the subscriber has seen up to (for bookmarks): the last delivered or skipped. */
+/* As watch_sub_next, but takes up to max pending events at once (so a subscriber that wakes
+ * behind several events drains them in one go). Returns how many it stored in out[0..n)
+ * (each released with watch_event_clear), 0 on timeout, or the errors of watch_sub_next.
+ * Events already read are returned before an error, which the next call then reports. */
+int watch_sub_next_batch(struct watch_sub *s, int timeout_ms, struct watch_event *out, size_t max);
+
+/* The revision the subscriber has seen up to (for bookmarks): the last delivered or skipped.
+ * Any thread may ask. */
 int64_t watch_sub_rev(struct watch_sub *s);
 
 void watch_sub_close(struct watch_sub *s);

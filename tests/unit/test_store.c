@@ -12,10 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/index.h"
 #include "store/store.h"
+#include "store/walbuf.h"
 #include "store/watch.h"
 #include "util/strutil.h"
 
@@ -127,6 +131,22 @@ static int64_t count_rows(const char *path)
     return n;
 }
 
+/* prev_revision of the row with the given id (the revision), -1 if there is none. */
+static int64_t row_prev(const char *path, int64_t id)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT prev_revision FROM kine WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    int64_t prev = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return prev;
+}
+
 /* ---- semantics ---- */
 
 static void test_crud(void **state)
@@ -176,13 +196,25 @@ static void test_crud(void **state)
     assert_int_equal(res.create_rev, 5);
     kos_value_unref(res.value);
     assert_int_equal(store_current_rev(s), 5);
+    /* rows chain through the tombstone (UNIQUE(name, prev_revision)); a new name starts at 0 */
+    assert_int_equal(row_prev(f->path, 1), 0);
+    assert_int_equal(row_prev(f->path, 4), 3);
+    assert_int_equal(row_prev(f->path, 5), 4);
+    assert_int_equal(do_write(s, STORE_DELETE, "/a", "gone", 0, NULL), 0);  /* 6 */
+    assert_int_equal(do_write(s, STORE_CREATE, "/a", "third", 0, NULL), 0); /* 7 */
+    assert_int_equal(row_prev(f->path, 7), 6);
+    assert_int_equal(do_write(s, STORE_CREATE, "/a", "fourth", 0, NULL), -EEXIST);
+    assert_int_equal(store_get(s, "/a", &kv), 0);
+    assert_string_equal(kv.value->data, "third@7");
+    assert_int_equal(kv.create_rev, 7);
+    store_kv_clear(&kv);
 
     struct store_write bad = {.type = STORE_CREATE, .key = "", .render = render};
     assert_int_equal(store_write(s, &bad, &res), -EINVAL);
     bad.key = "/k";
     bad.render = NULL;
     assert_int_equal(store_write(s, &bad, &res), -EINVAL);
-    assert_int_equal(store_current_rev(s), 5);
+    assert_int_equal(store_current_rev(s), 7);
 }
 
 static void test_render_failure(void **state)
@@ -661,6 +693,402 @@ static void test_index_scale(void **state)
     store_index_free(ix);
 }
 
+/* Creates and deletes of a few names from many threads: group commit puts a re-create in the
+ * same transaction as the delete before it, where the row chain must still hold. */
+static void *recreate_worker(void *arg)
+{
+    struct worker *w = arg;
+    char key[32];
+    for (int i = 0; i < w->n; i++) {
+        snprintf(key, sizeof(key), "/cycle/%d", (w->idx + i) % 4);
+        int r = do_write(w->s, STORE_CREATE, key, "c", 0, NULL);
+        if (r == 0)
+            w->wins++;
+        else if (r != -EEXIST)
+            w->errors++;
+        r = do_write(w->s, STORE_DELETE, key, "d", 0, NULL);
+        if (r < 0 && r != -ENOENT)
+            w->errors++;
+    }
+    return NULL;
+}
+
+static void test_recreate_churn(void **state)
+{
+    struct fixture *f = *state;
+    enum { THREADS = 16, EACH = 60 };
+    struct worker w[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.s = f->s, .idx = i, .n = EACH};
+        assert_int_equal(pthread_create(&th[i], NULL, recreate_worker, &w[i]), 0);
+    }
+    int wins = 0, errors = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        errors += w[i].errors;
+        wins += w[i].wins;
+    }
+    assert_int_equal(errors, 0);
+    assert_true(wins >= 4);
+    int64_t rev = store_current_rev(f->s);
+    assert_int_equal(count_rows(f->path), rev);
+    size_t live;
+    assert_int_equal(store_count(f->s, "/cycle/", &live), 0);
+    reopen(f);
+    size_t after;
+    assert_int_equal(store_count(f->s, "/cycle/", &after), 0);
+    assert_int_equal(after, live);
+    assert_int_equal(store_current_rev(f->s), rev);
+    assert_int_equal(store_compact(f->s, rev), 0);
+    assert_int_equal(count_rows(f->path), (int64_t)live);
+}
+
+/* Acknowledged writes survive the process dying without closing the store. The writer's WAL
+ * writes are held in memory until SQLite syncs (walbuf.c): one left there at acknowledgement
+ * would be lost here. Large values make SQLite spill pages mid-transaction and rewrite
+ * frames, the writes the buffer treats specially. Runs without the fixture: a child forked
+ * while another store's threads hold SQLite's locks could deadlock. */
+#define CRASH_THREADS 24
+#define CRASH_EACH    40
+#define CRASH_VALUE   (96 * 1024)
+
+struct crash_worker {
+    struct store *s;
+    int idx;
+    atomic_int *acked;
+    int errors;
+};
+
+static int render_pattern(void *ctx, int64_t rev, struct kos_value **ret)
+{
+    const char *key = ctx;
+    static __thread char buf[CRASH_VALUE];
+    /* Every byte depends on the key, so a torn or misplaced page shows. */
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (char)('a' + (key[i % klen] + i / 4096) % 26);
+    *ret = kos_value_new(buf, sizeof(buf));
+    return *ret ? 0 : -ENOMEM;
+}
+
+static void *crash_writer(void *arg)
+{
+    struct crash_worker *w = arg;
+    char key[32];
+    for (int i = 0; i < CRASH_EACH; i++) {
+        snprintf(key, sizeof(key), "/crash/%02d/%03d", w->idx, i);
+        struct store_write wr = {
+            .type = STORE_CREATE, .key = key, .render = render_pattern, .render_ctx = key};
+        if (store_write(w->s, &wr, NULL) < 0) {
+            w->errors++;
+            break;
+        }
+        atomic_fetch_add(w->acked, 1);
+    }
+    return NULL;
+}
+
+static void test_acknowledged_writes_survive_crash(void **state)
+{
+    char dir[64], path[96];
+    kos_strlcpy(dir, "/tmp/kos-store-crash-XXXXXX", sizeof(dir));
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/db.sqlite", dir);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        struct store_sqlite_options o = {.path = path, .max_batch = 64};
+        struct store *s;
+        int errors = 1;
+        atomic_int acked = 0;
+        if (store_sqlite_open(&o, &s) == 0) {
+            struct crash_worker w[CRASH_THREADS];
+            pthread_t th[CRASH_THREADS];
+            for (int i = 0; i < CRASH_THREADS; i++) {
+                w[i] = (struct crash_worker){.s = s, .idx = i, .acked = &acked};
+                pthread_create(&th[i], NULL, crash_writer, &w[i]);
+            }
+            errors = 0;
+            for (int i = 0; i < CRASH_THREADS; i++) {
+                pthread_join(th[i], NULL);
+                errors += w[i].errors;
+            }
+        }
+        int report[2] = {atomic_load(&acked), errors};
+        ssize_t n = write(fds[1], report, sizeof(report));
+        _exit(n == (ssize_t)sizeof(report) ? 0 : 1); /* no store_close: a crash */
+    }
+    close(fds[1]);
+    int report[2] = {0, 0};
+    assert_int_equal(read(fds[0], report, sizeof(report)), sizeof(report));
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(report[1], 0);
+    assert_int_equal(report[0], CRASH_THREADS * CRASH_EACH);
+
+    struct store_sqlite_options o = {.path = path};
+    struct store *s;
+    assert_int_equal(store_sqlite_open(&o, &s), 0);
+    size_t n;
+    assert_int_equal(store_count(s, "/crash/", &n), 0);
+    assert_int_equal(n, CRASH_THREADS * CRASH_EACH);
+    char key[32];
+    for (int t = 0; t < CRASH_THREADS; t++)
+        for (int i = 0; i < CRASH_EACH; i++) {
+            snprintf(key, sizeof(key), "/crash/%02d/%03d", t, i);
+            struct store_kv kv;
+            assert_int_equal(store_get(s, key, &kv), 0);
+            struct kos_value *want;
+            assert_int_equal(render_pattern(key, 0, &want), 0);
+            assert_int_equal(kv.value->len, want->len);
+            assert_memory_equal(kv.value->data, want->data, want->len);
+            kos_value_unref(want);
+            store_kv_clear(&kv);
+        }
+    store_close(s);
+    char p[128];
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+/* The WAL-gathering VFS under SQLite's awkward writes: a page cache far too small for the
+ * transaction makes SQLite spill pages to the WAL before the commit and then overwrite
+ * those frames, some still held in the buffer and some already written. Another connection
+ * (the default VFS, reading the file) must find exactly what was committed. */
+static void test_walbuf_spills_and_rewrites(void **state)
+{
+    char dir[64], path[96];
+    kos_strlcpy(dir, "/tmp/kos-walbuf-XXXXXX", sizeof(dir));
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/db.sqlite", dir);
+    const char *vfs = walbuf_vfs_name();
+    assert_non_null(vfs);
+    assert_string_equal(walbuf_vfs_name(), vfs); /* registered once */
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                  " PRAGMA cache_size=8; PRAGMA wal_autocheckpoint=0;"
+                                  " CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB, n INTEGER);"
+                                  " CREATE INDEX t_n ON t (n);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *ins;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "INSERT INTO t (k, v, n) VALUES (?1, ?2, ?3)", -1, &ins, NULL),
+        SQLITE_OK);
+    char key[32], val[700];
+    for (int txn = 0; txn < 4; txn++) {
+        assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+        for (int i = 0; i < 1500; i++) {
+            int id = txn * 1500 + i;
+            /* keys out of order, so that the same index pages are dirtied again and again */
+            snprintf(key, sizeof(key), "k%07d", (id * 7919) % 100000);
+            memset(val, 'a' + id % 26, sizeof(val));
+            sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(ins, 2, val, sizeof(val), SQLITE_STATIC);
+            sqlite3_bind_int(ins, 3, id % 97);
+            assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+        assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    }
+    sqlite3_finalize(ins);
+
+    /* Read through the file while the writer still has it open (nothing checkpointed). */
+    sqlite3 *rd;
+    assert_int_equal(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(rd, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    assert_int_equal(
+        sqlite3_prepare_v2(rd, "SELECT COUNT(*), SUM(n), SUM(LENGTH(v)) FROM t", -1, &q, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(q, 0), 6000);
+    int64_t sum = 0;
+    for (int id = 0; id < 6000; id++)
+        sum += id % 97;
+    assert_int_equal(sqlite3_column_int64(q, 1), sum);
+    assert_int_equal(sqlite3_column_int64(q, 2), 6000LL * (int64_t)sizeof(val));
+    sqlite3_finalize(q);
+    sqlite3_close(rd);
+    sqlite3_close(db);
+
+    char p[128];
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+/* The buffer's bookkeeping, driven directly through the VFS against a model of the file:
+ * appends, a rewrite of bytes still held, a write elsewhere, one too big to hold. */
+static void test_walbuf_file(void **state)
+{
+    char dir[64], db[96], wal[112];
+    kos_strlcpy(dir, "/tmp/kos-walbuf-XXXXXX", sizeof(dir));
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/db", dir);
+    snprintf(wal, sizeof(wal), "%s-wal", db);
+    FILE *dbf = fopen(db, "w"); /* the VFS takes a WAL file's mode from its database */
+    assert_non_null(dbf);
+    fclose(dbf);
+
+    sqlite3_vfs *vfs = sqlite3_vfs_find(walbuf_vfs_name());
+    assert_non_null(vfs);
+    sqlite3_file *f = calloc(1, (size_t)vfs->szOsFile);
+    assert_non_null(f);
+    int out = 0;
+    assert_int_equal(
+        vfs->xOpen(vfs, wal, f, SQLITE_OPEN_WAL | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, &out),
+        SQLITE_OK);
+    const sqlite3_io_methods *m = f->pMethods;
+
+    enum { SIZE = 300000 };
+    static unsigned char model[SIZE], got[SIZE], chunk[80000];
+    memset(model, 0, sizeof(model));
+    size_t end = 0;
+#define WRITE(off, len, byte)                                                                      \
+    do {                                                                                           \
+        memset(chunk, (byte), (len));                                                              \
+        assert_int_equal(m->xWrite(f, chunk, (int)(len), (off)), SQLITE_OK);                       \
+        memset(model + (off), (byte), (len));                                                      \
+        end = (size_t)(off) + (len) > end ? (size_t)(off) + (len) : end;                           \
+    } while (0)
+    WRITE(0, 32, 'h');    /* a WAL header */
+    WRITE(32, 24, 'f');   /* a frame header */
+    WRITE(56, 4096, 'p'); /* its page */
+    WRITE(4152, 24, 'g'); /* the next frame, all gathered */
+    WRITE(4176, 4096, 'q');
+    WRITE(1000, 100, 'r');     /* rewrites bytes still held */
+    WRITE(200000, 4096, 's');  /* elsewhere: the held bytes go out first */
+    WRITE(100, 50, 't');       /* before what is held */
+    WRITE(120000, 70000, 'u'); /* too big to hold */
+    WRITE(204096, 24, 'v');    /* appends to nothing held: starts again */
+#undef WRITE
+    sqlite3_int64 size = 0;
+    assert_int_equal(m->xFileSize(f, &size), SQLITE_OK);
+    assert_int_equal(size, end);
+    assert_int_equal(m->xRead(f, got, (int)end, 0), SQLITE_OK);
+    assert_memory_equal(got, model, end);
+
+    /* held bytes are readable (written out first), and a sync writes them too */
+    memset(chunk, 'w', 4096);
+    assert_int_equal(m->xWrite(f, chunk, 4096, (sqlite3_int64)end), SQLITE_OK);
+    assert_int_equal(m->xRead(f, got, 4096, (sqlite3_int64)end), SQLITE_OK);
+    assert_memory_equal(got, chunk, 4096);
+    assert_int_equal(m->xWrite(f, chunk, 24, 0), SQLITE_OK);
+    assert_int_equal(m->xSync(f, SQLITE_SYNC_NORMAL), SQLITE_OK);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_size, end + 4096);
+    assert_int_equal(m->xTruncate(f, 0), SQLITE_OK);
+    assert_int_equal(m->xFileSize(f, &size), SQLITE_OK);
+    assert_int_equal(size, 0);
+    assert_int_equal(m->xWrite(f, chunk, 24, 0), SQLITE_OK); /* close writes it out */
+    assert_int_equal(m->xClose(f), SQLITE_OK);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_size, 24);
+    free(f);
+    unlink(wal);
+    unlink(db);
+    rmdir(dir);
+}
+
+/* ---- checkpoints ---- */
+
+static long long wal_bytes(const struct fixture *f)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "%s-wal", f->path);
+    struct stat sb;
+    return stat(p, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+static char big_value[8192];
+
+static int render_big(void *ctx, int64_t rev, struct kos_value **ret)
+{
+    *ret = kos_value_new(big_value, sizeof(big_value));
+    return *ret ? 0 : -ENOMEM;
+}
+
+static void *big_worker(void *arg)
+{
+    struct worker *w = arg;
+    char key[32];
+    for (int i = 0; i < w->n; i++) {
+        snprintf(key, sizeof(key), "/big/%02d/%04d", w->idx, i);
+        struct store_write wr = {.type = STORE_CREATE, .key = key, .render = render_big};
+        if (store_write(w->s, &wr, NULL) < 0)
+            w->errors++;
+    }
+    return NULL;
+}
+
+/* SQLite's auto-checkpoint is off on the writer; the checkpointer thread must keep the WAL
+ * from growing with the data (it starts over once copied, at ~16 MB), and truncate it after
+ * a compaction. 6,400 writes of 8 KB put ~75 MB through the WAL. */
+static void test_wal_checkpoints(void **state)
+{
+    struct fixture *f = *state;
+    enum { THREADS = 16, EACH = 400 };
+    memset(big_value, 'x', sizeof(big_value));
+    struct worker w[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.s = f->s, .idx = i, .n = EACH};
+        assert_int_equal(pthread_create(&th[i], NULL, big_worker, &w[i]), 0);
+    }
+    long long most = 0;
+    int errors = 0;
+    for (int i = 0; i < THREADS; i++) { /* all joined before any assert leaves the frame */
+        pthread_join(th[i], NULL);
+        errors += w[i].errors;
+        long long b = wal_bytes(f);
+        most = b > most ? b : most;
+    }
+    assert_int_equal(errors, 0);
+    size_t n;
+    assert_int_equal(store_count(f->s, "/big/", &n), 0);
+    assert_int_equal(n, THREADS * EACH);
+    most = wal_bytes(f) > most ? wal_bytes(f) : most;
+    assert_true(most < 40LL * 1024 * 1024);
+
+    int64_t rev = store_current_rev(f->s);
+    for (int i = 0; i < THREADS; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "/big/%02d/0000", i);
+        assert_int_equal(do_write(f->s, STORE_DELETE, key, "gone", 0, NULL), 0);
+    }
+    assert_int_equal(store_compact(f->s, rev + THREADS), 0);
+    /* the truncation runs on the checkpointer, after the compaction has answered */
+    for (int i = 0; i < 300 && wal_bytes(f) > 0; i++)
+        usleep(10 * 1000);
+    assert_int_equal(wal_bytes(f), 0);
+
+    reopen(f);
+    assert_int_equal(store_count(f->s, "/big/", &n), 0);
+    assert_int_equal(n, THREADS * (EACH - 1));
+    assert_int_equal(store_current_rev(f->s), rev + THREADS);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -678,6 +1106,11 @@ int main(void)
         T(test_revisions_survive_compaction_restart),
         T(test_window_overflow_after_restart),
         T(test_periodic_compaction),
+        T(test_recreate_churn),
+        T(test_wal_checkpoints),
+        cmocka_unit_test(test_acknowledged_writes_survive_crash),
+        cmocka_unit_test(test_walbuf_spills_and_rewrites),
+        cmocka_unit_test(test_walbuf_file),
         cmocka_unit_test(test_index_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
