@@ -28,6 +28,7 @@ struct kos_informer {
     char *label_selector;
     char *field_selector;
     bool metadata_only;
+    bool drop_managed_fields;
     int64_t page_size;
     struct kos_informer_handlers handlers[KOS_INFORMER_MAX_HANDLERS];
     size_t nhandlers;
@@ -63,6 +64,7 @@ int kos_informer_new(struct kos_client *c, const struct kos_informer_options *o,
     inf->client = c;
     inf->kind = o->kind;
     inf->metadata_only = o->metadata_only;
+    inf->drop_managed_fields = o->drop_managed_fields;
     inf->page_size = o->page_size > 0 ? o->page_size : DEFAULT_PAGE_SIZE;
     pthread_mutex_init(&inf->lock, NULL);
     pthread_cond_init(&inf->cond, NULL);
@@ -128,6 +130,18 @@ static json_t *cache_form(const struct kos_informer *inf, json_t *obj)
             return NULL;
         }
         json_object_del(meta, "managedFields");
+    } else if (inf->drop_managed_fields &&
+               json_object_get(json_object_get(obj, "metadata"), "managedFields")) {
+        /* shallow copies: everything but the dropped member stays shared with obj */
+        json_t *copy = json_copy(obj);
+        json_t *meta = copy ? json_copy(json_object_get(obj, "metadata")) : NULL;
+        json_decref(out);
+        if (!meta || json_object_set_new(copy, "metadata", meta) < 0) {
+            json_decref(copy);
+            return NULL;
+        }
+        json_object_del(meta, "managedFields");
+        out = copy;
     }
     if (!json_is_string(json_object_get(out, "kind")) ||
         !json_is_string(json_object_get(out, "apiVersion"))) {

@@ -36,6 +36,9 @@ struct kos_informer_options {
     /* cache only apiVersion, kind and metadata (without managedFields), as a metadata
      * informer does: what the garbage collector needs of every object */
     bool metadata_only;
+    /* cache full objects but without metadata.managedFields, as kube-scheduler's transform
+     * does: they can be larger than the rest of a pod and no component reads them */
+    bool drop_managed_fields;
     int64_t page_size; /* list page size (default 500) */
 };
 

@@ -310,7 +310,7 @@ static int informer(struct kos_scheduler *s, const char *group, const char *kind
     const struct kos_kind *k = kos_kind_by_kind(group, kind);
     if (!k)
         return -ENOENT;
-    struct kos_informer_options o = {.kind = k, .page_size = 1000};
+    struct kos_informer_options o = {.kind = k, .page_size = 1000, .drop_managed_fields = true};
     int r = kos_informer_new(s->client, &o, ret);
     if (r == 0)
         r = kos_informer_add_handlers(*ret, h);
