@@ -71,6 +71,9 @@ static const struct kos_kind kinds[] = {
      true},
     {"authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "", NULL, NULL,
      false, VERB_CREATE, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.authentication.v1", false, true},
+    {"authentication.k8s.io", "v1alpha1", "SelfSubjectReview", "selfsubjectreviews", "", NULL, NULL,
+     false, VERB_CREATE, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.authentication.v1alpha1", false,
+     true, true},
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))

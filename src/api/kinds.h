@@ -52,6 +52,9 @@ struct kos_kind {
     bool has_generation;
     /* create-only kinds answered at once and never stored (the *Review kinds) */
     bool ephemeral;
+    /* served, but left out of discovery and OpenAPI: an older version kept for old clients
+     * (kubectl 1.27's `auth whoami` posts authentication.k8s.io/v1alpha1) */
+    bool discovery_hidden;
 };
 
 /* All served kinds, in discovery order. */

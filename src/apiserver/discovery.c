@@ -90,6 +90,8 @@ static size_t served_groups(const char **out, size_t max)
     size_t count, n = 0;
     const struct kos_kind *const *all = kos_kinds_all(&count);
     for (size_t i = 0; i < count; i++) {
+        if (all[i]->discovery_hidden)
+            continue;
         bool seen = false;
         for (size_t j = 0; j < n; j++)
             if (strcmp(out[j], all[i]->group) == 0)
@@ -114,7 +116,7 @@ json_t *discovery_aggregated(bool core, const char *version)
         json_t *resources = json_array();
         const char *ver = NULL;
         for (size_t i = 0; i < count; i++) {
-            if (strcmp(all[i]->group, groups[g]) != 0)
+            if (strcmp(all[i]->group, groups[g]) != 0 || all[i]->discovery_hidden)
                 continue;
             ver = all[i]->version;
             json_array_append_new(resources, aggregated_resource(all[i]));
@@ -140,7 +142,7 @@ static json_t *group_object(const char *group)
     size_t count;
     const struct kos_kind *const *all = kos_kinds_all(&count);
     for (size_t i = 0; i < count; i++) {
-        if (strcmp(all[i]->group, group) != 0)
+        if (strcmp(all[i]->group, group) != 0 || all[i]->discovery_hidden)
             continue;
         char gv[160];
         snprintf(gv, sizeof(gv), "%s/%s", group, all[i]->version);
@@ -182,7 +184,7 @@ json_t *discovery_resource_list(const char *group, const char *version)
     bool any = false;
     for (size_t i = 0; i < count; i++) {
         const struct kos_kind *k = all[i];
-        if (strcmp(k->group, group) != 0 || strcmp(k->version, version) != 0)
+        if (strcmp(k->group, group) != 0 || strcmp(k->version, version) != 0 || k->discovery_hidden)
             continue;
         any = true;
         json_t *r =

@@ -25,6 +25,8 @@ json_t *openapi_v3_root(void)
     size_t count;
     const struct kos_kind *const *all = kos_kinds_all(&count);
     for (size_t i = 0; i < count; i++) {
+        if (all[i]->discovery_hidden)
+            continue;
         char p[160], url[256];
         gv_path(all[i]->group, all[i]->version, p, sizeof(p));
         snprintf(url, sizeof(url), "/openapi/v3/%s?hash=%s", p, OPENAPI_HASH);
@@ -158,7 +160,7 @@ json_t *openapi_v3_group_version(const char *group, const char *version)
     bool any = false;
     for (size_t i = 0; i < count; i++) {
         const struct kos_kind *k = all[i];
-        if (strcmp(k->group, group) != 0 || strcmp(k->version, version) != 0)
+        if (strcmp(k->group, group) != 0 || strcmp(k->version, version) != 0 || k->discovery_hidden)
             continue;
         any = true;
         char base[160], path[320], ref[256];

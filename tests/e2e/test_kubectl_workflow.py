@@ -124,8 +124,7 @@ def test_workflow(server, kubectl_factory, version):
 
     # reviews and explain
     assert k.run("auth", "can-i", "create", "pods", "-n", "wf").stdout.strip() == "yes"
-    if version not in ("1.27",):
-        assert "Username" in k.run("auth", "whoami").stdout
+    assert "Username" in k.run("auth", "whoami").stdout
     assert "KIND:" in k.run("explain", "deployment.spec.replicas").stdout
 
     # garbage collection of a dependent
