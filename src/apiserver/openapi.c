@@ -47,10 +47,23 @@ static json_t *gvk_ext(const struct kos_kind *k)
     return json_pack("{s:s, s:s, s:s}", "group", k->group, "version", k->version, "kind", k->kind);
 }
 
-/* Schemas the field tables name by type rather than by struct. */
-#define QUANTITY_SCHEMA "io.k8s.apimachinery.pkg.api.resource.Quantity"
-#define INTSTR_SCHEMA   "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
-#define TIME_SCHEMA     "io.k8s.apimachinery.pkg.apis.meta.v1.Time"
+json_t *openapi_scalar_schema(const struct schema_node *n)
+{
+    static const char *const names[] = {
+        [SCHEMA_STRING] = "string",
+        [SCHEMA_INTEGER] = "integer",
+        [SCHEMA_NUMBER] = "number",
+        [SCHEMA_BOOLEAN] = "boolean",
+    };
+    if (n->type > SCHEMA_BOOLEAN)
+        return NULL;
+    json_t *out = json_pack("{s:s}", "type", names[n->type]);
+    if (out && n->format && json_object_set_new(out, "format", json_string(n->format)) < 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
 
 static json_t *ref_to(const char *name)
 {
@@ -64,20 +77,12 @@ static void add_struct(json_t *schemas, const struct schema_struct *s, int depth
 /* The OpenAPI form of one field type; named types are added to `schemas` as they are met. */
 static json_t *node_schema(json_t *schemas, const struct schema_node *n, int depth)
 {
-    json_t *out = NULL;
     switch (n->type) {
     case SCHEMA_STRING:
-        out = json_pack("{s:s}", "type", "string");
-        break;
     case SCHEMA_INTEGER:
-        out = json_pack("{s:s}", "type", "integer");
-        break;
     case SCHEMA_NUMBER:
-        out = json_pack("{s:s}", "type", "number");
-        break;
     case SCHEMA_BOOLEAN:
-        out = json_pack("{s:s}", "type", "boolean");
-        break;
+        return openapi_scalar_schema(n);
     case SCHEMA_OBJECT:
         if (!n->ref)
             return json_pack("{s:s}", "type", "object");
@@ -100,9 +105,7 @@ static json_t *node_schema(json_t *schemas, const struct schema_node *n, int dep
         return json_pack("{s:s, s:b}", "type", "object", "x-kubernetes-preserve-unknown-fields",
                          true);
     }
-    if (out && n->format)
-        json_object_set_new(out, "format", json_string(n->format));
-    return out;
+    return NULL;
 }
 
 /* Adds s and every struct it reaches, once each. Depth is bounded by the tables themselves

@@ -7,6 +7,7 @@
  * references are plain {"$ref": "#/definitions/<name>"} (descriptions beside them; v2 has no
  * allOf wrapping), and vendor extensions travel in protobuf as YAML text (Any.yaml), which
  * kubectl parses with sigs.k8s.io/yaml. */
+#include "apiserver/openapi.h"
 #include "apiserver/openapi_v2.h"
 
 #include <ctype.h>
@@ -28,11 +29,8 @@
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 
-#define DEF_PREFIX      "#/definitions/"
-#define QUANTITY_SCHEMA "io.k8s.apimachinery.pkg.api.resource.Quantity"
-#define INTSTR_SCHEMA   "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
-#define TIME_SCHEMA     "io.k8s.apimachinery.pkg.apis.meta.v1.Time"
-#define GVK_EXT         "x-kubernetes-group-version-kind"
+#define DEF_PREFIX "#/definitions/"
+#define GVK_EXT    "x-kubernetes-group-version-kind"
 
 /* Far above the real size (a few hundred KiB); only a runaway table could reach it. */
 #define V2_MAX_BYTES (64u * 1024 * 1024)
@@ -54,20 +52,13 @@ static int add_struct(json_t *defs, const struct schema_struct *s, int depth);
  * as they are met. */
 static json_t *node_schema(json_t *defs, const struct schema_node *n, int depth)
 {
-    json_t *out = NULL, *sub;
+    json_t *sub;
     switch (n->type) {
     case SCHEMA_STRING:
-        out = json_pack("{s:s}", "type", "string");
-        break;
     case SCHEMA_INTEGER:
-        out = json_pack("{s:s}", "type", "integer");
-        break;
     case SCHEMA_NUMBER:
-        out = json_pack("{s:s}", "type", "number");
-        break;
     case SCHEMA_BOOLEAN:
-        out = json_pack("{s:s}", "type", "boolean");
-        break;
+        return openapi_scalar_schema(n);
     case SCHEMA_OBJECT:
         if (!n->ref)
             return json_pack("{s:s}", "type", "object");
@@ -95,11 +86,7 @@ static json_t *node_schema(json_t *defs, const struct schema_node *n, int depth)
          * value, which is what a free-form field (RawExtension, JSON) holds. */
         return json_object();
     }
-    if (out && n->format && json_object_set_new(out, "format", json_string(n->format)) < 0) {
-        json_decref(out);
-        return NULL;
-    }
-    return out;
+    return NULL;
 }
 
 static int set_str(json_t *obj, const char *key, const char *value)
