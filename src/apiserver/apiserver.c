@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/authorization.h"
 #include "apiserver/discovery.h"
 #include "apiserver/objects.h"
 #include "apiserver/openapi.h"
 #include "apiserver/openapi_v2.h"
+#include "apiserver/request_info.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
 #include "apiserver/router.h"
@@ -51,6 +53,7 @@ int apiserver_init(struct apiserver *srv, struct store *store, const char *serve
 
 void apiserver_done(struct apiserver *srv)
 {
+    apiserver_authz_stop(srv);
     free(srv->doc_api_aggregated_v2);
     free(srv->doc_api_aggregated_v2beta1);
     free(srv->doc_apis_aggregated_v2);
@@ -167,7 +170,8 @@ static const struct request_user insecure_user = {
 };
 
 static void dispatch_resource(struct apiserver *srv, struct http_request *req,
-                              const struct route *rt, struct http_reply *rep)
+                              const struct route *rt, const struct kos_user *user,
+                              struct http_reply *rep)
 {
     const struct kos_kind *kind = rt->kind;
     const char *m = req->method;
@@ -184,6 +188,7 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         .name = rt->has_name ? rt->name : NULL,
         .sub = rt->subresource,
         .user = &insecure_user,
+        .authz_user = user,
     };
     /* A cluster-scoped kind addressed under a namespace does not exist there. */
     if (!kind->namespaced && rt->has_namespace) {
@@ -274,11 +279,31 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
     }
 }
 
+/* The authorizers' view of a request_user (whose groups are NULL-terminated). */
+static void user_view(const struct request_user *u, struct kos_user *out)
+{
+    size_t n = 0;
+    while (u->groups && u->groups[n])
+        n++;
+    *out = (struct kos_user){.name = u->name, .uid = u->uid, .groups = u->groups, .ngroups = n};
+}
+
 void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep)
 {
     struct apiserver *srv = ctx;
     struct route rt;
     route_parse(req->path, &rt);
+
+    struct kos_user user;
+    user_view(&insecure_user, &user);
+    struct request_info ri;
+    request_info_init(&ri, &user, req->method, req->path, &rt, http_query(req, "watch"),
+                      http_query(req, "fieldSelector"));
+    _cleanup_error_ struct kos_error *err = NULL;
+    if (apiserver_authorize(srv, &ri.attrs, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
 
     if (req->body_too_large) {
         reply_errorf(rep, 413, "RequestEntityTooLarge", "the request body is larger than %u bytes",
@@ -317,7 +342,8 @@ void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *re
         openapi_v2_handle(req, rep);
         return;
     case ROUTE_RESOURCE:
-        dispatch_resource(srv, req, &rt, rep);
+        dispatch_resource(srv, req, &rt, &user, rep);
+        apiserver_authz_sync_write(srv, &rt, req->method);
         return;
     case ROUTE_NOT_FOUND:
         break;

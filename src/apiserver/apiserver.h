@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "apiserver/authz/chain.h"
 #include "apiserver/http.h"
 #include "store/store.h"
 
@@ -13,8 +14,18 @@
 #define KOS_KUBE_MINOR       "33"
 #define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
 
+struct rbac_authorizer;
+struct authz_node_authorizer;
+struct authz_cache;
+
 struct apiserver {
     struct store *store;
+    /* --authorization-mode: built by apiserver_authz_start (authorization.c); until then the
+     * chain is empty and only system:masters is allowed. */
+    struct authz_chain authz;
+    struct rbac_authorizer *rbac; /* always kept: escalation checks and rules reviews use it */
+    struct authz_node_authorizer *node_authz; /* with mode Node only */
+    struct authz_cache *authz_cache;
     atomic_bool ready;
     char server_address[128]; /* host:port advertised in legacy discovery */
     /* Discovery and OpenAPI documents never change while the server runs: built once. */

@@ -8,6 +8,7 @@
 #include "api/kinds.h"
 #include "api/selector.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/authz/authz.h"
 #include "apiserver/http.h"
 #include "apiserver/router.h"
 
@@ -29,6 +30,8 @@ struct resource_request {
     const char *sub;  /* "" when no subresource */
     bool dry_run;
     const struct request_user *user;
+    /* The same identity as the authorizers see it (escalation checks, access reviews). */
+    const struct kos_user *authz_user;
 };
 
 /* Label and field selectors of a list, watch or deletecollection. */

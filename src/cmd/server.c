@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/authorization.h"
 #include "apiserver/http.h"
 #include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
@@ -31,6 +32,8 @@ struct server_flags {
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
+    const char *authorization_mode;
+    const char *authorization_webhook_config;
 };
 
 static void usage(FILE *out)
@@ -53,6 +56,12 @@ static void usage(FILE *out)
           "      --compaction-retain N          revisions kept by compaction (default 10000)\n"
           "      --watch-cache-size N           events kept in memory for watches (default "
           "10000)\n"
+          "      --authorization-mode MODES     ordered authorizers: Node, RBAC, Webhook, "
+          "AlwaysAllow,\n"
+          "                                     AlwaysDeny (default Node,RBAC)\n"
+          "      --authorization-webhook-config-file FILE\n"
+          "                                     kubeconfig of the SubjectAccessReview webhook "
+          "(mode Webhook)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
@@ -72,7 +81,18 @@ static int parse_number(const char *flag, const char *value, int64_t min, int64_
 
 static int parse_flags(int argc, char **argv, struct server_flags *f)
 {
-    enum { F_DATA = 256, F_BIND, F_PORT, F_NOAGENT, F_NOSCHED, F_COMPACT, F_RETAIN, F_WATCH };
+    enum {
+        F_DATA = 256,
+        F_BIND,
+        F_PORT,
+        F_NOAGENT,
+        F_NOSCHED,
+        F_COMPACT,
+        F_RETAIN,
+        F_WATCH,
+        F_AUTHZ_MODE,
+        F_AUTHZ_WEBHOOK,
+    };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
         {"bind-address", required_argument, NULL, F_BIND},
@@ -82,6 +102,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"compaction-interval", required_argument, NULL, F_COMPACT},
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
+        {"authorization-mode", required_argument, NULL, F_AUTHZ_MODE},
+        {"authorization-webhook-config-file", required_argument, NULL, F_AUTHZ_WEBHOOK},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -91,7 +113,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .port = 6443,
                                .compaction_interval_s = 300,
                                .compaction_retain = 10000,
-                               .watch_cache_events = 10000};
+                               .watch_cache_events = 10000,
+                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -130,6 +153,12 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             if (parse_number("--watch-cache-size", optarg, 16, 10000000, &f->watch_cache_events) <
                 0)
                 return -EINVAL;
+            break;
+        case F_AUTHZ_MODE:
+            f->authorization_mode = optarg;
+            break;
+        case F_AUTHZ_WEBHOOK:
+            f->authorization_webhook_config = optarg;
             break;
         case 'v':
             if (parse_number("--v", optarg, 0, 10, &level) < 0)
@@ -252,6 +281,15 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    char authz_err[512];
+    r = apiserver_authz_start(&api, f.authorization_mode, f.authorization_webhook_config, authz_err,
+                              sizeof(authz_err));
+    if (r < 0) {
+        fprintf(stderr, "kos server: %s\n", authz_err);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
     struct http_server_options ho = {.bind_address = f.bind_address,
                                      .port = (uint16_t)f.port,
                                      .handler = apiserver_handle,
@@ -270,6 +308,8 @@ int cmd_server(int argc, char **argv)
     snprintf(api.server_address, sizeof(api.server_address), "%s", address);
 
     r = apiserver_bootstrap(&api);
+    if (r == 0)
+        r = apiserver_bootstrap_rbac(&api);
     if (r == 0)
         r = write_kubeconfig(f.data_dir, f.bind_address, port);
     if (r < 0) {
@@ -317,6 +357,7 @@ int cmd_server(int argc, char **argv)
     kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
+    apiserver_authz_stop(&api);
     store_close(store);
     apiserver_done(&api);
     return 0;
