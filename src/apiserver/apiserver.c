@@ -211,7 +211,8 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
     }
 
     if (kind->ephemeral) {
-        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace)
+        /* LocalSubjectAccessReview is posted under its namespace, the others never are. */
+        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace != kind->namespaced)
             method_not_allowed(rep);
         else
             handle_review(&rr, rep);
