@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/informer.h"
+#include "controllers/clusterrole_aggregation.h"
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
@@ -23,6 +24,9 @@ struct kos_controllers {
     struct kos_event_recorder *ns_events;
     struct kos_gc *gc;
     struct kos_namespace_controller *nsc;
+    /* full ClusterRoles (the metadata informers carry no rules) */
+    struct kos_informer *clusterroles;
+    struct kos_aggregation_controller *agg;
 };
 
 static int make_informers(struct kos_controllers *c)
@@ -62,8 +66,20 @@ int kos_controllers_start(const struct kos_client_config *cfg, struct kos_contro
         r = kos_gc_new(c->client, c->informers, c->ninformers, c->gc_events, &c->gc);
     if (r == 0)
         r = kos_namespace_controller_new(c->client, c->namespaces, c->ns_events, &c->nsc);
+    if (r == 0) {
+        struct kos_informer_options o = {
+            .kind = kos_kind_by_kind("rbac.authorization.k8s.io", "ClusterRole"),
+            .drop_managed_fields = true};
+        r = o.kind ? kos_informer_new(c->client, &o, &c->clusterroles) : -ENOENT;
+    }
+    if (r == 0)
+        r = kos_aggregation_controller_new(c->client, c->clusterroles, &c->agg);
     for (size_t i = 0; r == 0 && i < c->ninformers; i++)
         r = kos_informer_start(c->informers[i]);
+    if (r == 0)
+        r = kos_informer_start(c->clusterroles);
+    if (r == 0)
+        r = kos_aggregation_controller_start(c->agg);
     if (r == 0)
         r = kos_gc_start(c->gc);
     if (r == 0)
@@ -86,8 +102,13 @@ void kos_controllers_stop(struct kos_controllers *c)
         kos_gc_stop(c->gc);
     if (c->nsc)
         kos_namespace_controller_stop(c->nsc);
+    kos_aggregation_controller_stop(c->agg);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
+    if (c->clusterroles)
+        kos_informer_stop(c->clusterroles);
+    kos_aggregation_controller_free(c->agg);
+    kos_informer_free(c->clusterroles);
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);
     for (size_t i = 0; i < c->ninformers; i++)

@@ -1,5 +1,6 @@
 /* The controllers that run inside `kos server`: the garbage collector and the namespace
- * controller, sharing one metadata informer per kind and one API client. They reach the API
+ * controller, sharing one metadata informer per kind and one API client, and the ClusterRole
+ * aggregation controller on a ClusterRole informer of its own. They reach the API
  * server through the same client a remote component would use (here over loopback). */
 #pragma once
 
