@@ -85,8 +85,15 @@ int apiserver_authorize(struct apiserver *srv, const struct authz_attributes *at
                         struct kos_error **err)
 {
     _cleanup_free_ char *reason = NULL;
-    if (authz_chain_authorize(&srv->authz, attrs, &reason) == AUTHZ_ALLOW)
+    if (authz_chain_authorize(&srv->authz, attrs, NULL) == AUTHZ_ALLOW)
         return 0;
+    /* Refused: ask again for the reasons the 403 carries, so only refusals pay for building
+     * texts. Should the policy have changed in between and now allow, the refusal stands,
+     * without reasons. */
+    if (authz_chain_authorize(&srv->authz, attrs, &reason) == AUTHZ_ALLOW) {
+        free(reason);
+        reason = NULL;
+    }
     int r = authz_forbidden_error(attrs, reason, err);
     return r < 0 ? r : -EACCES;
 }

@@ -109,7 +109,9 @@ int authz_chain_authorize(const struct authz_chain *c, const struct authz_attrib
     for (size_t i = 0; i < c->n; i++) {
         const struct authz_authorizer *a = &c->v[i].authorizer;
         _cleanup_free_ char *why = NULL;
-        int d = a->authorize(a->ctx, attrs, &why);
+        /* Reasons cost (RBAC describes the binding that allowed): build them only when the
+         * caller reads them. */
+        int d = a->authorize(a->ctx, attrs, reason ? &why : NULL);
         if (d == AUTHZ_ALLOW || d == AUTHZ_DENY) {
             if (reason)
                 *reason = TAKE_PTR(why);
