@@ -266,11 +266,14 @@ static void client_host(const char *bind, char *out, size_t size)
 /* The in-process controllers and scheduler authenticate as kube's components do, with
  * client certificates from the cluster CA (issued per start, kept in memory only). */
 static int component_client(const struct pki_material *m, const char *url, const char *user,
-                            const char *user_agent, struct pki_keypair *kp,
-                            struct kos_client_config *ret)
+                            const char *const *groups, size_t ngroups, const char *user_agent,
+                            struct pki_keypair *kp, struct kos_client_config *ret)
 {
     const struct pki_keypair ca = {.cert_pem = m->ca_cert_pem, .key_pem = m->ca_key_pem};
-    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT, .common_name = user};
+    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT,
+                                       .common_name = user,
+                                       .organizations = groups,
+                                       .norganizations = ngroups};
     _cleanup_error_ struct kos_error *err = NULL;
     int r = pki_issue(&spec, &ca, kp, &err);
     if (r < 0) {
@@ -406,14 +409,32 @@ int cmd_server(int argc, char **argv)
             log_error("server", "writing %s failed: %s", kubeconfig,
                       perr ? perr->message : strerror(-r));
     }
-    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0};
-    struct kos_client_config cc, sc;
+    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
+                                                    ns_kp = {0}, agg_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc;
+    /* Each controller writes as its kube-system service account, as kube-controller-manager
+     * with --use-service-account-credentials does, so RBAC grants it its controller role. */
+    static const char *const sa_groups[] = {"system:serviceaccounts",
+                                            "system:serviceaccounts:kube-system"};
     if (r == 0)
-        r = component_client(&pki, api_url, "system:kube-controller-manager",
+        r = component_client(&pki, api_url, "system:kube-controller-manager", NULL, 0,
                              "kos-controller-manager", &cm_kp, &cc);
     if (r == 0)
-        r = component_client(&pki, api_url, "system:kube-scheduler", "kos-scheduler", &sched_kp,
-                             &sc);
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:generic-garbage-collector", sa_groups,
+            2, "kos-controller-manager/generic-garbage-collector", &gc_kp, &gcc);
+    if (r == 0)
+        r = component_client(&pki, api_url,
+                             "system:serviceaccount:kube-system:namespace-controller", sa_groups, 2,
+                             "kos-controller-manager/namespace-controller", &ns_kp, &nsc);
+    if (r == 0)
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:clusterrole-aggregation-controller",
+            sa_groups, 2, "kos-controller-manager/clusterrole-aggregation-controller", &agg_kp,
+            &aggc);
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
+                             &sched_kp, &sc);
     if (r < 0) {
         http_server_stop(http);
         apiserver_done(&api);
@@ -421,7 +442,11 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     struct kos_controllers *controllers = NULL;
-    r = kos_controllers_start(&cc, &controllers);
+    const struct kos_controllers_config ctl = {.manager = &cc,
+                                               .garbage_collector = &gcc,
+                                               .namespace_controller = &nsc,
+                                               .clusterrole_aggregation = &aggc};
+    r = kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));
         http_server_stop(http);

@@ -103,6 +103,24 @@ def test_bootstrap_policy_and_admin(server, kubectl_factory):
     # the scheduler's own role
     assert review(server, "system:kube-scheduler", [], "create", "pods", "default",
                   sub="binding")["allowed"]
+    # the in-process controllers write as their service accounts, with kube's controller roles
+    sa = ["system:serviceaccounts", "system:serviceaccounts:kube-system",
+          "system:authenticated"]
+    gc = "system:serviceaccount:kube-system:generic-garbage-collector"
+    assert review(server, gc, sa, "delete", "pods", "default", name="p")["allowed"]
+    assert review(server, gc, sa, "patch", "deployments", "default", group="apps",
+                  name="d")["allowed"]
+    nsc = "system:serviceaccount:kube-system:namespace-controller"
+    assert review(server, nsc, sa, "update", "namespaces", name="x", sub="finalize")["allowed"]
+    assert review(server, nsc, sa, "deletecollection", "configmaps", "x")["allowed"]
+    agg = "system:serviceaccount:kube-system:clusterrole-aggregation-controller"
+    assert review(server, agg, sa, "escalate", "clusterroles", group="rbac.authorization.k8s.io",
+                  name="admin")["allowed"]
+    assert not review(server, agg, sa, "delete", "pods", "default", name="p")["allowed"]
+    # the manager identity itself only lists and watches
+    assert review(server, "system:kube-controller-manager", [], "watch", "pods")["allowed"]
+    assert not review(server, "system:kube-controller-manager", [], "delete", "pods", "default",
+                      name="p")["allowed"]
     # the admin (system:masters) may do anything; can-i --list shows it
     assert k.run("auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
     assert "*.*" in k.run("auth", "can-i", "--list").stdout
