@@ -301,7 +301,7 @@ void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *re
     request_info_init(&ri, &user, req->method, req->path, &rt, http_query(req, "watch"),
                       http_query(req, "fieldSelector"));
     _cleanup_error_ struct kos_error *err = NULL;
-    if (apiserver_authorize(srv, &ri.attrs, &err) < 0) {
+    if (apiserver_authz_check(srv, &ri.attrs, &err) < 0) {
         reply_error(rep, err);
         return;
     }

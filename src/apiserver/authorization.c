@@ -81,8 +81,8 @@ void apiserver_authz_stop(struct apiserver *srv)
     memset(&srv->authz, 0, sizeof(srv->authz));
 }
 
-int apiserver_authorize(struct apiserver *srv, const struct authz_attributes *attrs,
-                        struct kos_error **err)
+int apiserver_authz_check(struct apiserver *srv, const struct authz_attributes *attrs,
+                          struct kos_error **err)
 {
     _cleanup_free_ char *reason = NULL;
     if (authz_chain_authorize(&srv->authz, attrs, NULL) == AUTHZ_ALLOW)

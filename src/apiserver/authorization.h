@@ -21,8 +21,8 @@ int apiserver_authz_start(struct apiserver *srv, const char *modes, const char *
 void apiserver_authz_stop(struct apiserver *srv);
 
 /* 0 when the chain allows the request; otherwise -EACCES with kube's 403 in *err. */
-int apiserver_authorize(struct apiserver *srv, const struct authz_attributes *attrs,
-                        struct kos_error **err);
+int apiserver_authz_check(struct apiserver *srv, const struct authz_attributes *attrs,
+                          struct kos_error **err);
 /* After a write to what the authorizers cache (RBAC objects, pods, PVs, VolumeAttachments):
  * waits (bounded) until the cache holds the store's current revision, so the client's next
  * request is decided with its own write. */

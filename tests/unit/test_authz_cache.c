@@ -125,7 +125,7 @@ static int decide(struct fixture *f, const struct kos_user *u, const char *verb,
                                  .subresource = "",
                                  .name = name};
     struct kos_error *err = NULL;
-    int r = apiserver_authorize(&f->srv, &a, &err);
+    int r = apiserver_authz_check(&f->srv, &a, &err);
     if (r < 0) {
         assert_int_equal(r, -EACCES);
         assert_int_equal(err->code, 403);
@@ -211,7 +211,7 @@ static void test_bootstrap_policy(void **state)
     /* system:discovery and system:basic-user bound to system:authenticated */
     struct authz_attributes a = {.user = alice, .verb = "get", .path = "/apis"};
     struct kos_error *err = NULL;
-    assert_int_equal(apiserver_authorize(&f->srv, &a, &err), 0);
+    assert_int_equal(apiserver_authz_check(&f->srv, &a, &err), 0);
     assert_int_equal(decide(f, alice, "create", "", "authorization.k8s.io",
                             "selfsubjectaccessreviews", "", NULL),
                      0);
