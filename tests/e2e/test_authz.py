@@ -207,3 +207,172 @@ def test_bad_modes_refuse_to_start(tmp_path, args, message):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
     assert message in p.stderr
+
+
+# ---- token-file users (needs authentication: --token-auth-file) ------------------------------
+
+TOKENS = ('alice-token,alice,uid-alice,"devs"\n'
+          'bob-token,bob,uid-bob\n')
+
+
+def have_token_auth():
+    p = subprocess.run([KOS_BIN, "server", "--help"], capture_output=True, text=True, timeout=30)
+    return "--token-auth-file" in p.stdout
+
+
+needs_authn = pytest.mark.skipif(not have_token_auth(),
+                                 reason="authentication (--token-auth-file) is not built in")
+
+
+def token_kubeconfig(server, token):
+    import base64
+    import json
+    import os
+    ca, _, _ = server.tls_files()
+    with open(ca, "rb") as f:
+        ca_data = base64.b64encode(f.read()).decode()
+    cfg = {"apiVersion": "v1", "kind": "Config",
+           "clusters": [{"name": "kos", "cluster": {"server": server.url,
+                                                    "certificate-authority-data": ca_data}}],
+           "users": [{"name": "u", "user": {"token": token}}],
+           "contexts": [{"name": "kos", "context": {"cluster": "kos", "user": "u",
+                                                    "namespace": "default"}}],
+           "current-context": "kos"}
+    path = os.path.join(server.dir, "kubeconfig-" + token)
+    with open(path, "w") as f:
+        json.dump(cfg, f)  # JSON is YAML
+    return path
+
+
+class As:
+    """kubectl of one version with one kubeconfig."""
+
+    def __init__(self, server, version, kubeconfig):
+        from kos import kubectl_path
+        import os
+        self.server, self.bin, self.kubeconfig = server, kubectl_path(version), kubeconfig
+        self.cache = os.path.join(server.dir, "kcache-%s-%s" % (version,
+                                                               os.path.basename(kubeconfig)))
+
+    def run(self, *args, input=None, check=True):
+        cmd = [self.bin, "--kubeconfig", self.kubeconfig, "--cache-dir", self.cache,
+               "--request-timeout=20s"] + list(args)
+        p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError("%s failed (%d):\n%s\n%s\nserver log:\n%s" % (
+                " ".join(cmd), p.returncode, p.stdout, p.stderr, self.server.log()))
+        return p
+
+    def forbidden(self, *args):
+        p = self.run(*args, check=False)
+        assert p.returncode != 0, p.stdout
+        assert "(Forbidden)" in p.stderr, p.stderr
+        return p.stderr
+
+
+@pytest.fixture
+def token_server(tmp_path):
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text(TOKENS)
+    s = KosServer(["--token-auth-file", str(tokens)])
+    try:
+        s.start()
+        yield s
+    finally:
+        s.cleanup()
+
+
+@needs_authn
+@pytest.mark.parametrize("version", ["1.33", "1.27"])
+def test_token_user_forbidden_then_allowed(token_server, version):
+    s = token_server
+    admin = As(s, version, s.kubeconfig)
+    alice = As(s, version, token_kubeconfig(s, "alice-token"))
+    admin.run("create", "namespace", "team")
+
+    err = alice.forbidden("get", "pods", "-n", "team")
+    assert ('pods is forbidden: User "alice" cannot list resource "pods" in API group "" in '
+            'the namespace "team"') in err
+    assert alice.run("auth", "can-i", "list", "pods", "-n", "team",
+                     check=False).stdout.strip() == "no"
+
+    admin.run("create", "role", "pod-reader", "-n", "team", "--verb=get,list,watch",
+              "--resource=pods")
+    admin.run("create", "rolebinding", "devs-read", "-n", "team", "--role=pod-reader",
+              "--group=devs")
+    # effective on alice's very next request
+    alice.run("get", "pods", "-n", "team")
+    assert alice.run("auth", "can-i", "list", "pods", "-n", "team").stdout.strip() == "yes"
+    # other verbs, namespaces and resources stay forbidden
+    err = alice.forbidden("delete", "pod", "web", "-n", "team")
+    assert ('pods "web" is forbidden: User "alice" cannot delete resource "pods" in API group '
+            '"" in the namespace "team"') in err
+    alice.forbidden("get", "pods", "-n", "default")
+    alice.forbidden("get", "secrets", "-n", "team")
+    err = alice.forbidden("get", "nodes")
+    assert ('nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at '
+            'the cluster scope') in err
+    assert alice.run("auth", "can-i", "delete", "pods", "-n", "team",
+                     check=False).stdout.strip() == "no"
+    # bob (not in devs) gets nothing
+    bob = As(s, version, token_kubeconfig(s, "bob-token"))
+    bob.forbidden("get", "pods", "-n", "team")
+    # can-i --list: what the rules review says
+    out = alice.run("auth", "can-i", "--list", "-n", "team").stdout
+    assert any(line.startswith("pods ") and "[get list watch]" in line
+               for line in out.splitlines()), out
+    assert "selfsubjectaccessreviews.authorization.k8s.io" in out
+    assert "*.*" not in out
+    admin_out = admin.run("auth", "can-i", "--list").stdout
+    assert "*.*" in admin_out
+    assert admin.run("auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
+
+
+@needs_authn
+def test_escalation_refused(token_server):
+    s = token_server
+    admin = As(s, "1.33", s.kubeconfig)
+    alice = As(s, "1.33", token_kubeconfig(s, "alice-token"))
+    admin.run("create", "namespace", "team")
+    admin.run("create", "role", "rbac-writer", "-n", "team", "--verb=create,get,list",
+              "--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,"
+              "pods")
+    admin.run("create", "rolebinding", "devs-rbac", "-n", "team", "--role=rbac-writer",
+              "--group=devs")
+    # a role within what alice holds is fine
+    alice.run("create", "role", "pods-only", "-n", "team", "--verb=get", "--resource=pods")
+    # one granting more is refused with kube's text
+    err = alice.forbidden("create", "role", "secrets", "-n", "team", "--verb=get",
+                          "--resource=secrets")
+    assert "is attempting to grant RBAC permissions not currently held" in err
+    # binding cluster-admin is refused (no bind permission on it)
+    err = alice.forbidden("create", "rolebinding", "grab", "-n", "team",
+                          "--clusterrole=cluster-admin", "--user=alice")
+    assert "is attempting to grant RBAC permissions not currently held" in err
+    alice.forbidden("get", "secrets", "-n", "team")
+    # once granted `escalate`, the same role may be written
+    admin.run("create", "role", "escalator", "-n", "team", "--verb=escalate",
+              "--resource=roles.rbac.authorization.k8s.io")
+    admin.run("create", "rolebinding", "devs-escalate", "-n", "team", "--role=escalator",
+              "--user=alice")
+    alice.run("create", "role", "secrets", "-n", "team", "--verb=get", "--resource=secrets")
+
+
+@needs_authn
+@pytest.mark.parametrize("mode", ["AlwaysAllow", "AlwaysDeny"])
+def test_always_modes_for_token_user(tmp_path, mode):
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text(TOKENS)
+    s = KosServer(["--token-auth-file", str(tokens), "--authorization-mode", mode])
+    try:
+        s.start()
+        alice = As(s, "1.33", token_kubeconfig(s, "alice-token"))
+        if mode == "AlwaysAllow":
+            alice.run("get", "secrets", "-n", "kube-system")
+        else:
+            err = alice.forbidden("get", "pods")
+            assert 'User "alice" cannot list resource "pods"' in err
+            # the admin is in system:masters
+            As(s, "1.33", s.kubeconfig).run("get", "pods")
+    finally:
+        s.cleanup()
