@@ -98,20 +98,12 @@ int apiserver_authz_check(struct apiserver *srv, const struct authz_attributes *
     return r < 0 ? r : -EACCES;
 }
 
-static bool cached_resource(const struct route *rt)
-{
-    if (strcmp(rt->group, RBAC_GROUP) == 0)
-        return true;
-    if (!rt->group[0])
-        return strcmp(rt->resource, "pods") == 0 || strcmp(rt->resource, "persistentvolumes") == 0;
-    return strcmp(rt->group, "storage.k8s.io") == 0 &&
-           strcmp(rt->resource, "volumeattachments") == 0;
-}
-
 void apiserver_authz_sync_write(struct apiserver *srv, const struct route *rt, const char *method)
 {
+    /* RBAC writes only: the Node authorizer's graph is eventually consistent in kube too (an
+     * informer feeds it; kubelets retry), and pod writes must not queue behind the cache. */
     if (!srv->authz_cache || rt->type != ROUTE_RESOURCE || strcmp(method, "GET") == 0 ||
-        strcmp(method, "HEAD") == 0 || !cached_resource(rt))
+        strcmp(method, "HEAD") == 0 || strcmp(rt->group, RBAC_GROUP) != 0)
         return;
     /* Bounded: if the cache lags further, the next request is decided a little late rather
      * than this one hanging. */

@@ -23,9 +23,8 @@ void apiserver_authz_stop(struct apiserver *srv);
 /* 0 when the chain allows the request; otherwise -EACCES with kube's 403 in *err. */
 int apiserver_authz_check(struct apiserver *srv, const struct authz_attributes *attrs,
                           struct kos_error **err);
-/* After a write to what the authorizers cache (RBAC objects, pods, PVs, VolumeAttachments):
- * waits (bounded) until the cache holds the store's current revision, so the client's next
- * request is decided with its own write. */
+/* After a write to rbac.authorization.k8s.io: waits (bounded) until the cache holds the
+ * store's current revision, so the client's next request is decided with its own write. */
 void apiserver_authz_sync_write(struct apiserver *srv, const struct route *rt, const char *method);
 
 /* Escalation prevention for a create (old NULL) or update of a Role, ClusterRole, RoleBinding

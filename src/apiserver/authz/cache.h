@@ -3,7 +3,7 @@
  * feed the Node authorizer's graph. One thread lists them at start and then follows the
  * store's watch window in revision order (re-listing if it ever falls out of the window).
  *
- * Consistency: the request path calls authz_cache_wait() after a write it served, with the
+ * Consistency: the request path calls authz_cache_wait() after an RBAC write it served, with the
  * store's revision, so a binding created by one request is in effect for the next request of
  * the same client (kube gets the same from its watch cache "consistent reads"). */
 #pragma once
