@@ -276,11 +276,19 @@ static void test_restart_lists_existing(void **state)
         "\"subjects\":[{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"User\","
         "\"name\":\"carol\"}]}");
     stop(f);
-    /* AlwaysDeny first: nobody but system:masters, whatever RBAC says */
-    assert_int_equal(start(f, "AlwaysDeny,RBAC"), 0);
-    assert_int_equal(decide(f, USER("carol"), "list", "", "", "nodes", "", NULL), -EACCES);
+    /* AlwaysDeny alone: nobody but system:masters, whatever is stored */
+    assert_int_equal(start(f, "AlwaysDeny"), 0);
+    char *msg = NULL;
+    assert_int_equal(decide(f, USER("carol"), "list", "", "", "nodes", "", &msg), -EACCES);
+    assert_string_equal(msg, "nodes is forbidden: User \"carol\" cannot list resource \"nodes\" "
+                             "in API group \"\" at the cluster scope: Everything is forbidden.");
+    free(msg);
     assert_int_equal(decide(f, USER("root", "system:masters"), "list", "", "", "nodes", "", NULL),
                      0);
+    stop(f);
+    /* kube's AlwaysDeny has no opinion: a later RBAC still allows */
+    assert_int_equal(start(f, "AlwaysDeny,RBAC"), 0);
+    assert_int_equal(decide(f, USER("carol"), "list", "", "", "nodes", "", NULL), 0);
     stop(f);
     assert_int_equal(start(f, "RBAC"), 0);
     /* listed at start, no wait needed */

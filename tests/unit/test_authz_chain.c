@@ -128,7 +128,10 @@ static void test_chain_masters_and_always(void **state)
         authz_chain_add(&c, AUTHZ_MODE_ALWAYS_DENY, authz_always(AUTHZ_MODE_ALWAYS_DENY)), 0);
     /* system:masters passes even AlwaysDeny (kube's privileged-group authorizer is first) */
     assert_int_equal(authz_chain_authorize(&c, &admin, NULL), AUTHZ_ALLOW);
-    assert_int_equal(authz_chain_authorize(&c, &alice, NULL), AUTHZ_DENY);
+    char *why = NULL;
+    assert_int_equal(authz_chain_authorize(&c, &alice, &why), AUTHZ_NO_OPINION);
+    assert_string_equal(why, "Everything is forbidden.");
+    free(why);
 
     struct authz_chain c2 = {0};
     assert_int_equal(
@@ -136,7 +139,14 @@ static void test_chain_masters_and_always(void **state)
     assert_int_equal(authz_chain_authorize(&c2, &alice, NULL), AUTHZ_ALLOW);
     /* through the generic interface */
     struct authz_authorizer g = authz_chain_as_authorizer(&c);
-    assert_int_equal(g.authorize(g.ctx, &alice, NULL), AUTHZ_DENY);
+    assert_int_equal(g.authorize(g.ctx, &alice, NULL), AUTHZ_NO_OPINION);
+    /* AlwaysDeny has no opinion: a later mode may still allow (kube's semantics) */
+    struct authz_chain c3 = {0};
+    assert_int_equal(
+        authz_chain_add(&c3, AUTHZ_MODE_ALWAYS_DENY, authz_always(AUTHZ_MODE_ALWAYS_DENY)), 0);
+    assert_int_equal(
+        authz_chain_add(&c3, AUTHZ_MODE_ALWAYS_ALLOW, authz_always(AUTHZ_MODE_ALWAYS_ALLOW)), 0);
+    assert_int_equal(authz_chain_authorize(&c3, &alice, NULL), AUTHZ_ALLOW);
 
     for (int i = 0; i < AUTHZ_MAX_MODES - 1; i++)
         assert_int_equal(authz_chain_add(&c, AUTHZ_MODE_RBAC, authz_always(AUTHZ_MODE_ALWAYS_DENY)),

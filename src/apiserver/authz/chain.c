@@ -84,9 +84,15 @@ static int always_allow(void *ctx, const struct authz_attributes *attrs, char **
     return AUTHZ_ALLOW;
 }
 
+/* kube's alwaysDenyAuthorizer has no opinion (so a later mode could still allow) and says why. */
 static int always_deny(void *ctx, const struct authz_attributes *attrs, char **reason)
 {
-    return AUTHZ_DENY;
+    if (reason) {
+        *reason = strdup("Everything is forbidden.");
+        if (!*reason)
+            return -ENOMEM;
+    }
+    return AUTHZ_NO_OPINION;
 }
 
 struct authz_authorizer authz_always(enum authz_mode mode)
