@@ -197,7 +197,7 @@ def test_always_modes(mode):
 @pytest.mark.parametrize("args,message", [
     (["--authorization-mode", "RBAC,Foo"], 'authorization-mode "Foo" is not a valid mode'),
     (["--authorization-mode", "RBAC,RBAC"],
-     'authorization-mode "RBAC,RBAC" has mode specified more than once'),
+     'authorization-mode ["RBAC" "RBAC"] has mode specified more than once'),
     (["--authorization-mode", "Webhook"],
      "authorization-mode Webhook's authorization config file not passed"),
     (["--authorization-webhook-config-file", "/nonexistent"],

@@ -42,8 +42,8 @@ static void test_modes_parse(void **state)
     assert_int_equal(authz_modes_parse("RBAC,", &m, e, sizeof(e)), -EINVAL);
     assert_string_equal(e, "authorization-mode \"\" is not a valid mode");
     assert_int_equal(authz_modes_parse("RBAC,Node,RBAC", &m, e, sizeof(e)), -EINVAL);
-    assert_string_equal(e,
-                        "authorization-mode \"RBAC,Node,RBAC\" has mode specified more than once");
+    assert_string_equal(
+        e, "authorization-mode [\"RBAC\" \"Node\" \"RBAC\"] has mode specified more than once");
     assert_int_equal(authz_modes_parse("", &m, e, sizeof(e)), -EINVAL);
     assert_string_equal(e, "at least one authorization-mode must be passed");
 }

@@ -61,8 +61,24 @@ int authz_modes_parse(const char *spec, struct authz_modes *out, char *errbuf, s
         p = end + 1;
     }
     if (repeated) {
-        snprintf(errbuf, errsize, "authorization-mode \"%.200s\" has mode specified more than once",
-                 spec);
+        /* Go's %q of the []string: ["RBAC" "RBAC"] */
+        _cleanup_buf_ struct kos_buf b;
+        kos_buf_init(&b, 4096);
+        int r = kos_buf_append_str(&b, "[");
+        for (const char *q = spec; r == 0 && q;) {
+            const char *end = strchr(q, ',');
+            char one[64];
+            snprintf(one, sizeof(one), "%.*s", (int)(end ? (size_t)(end - q) : strlen(q)), q);
+            if (q != spec)
+                r = kos_buf_append_str(&b, " ");
+            if (r == 0)
+                r = authz_buf_go_quote(&b, one);
+            q = end ? end + 1 : NULL;
+        }
+        if (r == 0)
+            r = kos_buf_append_str(&b, "]");
+        snprintf(errbuf, errsize, "authorization-mode %s has mode specified more than once",
+                 r == 0 ? b.data : "[...]");
         return -EINVAL;
     }
     *out = m;
