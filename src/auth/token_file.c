@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,10 +16,13 @@
 #include "util/cleanup.h"
 #include "util/strutil.h"
 
-#define MAX_FIELDS 4 /* token, user, uid, groups; later columns are parsed and dropped */
+#define MAX_FIELDS  4 /* token, user, uid, groups; later columns are parsed and dropped */
+#define DIGEST_SIZE 32
 
+/* Tokens are held and compared as SHA-256 digests: the search's timing then says nothing
+ * about how much of a guessed token matched, and the secrets themselves are not kept. */
 struct entry {
-    char *token;
+    unsigned char digest[DIGEST_SIZE];
     struct kos_user_info user;
     size_t seq; /* record order: the later duplicate wins, as in kube's map */
 };
@@ -37,8 +41,12 @@ struct csv {
 
 static void entry_clear(struct entry *e)
 {
-    free(e->token);
     kos_user_info_clear(&e->user);
+}
+
+static int digest(const char *token, unsigned char out[DIGEST_SIZE])
+{
+    return gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), out) < 0 ? -ENOMEM : 0;
 }
 
 void kos_token_file_free(struct kos_token_file *tf)
@@ -229,10 +237,9 @@ static int entry_from_record(const struct csv *c, struct kos_buf *f, size_t nf, 
                              "%d bytes",
                              c->path, start, KOS_USER_MAX_STRING);
     struct entry e = {0};
-    e.token = strdup(token);
     e.user.name = strdup(name);
     e.user.uid = strdup(uid);
-    if (!e.token || !e.user.name || !e.user.uid) {
+    if (digest(token, e.digest) < 0 || !e.user.name || !e.user.uid) {
         entry_clear(&e);
         return kos_error_set(err, 500, "InternalError", "out of memory");
     }
@@ -266,7 +273,7 @@ static int entry_from_record(const struct csv *c, struct kos_buf *f, size_t nf, 
 static int entry_cmp(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
-    int c = strcmp(x->token, y->token);
+    int c = memcmp(x->digest, y->digest, DIGEST_SIZE);
     if (c)
         return c;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
@@ -280,7 +287,8 @@ static void sort_unique(struct kos_token_file *tf)
     qsort(tf->entries, tf->n, sizeof(*tf->entries), entry_cmp);
     size_t k = 0;
     for (size_t i = 0; i < tf->n; i++) {
-        if (i + 1 < tf->n && strcmp(tf->entries[i].token, tf->entries[i + 1].token) == 0) {
+        if (i + 1 < tf->n &&
+            memcmp(tf->entries[i].digest, tf->entries[i + 1].digest, DIGEST_SIZE) == 0) {
             entry_clear(&tf->entries[i]);
             continue;
         }
@@ -389,10 +397,13 @@ int kos_token_file_lookup(const struct kos_token_file *tf, const char *token,
 {
     if (!tf || !token)
         return 0;
+    unsigned char d[DIGEST_SIZE];
+    if (digest(token, d) < 0)
+        return -ENOMEM;
     size_t lo = 0, hi = tf->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(token, tf->entries[mid].token);
+        int c = memcmp(d, tf->entries[mid].digest, DIGEST_SIZE);
         if (c == 0) {
             int r = kos_user_info_copy(&tf->entries[mid].user, ret);
             return r < 0 ? r : 1;

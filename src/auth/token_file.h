@@ -4,7 +4,8 @@
  * parsed as Go's encoding/csv does (quoted fields with "" escapes, fields may span lines,
  * CRLF or LF, blank lines skipped, a bare quote in an unquoted field is an error). A record
  * with an empty token is skipped; a later duplicate token replaces the earlier one. Any
- * malformed record fails the whole file, so the server refuses to start. */
+ * malformed record fails the whole file, so the server refuses to start. Tokens are kept only
+ * as SHA-256 digests. */
 #pragma once
 
 #include <stddef.h>
