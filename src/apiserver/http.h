@@ -83,8 +83,9 @@ struct http_server_options {
     unsigned connection_limit;
     http_handler_fn handler;
     void *handler_ctx;
-    /* TLS (all PEM; NULL cert = plain HTTP). client_ca_pem: client certificates are
-     * requested, not required, and verified against it per connection (http_request.peer). */
+    /* TLS (all PEM). kos server always serves TLS; NULL cert = plain HTTP, left for unit
+     * tests of the layers above. client_ca_pem: client certificates are requested, not
+     * required, and verified against it per connection (http_request.peer). */
     const char *tls_cert_pem;
     const char *tls_key_pem;
     const char *client_ca_pem;
