@@ -229,6 +229,14 @@ def test_only_health_and_version_answer_without_authentication(authn_server):
         assert status == 200, path
     status, body = raw(s, "/version", cert=False)
     assert body["major"] == "1"
+    # the public prefixes are no way around authentication
+    for path in ["/healthz/../api/v1/namespaces", "/version/../api/v1/namespaces",
+                 "/readyz/%2e%2e/api/v1/namespaces", "/livez//api/v1/namespaces",
+                 "/version/%2F..%2Fapi/v1/namespaces"]:
+        status, body = raw(s, path, cert=False)
+        assert status in (401, 404), (path, status, body)
+        assert b"NamespaceList" not in (body if isinstance(body, bytes) else json.dumps(body)
+                                        .encode()), path
 
 
 def test_anonymous_auth(tmp_path):
