@@ -14,12 +14,19 @@
 #define KOS_KUBE_MINOR       "33"
 #define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
 
+struct kos_authn;
 struct rbac_authorizer;
 struct authz_node_authorizer;
 struct authz_cache;
 
 struct apiserver {
     struct store *store;
+    /* Who is asking (auth/authn.h): set after apiserver_init, before serving; owned (freed by
+     * apiserver_done). NULL: every request but /healthz, /livez, /readyz and /version is 401. */
+    struct kos_authn *authn;
+    /* The chain every request is asked (impersonation too): apiserver_authz_start points it at
+     * authz below. authorize NULL: only members of system:masters are allowed. */
+    struct authz_authorizer authorizer;
     /* --authorization-mode: built by apiserver_authz_start (authorization.c); until then the
      * chain is empty and only system:masters is allowed. */
     struct authz_chain authz;
@@ -43,5 +50,9 @@ void apiserver_done(struct apiserver *srv);
 /* Creates the namespaces that exist from the start (default, kube-system, kube-public,
  * kube-node-lease) when they are missing. */
 int apiserver_bootstrap(struct apiserver *srv);
+/* Asks srv->authorizer (or the system:masters-only default): an authz_decision or a negative
+ * errno; *reason as struct authz_authorizer says. */
+int apiserver_authorize(const struct apiserver *srv, const struct authz_attributes *attrs,
+                        char **reason);
 /* The http_handler_fn for the server. */
 void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep);

@@ -63,6 +63,8 @@ int apiserver_authz_start(struct apiserver *srv, const char *modes, const char *
     }
     if (r == 0)
         r = authz_cache_start(srv->store, srv->rbac, srv->node_authz, &srv->authz_cache);
+    if (r == 0) /* impersonation asks the same chain */
+        srv->authorizer = authz_chain_as_authorizer(&srv->authz);
     if (r < 0) {
         snprintf(errbuf, errsize, "starting the authorizers failed: %s", strerror(-r));
         apiserver_authz_stop(srv);
@@ -78,6 +80,7 @@ void apiserver_authz_stop(struct apiserver *srv)
     srv->node_authz = NULL;
     rbac_free(srv->rbac);
     srv->rbac = NULL;
+    memset(&srv->authorizer, 0, sizeof(srv->authorizer));
     memset(&srv->authz, 0, sizeof(srv->authz));
 }
 
