@@ -14,6 +14,7 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
+#include "cmd/server_webhook.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "pki/pki.h"
@@ -38,6 +39,7 @@ struct server_flags {
     const char *client_ca_file;
     char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
     size_t ntls_sans;
+    struct server_webhook_flags webhook;
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -45,6 +47,7 @@ static void server_flags_clear(struct server_flags *f)
     for (size_t i = 0; i < f->ntls_sans; i++)
         free(f->tls_sans[i]);
     f->ntls_sans = 0;
+    server_webhook_flags_clear(&f->webhook);
 }
 
 static void server_flags_clearp(struct server_flags *f)
@@ -105,6 +108,7 @@ static void usage(FILE *out)
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
+    server_webhook_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -148,6 +152,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
         {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
+        SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -158,6 +163,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .compaction_interval_s = 300,
                                .compaction_retain = 10000,
                                .watch_cache_events = 10000};
+    server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -219,6 +225,11 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             usage(stdout);
             return 1;
         default:
+            if (c >= SERVER_WEBHOOK_OPT_BASE) {
+                if (server_webhook_flag(&f->webhook, c, optarg) < 0)
+                    return -EINVAL;
+                break;
+            }
             fprintf(stderr, "kos server: unknown flag: %s\n", argv[optind - 1]);
             fprintf(stderr, "Run 'kos server --help' for usage.\n");
             return -EINVAL;
@@ -338,6 +349,14 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
+    r = server_webhook_setup(&f.webhook, tls_dir, apiserver_sa_lookup, &api, &webhook);
+    if (r < 0) {
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
+    api.sa = webhook.sa;
     struct http_server_options ho = {.bind_address = f.bind_address,
                                      .port = (uint16_t)f.port,
                                      .handler = apiserver_handle,

@@ -1,6 +1,7 @@
 /* Wiring of the in-process controllers: one metadata informer per kind that can be listed
  * and watched (events excepted: they are many, change often and own nothing), the garbage
- * collector on all of them, the namespace controller on the namespaces one. */
+ * collector on all of them, the namespace controller on the namespaces one, the
+ * service-accounts controller on namespaces and service accounts. */
 #include "controllers/controllers.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
+#include "controllers/serviceaccounts.h"
 
 #define MAX_KINDS 64
 
@@ -19,10 +21,12 @@ struct kos_controllers {
     struct kos_informer *informers[MAX_KINDS];
     size_t ninformers;
     struct kos_informer *namespaces;
+    struct kos_informer *serviceaccounts;
     struct kos_event_recorder *gc_events;
     struct kos_event_recorder *ns_events;
     struct kos_gc *gc;
     struct kos_namespace_controller *nsc;
+    struct kos_sa_controller *sac;
 };
 
 static int make_informers(struct kos_controllers *c)
@@ -42,8 +46,10 @@ static int make_informers(struct kos_controllers *c)
         c->informers[c->ninformers++] = inf;
         if (strcmp(k->kind, "Namespace") == 0 && !k->group[0])
             c->namespaces = inf;
+        if (strcmp(k->kind, "ServiceAccount") == 0 && !k->group[0])
+            c->serviceaccounts = inf;
     }
-    return c->namespaces ? 0 : -ENOENT;
+    return c->namespaces && c->serviceaccounts ? 0 : -ENOENT;
 }
 
 int kos_controllers_start(const struct kos_client_config *cfg, struct kos_controllers **ret)
@@ -62,12 +68,16 @@ int kos_controllers_start(const struct kos_client_config *cfg, struct kos_contro
         r = kos_gc_new(c->client, c->informers, c->ninformers, c->gc_events, &c->gc);
     if (r == 0)
         r = kos_namespace_controller_new(c->client, c->namespaces, c->ns_events, &c->nsc);
+    if (r == 0)
+        r = kos_sa_controller_new(c->client, c->namespaces, c->serviceaccounts, &c->sac);
     for (size_t i = 0; r == 0 && i < c->ninformers; i++)
         r = kos_informer_start(c->informers[i]);
     if (r == 0)
         r = kos_gc_start(c->gc);
     if (r == 0)
         r = kos_namespace_controller_start(c->nsc);
+    if (r == 0)
+        r = kos_sa_controller_start(c->sac);
     if (r < 0) {
         kos_controllers_stop(c);
         return r;
@@ -86,10 +96,13 @@ void kos_controllers_stop(struct kos_controllers *c)
         kos_gc_stop(c->gc);
     if (c->nsc)
         kos_namespace_controller_stop(c->nsc);
+    if (c->sac)
+        kos_sa_controller_stop(c->sac);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);
+    kos_sa_controller_free(c->sac);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_free(c->informers[i]);
     kos_event_recorder_free(c->gc_events);
