@@ -75,7 +75,10 @@ static void test_spec(void **state)
                                  .api_version = "v1",
                                  .resource = "deployments",
                                  .subresource = "scale"};
-    json_t *spec = authz_webhook_spec(&a);
+    json_t *spec = authz_webhook_spec(&a, true);
+    assert_non_null(json_object_get(spec, "group"));
+    json_decref(spec);
+    spec = authz_webhook_spec(&a, false);
     assert_non_null(spec);
     char *s = json_dumps(spec, JSON_SORT_KEYS | JSON_COMPACT);
     assert_string_equal(s, "{\"groups\":[\"g\"],\"resourceAttributes\":{\"group\":\"apps\","
@@ -85,7 +88,7 @@ static void test_spec(void **state)
     json_decref(spec);
     a.resource_request = false;
     a.path = "/metrics";
-    spec = authz_webhook_spec(&a);
+    spec = authz_webhook_spec(&a, false);
     s = json_dumps(json_object_get(spec, "nonResourceAttributes"), JSON_SORT_KEYS | JSON_COMPACT);
     assert_string_equal(s, "{\"path\":\"/metrics\",\"verb\":\"list\"}");
     free(s);

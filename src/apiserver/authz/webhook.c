@@ -18,6 +18,7 @@ struct authz_webhook {
     struct kos_webhook_client *client;
     struct kos_ttl_cache *cache;
     char api_version[64];
+    bool v1beta1;
     int64_t authorized_ttl_ms;
     int64_t unauthorized_ttl_ms;
     atomic_uint_fast64_t requests;
@@ -55,7 +56,7 @@ static int set_opt(json_t *obj, const char *key, const char *s)
     return json_object_set_new(obj, key, v) < 0 ? -ENOMEM : 0;
 }
 
-void *authz_webhook_spec(const struct authz_attributes *a)
+void *authz_webhook_spec(const struct authz_attributes *a, bool v1beta1)
 {
     _cleanup_json_ json_t *spec = json_object();
     _cleanup_json_ json_t *attrs = json_object();
@@ -83,7 +84,8 @@ void *authz_webhook_spec(const struct authz_attributes *a)
             return NULL;
         if (u->ngroups) {
             json_t *groups = json_array();
-            if (!groups || json_object_set_new(spec, "groups", groups) < 0)
+            /* v1beta1 spells the field "group" */
+            if (!groups || json_object_set_new(spec, v1beta1 ? "group" : "groups", groups) < 0)
                 return NULL;
             for (size_t i = 0; i < u->ngroups; i++) {
                 json_t *g = json_string(u->groups[i]);
@@ -157,7 +159,7 @@ int authz_webhook_authorize(struct authz_webhook *w, const struct authz_attribut
 {
     if (reason)
         *reason = NULL;
-    _cleanup_json_ json_t *spec = authz_webhook_spec(attrs);
+    _cleanup_json_ json_t *spec = authz_webhook_spec(attrs, w->v1beta1);
     if (!spec)
         return set_reason(reason, "webhook: the request attributes are not valid UTF-8");
     size_t klen = 0;
@@ -265,6 +267,7 @@ int authz_webhook_new(const struct authz_webhook_options *opts, struct authz_web
     if (!w)
         return -ENOMEM;
     snprintf(w->api_version, sizeof(w->api_version), "authorization.k8s.io/%s", version);
+    w->v1beta1 = strcmp(version, "v1beta1") == 0;
     w->authorized_ttl_ms = opts->authorized_ttl_ms < 0 ? AUTHZ_WEBHOOK_DEFAULT_AUTHORIZED_TTL_MS
                                                        : opts->authorized_ttl_ms;
     w->unauthorized_ttl_ms = opts->unauthorized_ttl_ms < 0

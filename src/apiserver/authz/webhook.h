@@ -7,6 +7,7 @@
  * key is a keyed digest of the review's spec. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "apiserver/authz/authz.h"
@@ -38,8 +39,9 @@ struct authz_authorizer authz_webhook_as_authorizer(struct authz_webhook *w);
 /* SubjectAccessReviews sent (cache misses that reached the webhook). */
 uint64_t authz_webhook_requests(const struct authz_webhook *w);
 
-/* The review's spec for attrs (a new JSON object); the cache key and the request body. */
-void *authz_webhook_spec(const struct authz_attributes *attrs);
+/* The review's spec for attrs (a new JSON object); the cache key and the request body.
+ * v1beta1 names the groups field "group", as authorization.k8s.io/v1beta1 does. */
+void *authz_webhook_spec(const struct authz_attributes *attrs, bool v1beta1);
 /* Parses a SubjectAccessReview response: the decision, or a negative errno with *err. */
 int authz_webhook_parse_response(const char *data, size_t len, char **reason,
                                  struct kos_error **err);
