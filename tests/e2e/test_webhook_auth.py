@@ -168,6 +168,10 @@ def test_default_service_account_and_create_token(make_server, kubectl_factory):
     sa_uid = json.loads(k.run("get", "sa", "default", "-o", "json").stdout)["metadata"]["uid"]
     assert c["kubernetes.io"]["serviceaccount"] == {"name": "default", "uid": sa_uid}
 
+    # the oldest kubectl kos serves asks the same way
+    old = kubectl_factory(s, "1.27").run("create", "token", "default").stdout.strip()
+    assert b64url_json(old.split(".")[1])["sub"] == "system:serviceaccount:default:default"
+
     token = k.run("create", "token", "default", "--audience", "vault",
                   "--duration", "20m").stdout.strip()
     c = b64url_json(token.split(".")[1])
