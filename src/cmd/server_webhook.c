@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/authn.h"
 #include "auth/webhook_token.h"
 #include "util/cleanup.h"
 #include "util/strutil.h"
@@ -213,6 +214,16 @@ int server_webhook_setup(const struct server_webhook_flags *f, const char *tls_d
     }
     *ret = w;
     return 0;
+}
+
+int server_webhook_register(struct server_webhook *w, struct kos_authn *a)
+{
+    int r = kos_authn_add_token_authenticator(a, &w->sa_authn);
+    if (r < 0 || !w->token_webhook.authenticate)
+        return r;
+    r = kos_authn_add_token_authenticator(a, &w->token_webhook);
+    w->token_webhook = (struct kos_token_authenticator){0}; /* the chain's now, even on error */
+    return r;
 }
 
 void server_webhook_done(struct server_webhook *w)

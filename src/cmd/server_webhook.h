@@ -12,6 +12,8 @@
 #include "auth/serviceaccount.h"
 #include "auth/user.h"
 
+struct kos_authn;
+
 #define SERVER_WEBHOOK_MAX_LIST 16
 
 enum {
@@ -81,4 +83,7 @@ struct server_webhook {
  * returns a negative errno on a bad configuration. */
 int server_webhook_setup(const struct server_webhook_flags *f, const char *tls_dir,
                          kos_sa_lookup_fn lookup, void *lookup_ctx, struct server_webhook *ret);
+/* Appends the service-account authenticator and the TokenReview webhook (when configured;
+ * the chain takes it over) to the chain, in kube's order. */
+int server_webhook_register(struct server_webhook *w, struct kos_authn *a);
 void server_webhook_done(struct server_webhook *w);

@@ -219,3 +219,113 @@ def test_bad_webhook_flags(tmp_path):
             assert needle in str(e.value), str(e.value)
         finally:
             s.cleanup()
+
+
+def token_kubeconfig(server, directory, name, token):
+    """The admin kubeconfig with a bearer token instead of the client certificate."""
+    import yaml
+    with open(server.kubeconfig) as f:
+        cfg = yaml.safe_load(f)
+    cfg["users"][0]["user"] = {"token": token}
+    path = os.path.join(directory, name + ".kubeconfig")
+    with open(path, "w") as f:
+        yaml.safe_dump(cfg, f)
+    return path
+
+
+def whoami(k, kubeconfig):
+    p = k.run("--kubeconfig", kubeconfig, "auth", "whoami", "-o", "json", check=False)
+    return p.returncode, (json.loads(p.stdout)["status"]["userInfo"] if p.returncode == 0
+                          else p.stderr)
+
+
+def test_token_webhook_login(hook, make_server, kubectl_factory, tmp_path):
+    cfg = hook.config("authenticate")
+    s = make_server("--authentication-token-webhook-config-file", cfg)
+    k = kubectl_factory(s, "1.33")
+    hook.tokens["good-token"] = {"username": "carol", "uid": "c-1", "groups": ["ops"],
+                                 "extra": {"scopes": ["a", "b"]}}
+    good = token_kubeconfig(s, str(tmp_path), "good", "good-token")
+    bad = token_kubeconfig(s, str(tmp_path), "bad", "bad-token")
+
+    rc, info = whoami(k, good)
+    assert rc == 0, info
+    assert info["username"] == "carol" and info["uid"] == "c-1"
+    assert info["groups"] == ["ops", "system:authenticated"]
+    assert info["extra"] == {"scopes": ["a", "b"]}
+    headers, review = hook.requests[-1]
+    assert review["apiVersion"] == "authentication.k8s.io/v1"
+    assert review["spec"]["token"] == "good-token"
+    assert review["spec"]["audiences"] == ["https://kubernetes.default.svc.cluster.local"]
+    assert headers.get("Authorization") == "Bearer kos-to-webhook"
+
+    # cached for the TTL (2m): the webhook is not asked again, for either answer
+    hits = hook.hits["TokenReview"]
+    assert whoami(k, good)[0] == 0
+    assert hook.hits["TokenReview"] == hits
+    rc, err = whoami(k, bad)
+    assert rc != 0 and "Unauthorized" in err
+    assert hook.hits["TokenReview"] == hits + 1
+    assert whoami(k, bad)[0] != 0
+    assert hook.hits["TokenReview"] == hits + 1
+
+    # webhook down: a token it never saw gets 401, cached ones and other users go on
+    hook.tokens["new-token"] = {"username": "dave"}
+    hook.stop()
+    rc, err = whoami(k, token_kubeconfig(s, str(tmp_path), "new", "new-token"))
+    assert rc != 0 and "Unauthorized" in err
+    assert whoami(k, good)[0] == 0
+    k.run("get", "namespaces")
+
+
+def test_token_webhook_cache_ttl_and_version(hook, make_server, kubectl_factory, tmp_path):
+    cfg = hook.config("authenticate")
+    s = make_server("--authentication-token-webhook-config-file", cfg,
+                    "--authentication-token-webhook-cache-ttl", "0",
+                    "--authentication-token-webhook-version", "v1beta1")
+    k = kubectl_factory(s, "1.33")
+    hook.tokens["t"] = {"username": "erin"}
+    kc = token_kubeconfig(s, str(tmp_path), "t", "t")
+    assert whoami(k, kc)[1]["username"] == "erin"
+    assert hook.requests[-1][1]["apiVersion"] == "authentication.k8s.io/v1beta1"
+    hits = hook.hits["TokenReview"]
+    assert whoami(k, kc)[0] == 0
+    assert hook.hits["TokenReview"] == hits + 1  # TTL 0: every request asks
+
+
+def test_service_account_token_login(make_server, kubectl_factory, tmp_path):
+    s = make_server()
+    k = kubectl_factory(s, "1.33")
+    assert wait_for(lambda: k.run("get", "sa", "default", check=False).returncode == 0)
+    k.run("create", "serviceaccount", "robot")
+    token = k.run("create", "token", "robot").stdout.strip()
+    kc = token_kubeconfig(s, str(tmp_path), "robot", token)
+    rc, info = whoami(k, kc)
+    assert rc == 0, info
+    uid = json.loads(k.run("get", "sa", "robot", "-o", "json").stdout)["metadata"]["uid"]
+    assert info["username"] == "system:serviceaccount:default:robot"
+    assert info["uid"] == uid
+    assert info["groups"] == ["system:serviceaccounts", "system:serviceaccounts:default",
+                              "system:authenticated"]
+    assert list(info["extra"]) == ["authentication.kubernetes.io/credential-id"]
+
+    # bound to a pod: the pod's name and uid ride along; deleting the pod ends the token
+    k.run("run", "p1", "--image=busybox", "--restart=Never")
+    pod_token = k.run("create", "token", "robot", "--bound-object-kind", "Pod",
+                      "--bound-object-name", "p1").stdout.strip()
+    rc, info = whoami(k, token_kubeconfig(s, str(tmp_path), "pod", pod_token))
+    assert rc == 0, info
+    assert info["extra"]["authentication.kubernetes.io/pod-name"] == ["p1"]
+
+    # a token for another audience, a tampered one and one of a deleted account get 401
+    other = k.run("create", "token", "robot", "--audience", "vault").stdout.strip()
+    assert whoami(k, token_kubeconfig(s, str(tmp_path), "aud", other))[0] != 0
+    h, c, sig = token.split(".")
+    tampered = ".".join([h, c, ("A" if sig[0] != "A" else "B") + sig[1:]])
+    assert whoami(k, token_kubeconfig(s, str(tmp_path), "tamper", tampered))[0] != 0
+    k.run("delete", "sa", "robot")
+    rc, err = whoami(k, kc)
+    assert rc != 0 and "Unauthorized" in err
+    # re-created under the same name: a new uid, the old token stays dead
+    k.run("create", "serviceaccount", "robot")
+    assert whoami(k, kc)[0] != 0
