@@ -13,7 +13,7 @@ struct entry {
     uint8_t key[KEY_LEN];
     struct kos_user_info user;
     int64_t deadline_ms;
-    struct entry *hnext;              /* bucket chain */
+    struct entry *hnext;               /* bucket chain */
     struct entry *lru_prev, *lru_next; /* lru_prev = more recently used */
 };
 

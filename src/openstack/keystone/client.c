@@ -38,8 +38,8 @@ const char *keystone_client_url(const struct keystone_client *c)
 int keystone_client_new(const struct keystone_client_options *o, struct keystone_client **ret,
                         struct kos_error **err)
 {
-    if (!o->url || (!kos_str_has_prefix(o->url, "http://") &&
-                    !kos_str_has_prefix(o->url, "https://")))
+    if (!o->url ||
+        (!kos_str_has_prefix(o->url, "http://") && !kos_str_has_prefix(o->url, "https://")))
         return kos_error_set(err, 400, "BadRequest",
                              "the Keystone URL must start with http:// or https://");
     size_t n = strlen(o->url);
@@ -98,7 +98,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     struct response *resp = ud;
     size_t n = size * nmemb;
     static const char name[] = "x-subject-token:";
-    if (n > sizeof(name) - 1 && n < MAX_TOKEN_LEN + 64 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
+    if (n > sizeof(name) - 1 && n < MAX_TOKEN_LEN + 64 &&
+        strncasecmp(p, name, sizeof(name) - 1) == 0) {
         const char *v = p + sizeof(name) - 1;
         size_t len = n - (sizeof(name) - 1);
         while (len > 0 && (*v == ' ' || *v == '\t'))
@@ -154,8 +155,9 @@ static long do_request(struct keystone_client *c, const char *method, const char
     curl_easy_setopt(h, CURLOPT_USERAGENT, "kos-keystone");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(c->timeout_ms < CONNECT_TIMEOUT_MS ? c->timeout_ms : CONNECT_TIMEOUT_MS));
+    curl_easy_setopt(
+        h, CURLOPT_CONNECTTIMEOUT_MS,
+        (long)(c->timeout_ms < CONNECT_TIMEOUT_MS ? c->timeout_ms : CONNECT_TIMEOUT_MS));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
@@ -204,8 +206,7 @@ static void response_free(struct response *resp)
 static int status_error(long status, const char *what, struct kos_error **err)
 {
     if (status == 401 || status == 403 || status == 404) {
-        kos_error_set(err, 401, "Unauthorized", "Keystone refused the %s (HTTP %ld)", what,
-                      status);
+        kos_error_set(err, 401, "Unauthorized", "Keystone refused the %s (HTTP %ld)", what, status);
         return -EACCES;
     }
     if (status == 400) {

@@ -176,8 +176,8 @@ int keystone_policy_load(const char *path, struct keystone_policy **ret, struct 
         if (n < 0) {
             int e = errno;
             kos_buf_free(&b);
-            return kos_error_set(err, 400, "BadRequest", "cannot read the policy file %s: %s",
-                                 path, strerror(e));
+            return kos_error_set(err, 400, "BadRequest", "cannot read the policy file %s: %s", path,
+                                 strerror(e));
         }
         if (n == 0)
             break;
@@ -235,7 +235,8 @@ static bool v1_match(const json_t *match, const struct kos_user_info *u)
             if (!found)
                 return false;
         } else if (strcmp(type, "user") == 0) {
-            if (!list_has(values, u->name ? u->name : "") && !list_has(values, u->uid ? u->uid : ""))
+            if (!list_has(values, u->name ? u->name : "") &&
+                !list_has(values, u->uid ? u->uid : ""))
                 return false;
         } else if (strcmp(type, "project") == 0) {
             if (!extra_in_list(u, KEYSTONE_EXTRA_PROJECT_ID, values) &&

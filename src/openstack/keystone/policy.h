@@ -1,11 +1,12 @@
 /* k8s-keystone-auth's authorization policy: a JSON array of entries in either format.
  *   v1: {"resource":{"verbs":[..],"resources":[..],"version":"<API group|*>","namespace":"<ns|*>"}
- *        | "nonresource":{"verbs":[..],"path":"/p|/p*|*"}, "match":[{"type":"user|group|project|role",
- *        "values":[..]}]}         all clauses must hold, any value within one
- *   v2: {"users":{"roles":[..],"projects":[..]}, "resource_permissions":{"<ns>/<res>":[verbs]},
- *        "nonresource_permissions":{"<path>":[verbs]}}   ns/res: name, *, !name, ['a','b'], !['a','b']
- * The first entry that allows wins; nothing matching is a denial ("No policy matched.").
- * Loading validates every type, so a malformed file is a start-up error, never a silent allow. */
+ *        | "nonresource":{"verbs":[..],"path":"/p|/p*|*"},
+ * "match":[{"type":"user|group|project|role", "values":[..]}]}         all clauses must hold, any
+ * value within one v2: {"users":{"roles":[..],"projects":[..]},
+ * "resource_permissions":{"<ns>/<res>":[verbs]}, "nonresource_permissions":{"<path>":[verbs]}}
+ * ns/res: name, *, !name, ['a','b'], !['a','b'] The first entry that allows wins; nothing matching
+ * is a denial ("No policy matched."). Loading validates every type, so a malformed file is a
+ * start-up error, never a silent allow. */
 #pragma once
 
 #include <stdbool.h>

@@ -84,7 +84,8 @@ static bool valid_format(const char *fmt)
     bool ok = b.data && b.len >= 2;
     for (size_t i = 0; ok && i < b.len; i++) {
         char ch = b.data[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if ((i == 0 || i == b.len - 1) ? !alnum : !(alnum || ch == '_' || ch == '.' || ch == '-'))
             ok = false;
     }
@@ -302,8 +303,8 @@ static int sync_namespace(struct kos_client *client, const char *ns, struct kos_
         return r;
     kos_error_free(*err);
     *err = NULL;
-    _cleanup_json_ json_t *obj =
-        json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns);
+    _cleanup_json_ json_t *obj = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind",
+                                           "Namespace", "metadata", "name", ns);
     if (!obj)
         return kos_error_set(err, 500, "InternalError", "out of memory");
     ref.name = NULL;
@@ -337,7 +338,8 @@ static int sync_role_bindings(struct kos_client *client, const char *ns,
     /* Delete the user's bindings for roles Keystone no longer grants. */
     json_array_foreach(items, i, item)
     {
-        const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+        const char *name =
+            json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
         if (!name || strncmp(name, uid, uid_len) != 0 || name[uid_len] != '_')
             continue;
         bool keep = false;
@@ -361,18 +363,19 @@ static int sync_role_bindings(struct kos_client *client, const char *ns,
         bool exists = false;
         json_array_foreach(items, i, item)
         {
-            const char *n = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+            const char *n =
+                json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
             if (n && strcmp(n, name) == 0)
                 exists = true;
         }
         if (exists)
             continue;
-        _cleanup_json_ json_t *rb = json_pack(
-            "{s:s,s:s,s:{s:s},s:[{s:s,s:s,s:s}],s:{s:s,s:s,s:s}}", "apiVersion",
-            "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata", "name", name,
-            "subjects", "apiGroup", "rbac.authorization.k8s.io", "kind", "User", "name",
-            u->name ? u->name : "", "roleRef", "apiGroup", "rbac.authorization.k8s.io", "kind",
-            "ClusterRole", "name", roles->values[k]);
+        _cleanup_json_ json_t *rb =
+            json_pack("{s:s,s:s,s:{s:s},s:[{s:s,s:s,s:s}],s:{s:s,s:s,s:s}}", "apiVersion",
+                      "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata", "name",
+                      name, "subjects", "apiGroup", "rbac.authorization.k8s.io", "kind", "User",
+                      "name", u->name ? u->name : "", "roleRef", "apiGroup",
+                      "rbac.authorization.k8s.io", "kind", "ClusterRole", "name", roles->values[k]);
         if (!rb)
             return kos_error_set(err, 500, "InternalError", "out of memory");
         r = kos_client_create(client, &ref, rb, NULL, err);
