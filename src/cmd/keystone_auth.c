@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "apiserver/http.h"
@@ -238,29 +237,21 @@ static char *read_small_file(const char *path, size_t limit)
 
 /* ---- --kubeconfig (for the data sync) ----------------------------------------------------- */
 
-/* Inline *-data is handed to libcurl as /proc/self/fd/N of a sealed memfd: no file on disk. */
-struct kubeconfig_files {
-    int fds[3];
-    char paths[3][64];
+/* Inline *-data decoded to PEM text (the API client takes it as libcurl blobs). */
+struct kubeconfig_pems {
+    char *v[3];
 };
 
-static const char *memfd_path(struct kubeconfig_files *kf, int i, const char *b64)
+static const char *decode_pem(struct kubeconfig_pems *kp, int i, const char *b64)
 {
     char *data = NULL;
     size_t len = 0;
     if (kos_base64_decode(b64, strlen(b64), &data, &len) < 0)
         return NULL;
-    int fd = memfd_create("kos-kubeconfig", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
-        free(data);
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
+    char *s = kos_strndup(data, len);
     free(data);
-    kf->fds[i] = fd;
-    snprintf(kf->paths[i], sizeof(kf->paths[i]), "/proc/self/fd/%d", fd);
-    return kf->paths[i];
+    kp->v[i] = s;
+    return s;
 }
 
 static const json_t *named(const json_t *list, const char *name, const char *member)
@@ -273,7 +264,7 @@ static const json_t *named(const json_t *list, const char *name, const char *mem
     return json_array_size(list) == 1 ? json_object_get(json_array_get(list, 0), member) : NULL;
 }
 
-static int load_kubeconfig(const char *path, struct kubeconfig_files *kf, struct kos_client **ret)
+static int load_kubeconfig(const char *path, struct kubeconfig_pems *kp, struct kos_client **ret)
 {
     _cleanup_free_ char *text = read_small_file(path, 1024 * 1024);
     if (!text) {
@@ -301,17 +292,23 @@ static int load_kubeconfig(const char *path, struct kubeconfig_files *kf, struct
     const char *v;
     cc.ca_file = json_string_value(json_object_get(cluster, "certificate-authority"));
     if ((v = json_string_value(json_object_get(cluster, "certificate-authority-data"))))
-        cc.ca_file = memfd_path(kf, 0, v);
+        cc.ca_pem = decode_pem(kp, 0, v);
     cc.insecure_skip_tls_verify =
         json_is_true(json_object_get(cluster, "insecure-skip-tls-verify"));
     cc.cert_file = json_string_value(json_object_get(user, "client-certificate"));
     if ((v = json_string_value(json_object_get(user, "client-certificate-data"))))
-        cc.cert_file = memfd_path(kf, 1, v);
+        cc.cert_pem = decode_pem(kp, 1, v);
     cc.key_file = json_string_value(json_object_get(user, "client-key"));
     if ((v = json_string_value(json_object_get(user, "client-key-data"))))
-        cc.key_file = memfd_path(kf, 2, v);
+        cc.key_pem = decode_pem(kp, 2, v);
     cc.bearer_token = json_string_value(json_object_get(user, "token"));
-    if (kos_client_new(&cc, ret) < 0) {
+    int r = kos_client_new(&cc, ret); /* copies the config */
+    for (int i = 0; i < 3; i++)
+        if (kp->v[i]) {
+            explicit_bzero(kp->v[i], strlen(kp->v[i]));
+            free(kp->v[i]);
+        }
+    if (r < 0) {
         fprintf(stderr, PROG ": cannot create the API client from %s\n", path);
         return -EINVAL;
     }
@@ -413,9 +410,9 @@ int cmd_keystone_auth(int argc, char **argv)
         keystone_policy_free(policy);
         return 1;
     }
-    struct kubeconfig_files kf = {.fds = {-1, -1, -1}};
+    struct kubeconfig_pems kp = {0};
     struct kos_client *client = NULL;
-    if (f.kubeconfig && load_kubeconfig(f.kubeconfig, &kf, &client) < 0) {
+    if (f.kubeconfig && load_kubeconfig(f.kubeconfig, &kp, &client) < 0) {
         keystone_authenticator_free(authn);
         keystone_policy_free(policy);
         return 1;
@@ -463,8 +460,5 @@ int cmd_keystone_auth(int argc, char **argv)
     keystone_authenticator_free(authn);
     keystone_policy_free(policy);
     kos_client_free(client);
-    for (int i = 0; i < 3; i++)
-        if (kf.fds[i] >= 0)
-            close(kf.fds[i]);
     return 0;
 }
