@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "openstack/keystone/authorizer.h"
 #include "openstack/keystone/cache.h"
 #include "openstack/keystone/map.h"
 #include "openstack/keystone/policy.h"
@@ -474,6 +475,41 @@ static void test_sar_parse(void **state)
     }
 }
 
+/* ---- in-process authorizer (kos server --keystone-policy-file) ---- */
+
+static void test_inprocess_authorizer(void **state)
+{
+    struct keystone_policy *p = P("[{\"users\":{\"roles\":[\"member\"],\"projects\":[\"demo\"]},"
+                                  "\"resource_permissions\":{\"*/pods\":[\"get\"]}}]");
+    struct authz_authorizer az;
+    keystone_authorizer(p, &az);
+    struct kos_user_info u;
+    user_with(&u, "alice", "demo", "p-1", "member", "g");
+    struct kos_user ku = {.name = u.name,
+                          .uid = u.uid,
+                          .groups = (const char *const *)u.groups,
+                          .ngroups = u.ngroups,
+                          .extra = u.extra,
+                          .nextra = u.nextra};
+    struct authz_attributes a = {.user = &ku,
+                                 .verb = "get",
+                                 .resource_request = true,
+                                 .namespace_ = "ns",
+                                 .resource = "pods"};
+    char *reason = NULL;
+    assert_int_equal(az.authorize(az.ctx, &a, &reason), AUTHZ_ALLOW);
+    assert_null(reason);
+    a.verb = "delete";
+    assert_int_equal(az.authorize(az.ctx, &a, &reason), AUTHZ_NO_OPINION);
+    assert_string_equal(reason, "No policy matched.");
+    free(reason);
+    a.verb = "get";
+    ku.extra = NULL; /* not a Keystone identity */
+    assert_int_equal(az.authorize(az.ctx, &a, NULL), AUTHZ_NO_OPINION);
+    kos_user_info_clear(&u);
+    keystone_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,7 +517,7 @@ int main(void)
         cmocka_unit_test(test_mapping),      cmocka_unit_test(test_policy_v1),
         cmocka_unit_test(test_policy_v2),    cmocka_unit_test(test_policy_malformed),
         cmocka_unit_test(test_cache_expiry), cmocka_unit_test(test_sync_config),
-        cmocka_unit_test(test_sar_parse),
+        cmocka_unit_test(test_sar_parse),    cmocka_unit_test(test_inprocess_authorizer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
