@@ -346,6 +346,25 @@ def test_keystone_down_fails_closed(workdir, keystone):
         ka.stop()
 
 
+def test_slow_keystone_fails_closed_within_the_timeout(workdir, keystone):
+    # A listener that never answers: connections are accepted by the kernel, then silence.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        ka = KeystoneAuth(workdir, keystone, "--keystone-url",
+                          "http://127.0.0.1:%d/v3" % silent.getsockname()[1],
+                          "--keystone-timeout", "1s")
+        try:
+            st, body = ka.token_review(keystone.env["USERA_TOKEN"])
+            assert st == 401 and body["status"]["authenticated"] is False
+            assert "did not answer" in body["status"]["error"], body
+            # Other requests are still served meanwhile and after.
+            a = {"username": "x", "uid": "", "groups": [], "extra": {}}
+            assert not ka.sar(a, "get", "namespacea", "pods")
+        finally:
+            ka.stop()
+
+
 def test_malformed_policy_is_a_startup_error(workdir, keystone):
     d = tempfile.mkdtemp(dir=workdir)
     cert, key = make_tls(workdir)
