@@ -65,6 +65,8 @@ static int token_review(struct keystone_webhook *w, json_t *req, int *status, ch
     const char *token = json_string_value(json_object_get(json_object_get(req, "spec"), "token"));
     if (!token)
         return text(400, "spec.token must be a string", status, out, out_len);
+    if (!w->authn)
+        return text(503, "no Keystone authenticator is configured", status, out, out_len);
     struct kos_user_info u = {0};
     _cleanup_error_ struct kos_error *err = NULL;
     int r = keystone_authenticate(w->authn, token, &u, NULL, &err);
