@@ -15,6 +15,7 @@
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
 #include "auth/authn.h"
+#include "cmd/server_keystone.h"
 #include "auth/token_file.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
@@ -40,7 +41,8 @@ struct server_flags {
     const char *client_ca_file;
     const char *token_auth_file;
     bool anonymous_auth;
-    char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
+    struct keystone_inprocess_options keystone; /* --keystone-* */
+    char *tls_sans[PKI_MAX_SANS];               /* --tls-san, split at commas, owned */
     size_t ntls_sans;
 };
 
@@ -112,6 +114,7 @@ static void usage(FILE *out)
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
+    server_keystone_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -161,6 +164,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        SERVER_KEYSTONE_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     *f = (struct server_flags){.data_dir = "/var/lib/kos",
@@ -244,6 +248,10 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             usage(stdout);
             return 1;
         default:
+            if (server_keystone_is_opt(c)) {
+                server_keystone_flag(&f->keystone, c, optarg);
+                break;
+            }
             fprintf(stderr, "kos server: unknown flag: %s\n", argv[optind - 1]);
             fprintf(stderr, "Run 'kos server --help' for usage.\n");
             return -EINVAL;
@@ -305,7 +313,8 @@ static int make_dir(const char *dir)
 /* The authenticator chain: client certificates (always), --token-auth-file, then the other
  * token authenticators (webhook, service accounts, Keystone) as they register here. A token
  * file that does not parse stops the start, as in kube-apiserver. */
-static int build_authn(const struct server_flags *f, struct kos_authn **ret)
+static int build_authn(const struct server_flags *f, struct keystone_inprocess *ks,
+                       struct kos_authn **ret)
 {
     const struct kos_authn_options ao = {.anonymous = f->anonymous_auth};
     struct kos_authn *a = NULL;
@@ -330,6 +339,13 @@ static int build_authn(const struct server_flags *f, struct kos_authn **ret)
             kos_authn_free(a);
             return r;
         }
+    }
+    int r = server_keystone_setup(&f->keystone, ks);
+    if (r == 0 && ks->authenticator.authenticate)
+        r = kos_authn_add_token_authenticator(a, &ks->authenticator);
+    if (r < 0) {
+        kos_authn_free(a);
+        return r;
     }
     *ret = a;
     return 0;
@@ -365,7 +381,8 @@ int cmd_server(int argc, char **argv)
     }
 
     struct kos_authn *authn = NULL;
-    if (build_authn(&f, &authn) < 0)
+    _cleanup_(keystone_inprocess_free_policy) struct keystone_inprocess keystone = {0};
+    if (build_authn(&f, &keystone, &authn) < 0)
         return 1;
 
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,22 @@ const char *keystone_client_url(const struct keystone_client *c)
     return c->base;
 }
 
+/* curl_global_init is not thread-safe; the first client (made before serving) runs it once
+ * (curl counts its own init calls, so the API client's doing the same is harmless). */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_ALL);
+}
+
 int keystone_client_new(const struct keystone_client_options *o, struct keystone_client **ret,
                         struct kos_error **err)
 {
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return kos_error_set(err, 500, "InternalError", "libcurl initialisation failed");
     if (!o->url ||
         (!kos_str_has_prefix(o->url, "http://") && !kos_str_has_prefix(o->url, "https://")))
         return kos_error_set(err, 400, "BadRequest",
