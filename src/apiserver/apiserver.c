@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/authorization.h"
 #include "apiserver/discovery.h"
 #include "apiserver/objects.h"
 #include "apiserver/openapi.h"
 #include "apiserver/openapi_v2.h"
+#include "apiserver/request_info.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
 #include "apiserver/router.h"
@@ -53,6 +55,7 @@ int apiserver_init(struct apiserver *srv, struct store *store, const char *serve
 
 void apiserver_done(struct apiserver *srv)
 {
+    apiserver_authz_stop(srv);
     free(srv->doc_api_aggregated_v2);
     free(srv->doc_api_aggregated_v2beta1);
     free(srv->doc_apis_aggregated_v2);
@@ -165,7 +168,7 @@ static void method_not_allowed(struct http_reply *rep)
 
 static void dispatch_resource(struct apiserver *srv, struct http_request *req,
                               const struct route *rt, const struct kos_user_info *user,
-                              struct http_reply *rep)
+                              const struct kos_user *authz_user, struct http_reply *rep)
 {
     const struct kos_kind *kind = rt->kind;
     const char *m = req->method;
@@ -182,6 +185,7 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         .name = rt->has_name ? rt->name : NULL,
         .sub = rt->subresource,
         .user = user,
+        .authz_user = authz_user,
     };
     /* A cluster-scoped kind addressed under a namespace does not exist there. */
     if (!kind->namespaced && rt->has_namespace) {
@@ -204,7 +208,8 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
     }
 
     if (kind->ephemeral) {
-        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace)
+        /* LocalSubjectAccessReview is posted under its namespace, the others never are. */
+        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace != kind->namespaced)
             method_not_allowed(rep);
         else
             handle_review(&rr, rep);
@@ -356,9 +361,18 @@ static int request_user(struct apiserver *srv, struct http_request *req, struct 
     return 0;
 }
 
+/* The authorizers' borrowed view of the request's identity. */
+static void user_view(const struct kos_user_info *u, struct kos_user *out)
+{
+    *out = (struct kos_user){.name = u->name,
+                             .uid = u->uid,
+                             .groups = (const char *const *)u->groups,
+                             .ngroups = u->ngroups};
+}
+
 static void handle_authenticated(struct apiserver *srv, struct http_request *req,
                                  const struct route *rt, const struct kos_user_info *user,
-                                 struct http_reply *rep);
+                                 const struct kos_user *authz_user, struct http_reply *rep);
 
 void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep)
 {
@@ -367,19 +381,29 @@ void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *re
     route_parse(req->path, &rt);
 
     if (public_path(req->path)) {
-        handle_authenticated(srv, req, &rt, NULL, rep);
+        handle_authenticated(srv, req, &rt, NULL, NULL, rep);
         return;
     }
     struct kos_user_info user = {0};
     if (request_user(srv, req, &user, rep) < 0)
         return;
-    handle_authenticated(srv, req, &rt, &user, rep);
+    /* Authorization: every authenticated request, as kube's WithAuthorization filter. */
+    struct kos_user view;
+    user_view(&user, &view);
+    struct request_info ri;
+    request_info_init(&ri, &view, req->method, req->path, &rt, http_query(req, "watch"),
+                      http_query(req, "fieldSelector"));
+    _cleanup_error_ struct kos_error *err = NULL;
+    if (apiserver_authz_check(srv, &ri.attrs, &err) < 0)
+        reply_error(rep, err);
+    else
+        handle_authenticated(srv, req, &rt, &user, &view, rep);
     kos_user_info_clear(&user);
 }
 
 static void handle_authenticated(struct apiserver *srv, struct http_request *req,
                                  const struct route *rt, const struct kos_user_info *user,
-                                 struct http_reply *rep)
+                                 const struct kos_user *authz_user, struct http_reply *rep)
 {
     if (req->body_too_large) {
         reply_errorf(rep, 413, "RequestEntityTooLarge", "the request body is larger than %u bytes",
@@ -422,7 +446,8 @@ static void handle_authenticated(struct apiserver *srv, struct http_request *req
             reply_errorf(rep, 401, "Unauthorized", "Unauthorized");
             return;
         }
-        dispatch_resource(srv, req, rt, user, rep);
+        dispatch_resource(srv, req, rt, user, authz_user, rep);
+        apiserver_authz_sync_write(srv, rt, req->method);
         return;
     case ROUTE_NOT_FOUND:
         break;

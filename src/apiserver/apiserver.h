@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "apiserver/authz/authz.h"
+#include "apiserver/authz/chain.h"
 #include "apiserver/http.h"
 #include "store/store.h"
 
@@ -15,15 +15,24 @@
 #define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
 
 struct kos_authn;
+struct rbac_authorizer;
+struct authz_node_authorizer;
+struct authz_cache;
 
 struct apiserver {
     struct store *store;
     /* Who is asking (auth/authn.h): set after apiserver_init, before serving; owned (freed by
      * apiserver_done). NULL: every request but /healthz, /livez, /readyz and /version is 401. */
     struct kos_authn *authn;
-    /* Decides impersonation (and, once wired, every request). authorize NULL: only members of
-     * system:masters are allowed. Set before serving. */
+    /* The chain every request is asked (impersonation too): apiserver_authz_start points it at
+     * authz below. authorize NULL: only members of system:masters are allowed. */
     struct authz_authorizer authorizer;
+    /* --authorization-mode: built by apiserver_authz_start (authorization.c); until then the
+     * chain is empty and only system:masters is allowed. */
+    struct authz_chain authz;
+    struct rbac_authorizer *rbac; /* always kept: escalation checks and rules reviews use it */
+    struct authz_node_authorizer *node_authz; /* with mode Node only */
+    struct authz_cache *authz_cache;
     atomic_bool ready;
     char server_address[128]; /* host:port advertised in legacy discovery */
     /* Discovery and OpenAPI documents never change while the server runs: built once. */

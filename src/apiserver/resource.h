@@ -8,6 +8,7 @@
 #include "api/kinds.h"
 #include "api/selector.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/authz/authz.h"
 #include "apiserver/http.h"
 #include "apiserver/router.h"
 #include "auth/user.h"
@@ -22,6 +23,8 @@ struct resource_request {
     const char *sub;  /* "" when no subresource */
     bool dry_run;
     const struct kos_user_info *user; /* authenticated (and maybe impersonated) */
+    /* The same identity as the authorizers see it (escalation checks, access reviews). */
+    const struct kos_user *authz_user;
 };
 
 /* Label and field selectors of a list, watch or deletecollection. */

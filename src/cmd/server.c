@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/authorization.h"
 #include "apiserver/http.h"
 #include "auth/authn.h"
 #include "cmd/server_keystone.h"
@@ -36,6 +37,8 @@ struct server_flags {
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
+    const char *authorization_mode;
+    const char *authorization_webhook_config;
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *client_ca_file;
@@ -111,6 +114,12 @@ static void usage(FILE *out)
           "      --compaction-retain N          revisions kept by compaction (default 10000)\n"
           "      --watch-cache-size N           events kept in memory for watches (default "
           "10000)\n"
+          "      --authorization-mode MODES     ordered authorizers: Node, RBAC, Webhook, "
+          "AlwaysAllow,\n"
+          "                                     AlwaysDeny (default Node,RBAC)\n"
+          "      --authorization-webhook-config-file FILE\n"
+          "                                     kubeconfig of the SubjectAccessReview webhook "
+          "(mode Webhook)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
@@ -140,6 +149,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_COMPACT,
         F_RETAIN,
         F_WATCH,
+        F_AUTHZ_MODE,
+        F_AUTHZ_WEBHOOK,
         F_TLS_SAN,
         F_TLS_CERT,
         F_TLS_KEY,
@@ -156,6 +167,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"compaction-interval", required_argument, NULL, F_COMPACT},
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
+        {"authorization-mode", required_argument, NULL, F_AUTHZ_MODE},
+        {"authorization-webhook-config-file", required_argument, NULL, F_AUTHZ_WEBHOOK},
         {"tls-san", required_argument, NULL, F_TLS_SAN},
         {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
         {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
@@ -172,7 +185,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .port = 6443,
                                .compaction_interval_s = 300,
                                .compaction_retain = 10000,
-                               .watch_cache_events = 10000};
+                               .watch_cache_events = 10000,
+                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -211,6 +225,12 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             if (parse_number("--watch-cache-size", optarg, 16, 10000000, &f->watch_cache_events) <
                 0)
                 return -EINVAL;
+            break;
+        case F_AUTHZ_MODE:
+            f->authorization_mode = optarg;
+            break;
+        case F_AUTHZ_WEBHOOK:
+            f->authorization_webhook_config = optarg;
             break;
         case F_TLS_SAN:
             if (add_tls_sans(f, optarg) < 0)
@@ -279,11 +299,14 @@ static void client_host(const char *bind, char *out, size_t size)
 /* The in-process controllers and scheduler authenticate as kube's components do, with
  * client certificates from the cluster CA (issued per start, kept in memory only). */
 static int component_client(const struct pki_material *m, const char *url, const char *user,
-                            const char *user_agent, struct pki_keypair *kp,
-                            struct kos_client_config *ret)
+                            const char *const *groups, size_t ngroups, const char *user_agent,
+                            struct pki_keypair *kp, struct kos_client_config *ret)
 {
     const struct pki_keypair ca = {.cert_pem = m->ca_cert_pem, .key_pem = m->ca_key_pem};
-    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT, .common_name = user};
+    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT,
+                                       .common_name = user,
+                                       .organizations = groups,
+                                       .norganizations = ngroups};
     _cleanup_error_ struct kos_error *err = NULL;
     int r = pki_issue(&spec, &ca, kp, &err);
     if (r < 0) {
@@ -420,6 +443,15 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     api.authn = authn; /* owned by api from here on */
+    char authz_err[512];
+    r = apiserver_authz_start(&api, f.authorization_mode, f.authorization_webhook_config, authz_err,
+                              sizeof(authz_err));
+    if (r < 0) {
+        fprintf(stderr, "kos server: %s\n", authz_err);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
     struct http_server_options ho = {.bind_address = f.bind_address,
                                      .port = (uint16_t)f.port,
                                      .handler = apiserver_handle,
@@ -447,6 +479,8 @@ int cmd_server(int argc, char **argv)
     snprintf(api_url, sizeof(api_url), "https://%s:%u", host, port);
     snprintf(kubeconfig, sizeof(kubeconfig), "%s/admin.kubeconfig", f.data_dir);
     r = apiserver_bootstrap(&api);
+    if (r == 0)
+        r = apiserver_bootstrap_rbac(&api);
     if (r < 0) {
         log_error("server", "bootstrap failed: %s", strerror(-r));
     } else {
@@ -457,14 +491,32 @@ int cmd_server(int argc, char **argv)
             log_error("server", "writing %s failed: %s", kubeconfig,
                       perr ? perr->message : strerror(-r));
     }
-    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0};
-    struct kos_client_config cc, sc;
+    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
+                                                    ns_kp = {0}, agg_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc;
+    /* Each controller writes as its kube-system service account, as kube-controller-manager
+     * with --use-service-account-credentials does, so RBAC grants it its controller role. */
+    static const char *const sa_groups[] = {"system:serviceaccounts",
+                                            "system:serviceaccounts:kube-system"};
     if (r == 0)
-        r = component_client(&pki, api_url, "system:kube-controller-manager",
+        r = component_client(&pki, api_url, "system:kube-controller-manager", NULL, 0,
                              "kos-controller-manager", &cm_kp, &cc);
     if (r == 0)
-        r = component_client(&pki, api_url, "system:kube-scheduler", "kos-scheduler", &sched_kp,
-                             &sc);
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:generic-garbage-collector", sa_groups,
+            2, "kos-controller-manager/generic-garbage-collector", &gc_kp, &gcc);
+    if (r == 0)
+        r = component_client(&pki, api_url,
+                             "system:serviceaccount:kube-system:namespace-controller", sa_groups, 2,
+                             "kos-controller-manager/namespace-controller", &ns_kp, &nsc);
+    if (r == 0)
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:clusterrole-aggregation-controller",
+            sa_groups, 2, "kos-controller-manager/clusterrole-aggregation-controller", &agg_kp,
+            &aggc);
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
+                             &sched_kp, &sc);
     if (r < 0) {
         http_server_stop(http);
         apiserver_done(&api);
@@ -472,7 +524,11 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     struct kos_controllers *controllers = NULL;
-    r = kos_controllers_start(&cc, &controllers);
+    const struct kos_controllers_config ctl = {.manager = &cc,
+                                               .garbage_collector = &gcc,
+                                               .namespace_controller = &nsc,
+                                               .clusterrole_aggregation = &aggc};
+    r = kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));
         http_server_stop(http);
@@ -505,6 +561,7 @@ int cmd_server(int argc, char **argv)
     kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
+    apiserver_authz_stop(&api);
     store_close(store);
     apiserver_done(&api);
     return 0;
