@@ -80,6 +80,16 @@ struct image_store;
 int image_store_open(const char *root_dir, struct image_store **out, struct kos_error **err);
 void image_store_close(struct image_store *s);
 
+/* How image_rootfs_create builds a root filesystem: AUTO tries overlayfs and falls back to a
+ * copy; OVERLAY fails where overlayfs cannot be used; COPY always copies. */
+enum image_snapshotter {
+    IMAGE_SNAPSHOTTER_AUTO = 0,
+    IMAGE_SNAPSHOTTER_OVERLAY,
+    IMAGE_SNAPSHOTTER_COPY,
+};
+/* "auto" | "overlay" | "copy"; -EINVAL otherwise. */
+int image_store_set_snapshotter(struct image_store *s, const char *name);
+
 struct image_info {
     char ref[IMAGE_REF_MAX];              /* normalised reference that was pulled */
     char digest[IMAGE_DIGEST_MAX];        /* manifest digest (the repo digest) */
