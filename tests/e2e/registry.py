@@ -43,7 +43,11 @@ def sha256(data):
 
 def htpasswd_line(user, password):
     """A bcrypt htpasswd entry (docker-registry accepts only bcrypt), made with libcrypt."""
-    import crypt  # noqa: deprecated in 3.11, present in Debian 12's python3
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # deprecated since 3.11, present in Debian 12's python3
 
     return "%s:%s\n" % (user, crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH)))
 

@@ -106,8 +106,8 @@ struct image_info {
 /* Frees what the info points to (not the struct). Accepts a zeroed struct. */
 void image_info_clear(struct image_info *info);
 
-/* Resolves, pulls (per policy) and unpacks the image; fills *out (zeroed on entry by the
- * callee, set only on success). credentials may be NULL. */
+/* Resolves, pulls (per policy) and unpacks the image; *out is set only on success (release it
+ * with image_info_clear). credentials may be NULL. */
 int image_pull(struct image_store *s, const char *image, enum image_pull_policy policy,
                const struct image_credentials *credentials, struct image_info *out,
                struct kos_error **err);

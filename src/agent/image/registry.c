@@ -417,8 +417,12 @@ static int get(struct registry *r, const char *url, const char *accept, struct x
         }
         if (cc != CURLE_OK) {
             kos_buf_free(&x->errbody);
-            return kos_error_set(err, 502, "ErrImagePull", "failed to do request: GET \"%s\": %s",
-                                 url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            long oserr = 0;
+            curl_easy_getinfo(r->h, CURLINFO_OS_ERRNO, &oserr);
+            return kos_error_set(err, 502, "ErrImagePull",
+                                 "failed to do request: GET \"%s\": %s%s%s", url,
+                                 errbuf[0] ? errbuf : curl_easy_strerror(cc), oserr ? ": " : "",
+                                 oserr ? strerror((int)oserr) : "");
         }
         if (status == 401 && attempt == 0) {
             struct registry_challenge c;

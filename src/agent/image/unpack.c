@@ -37,41 +37,93 @@ static void apply_xattrs(int fd, const struct tar_entry *e)
     }
 }
 
-/* Opens (creating missing directories 0755) the directory at clean relative path dir. */
-static int open_parent(int root_fd, const char *dir)
+/* Lexically normalises path as if resolved inside a root: "." dropped, ".." pops a component
+ * and stops at the root, exactly as RESOLVE_IN_ROOT treats it. */
+static int clamp_path(const char *in, char *out, size_t size)
 {
-    int fd = image_open_in_root(root_fd, dir, O_RDONLY | O_DIRECTORY);
-    if (fd != -ENOENT)
-        return fd;
-    char prefix[TAR_PATH_MAX];
-    size_t len = strlen(dir);
-    if (len >= sizeof(prefix))
-        return -ENAMETOOLONG;
-    /* Walk down, creating each missing component under its (in-root resolved) parent. */
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && dir[i] != '/')
+    size_t o = 0;
+    const char *p = in;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *c = p;
+        while (*p && *p != '/')
+            p++;
+        size_t n = (size_t)(p - c);
+        if (n == 0 || (n == 1 && c[0] == '.'))
             continue;
-        memcpy(prefix, dir, i);
-        prefix[i] = '\0';
-        int cfd = image_open_in_root(root_fd, prefix, O_RDONLY | O_DIRECTORY);
-        if (cfd >= 0) {
-            close(cfd);
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
             continue;
         }
-        if (cfd != -ENOENT)
-            return cfd;
-        char *slash = strrchr(prefix, '/');
-        const char *base = slash ? slash + 1 : prefix;
-        if (slash)
-            *slash = '\0';
-        _cleanup_close_ int pfd =
-            image_open_in_root(root_fd, slash ? prefix : "", O_RDONLY | O_DIRECTORY);
-        if (pfd < 0)
-            return pfd;
-        if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
-            return -errno;
+        if (o + 1 + n + 1 > size)
+            return -ENAMETOOLONG;
+        if (o)
+            out[o++] = '/';
+        memcpy(out + o, c, n);
+        o += n;
     }
-    return image_open_in_root(root_fd, dir, O_RDONLY | O_DIRECTORY);
+    out[o] = '\0';
+    return 0;
+}
+
+/* Opens the directory at relative path dir inside the root, creating what is missing (0755)
+ * as Docker does. A dangling symlink on the way is followed inside the root (its target dirs
+ * are created there), never outside. */
+static int open_parent(int root_fd, const char *dir)
+{
+    char path[TAR_PATH_MAX];
+    if (kos_strlcpy(path, dir, sizeof(path)) >= sizeof(path))
+        return -ENAMETOOLONG;
+    for (int hops = 0; hops < 40; hops++) {
+        int fd = image_open_in_root(root_fd, path, O_RDONLY | O_DIRECTORY);
+        if (fd != -ENOENT)
+            return fd;
+        size_t len = strlen(path);
+        bool restart = false;
+        for (size_t i = 0; i <= len && !restart; i++) {
+            if (i < len && path[i] != '/')
+                continue;
+            char prefix[TAR_PATH_MAX];
+            memcpy(prefix, path, i);
+            prefix[i] = '\0';
+            int cfd = image_open_in_root(root_fd, prefix, O_RDONLY | O_DIRECTORY);
+            if (cfd >= 0) {
+                close(cfd);
+                continue;
+            }
+            if (cfd != -ENOENT)
+                return cfd;
+            char *slash = strrchr(prefix, '/');
+            const char *base = slash ? slash + 1 : prefix;
+            if (slash)
+                *slash = '\0';
+            _cleanup_close_ int pfd =
+                image_open_in_root(root_fd, slash ? prefix : "", O_RDONLY | O_DIRECTORY);
+            if (pfd < 0)
+                return pfd;
+            char target[TAR_PATH_MAX];
+            ssize_t tl = readlinkat(pfd, base, target, sizeof(target) - 1);
+            if (tl < 0) {
+                if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+                    return -errno;
+                continue;
+            }
+            target[tl] = '\0';
+            char joined[3 * TAR_PATH_MAX];
+            snprintf(joined, sizeof(joined), "%s/%s/%s", target[0] == '/' || !slash ? "" : prefix,
+                     target, path + i);
+            if (clamp_path(joined, path, sizeof(path)) < 0)
+                return -ENAMETOOLONG;
+            restart = true;
+        }
+        if (!restart)
+            return image_open_in_root(root_fd, path, O_RDONLY | O_DIRECTORY);
+    }
+    return -ELOOP;
 }
 
 static int write_file(struct tar_reader *tr, int pfd, const char *base, const struct tar_entry *e)
