@@ -289,6 +289,14 @@ static int extract_one(struct tar_reader *tr, int root_fd, enum image_whiteout_f
     default:
         r = -EINVAL;
     }
+    if (r == -EPIPE)
+        return kos_error_set(err, 400, "ErrImagePull", "invalid layer archive: truncated data");
+    if (r == -EBADMSG)
+        return kos_error_set(err, 400, "ErrImagePull", "failed to extract layer: bad gzip data");
+    if (r == -EFBIG)
+        return kos_error_set(err, 400, "ErrImagePull",
+                             "failed to extract layer: it expands past %llu bytes",
+                             (unsigned long long)IMAGE_UNPACKED_MAX);
     return r < 0 ? fail(err, r, "cannot create", e->path) : 0;
 }
 
@@ -422,6 +430,10 @@ int image_unpack_layer(int blob_fd, int dir_fd, enum image_whiteout_format fmt,
     r = image_unpack_tar(src_read, s, dir_fd, fmt, err);
     if (r < 0 && s->error == -EBADMSG)
         kos_error_set(err, 400, "ErrImagePull", "failed to extract layer: bad gzip data");
+    else if (r < 0 && s->error == -EFBIG)
+        kos_error_set(err, 400, "ErrImagePull",
+                      "failed to extract layer: it expands past %llu bytes",
+                      (unsigned long long)IMAGE_UNPACKED_MAX);
     if (s->zinit)
         inflateEnd(&s->z);
     free(s);
