@@ -219,3 +219,33 @@ def test_basic_auth_registry(workdir):
         assert info["digest"] == img["digest"]
     finally:
         reg.stop()
+
+
+def test_bearer_token_registry(workdir):
+    reg = Registry(token_users={"bob": "hunter2"})
+    try:
+        reg.start()
+        pub = push_busybox_image(reg, repo="public/busybox")
+        priv = push_busybox_image(reg, repo="private/busybox")
+        ts = reg.token_server
+        root = os.path.join(workdir, "root")
+        # anonymous token for a public repository
+        ts.requests.clear()
+        info = pull(pub["ref"], root)
+        assert info["digest"] == pub["digest"]
+        assert ts.requests and ts.requests[0]["user"] is None
+        assert ts.requests[0]["service"] == ts.service
+        assert ts.requests[0]["scope"] == ["repository:public/busybox:pull"]
+        # an anonymous token grants nothing on a private one
+        err = pull(priv["ref"], root, ok=False)
+        assert "pull access denied" in err and "401 Unauthorized" in err, err
+        # wrong credentials are refused by the token endpoint
+        err = pull(priv["ref"], root, "--username", "bob", "--password", "nope", ok=False)
+        assert "failed to fetch oauth token: 401" in err, err
+        # basic credentials at the token endpoint
+        ts.requests.clear()
+        info = pull(priv["ref"], root, "--username", "bob", "--password", "hunter2")
+        assert info["digest"] == priv["digest"]
+        assert ts.requests[0]["user"] == "bob"
+    finally:
+        reg.stop()
