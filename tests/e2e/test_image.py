@@ -80,6 +80,8 @@ def test_pull_unpack_rootfs(busybox_image, workdir, snapshotter):
     info = pull(busybox_image["ref"], root, "--rootfs", cdir, "--snapshotter", snapshotter)
     assert info["digest"] == busybox_image["digest"]
     assert info["imageID"] == busybox_image["config_digest"]
+    assert info["repoDigest"] == "%s/%s@%s" % (busybox_image["registry"].host,
+                                               busybox_image["repo"], busybox_image["digest"])
     assert info["cmd"] == ["sh"] and info["entrypoint"] is None
     assert "KOS_IMAGE=busybox" in info["env"]
     assert info["workingDir"] == "/data"
@@ -216,6 +218,16 @@ def test_basic_auth_registry(workdir):
         err = pull(img["ref"], root, "--username", "alice", "--password", "wrong", ok=False)
         assert "401 Unauthorized" in err, err
         info = pull(img["ref"], root, "--username", "alice", "--password", "s3cret")
+        assert info["digest"] == img["digest"]
+        # the same from an imagePullSecret's .dockerconfigjson (auth = base64 user:password)
+        import base64
+
+        secret = os.path.join(workdir, "dockerconfig.json")
+        with open(secret, "w") as f:
+            json.dump({"auths": {
+                "other.example:5000": {"auth": base64.b64encode(b"mallory:x").decode()},
+                reg.host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}}, f)
+        info = pull(img["ref"], os.path.join(workdir, "root2"), "--pull-secret", secret)
         assert info["digest"] == img["digest"]
     finally:
         reg.stop()

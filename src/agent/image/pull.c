@@ -88,6 +88,12 @@ static int build_info(struct image_store *s, const char *ref, const char *top,
     kos_strlcpy(info.ref, ref, sizeof(info.ref));
     kos_strlcpy(info.digest, top, sizeof(info.digest));
     kos_strlcpy(info.config_digest, m.config.digest, sizeof(info.config_digest));
+    {
+        struct image_ref pr;
+        if (image_ref_parse(ref, &pr, NULL) == 0)
+            snprintf(info.repo_digest, sizeof(info.repo_digest), "%s/%s@%s", pr.domain, pr.path,
+                     top);
+    }
     info.layers = calloc(m.n_layers ? m.n_layers : 1, sizeof(*info.layers));
     if (!info.layers) {
         image_manifest_clear(&m);
