@@ -261,3 +261,15 @@ def test_bearer_token_registry(workdir):
         assert ts.requests[0]["user"] == "bob"
     finally:
         reg.stop()
+
+
+def test_damaged_local_blob_is_pulled_again(busybox_image, workdir):
+    root = os.path.join(workdir, "root")
+    pull(busybox_image["ref"], root)
+    cfg = os.path.join(root, "images/blobs/sha256", busybox_image["config_digest"].split(":")[1])
+    with open(cfg, "ab") as f:
+        f.write(b" ")
+    err = pull(busybox_image["ref"], root, "--policy", "Never", ok=False)
+    assert "is corrupt: digest mismatch" in err, err
+    info = pull(busybox_image["ref"], root, "--policy", "IfNotPresent")
+    assert info["imageID"] == busybox_image["config_digest"]

@@ -249,9 +249,17 @@ int image_pull(struct image_store *s, const char *image, enum image_pull_policy 
 
     char top[IMAGE_DIGEST_MAX];
     if (policy != IMAGE_PULL_ALWAYS && lookup_ref(s, &ref, norm, top) == 0) {
-        r = build_info(s, norm, top, out, err);
-        if (r != -ENOENT)
+        /* A damaged local copy (its bad blob is dropped by the read) is pulled again unless
+         * the policy forbids it. */
+        _cleanup_error_ struct kos_error *lerr = NULL;
+        r = build_info(s, norm, top, out, &lerr);
+        if (r >= 0)
             return r;
+        if (r != -ENOENT && policy == IMAGE_PULL_NEVER) {
+            if (err && !*err)
+                *err = TAKE_PTR(lerr);
+            return r;
+        }
     }
     if (policy == IMAGE_PULL_NEVER)
         return kos_error_set(err, 404, "ErrImageNeverPull",
