@@ -195,6 +195,17 @@ static void test_scheme(void **state)
     assert_string_equal(registry_scheme("127.0.0.1.nip.io"), "https");
 }
 
+static void test_realm_credentials(void **state)
+{
+    assert_true(registry_realm_may_get_credentials("https://auth.docker.io/token"));
+    assert_true(registry_realm_may_get_credentials("http://127.0.0.1:5001/token"));
+    assert_true(registry_realm_may_get_credentials("http://localhost/token?x=1"));
+    assert_false(registry_realm_may_get_credentials("http://auth.example.com/token"));
+    assert_false(registry_realm_may_get_credentials("http://127.0.0.1@evil.example/token"));
+    assert_false(registry_realm_may_get_credentials("ftp://127.0.0.1/token"));
+    assert_false(registry_realm_may_get_credentials("http:///token"));
+}
+
 static void test_digest(void **state)
 {
     char d[IMAGE_DIGEST_MAX];
@@ -278,7 +289,7 @@ int main(void)
         cmocka_unit_test(test_bad_manifests), cmocka_unit_test(test_config),
         cmocka_unit_test(test_challenge),     cmocka_unit_test(test_scheme),
         cmocka_unit_test(test_digest),        cmocka_unit_test(test_backoff),
-        cmocka_unit_test(test_docker_config),
+        cmocka_unit_test(test_docker_config), cmocka_unit_test(test_realm_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
