@@ -133,7 +133,7 @@ static void test_config(void **state)
 {
     const char *j = "{\"architecture\":\"amd64\",\"config\":{\"Entrypoint\":[\"/bin/sh\",\"-c\"],"
                     "\"Cmd\":null,\"Env\":[\"A=1\",\"PATH=/bin\"],\"WorkingDir\":\"/w\","
-                    "\"User\":\"1000:1000\"}}";
+                    "\"User\":\"1000:1000\",\"StopSignal\":\"SIGQUIT\"}}";
     struct image_info info = {0};
     struct kos_error *err = NULL;
     assert_int_equal(image_config_parse(j, strlen(j), &info, &err), 0);
@@ -144,12 +144,14 @@ static void test_config(void **state)
     assert_string_equal(info.env[1], "PATH=/bin");
     assert_string_equal(info.working_dir, "/w");
     assert_string_equal(info.user, "1000:1000");
+    assert_string_equal(info.stop_signal, "SIGQUIT");
     image_info_clear(&info);
 
     const char *empty = "{}";
     assert_int_equal(image_config_parse(empty, 2, &info, &err), 0);
     assert_null(info.entrypoint);
     assert_null(info.working_dir);
+    assert_null(info.stop_signal);
     image_info_clear(&info);
 
     const char *badj = "{\"config\":{\"Cmd\":[1]}}";
