@@ -113,6 +113,11 @@ def test_index_picks_linux_amd64_and_digest_refs(busybox_image, workdir):
     info = pull(by_digest, os.path.join(workdir, "root2"))
     assert info["digest"] == busybox_image["digest"]
     assert info["ref"] == by_digest
+    # "localhost" is a registry host spoken to over plain HTTP too
+    via_localhost = "localhost:%d/%s:1.36" % (reg.port, busybox_image["repo"])
+    info = pull(via_localhost, os.path.join(workdir, "root3"))
+    assert info["digest"] == busybox_image["digest"]
+    assert info["ref"] == via_localhost
 
 
 def test_pull_policies(busybox_image, workdir):
