@@ -176,8 +176,10 @@ static const struct brule ctl_garbage_collector[] = {
     END,
 };
 
+/* One deviation: kos has no namespaces/finalize subresource, so its namespace controller
+ * removes spec.finalizers with an update of the Namespace itself. */
 static const struct brule ctl_namespace[] = {
-    R("delete,get,list,watch", "", "namespaces"),
+    R("delete,get,list,update,watch", "", "namespaces"),
     R("update", "", "namespaces/finalize,namespaces/status"),
     R("delete,deletecollection,get,list", "*", "*"),
     R(EVENT, ",events.k8s.io", "events"),
