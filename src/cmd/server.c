@@ -16,7 +16,9 @@
 #include "apiserver/authorization.h"
 #include "apiserver/http.h"
 #include "auth/authn.h"
+#include "cmd/server_keystone.h"
 #include "auth/token_file.h"
+#include "cmd/server_webhook.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "pki/pki.h"
@@ -37,14 +39,15 @@ struct server_flags {
     int64_t compaction_retain;
     int64_t watch_cache_events;
     const char *authorization_mode;
-    const char *authorization_webhook_config;
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *client_ca_file;
     const char *token_auth_file;
     bool anonymous_auth;
-    char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
+    struct keystone_inprocess_options keystone; /* --keystone-* */
+    char *tls_sans[PKI_MAX_SANS];               /* --tls-san, split at commas, owned */
     size_t ntls_sans;
+    struct server_webhook_flags webhook;
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -52,6 +55,7 @@ static void server_flags_clear(struct server_flags *f)
     for (size_t i = 0; i < f->ntls_sans; i++)
         free(f->tls_sans[i]);
     f->ntls_sans = 0;
+    server_webhook_flags_clear(&f->webhook);
 }
 
 static void server_flags_clearp(struct server_flags *f)
@@ -115,12 +119,11 @@ static void usage(FILE *out)
           "      --authorization-mode MODES     ordered authorizers: Node, RBAC, Webhook, "
           "AlwaysAllow,\n"
           "                                     AlwaysDeny (default Node,RBAC)\n"
-          "      --authorization-webhook-config-file FILE\n"
-          "                                     kubeconfig of the SubjectAccessReview webhook "
-          "(mode Webhook)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
+    server_webhook_usage(out);
+    server_keystone_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -147,7 +150,6 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_RETAIN,
         F_WATCH,
         F_AUTHZ_MODE,
-        F_AUTHZ_WEBHOOK,
         F_TLS_SAN,
         F_TLS_CERT,
         F_TLS_KEY,
@@ -165,15 +167,16 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
         {"authorization-mode", required_argument, NULL, F_AUTHZ_MODE},
-        {"authorization-webhook-config-file", required_argument, NULL, F_AUTHZ_WEBHOOK},
         {"tls-san", required_argument, NULL, F_TLS_SAN},
         {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
         {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
         {"token-auth-file", required_argument, NULL, F_TOKEN_FILE},
         {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
+        SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        SERVER_KEYSTONE_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     *f = (struct server_flags){.data_dir = "/var/lib/kos",
@@ -183,6 +186,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .compaction_retain = 10000,
                                .watch_cache_events = 10000,
                                .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
+    server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -225,9 +229,6 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         case F_AUTHZ_MODE:
             f->authorization_mode = optarg;
             break;
-        case F_AUTHZ_WEBHOOK:
-            f->authorization_webhook_config = optarg;
-            break;
         case F_TLS_SAN:
             if (add_tls_sans(f, optarg) < 0)
                 return -EINVAL;
@@ -264,6 +265,15 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             usage(stdout);
             return 1;
         default:
+            if (server_keystone_is_opt(c)) { /* before the webhook's open-ended range */
+                server_keystone_flag(&f->keystone, c, optarg);
+                break;
+            }
+            if (c >= SERVER_WEBHOOK_OPT_BASE) {
+                if (server_webhook_flag(&f->webhook, c, optarg) < 0)
+                    return -EINVAL;
+                break;
+            }
             fprintf(stderr, "kos server: unknown flag: %s\n", argv[optind - 1]);
             fprintf(stderr, "Run 'kos server --help' for usage.\n");
             return -EINVAL;
@@ -328,7 +338,8 @@ static int make_dir(const char *dir)
 /* The authenticator chain: client certificates (always), --token-auth-file, then the other
  * token authenticators (webhook, service accounts, Keystone) as they register here. A token
  * file that does not parse stops the start, as in kube-apiserver. */
-static int build_authn(const struct server_flags *f, struct kos_authn **ret)
+static int build_authn(const struct server_flags *f, struct keystone_inprocess *ks,
+                       struct kos_authn **ret)
 {
     const struct kos_authn_options ao = {.anonymous = f->anonymous_auth};
     struct kos_authn *a = NULL;
@@ -353,6 +364,13 @@ static int build_authn(const struct server_flags *f, struct kos_authn **ret)
             kos_authn_free(a);
             return r;
         }
+    }
+    /* registered after the service-account authenticator (cmd_server): a Keystone that is
+     * down must not turn away tokens that are checked locally */
+    int r = server_keystone_setup(&f->keystone, ks);
+    if (r < 0) {
+        kos_authn_free(a);
+        return r;
     }
     *ret = a;
     return 0;
@@ -388,7 +406,8 @@ int cmd_server(int argc, char **argv)
     }
 
     struct kos_authn *authn = NULL;
-    if (build_authn(&f, &authn) < 0)
+    _cleanup_(keystone_inprocess_free_policy) struct keystone_inprocess keystone = {0};
+    if (build_authn(&f, &keystone, &authn) < 0)
         return 1;
 
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */
@@ -425,9 +444,30 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    /* service-account tokens, then the TokenReview webhook, after the token file (kube's
+     * order); webhook outlives api.authn, which holds its service-account authenticator */
+    _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
+    r = server_webhook_setup(&f.webhook, tls_dir, apiserver_sa_lookup, &api, &webhook);
+    if (r == 0)
+        r = server_webhook_register(&webhook, authn);
+    if (r == 0 && keystone.authenticator.authenticate) {
+        r = kos_authn_add_token_authenticator(authn, &keystone.authenticator);
+        keystone.authenticator = (struct kos_token_authenticator){0}; /* the chain's now */
+    }
+    if (r < 0) {
+        kos_authn_free(authn);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
+    api.sa = webhook.sa;
     api.authn = authn; /* owned by api from here on */
     char authz_err[512];
-    r = apiserver_authz_start(&api, f.authorization_mode, f.authorization_webhook_config, authz_err,
+    struct authz_authorizer webhook_authorizer;
+    if (webhook.authz)
+        webhook_authorizer = authz_webhook_as_authorizer(webhook.authz);
+    r = apiserver_authz_start(&api, f.authorization_mode,
+                              webhook.authz ? &webhook_authorizer : NULL, authz_err,
                               sizeof(authz_err));
     if (r < 0) {
         fprintf(stderr, "kos server: %s\n", authz_err);
