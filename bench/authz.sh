@@ -95,7 +95,7 @@ start_server() { # mode -> sets PID, URL, KCFG
     KCFG=$data/admin.kubeconfig
     for _ in $(seq 1 200); do
         if [ -f "$KCFG" ]; then
-            URL=$(sed -n 's/^ *server: *//p' "$KCFG" | head -1)
+            URL=$(sed -n 's/^ *server: *//p' "$KCFG" | head -1 | tr -d '"')
             [ "$(curl -sk "$URL/readyz" || true)" = ok ] && return 0
         fi
         kill -0 "$PID" 2>/dev/null || { cat "$WORK/server-$mode.log" >&2; exit 1; }

@@ -66,6 +66,11 @@ int apiserver_authz_start(struct apiserver *srv, const char *modes,
     return r;
 }
 
+int apiserver_authz_append(struct apiserver *srv, struct authz_authorizer a)
+{
+    return authz_chain_add(&srv->authz, AUTHZ_MODE_WEBHOOK, a);
+}
+
 void apiserver_authz_stop(struct apiserver *srv)
 {
     authz_cache_stop(srv->authz_cache);

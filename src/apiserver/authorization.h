@@ -20,6 +20,10 @@
 int apiserver_authz_start(struct apiserver *srv, const char *modes,
                           const struct authz_authorizer *webhook_authorizer, char *errbuf,
                           size_t errsize);
+/* Appends an in-process authorizer that, like a webhook, cannot list rules (the Keystone
+ * policy of `kos server --keystone-policy-file`) after the configured modes. Before serving
+ * only. -E2BIG when the chain is full. */
+int apiserver_authz_append(struct apiserver *srv, struct authz_authorizer a);
 /* Stops the cache thread and frees the authorizers. Idempotent; before closing the store. */
 void apiserver_authz_stop(struct apiserver *srv);
 

@@ -493,6 +493,13 @@ int cmd_server(int argc, char **argv)
     r = apiserver_authz_start(&api, f.authorization_mode,
                               webhook.authz ? &webhook_authorizer : NULL, authz_err,
                               sizeof(authz_err));
+    /* The in-process Keystone policy decides after the configured modes, where
+     * k8s-keystone-auth's webhook sits in a kube-apiserver chain (Node,RBAC,Webhook). */
+    if (r == 0 && keystone.has_authorizer &&
+        apiserver_authz_append(&api, keystone.authorizer) < 0) {
+        snprintf(authz_err, sizeof(authz_err), "too many authorizers for the Keystone policy");
+        r = -E2BIG;
+    }
     if (r < 0) {
         fprintf(stderr, "kos server: %s\n", authz_err);
         apiserver_done(&api);

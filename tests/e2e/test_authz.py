@@ -200,10 +200,16 @@ def test_always_modes(mode):
      'authorization-mode ["RBAC" "RBAC"] has mode specified more than once'),
     (["--authorization-mode", "Webhook"],
      "authorization-mode Webhook's authorization config file not passed"),
-    (["--authorization-webhook-config-file", "/nonexistent"],
+    (["--authorization-webhook-config-file", "WEBHOOK_CONFIG"],
      "cannot specify --authorization-webhook-config-file without mode Webhook"),
 ])
 def test_bad_modes_refuse_to_start(tmp_path, args, message):
+    config = tmp_path / "webhook.kubeconfig"
+    config.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: w\n  cluster:\n"
+                      "    server: https://127.0.0.1:1/authorize\nusers:\n- name: w\n"
+                      "  user: {}\ncontexts:\n- name: w\n  context: {cluster: w, user: w}\n"
+                      "current-context: w\n")
+    args = [str(config) if a == "WEBHOOK_CONFIG" else a for a in args]
     p = subprocess.run([KOS_BIN, "server", "--data-dir", str(tmp_path / "d"), "--bind-address",
                         "127.0.0.1", "--secure-port", "0"] + args,
                        capture_output=True, text=True, timeout=30)
