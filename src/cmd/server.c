@@ -430,7 +430,14 @@ int cmd_server(int argc, char **argv)
     /* service-account tokens, then the TokenReview webhook, after the token file (kube's
      * order); webhook outlives api.authn, which holds its service-account authenticator */
     _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
-    r = server_webhook_setup(&f.webhook, tls_dir, apiserver_sa_lookup, &api, &webhook);
+    struct authz_modes modes;
+    char authz_err[512];
+    r = authz_modes_parse(f.authorization_mode, &modes, authz_err, sizeof(authz_err));
+    if (r < 0)
+        fprintf(stderr, "kos server: %s\n", authz_err);
+    else
+        r = server_webhook_setup(&f.webhook, tls_dir, authz_modes_has(&modes, AUTHZ_MODE_WEBHOOK),
+                                 apiserver_sa_lookup, &api, &webhook);
     if (r == 0)
         r = server_webhook_register(&webhook, authn);
     if (r < 0) {
@@ -441,7 +448,6 @@ int cmd_server(int argc, char **argv)
     }
     api.sa = webhook.sa;
     api.authn = authn; /* owned by api from here on */
-    char authz_err[512];
     struct authz_authorizer webhook_authorizer;
     if (webhook.authz)
         webhook_authorizer = authz_webhook_as_authorizer(webhook.authz);
