@@ -16,6 +16,7 @@
 #include "apiserver/authorization.h"
 #include "apiserver/http.h"
 #include "auth/authn.h"
+#include "cmd/server_keystone.h"
 #include "auth/token_file.h"
 #include "cmd/server_webhook.h"
 #include "client/client.h"
@@ -43,7 +44,8 @@ struct server_flags {
     const char *client_ca_file;
     const char *token_auth_file;
     bool anonymous_auth;
-    char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
+    struct keystone_inprocess_options keystone; /* --keystone-* */
+    char *tls_sans[PKI_MAX_SANS];               /* --tls-san, split at commas, owned */
     size_t ntls_sans;
     struct server_webhook_flags webhook;
 };
@@ -121,6 +123,7 @@ static void usage(FILE *out)
           "  -h, --help                         show this help\n",
           out);
     server_webhook_usage(out);
+    server_keystone_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -173,6 +176,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        SERVER_KEYSTONE_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     *f = (struct server_flags){.data_dir = "/var/lib/kos",
@@ -261,6 +265,10 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             usage(stdout);
             return 1;
         default:
+            if (server_keystone_is_opt(c)) { /* before the webhook's open-ended range */
+                server_keystone_flag(&f->keystone, c, optarg);
+                break;
+            }
             if (c >= SERVER_WEBHOOK_OPT_BASE) {
                 if (server_webhook_flag(&f->webhook, c, optarg) < 0)
                     return -EINVAL;
@@ -330,7 +338,8 @@ static int make_dir(const char *dir)
 /* The authenticator chain: client certificates (always), --token-auth-file, then the other
  * token authenticators (webhook, service accounts, Keystone) as they register here. A token
  * file that does not parse stops the start, as in kube-apiserver. */
-static int build_authn(const struct server_flags *f, struct kos_authn **ret)
+static int build_authn(const struct server_flags *f, struct keystone_inprocess *ks,
+                       struct kos_authn **ret)
 {
     const struct kos_authn_options ao = {.anonymous = f->anonymous_auth};
     struct kos_authn *a = NULL;
@@ -355,6 +364,13 @@ static int build_authn(const struct server_flags *f, struct kos_authn **ret)
             kos_authn_free(a);
             return r;
         }
+    }
+    /* registered after the service-account authenticator (cmd_server): a Keystone that is
+     * down must not turn away tokens that are checked locally */
+    int r = server_keystone_setup(&f->keystone, ks);
+    if (r < 0) {
+        kos_authn_free(a);
+        return r;
     }
     *ret = a;
     return 0;
@@ -390,7 +406,8 @@ int cmd_server(int argc, char **argv)
     }
 
     struct kos_authn *authn = NULL;
-    if (build_authn(&f, &authn) < 0)
+    _cleanup_(keystone_inprocess_free_policy) struct keystone_inprocess keystone = {0};
+    if (build_authn(&f, &keystone, &authn) < 0)
         return 1;
 
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */
@@ -440,6 +457,10 @@ int cmd_server(int argc, char **argv)
                                  apiserver_sa_lookup, &api, &webhook);
     if (r == 0)
         r = server_webhook_register(&webhook, authn);
+    if (r == 0 && keystone.authenticator.authenticate) {
+        r = kos_authn_add_token_authenticator(authn, &keystone.authenticator);
+        keystone.authenticator = (struct kos_token_authenticator){0}; /* the chain's now */
+    }
     if (r < 0) {
         kos_authn_free(authn);
         apiserver_done(&api);
