@@ -428,7 +428,8 @@ def test_webhooks_in_the_request_path(hook, make_server, kubectl_factory, tmp_pa
                     "--authorization-webhook-config-file", hook.config("authorize"))
     admin = kubectl_factory(s, "1.33")
     admin.run("create", "namespace", "team")
-    hook.tokens["frank-token"] = {"username": "frank", "groups": ["devs"]}
+    hook.tokens["frank-token"] = {"username": "frank", "groups": ["devs"],
+                                  "extra": {"project": ["p1"]}}
     kc = token_kubeconfig(s, str(tmp_path), "frank", "frank-token")
     k = kubectl_factory(s, "1.33")
 
@@ -439,6 +440,11 @@ def test_webhooks_in_the_request_path(hook, make_server, kubectl_factory, tmp_pa
     assert p.returncode != 0
     assert ('pods is forbidden: User "frank" cannot list resource "pods" in API group "" in '
             'the namespace "team"') in p.stderr
+    # the SubjectAccessReview carries what the TokenReview said, extra included
+    sar = [r for _, r in hook.requests if r["kind"] == "SubjectAccessReview"][-1]
+    assert sar["spec"]["user"] == "frank"
+    assert sar["spec"]["groups"] == ["devs", "system:authenticated"]
+    assert sar["spec"]["extra"] == {"project": ["p1"]}
     hook.allow.add(("frank", "list", "pods"))
     hook.deny.add(("frank", "list", "secrets"))
     # the earlier no-opinion is cached for the unauthorized TTL (30s): another verb first
