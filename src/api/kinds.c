@@ -14,7 +14,8 @@
 /* Most kinds: the full verb set. Events and leases have no status; bindings are a subresource. */
 static const struct kos_kind kinds[] = {
     {"", "v1", "Namespace", "namespaces", "namespace", STRS("ns"), NULL, false,
-     VERBS_ALL & ~VERB_DELETECOLLECTION, SUB_STATUS, NAME_DNS1123_LABEL, CORE, false},
+     VERBS_ALL & ~VERB_DELETECOLLECTION, SUB_STATUS | SUB_FINALIZE, NAME_DNS1123_LABEL, CORE,
+     false},
     {"", "v1", "Pod", "pods", "pod", STRS("po"), ALL, true, VERBS_ALL, SUB_STATUS | SUB_BINDING,
      NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "Node", "nodes", "node", STRS("no"), NULL, false, VERBS_ALL, SUB_STATUS,

@@ -24,7 +24,8 @@ enum kos_subresource {
     SUB_STATUS = 1 << 0,
     SUB_SCALE = 1 << 1,
     SUB_BINDING = 1 << 2,
-    SUB_TOKEN = 1 << 3, /* serviceaccounts/token: TokenRequest */
+    SUB_TOKEN = 1 << 3,    /* serviceaccounts/token: TokenRequest */
+    SUB_FINALIZE = 1 << 5, /* namespaces/finalize: the only way to change spec.finalizers */
 };
 
 /* How metadata.name is validated (apimachinery's name validators). */

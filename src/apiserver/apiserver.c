@@ -221,6 +221,7 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         bool scale = strcmp(rr.sub, "scale") == 0 && (kind->subresources & SUB_SCALE);
         bool binding = strcmp(rr.sub, "binding") == 0 && (kind->subresources & SUB_BINDING);
         bool token = strcmp(rr.sub, "token") == 0 && (kind->subresources & SUB_TOKEN);
+        bool finalize = strcmp(rr.sub, "finalize") == 0 && (kind->subresources & SUB_FINALIZE);
         if (token) {
             if (strcmp(m, "POST") != 0)
                 method_not_allowed(rep);
@@ -234,6 +235,11 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
                 return;
             }
             handle_binding(&rr, rep);
+        } else if (finalize) {
+            if (strcmp(m, "PUT") == 0)
+                handle_update(&rr, rep);
+            else
+                method_not_allowed(rep);
         } else if (status) {
             if (strcmp(m, "GET") == 0)
                 handle_get(&rr, rep);

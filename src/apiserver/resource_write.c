@@ -332,7 +332,28 @@ static int keep_server_fields(struct resource_request *rr, const json_t *cur, js
     if (rr->kind->namespaced)
         obj_set_str(nm, "namespace", rr->ns);
     const char *sub = rr->sub;
-    if (strcmp(sub, "status") == 0) {
+    if (strcmp(sub, "finalize") == 0) {
+        /* namespaces/finalize changes spec.finalizers only (kube's finalizeNamespaceStrategy) */
+        json_t *fin = json_object_get(json_object_get(next, "spec"), "finalizers");
+        json_t *copy = json_deep_copy(cur);
+        if (!copy)
+            return -ENOMEM;
+        json_t *spec = json_object_get(copy, "spec");
+        if (!json_is_object(spec)) {
+            spec = json_object();
+            if (!spec || json_object_set_new(copy, "spec", spec) < 0) {
+                json_decref(copy);
+                return -ENOMEM;
+            }
+        }
+        if (fin)
+            json_object_set(spec, "finalizers", fin);
+        else
+            json_object_del(spec, "finalizers");
+        json_object_clear(next);
+        json_object_update(next, copy);
+        json_decref(copy);
+    } else if (strcmp(sub, "status") == 0) {
         /* A status write changes status only: everything else stays as stored. */
         json_t *status = json_object_get(next, "status");
         json_t *copy = json_deep_copy(cur);

@@ -14,6 +14,7 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/authorization.h"
+#include "apiserver/authz/chain.h"
 #include "apiserver/http.h"
 #include "auth/authn.h"
 #include "cmd/server_keystone.h"
@@ -376,12 +377,35 @@ static int build_authn(const struct server_flags *f, struct keystone_inprocess *
     return 0;
 }
 
+/* The mode list against the other flags, before any file is read: kube-apiserver validates
+ * its options first, so a misplaced webhook file is reported as such rather than as a file
+ * that cannot be read. apiserver_authz_start checks the same again with the built parts. */
+static int check_authorization_flags(const struct server_flags *f)
+{
+    struct authz_modes modes;
+    char err[256];
+    const char *spec =
+        f->authorization_mode ? f->authorization_mode : APISERVER_DEFAULT_AUTHZ_MODES;
+    if (authz_modes_parse(spec, &modes, err, sizeof(err)) < 0) {
+        fprintf(stderr, "kos server: %s\n", err);
+        return -EINVAL;
+    }
+    if (f->webhook.authz_config && !authz_modes_has(&modes, AUTHZ_MODE_WEBHOOK)) {
+        fprintf(stderr, "kos server: cannot specify --authorization-webhook-config-file without "
+                        "mode Webhook\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int cmd_server(int argc, char **argv)
 {
     _cleanup_(server_flags_clearp) struct server_flags f = {0};
     int r = parse_flags(argc, argv, &f);
     if (r != 0)
         return r > 0 ? 0 : 2;
+    if (check_authorization_flags(&f) < 0)
+        return 1;
 
     if (make_dir(f.data_dir) < 0) {
         fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir, strerror(errno));

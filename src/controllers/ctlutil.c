@@ -84,10 +84,12 @@ int ctl_remove_finalizer(struct kos_client *c, const json_t *obj, const char *na
                 return -ENOMEM;
         }
         if (spec) {
-            /* spec.finalizers goes through an update of the whole object (no finalize
-             * subresource); an empty list stays, so that defaulting does not add it back */
+            /* spec.finalizers changes through the finalize subresource (namespaces/finalize,
+             * which kube's namespace-controller role may update); an empty list stays, so
+             * that defaulting does not add it back */
             if (json_object_set(part, "finalizers", rest) < 0)
                 return -ENOMEM;
+            ref.sub = "finalize";
             r = kos_client_update(c, &ref, live, NULL, NULL);
         } else {
             /* a merge patch carrying the resourceVersion it was computed from: a conflict

@@ -202,10 +202,10 @@ def test_bad_token_is_401(authn_server):
     for auth in ["Bearer no-such-token", "Bearer alice-token-x", "bearer ALICE-TOKEN"]:
         status, body = raw(s, "/api/v1/namespaces", cert=False, headers={"Authorization": auth})
         assert (status, body) == (401, UNAUTHORIZED), auth
-    # a good token with a case-insensitive scheme works
-    status, _ = raw(s, "/api/v1/namespaces", cert=False,
-                    headers={"Authorization": "BEARER alice-token"})
-    assert status == 200
+    # a good token with a case-insensitive scheme authenticates (RBAC grants alice nothing)
+    status, body = raw(s, "/api/v1/namespaces", cert=False,
+                       headers={"Authorization": "BEARER alice-token"})
+    assert status == 403 and 'User "alice" cannot list resource "namespaces"' in body["message"]
 
 
 def test_only_health_and_version_answer_without_authentication(authn_server):
@@ -240,7 +240,9 @@ def test_only_health_and_version_answer_without_authentication(authn_server):
 
 
 def test_anonymous_auth(tmp_path):
-    s = KosServer(["--anonymous-auth=true"])
+    # RBAC lets system:anonymous ask nothing but the public paths (as in kube), so the
+    # identity is read back under AlwaysAllow; the RBAC case follows below
+    s = KosServer(["--anonymous-auth=true", "--authorization-mode=AlwaysAllow"])
     try:
         s.start()
         # (kubectl prompts for a user name when a kubeconfig has no credentials: raw HTTPS)
@@ -259,6 +261,18 @@ def test_anonymous_auth(tmp_path):
         assert (status, body) == (401, UNAUTHORIZED)
         # the admin is still the admin
         assert whoami(s, "1.33", s.kubeconfig)["username"] == "kubernetes-admin"
+    finally:
+        s.cleanup()
+    # under the default Node,RBAC, anonymous reaches the public paths and is refused the rest
+    s = KosServer(["--anonymous-auth=true"])
+    try:
+        s.start()
+        status, body = raw(s, "/api/v1/namespaces", cert=False)
+        assert status == 403, body
+        assert body["message"] == ('namespaces is forbidden: User "system:anonymous" cannot list '
+                                   'resource "namespaces" in API group "" at the cluster scope')
+        status, _ = raw(s, "/version", cert=False)
+        assert status == 200
     finally:
         s.cleanup()
     # and it is off by default and with =false
