@@ -377,35 +377,12 @@ static int build_authn(const struct server_flags *f, struct keystone_inprocess *
     return 0;
 }
 
-/* The mode list against the other flags, before any file is read: kube-apiserver validates
- * its options first, so a misplaced webhook file is reported as such rather than as a file
- * that cannot be read. apiserver_authz_start checks the same again with the built parts. */
-static int check_authorization_flags(const struct server_flags *f)
-{
-    struct authz_modes modes;
-    char err[256];
-    const char *spec =
-        f->authorization_mode ? f->authorization_mode : APISERVER_DEFAULT_AUTHZ_MODES;
-    if (authz_modes_parse(spec, &modes, err, sizeof(err)) < 0) {
-        fprintf(stderr, "kos server: %s\n", err);
-        return -EINVAL;
-    }
-    if (f->webhook.authz_config && !authz_modes_has(&modes, AUTHZ_MODE_WEBHOOK)) {
-        fprintf(stderr, "kos server: cannot specify --authorization-webhook-config-file without "
-                        "mode Webhook\n");
-        return -EINVAL;
-    }
-    return 0;
-}
-
 int cmd_server(int argc, char **argv)
 {
     _cleanup_(server_flags_clearp) struct server_flags f = {0};
     int r = parse_flags(argc, argv, &f);
     if (r != 0)
         return r > 0 ? 0 : 2;
-    if (check_authorization_flags(&f) < 0)
-        return 1;
 
     if (make_dir(f.data_dir) < 0) {
         fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir, strerror(errno));
@@ -471,7 +448,14 @@ int cmd_server(int argc, char **argv)
     /* service-account tokens, then the TokenReview webhook, after the token file (kube's
      * order); webhook outlives api.authn, which holds its service-account authenticator */
     _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
-    r = server_webhook_setup(&f.webhook, tls_dir, apiserver_sa_lookup, &api, &webhook);
+    struct authz_modes modes;
+    char authz_err[512];
+    r = authz_modes_parse(f.authorization_mode, &modes, authz_err, sizeof(authz_err));
+    if (r < 0)
+        fprintf(stderr, "kos server: %s\n", authz_err);
+    else
+        r = server_webhook_setup(&f.webhook, tls_dir, authz_modes_has(&modes, AUTHZ_MODE_WEBHOOK),
+                                 apiserver_sa_lookup, &api, &webhook);
     if (r == 0)
         r = server_webhook_register(&webhook, authn);
     if (r == 0 && keystone.authenticator.authenticate) {
@@ -486,7 +470,6 @@ int cmd_server(int argc, char **argv)
     }
     api.sa = webhook.sa;
     api.authn = authn; /* owned by api from here on */
-    char authz_err[512];
     struct authz_authorizer webhook_authorizer;
     if (webhook.authz)
         webhook_authorizer = authz_webhook_as_authorizer(webhook.authz);

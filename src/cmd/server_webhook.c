@@ -162,8 +162,14 @@ void server_webhook_usage(FILE *out)
 }
 
 int server_webhook_setup(const struct server_webhook_flags *f, const char *tls_dir,
-                         kos_sa_lookup_fn lookup, void *lookup_ctx, struct server_webhook *ret)
+                         bool authz_mode_webhook, kos_sa_lookup_fn lookup, void *lookup_ctx,
+                         struct server_webhook *ret)
 {
+    if (f->authz_config && !authz_mode_webhook) {
+        fprintf(stderr, "kos server: cannot specify --authorization-webhook-config-file without "
+                        "mode Webhook\n");
+        return -EINVAL;
+    }
     struct server_webhook w = {0};
     _cleanup_error_ struct kos_error *err = NULL;
     const struct kos_sa_options so = {.tls_dir = tls_dir,
@@ -199,7 +205,7 @@ int server_webhook_setup(const struct server_webhook_flags *f, const char *tls_d
             return r;
         }
     }
-    if (f->authz_config) {
+    if (f->authz_config && authz_mode_webhook) {
         const struct authz_webhook_options ao = {.config_file = f->authz_config,
                                                  .version = f->authz_version,
                                                  .authorized_ttl_ms = f->authz_ok_ttl_ms,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -79,10 +80,13 @@ struct server_webhook {
 };
 
 /* Builds the service-account issuer (DATA/tls/sa.key unless a signing key is given) and the
- * configured webhooks; lookup reads ServiceAccounts, Pods and Secrets. Prints the reason and
- * returns a negative errno on a bad configuration. */
+ * configured webhooks; lookup reads ServiceAccounts, Pods and Secrets. authz_mode_webhook:
+ * --authorization-mode names Webhook (a config file without it is refused before any file
+ * is read, as kube-apiserver validates flags first). Prints the reason and returns a negative
+ * errno on a bad configuration. */
 int server_webhook_setup(const struct server_webhook_flags *f, const char *tls_dir,
-                         kos_sa_lookup_fn lookup, void *lookup_ctx, struct server_webhook *ret);
+                         bool authz_mode_webhook, kos_sa_lookup_fn lookup, void *lookup_ctx,
+                         struct server_webhook *ret);
 /* Appends the service-account authenticator and the TokenReview webhook (when configured;
  * the chain takes it over) to the chain, in kube's order. */
 int server_webhook_register(struct server_webhook *w, struct kos_authn *a);

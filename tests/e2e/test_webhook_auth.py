@@ -207,7 +207,8 @@ def test_bad_webhook_flags(tmp_path):
     bad.write_text("clusters: [{name: a, cluster: {server: 'ftp://x'}}]\n")
     for args, needle in [
         (["--authentication-token-webhook-config-file", str(bad)], "not an http(s) URL"),
-        (["--authorization-webhook-config-file", str(tmp_path / "missing")], "unable to read"),
+        (["--authorization-mode=RBAC,Webhook", "--authorization-webhook-config-file",
+          str(tmp_path / "missing")], "unable to read"),
         (["--authentication-token-webhook-version", "v2"], "want v1 or v1beta1"),
         (["--authentication-token-webhook-cache-ttl", "soon"], "want a duration"),
         (["--service-account-signing-key-file", str(tmp_path / "nokey")], "does not exist"),
@@ -329,3 +330,130 @@ def test_service_account_token_login(make_server, kubectl_factory, tmp_path):
     # re-created under the same name: a new uid, the old token stays dead
     k.run("create", "serviceaccount", "robot")
     assert whoami(k, kc)[0] != 0
+
+
+SAR = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+
+
+def review(server, user, groups, verb, resource, namespace=""):
+    """Asks the server's authorizer chain (the one the request path asks) about a user."""
+    status, r, _ = server.request("POST", SAR, {
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+        "spec": {"user": user, "groups": groups,
+                 "resourceAttributes": {"verb": verb, "resource": resource,
+                                        "namespace": namespace}}})
+    assert status == 201, r
+    return r["status"]
+
+
+def test_authorization_webhook(hook, make_server, kubectl_factory):
+    cfg = hook.config("authorize")
+    s = make_server("--authorization-mode=Node,RBAC,Webhook",
+                    "--authorization-webhook-config-file", cfg,
+                    "--authorization-webhook-cache-unauthorized-ttl", "0")
+    admin = kubectl_factory(s, "1.33")
+    admin.run("create", "namespace", "team")
+    groups = ["devs", "system:authenticated"]
+
+    # the admin (system:masters) never reaches the webhook
+    admin.run("get", "pods", "-n", "team")
+    assert hook.hits["SubjectAccessReview"] == 0
+
+    # RBAC has no opinion about alice: the webhook decides
+    hook.allow.add(("alice", "list", "pods"))
+    hook.deny.add(("alice", "list", "secrets"))
+    st = review(s, "alice", groups, "list", "pods", "team")
+    assert st["allowed"] is True and st["reason"] == "test webhook"
+    headers, sar = hook.requests[-1]
+    assert sar["apiVersion"] == "authorization.k8s.io/v1"
+    assert sar["spec"]["user"] == "alice" and sar["spec"]["groups"] == groups
+    assert sar["spec"]["resourceAttributes"] == {"namespace": "team", "verb": "list",
+                                                 "resource": "pods"}
+    assert headers.get("Authorization") == "Bearer kos-to-webhook"
+
+    # an allowed answer is cached (authorized TTL 5m): asking again does not reach the webhook
+    hits = hook.hits["SubjectAccessReview"]
+    assert review(s, "alice", groups, "list", "pods", "team")["allowed"] is True
+    assert hook.hits["SubjectAccessReview"] == hits
+
+    # a denial is DENY (status.denied), no opinion is not allowed; with the unauthorized TTL
+    # at 0 each is asked anew
+    st = review(s, "alice", groups, "list", "secrets", "team")
+    assert st["allowed"] is False and st.get("denied") is True
+    assert "the test webhook says no" in st["reason"]
+    st = review(s, "alice", groups, "delete", "pods", "team")
+    assert st["allowed"] is False and not st.get("denied")
+    hits = hook.hits["SubjectAccessReview"]
+    review(s, "alice", groups, "list", "secrets", "team")
+    assert hook.hits["SubjectAccessReview"] == hits + 1
+
+    # RBAC still allows first: a RoleBinding makes the webhook unnecessary
+    admin.run("create", "role", "cm-reader", "-n", "team", "--verb=get", "--resource=configmaps")
+    admin.run("create", "rolebinding", "devs-cm", "-n", "team", "--role=cm-reader",
+              "--group=devs")
+    hits = hook.hits["SubjectAccessReview"]
+    assert review(s, "alice", groups, "get", "configmaps", "team")["allowed"] is True
+    assert hook.hits["SubjectAccessReview"] == hits
+
+    # webhook gone: no opinion with the error as reason, never an allow; a cached allow
+    # still serves, and the server goes on serving everyone else
+    hook.stop()
+    st = review(s, "bob", ["system:authenticated"], "list", "pods", "team")
+    assert st["allowed"] is False and not st.get("denied")
+    assert review(s, "alice", groups, "list", "pods", "team")["allowed"] is True
+    admin.run("get", "namespaces")
+
+
+def test_authorization_webhook_flags(tmp_path, hook):
+    cfg = hook.config("authorize")
+    for args, needle in [
+        (["--authorization-mode=RBAC,Webhook"], "authorization config file not passed"),
+        (["--authorization-webhook-config-file", cfg],
+         "cannot specify --authorization-webhook-config-file without mode Webhook"),
+    ]:
+        s = KosServer(extra_args=args)
+        try:
+            with pytest.raises(RuntimeError) as e:
+                s.start(timeout=10)
+            assert needle in str(e.value), str(e.value)
+        finally:
+            s.cleanup()
+
+
+def test_webhooks_in_the_request_path(hook, make_server, kubectl_factory, tmp_path):
+    """A token the TokenReview webhook vouches for, authorized by the SubjectAccessReview
+    webhook (Keystone's setup), with real kubectl."""
+    s = make_server("--authentication-token-webhook-config-file", hook.config("authenticate"),
+                    "--authorization-mode=Node,RBAC,Webhook",
+                    "--authorization-webhook-config-file", hook.config("authorize"))
+    admin = kubectl_factory(s, "1.33")
+    admin.run("create", "namespace", "team")
+    hook.tokens["frank-token"] = {"username": "frank", "groups": ["devs"],
+                                  "extra": {"project": ["p1"]}}
+    kc = token_kubeconfig(s, str(tmp_path), "frank", "frank-token")
+    k = kubectl_factory(s, "1.33")
+
+    def as_frank(*args):
+        return k.run("--kubeconfig", kc, *args, check=False)
+
+    p = as_frank("get", "pods", "-n", "team")
+    assert p.returncode != 0
+    assert ('pods is forbidden: User "frank" cannot list resource "pods" in API group "" in '
+            'the namespace "team"') in p.stderr
+    # the SubjectAccessReview carries what the TokenReview said, extra included
+    sar = [r for _, r in hook.requests if r["kind"] == "SubjectAccessReview"][-1]
+    assert sar["spec"]["user"] == "frank"
+    assert sar["spec"]["groups"] == ["devs", "system:authenticated"]
+    assert sar["spec"]["extra"] == {"project": ["p1"]}
+    hook.allow.add(("frank", "list", "pods"))
+    hook.deny.add(("frank", "list", "secrets"))
+    # the earlier no-opinion is cached for the unauthorized TTL (30s): another verb first
+    hook.allow.add(("frank", "get", "pods"))
+    p = as_frank("get", "pod", "x", "-n", "team")
+    assert p.returncode != 0 and 'pods "x" not found' in p.stderr  # allowed, then 404
+    p = as_frank("get", "secrets", "-n", "team")
+    assert p.returncode != 0 and "forbidden" in p.stderr
+    assert as_frank("auth", "can-i", "get", "pods", "-n", "team").stdout.strip() == "yes"
+    # a denial's reason shows, as kubectl prints it for kube-apiserver
+    assert (as_frank("auth", "can-i", "list", "secrets", "-n", "team").stdout.strip() ==
+            "no - the test webhook says no")

@@ -67,7 +67,10 @@ static int ask(struct authz_webhook *w, const char *user, const char *verb, bool
 static void test_spec(void **state)
 {
     const char *groups[] = {"g"};
-    struct kos_user u = {.name = "alice", .uid = "7", .groups = groups, .ngroups = 1};
+    char *vals[] = {"p1", "p2"};
+    const struct kos_user_extra extra[] = {{.key = "project", .values = vals, .nvalues = 2}};
+    struct kos_user u = {
+        .name = "alice", .uid = "7", .groups = groups, .ngroups = 1, .extra = extra, .nextra = 1};
     struct authz_attributes a = {.user = &u,
                                  .verb = "list",
                                  .resource_request = true,
@@ -81,7 +84,8 @@ static void test_spec(void **state)
     spec = authz_webhook_spec(&a, false);
     assert_non_null(spec);
     char *s = json_dumps(spec, JSON_SORT_KEYS | JSON_COMPACT);
-    assert_string_equal(s, "{\"groups\":[\"g\"],\"resourceAttributes\":{\"group\":\"apps\","
+    assert_string_equal(s, "{\"extra\":{\"project\":[\"p1\",\"p2\"]},\"groups\":[\"g\"],"
+                           "\"resourceAttributes\":{\"group\":\"apps\","
                            "\"resource\":\"deployments\",\"subresource\":\"scale\",\"verb\":"
                            "\"list\",\"version\":\"v1\"},\"uid\":\"7\",\"user\":\"alice\"}");
     free(s);

@@ -93,19 +93,19 @@ void *authz_webhook_spec(const struct authz_attributes *a, bool v1beta1)
                     return NULL;
             }
         }
-        /* extra (map[string][]string): k8s-keystone-auth's policy matches the project and
-         * roles Keystone authentication put there */
-        if (u->extra && u->nextra) {
+        if (u->nextra) {
             json_t *extra = json_object();
             if (!extra || json_object_set_new(spec, "extra", extra) < 0)
                 return NULL;
             for (size_t i = 0; i < u->nextra; i++) {
-                json_t *values = json_array();
-                if (!values || json_object_set_new(extra, u->extra[i].key, values) < 0)
+                json_t *vals = json_array();
+                if (!vals || json_object_set_new(extra, u->extra[i].key, vals) < 0)
                     return NULL;
-                for (size_t j = 0; j < u->extra[i].nvalues; j++)
-                    if (json_array_append_new(values, json_string(u->extra[i].values[j])) < 0)
+                for (size_t j = 0; j < u->extra[i].nvalues; j++) {
+                    json_t *v = json_string(u->extra[i].values[j]);
+                    if (!v || json_array_append_new(vals, v) < 0)
                         return NULL;
+                }
             }
         }
     }
