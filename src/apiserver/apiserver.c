@@ -367,7 +367,9 @@ static void user_view(const struct kos_user_info *u, struct kos_user *out)
     *out = (struct kos_user){.name = u->name,
                              .uid = u->uid,
                              .groups = (const char *const *)u->groups,
-                             .ngroups = u->ngroups};
+                             .ngroups = u->ngroups,
+                             .extra = u->extra,
+                             .nextra = u->nextra};
 }
 
 static void handle_authenticated(struct apiserver *srv, struct http_request *req,

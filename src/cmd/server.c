@@ -452,6 +452,15 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    /* The Keystone policy decides after the --authorization-mode chain, where kube-apiserver
+     * asks k8s-keystone-auth's webhook (Node,RBAC,Webhook). */
+    if (keystone.has_authorizer &&
+        authz_chain_add(&api.authz, AUTHZ_MODE_WEBHOOK, keystone.authorizer) < 0) {
+        fprintf(stderr, "kos server: too many authorizers for --keystone-policy-file\n");
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
     struct http_server_options ho = {.bind_address = f.bind_address,
                                      .port = (uint16_t)f.port,
                                      .handler = apiserver_handle,
