@@ -15,6 +15,7 @@ static void usage(FILE *out)
           "  server          run the control plane (API server on an embedded SQLite store)\n"
           "  keystone-auth   serve the Keystone authentication/authorization webhook\n"
           "  keystone-login  kubectl exec credential plugin: OS_* variables -> Keystone token\n"
+          "  image           pull an OCI image into a node agent's store (debugging)\n"
           "\n"
           "Flags:\n"
           "  --version  print the version\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         return cmd_keystone_auth(argc - 1, argv + 1);
     if (strcmp(cmd, "keystone-login") == 0)
         return cmd_keystone_login(argc - 1, argv + 1);
+    if (strcmp(cmd, "image") == 0)
+        return cmd_image(argc - 1, argv + 1);
     fprintf(stderr, "kos: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

@@ -24,7 +24,7 @@ static const struct kos_kind kinds[] = {
     {"", "v1", "Secret", "secrets", "secret", NULL, NULL, true, VERBS_ALL, 0,
      NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", STRS("sa"), NULL, true,
-     VERBS_ALL, 0, NAME_DNS1123_SUBDOMAIN, CORE, false},
+     VERBS_ALL, SUB_TOKEN, NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "Service", "services", "service", STRS("svc"), ALL, true, VERBS_ALL, SUB_STATUS,
      NAME_DNS1035_LABEL, CORE, false},
     {"", "v1", "Endpoints", "endpoints", "endpoints", STRS("ep"), NULL, true, VERBS_ALL, 0,

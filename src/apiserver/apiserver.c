@@ -220,7 +220,13 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         bool status = strcmp(rr.sub, "status") == 0 && (kind->subresources & SUB_STATUS);
         bool scale = strcmp(rr.sub, "scale") == 0 && (kind->subresources & SUB_SCALE);
         bool binding = strcmp(rr.sub, "binding") == 0 && (kind->subresources & SUB_BINDING);
-        if (scale) {
+        bool token = strcmp(rr.sub, "token") == 0 && (kind->subresources & SUB_TOKEN);
+        if (token) {
+            if (strcmp(m, "POST") != 0)
+                method_not_allowed(rep);
+            else
+                handle_token_request(&rr, rep);
+        } else if (scale) {
             handle_scale(&rr, rep);
         } else if (binding) {
             if (strcmp(m, "POST") != 0) {

@@ -10,6 +10,8 @@
 #include "apiserver/http.h"
 #include "store/store.h"
 
+struct kos_sa;
+
 #define KOS_KUBE_MAJOR       "1"
 #define KOS_KUBE_MINOR       "33"
 #define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
@@ -43,6 +45,9 @@ struct apiserver {
     char *doc_api_legacy;
     char *doc_apis_legacy;
     char *doc_openapi_v3_root;
+    /* Service-account token issuer (serviceaccounts/token), owned by the caller; NULL: the
+     * subresource answers 404. */
+    struct kos_sa *sa;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);
@@ -50,6 +55,10 @@ void apiserver_done(struct apiserver *srv);
 /* Creates the namespaces that exist from the start (default, kube-system, kube-public,
  * kube-node-lease) when they are missing. */
 int apiserver_bootstrap(struct apiserver *srv);
+/* kos_sa_lookup_fn over the store (ctx: the struct apiserver), for the service-account
+ * token authenticator. */
+int apiserver_sa_lookup(void *ctx, const char *resource, const char *ns, const char *name,
+                        char **uid, time_t *deletion);
 /* Asks srv->authorizer (or the system:masters-only default): an authz_decision or a negative
  * errno; *reason as struct authz_authorizer says. */
 int apiserver_authorize(const struct apiserver *srv, const struct authz_attributes *attrs,

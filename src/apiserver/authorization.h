@@ -13,10 +13,13 @@
 #define APISERVER_DEFAULT_AUTHZ_MODES "Node,RBAC"
 
 /* Parses the modes, builds the authorizers and fills their caches from the store (so the
- * first request is already decided with everything stored). On a bad configuration returns
+ * first request is already decided with everything stored). webhook_authorizer is the
+ * SubjectAccessReview client built from --authorization-webhook-config-file (NULL when not
+ * given); the caller keeps it alive until apiserver_authz_stop. On a bad configuration returns
  * -EINVAL with kube-apiserver's message in errbuf. */
-int apiserver_authz_start(struct apiserver *srv, const char *modes, const char *webhook_config,
-                          char *errbuf, size_t errsize);
+int apiserver_authz_start(struct apiserver *srv, const char *modes,
+                          const struct authz_authorizer *webhook_authorizer, char *errbuf,
+                          size_t errsize);
 /* Stops the cache thread and frees the authorizers. Idempotent; before closing the store. */
 void apiserver_authz_stop(struct apiserver *srv);
 

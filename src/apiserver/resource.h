@@ -70,6 +70,8 @@ void handle_delete(struct resource_request *rr, struct http_reply *rep);
 void handle_deletecollection(struct resource_request *rr, struct http_reply *rep);
 void handle_binding(struct resource_request *rr, struct http_reply *rep);
 void handle_scale(struct resource_request *rr, struct http_reply *rep);
+/* serviceaccounts/token (serviceaccount_token.c). */
+void handle_token_request(struct resource_request *rr, struct http_reply *rep);
 /* The create-only self-subject reviews (kinds marked ephemeral). */
 void handle_review(struct resource_request *rr, struct http_reply *rep);
 

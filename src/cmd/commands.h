@@ -4,3 +4,4 @@
 int cmd_server(int argc, char **argv);
 int cmd_keystone_auth(int argc, char **argv);
 int cmd_keystone_login(int argc, char **argv);
+int cmd_image(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include "auth/authn.h"
 #include "cmd/server_keystone.h"
 #include "auth/token_file.h"
+#include "cmd/server_webhook.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "pki/pki.h"
@@ -38,7 +39,6 @@ struct server_flags {
     int64_t compaction_retain;
     int64_t watch_cache_events;
     const char *authorization_mode;
-    const char *authorization_webhook_config;
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *client_ca_file;
@@ -47,6 +47,7 @@ struct server_flags {
     struct keystone_inprocess_options keystone; /* --keystone-* */
     char *tls_sans[PKI_MAX_SANS];               /* --tls-san, split at commas, owned */
     size_t ntls_sans;
+    struct server_webhook_flags webhook;
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -54,6 +55,7 @@ static void server_flags_clear(struct server_flags *f)
     for (size_t i = 0; i < f->ntls_sans; i++)
         free(f->tls_sans[i]);
     f->ntls_sans = 0;
+    server_webhook_flags_clear(&f->webhook);
 }
 
 static void server_flags_clearp(struct server_flags *f)
@@ -117,12 +119,10 @@ static void usage(FILE *out)
           "      --authorization-mode MODES     ordered authorizers: Node, RBAC, Webhook, "
           "AlwaysAllow,\n"
           "                                     AlwaysDeny (default Node,RBAC)\n"
-          "      --authorization-webhook-config-file FILE\n"
-          "                                     kubeconfig of the SubjectAccessReview webhook "
-          "(mode Webhook)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
+    server_webhook_usage(out);
     server_keystone_usage(out);
 }
 
@@ -150,7 +150,6 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_RETAIN,
         F_WATCH,
         F_AUTHZ_MODE,
-        F_AUTHZ_WEBHOOK,
         F_TLS_SAN,
         F_TLS_CERT,
         F_TLS_KEY,
@@ -168,13 +167,13 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
         {"authorization-mode", required_argument, NULL, F_AUTHZ_MODE},
-        {"authorization-webhook-config-file", required_argument, NULL, F_AUTHZ_WEBHOOK},
         {"tls-san", required_argument, NULL, F_TLS_SAN},
         {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
         {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
         {"token-auth-file", required_argument, NULL, F_TOKEN_FILE},
         {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
+        SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         SERVER_KEYSTONE_OPTIONS,
@@ -187,6 +186,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .compaction_retain = 10000,
                                .watch_cache_events = 10000,
                                .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
+    server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -229,9 +229,6 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         case F_AUTHZ_MODE:
             f->authorization_mode = optarg;
             break;
-        case F_AUTHZ_WEBHOOK:
-            f->authorization_webhook_config = optarg;
-            break;
         case F_TLS_SAN:
             if (add_tls_sans(f, optarg) < 0)
                 return -EINVAL;
@@ -268,8 +265,13 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             usage(stdout);
             return 1;
         default:
-            if (server_keystone_is_opt(c)) {
+            if (server_keystone_is_opt(c)) { /* before the webhook's open-ended range */
                 server_keystone_flag(&f->keystone, c, optarg);
+                break;
+            }
+            if (c >= SERVER_WEBHOOK_OPT_BASE) {
+                if (server_webhook_flag(&f->webhook, c, optarg) < 0)
+                    return -EINVAL;
                 break;
             }
             fprintf(stderr, "kos server: unknown flag: %s\n", argv[optind - 1]);
@@ -363,9 +365,9 @@ static int build_authn(const struct server_flags *f, struct keystone_inprocess *
             return r;
         }
     }
+    /* registered after the service-account authenticator (cmd_server): a Keystone that is
+     * down must not turn away tokens that are checked locally */
     int r = server_keystone_setup(&f->keystone, ks);
-    if (r == 0 && ks->authenticator.authenticate)
-        r = kos_authn_add_token_authenticator(a, &ks->authenticator);
     if (r < 0) {
         kos_authn_free(a);
         return r;
@@ -442,9 +444,30 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    /* service-account tokens, then the TokenReview webhook, after the token file (kube's
+     * order); webhook outlives api.authn, which holds its service-account authenticator */
+    _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
+    r = server_webhook_setup(&f.webhook, tls_dir, apiserver_sa_lookup, &api, &webhook);
+    if (r == 0)
+        r = server_webhook_register(&webhook, authn);
+    if (r == 0 && keystone.authenticator.authenticate) {
+        r = kos_authn_add_token_authenticator(authn, &keystone.authenticator);
+        keystone.authenticator = (struct kos_token_authenticator){0}; /* the chain's now */
+    }
+    if (r < 0) {
+        kos_authn_free(authn);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
+    api.sa = webhook.sa;
     api.authn = authn; /* owned by api from here on */
     char authz_err[512];
-    r = apiserver_authz_start(&api, f.authorization_mode, f.authorization_webhook_config, authz_err,
+    struct authz_authorizer webhook_authorizer;
+    if (webhook.authz)
+        webhook_authorizer = authz_webhook_as_authorizer(webhook.authz);
+    r = apiserver_authz_start(&api, f.authorization_mode,
+                              webhook.authz ? &webhook_authorizer : NULL, authz_err,
                               sizeof(authz_err));
     if (r < 0) {
         fprintf(stderr, "kos server: %s\n", authz_err);

@@ -1,6 +1,7 @@
 /* Wiring of the in-process controllers: one metadata informer per kind that can be listed
  * and watched (events excepted: they are many, change often and own nothing), the garbage
- * collector on all of them, the namespace controller on the namespaces one. */
+ * collector on all of them, the namespace controller on the namespaces one, the
+ * service-accounts controller on namespaces and service accounts. */
 #include "controllers/controllers.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
+#include "controllers/serviceaccounts.h"
 
 #define MAX_KINDS 64
 
@@ -23,10 +25,12 @@ struct kos_controllers {
     struct kos_informer *informers[MAX_KINDS];
     size_t ninformers;
     struct kos_informer *namespaces;
+    struct kos_informer *serviceaccounts;
     struct kos_event_recorder *gc_events;
     struct kos_event_recorder *ns_events;
     struct kos_gc *gc;
     struct kos_namespace_controller *nsc;
+    struct kos_sa_controller *sac;
     /* full ClusterRoles (the metadata informers carry no rules) */
     struct kos_informer *clusterroles;
     struct kos_aggregation_controller *agg;
@@ -49,8 +53,10 @@ static int make_informers(struct kos_controllers *c)
         c->informers[c->ninformers++] = inf;
         if (strcmp(k->kind, "Namespace") == 0 && !k->group[0])
             c->namespaces = inf;
+        if (strcmp(k->kind, "ServiceAccount") == 0 && !k->group[0])
+            c->serviceaccounts = inf;
     }
-    return c->namespaces ? 0 : -ENOENT;
+    return c->namespaces && c->serviceaccounts ? 0 : -ENOENT;
 }
 
 int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_controllers **ret)
@@ -78,6 +84,9 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
         r = kos_gc_new(c->gc_client, c->informers, c->ninformers, c->gc_events, &c->gc);
     if (r == 0)
         r = kos_namespace_controller_new(c->ns_client, c->namespaces, c->ns_events, &c->nsc);
+    /* the manager may create service accounts (system:kube-controller-manager) */
+    if (r == 0)
+        r = kos_sa_controller_new(c->client, c->namespaces, c->serviceaccounts, &c->sac);
     if (r == 0) {
         struct kos_informer_options o = {
             .kind = kos_kind_by_kind("rbac.authorization.k8s.io", "ClusterRole"),
@@ -96,6 +105,8 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
         r = kos_gc_start(c->gc);
     if (r == 0)
         r = kos_namespace_controller_start(c->nsc);
+    if (r == 0)
+        r = kos_sa_controller_start(c->sac);
     if (r < 0) {
         kos_controllers_stop(c);
         return r;
@@ -114,6 +125,8 @@ void kos_controllers_stop(struct kos_controllers *c)
         kos_gc_stop(c->gc);
     if (c->nsc)
         kos_namespace_controller_stop(c->nsc);
+    if (c->sac)
+        kos_sa_controller_stop(c->sac);
     kos_aggregation_controller_stop(c->agg);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
@@ -123,6 +136,7 @@ void kos_controllers_stop(struct kos_controllers *c)
     kos_informer_free(c->clusterroles);
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);
+    kos_sa_controller_free(c->sac);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_free(c->informers[i]);
     kos_event_recorder_free(c->gc_events);
