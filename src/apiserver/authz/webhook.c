@@ -93,6 +93,21 @@ void *authz_webhook_spec(const struct authz_attributes *a, bool v1beta1)
                     return NULL;
             }
         }
+        /* kube sends the user's extra (k8s-keystone-auth's policy matches project and roles
+         * there); it is part of the spec, hence of the cache key too */
+        if (u->extra && u->nextra) {
+            json_t *extra = json_object();
+            if (!extra || json_object_set_new(spec, "extra", extra) < 0)
+                return NULL;
+            for (size_t i = 0; i < u->nextra; i++) {
+                json_t *vals = json_array();
+                if (!vals || json_object_set_new(extra, u->extra[i].key, vals) < 0)
+                    return NULL;
+                for (size_t j = 0; j < u->extra[i].nvalues; j++)
+                    if (json_array_append_new(vals, json_string(u->extra[i].values[j])) < 0)
+                        return NULL;
+            }
+        }
     }
     return TAKE_PTR(spec);
 }
