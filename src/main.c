@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "apiserver/apiserver.h"
+#include "agent/runtime/container.h"
 #include "cmd/commands.h"
 
 #define KOS_VERSION "0.1.0"
@@ -39,6 +40,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "server") == 0)
         return cmd_server(argc - 1, argv + 1);
+    /* Hidden: the container monitor the agent starts, and a crictl-like debugging tool. */
+    if (strcmp(cmd, "container-shim") == 0)
+        return kos_shim_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "ctr") == 0)
+        return cmd_ctr(argc - 1, argv + 1);
     fprintf(stderr, "kos: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

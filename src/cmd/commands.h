@@ -2,3 +2,5 @@
 #pragma once
 
 int cmd_server(int argc, char **argv);
+/* Hidden: crictl-like debugging of the node's containers (src/cmd/ctr.c). */
+int cmd_ctr(int argc, char **argv);
