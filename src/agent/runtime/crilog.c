@@ -134,18 +134,10 @@ static int rotate(struct kos_crilog *l, int64_t now)
     gmtime_r(&sec, &tm);
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    /* The kubelet's name (<file>.YYYYMMDD-hhmmss) plus nanoseconds: several rotations in one
+     * second must neither collide nor reuse the name of a file pruned meanwhile. */
     char dst[4096];
-    /* Several rotations within one second get a sequence number that sorts after. */
-    for (int i = 0;; i++) {
-        if (i == 0)
-            snprintf(dst, sizeof(dst), "%s.%s", l->path, stamp);
-        else
-            snprintf(dst, sizeof(dst), "%s.%s.%03d", l->path, stamp, i);
-        if (access(dst, F_OK) != 0)
-            break;
-        if (i > 999)
-            return -EEXIST;
-    }
+    snprintf(dst, sizeof(dst), "%s.%s.%09lld", l->path, stamp, (long long)(now % 1000000000LL));
     if (l->max_files > 1) {
         if (rename(l->path, dst) < 0)
             return -errno;

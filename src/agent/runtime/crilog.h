@@ -3,7 +3,7 @@
  * F ends a line, P is a chunk of a line longer than KOS_CRILOG_MAX_LINE (containerd's
  * default max_container_log_line_size) or the tail of the stream without a newline.
  * The writer rotates the file by size as the kubelet's container log manager does:
- * <file> -> <file>.<YYYYMMDD-HHMMSS>, keeping max_files files including the live one. */
+ * <file> -> <file>.<YYYYMMDD-HHMMSS>.<ns>, keeping max_files files including the live one. */
 #pragma once
 
 #include <stdbool.h>
