@@ -54,14 +54,14 @@ const struct cg_hierarchy *cg_host_controller(const struct cg_host *host, const 
 
 /* ---- the kubelet's values (pkg/kubelet/cm/helpers_linux.go, kubelet/qos/policy.go) ------ */
 
-#define CG_MIN_SHARES          2
-#define CG_MAX_SHARES          262144
-#define CG_SHARES_PER_CPU      1024
-#define CG_QUOTA_PERIOD        100000 /* µs */
-#define CG_MIN_QUOTA_PERIOD    1000   /* µs: the smallest quota written */
-#define CG_OOM_GUARANTEED      (-997)
-#define CG_OOM_BESTEFFORT      1000
-#define CG_OOM_KUBELET         (-999)
+#define CG_MIN_SHARES       2
+#define CG_MAX_SHARES       262144
+#define CG_SHARES_PER_CPU   1024
+#define CG_QUOTA_PERIOD     100000 /* µs */
+#define CG_MIN_QUOTA_PERIOD 1000   /* µs: the smallest quota written */
+#define CG_OOM_GUARANTEED   (-997)
+#define CG_OOM_BESTEFFORT   1000
+#define CG_OOM_KUBELET      (-999)
 
 /* Limits for one cgroup. 0 means "not set" (the file is left alone) for every field;
  * cpu_quota and pids_max may be -1: "unlimited" (v1 -1, v2 "max"). */

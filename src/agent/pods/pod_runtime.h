@@ -17,14 +17,14 @@
 
 /* What the agent knows that a runtime needs; valid for the runtime's whole life. */
 struct pod_runtime_env {
-    struct kos_client *client;          /* the agent's API client (secrets, configmaps, PVs) */
+    struct kos_client *client; /* the agent's API client (secrets, configmaps, PVs) */
     const char *node_name;
-    const char *host_ip;                /* node InternalIP: podIP/hostIP until pod networking */
-    const char *root_dir;               /* --root-dir: the agent's state */
-    const char *pod_log_dir;            /* --pod-log-dir (/var/log/pods) */
-    const char *container_runtime;      /* "runc" or "crun" */
-    const struct cg_manager *cgroups;   /* cg_manager_container_path for cgroupsPath */
-    int64_t memory_capacity;            /* MemTotal bytes, for cg_oom_score_adj */
+    const char *host_ip;              /* node InternalIP: podIP/hostIP until pod networking */
+    const char *root_dir;             /* --root-dir: the agent's state */
+    const char *pod_log_dir;          /* --pod-log-dir (/var/log/pods) */
+    const char *container_runtime;    /* "runc" or "crun" */
+    const struct cg_manager *cgroups; /* cg_manager_container_path for cgroupsPath */
+    int64_t memory_capacity;          /* MemTotal bytes, for cg_oom_score_adj */
     /* Asks the agent to call sync for this pod again after delay_ms (container exited,
      * backoff over, image pulled). Thread-safe; may be called from any thread. */
     void (*requeue)(void *agent, const char *ns, const char *name, int64_t delay_ms);
@@ -33,9 +33,9 @@ struct pod_runtime_env {
 
 /* Per-pod facts the agent computed before sync. */
 struct pod_runtime_pod {
-    const json_t *pod;  /* the Pod as last seen from the API */
-    enum agent_qos qos; /* its QoS class */
-    const char *uid;    /* metadata.uid */
+    const json_t *pod;     /* the Pod as last seen from the API */
+    enum agent_qos qos;    /* its QoS class */
+    const char *uid;       /* metadata.uid */
     char cgroup_name[512]; /* the pod cgroup ("/kubepods/burstable/pod<uid>"); it exists */
 };
 
