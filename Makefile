@@ -13,10 +13,14 @@ FUZZ_SECONDS ?= 5
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libgnutls28-dev \
-	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl \
-	runc busybox-static
+	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl
+# OCI images (agent/image): gzip layers; the e2e registry and the busybox the test image is built from.
+DEB_PACKAGES += zlib1g-dev docker-registry busybox-static
+# Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use.
+DEB_PACKAGES += runc busybox-static
 
 PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl gnutls
+PKGS    += zlib
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wformat=2 -Wno-format-nonliteral -Werror
 BASE_CFLAGS = -std=gnu17 -D_GNU_SOURCE -Isrc $(WARN) -g \

@@ -14,6 +14,7 @@ static void usage(FILE *out)
           "\n"
           "Commands:\n"
           "  server     run the control plane (API server on an embedded SQLite store)\n"
+          "  image      pull an OCI image into a node agent's store (debugging)\n"
           "\n"
           "Flags:\n"
           "  --version  print the version\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "server") == 0)
         return cmd_server(argc - 1, argv + 1);
+    if (strcmp(cmd, "image") == 0)
+        return cmd_image(argc - 1, argv + 1);
     /* Hidden: the container monitor the agent starts, and a crictl-like debugging tool. */
     if (strcmp(cmd, "container-shim") == 0)
         return kos_shim_main(argc - 1, argv + 1);
