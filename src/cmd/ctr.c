@@ -32,7 +32,7 @@ struct ctr_flags {
 
 static void usage(void)
 {
-    fputs("Usage: kos ctr run|state|stop|rm|list|logs [flags] [-- command args...]\n"
+    fputs("Usage: kos ctr run|state|stop|rm|list|logs|pod-sync|pod-kill [flags] [-- cmd...]\n"
           "  --state-root DIR --runtime-root DIR [--runtime runc] --id ID\n"
           "  run:  --rootfs DIR --log-path FILE [--cgroups-path P] [--memory BYTES]\n"
           "        [--cpu-shares N] [--cpu-quota US] [--env K=V]... [--cwd DIR]\n"
@@ -263,6 +263,8 @@ int cmd_ctr(int argc, char **argv)
         return 2;
     }
     const char *sub = argv[1];
+    if (strcmp(sub, "pod-sync") == 0 || strcmp(sub, "pod-kill") == 0)
+        return cmd_ctr_pod(argc - 1, argv + 1);
     struct ctr_flags f = {0};
     int rc = 2;
     if (parse(argc - 1, argv + 1, &f) < 0) {
