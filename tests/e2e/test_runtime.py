@@ -241,3 +241,234 @@ def test_log_rotation(node):
     for f in rotated + ["chatty.log"]:
         seq += [int(r[3]) for r in cri_records(os.path.join(node.tmp, f))]
     assert seq == list(range(seq[0], 4001))
+
+
+# ---- whole pods through the pod runtime (kos ctr pod-sync / pod-kill drive it as the agent
+# would), with images pulled from a real local registry --------------------------------------
+
+from registry import local_registry, busybox_image  # noqa: E402,F401  (fixtures)
+
+
+class PodEnv:
+    def __init__(self, image):
+        self.image = image
+        self.tmp = tempfile.mkdtemp(prefix="kos-pods-")
+        self.root = os.path.join(self.tmp, "root")
+        self.logs = os.path.join(self.tmp, "logs")
+        self.cg_root = "/kos-e2e-" + uuid.uuid4().hex[:8]
+        self.pods = []
+
+    def pod(self, name, containers, restart="Never", init=None, volumes=None):
+        uid = str(uuid.uuid4())
+        pod = {"metadata": {"name": name, "namespace": "default", "uid": uid},
+               "spec": {"restartPolicy": restart, "containers": containers,
+                        "terminationGracePeriodSeconds": 30}}
+        if init:
+            pod["spec"]["initContainers"] = init
+        if volumes:
+            pod["spec"]["volumes"] = volumes
+        for c in containers + (init or []):
+            c.setdefault("image", self.image)
+        path = os.path.join(self.tmp, uid + ".json")
+        with open(path, "w") as f:
+            json.dump(pod, f)
+        self.pods.append(path)
+        pod["_path"] = path
+        return pod
+
+    def args(self, pod):
+        return ["--root-dir", self.root, "--pod-log-dir", self.logs, "--pod", pod["_path"],
+                "--cgroup-root", self.cg_root]
+
+    def sync(self, pod, *extra, seconds=60):
+        p = subprocess.run([KOS_BIN, "ctr", "pod-sync", *self.args(pod), "--seconds",
+                            str(seconds), *extra], capture_output=True, text=True,
+                           timeout=seconds + 60)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    def kill(self, pod, grace=30):
+        p = subprocess.run([KOS_BIN, "ctr", "pod-kill", *self.args(pod), "--grace", str(grace)],
+                           capture_output=True, text=True, timeout=grace + 60)
+        assert p.returncode == 0, p.stderr
+
+    def ctr_state(self, cid):
+        p = subprocess.run([KOS_BIN, "ctr", "state", "--state-root",
+                            os.path.join(self.root, "containers"), "--runtime-root",
+                            os.path.join(self.root, "runtime"), "--id", cid],
+                           capture_output=True, text=True, check=True)
+        return json.loads(p.stdout)
+
+    def log_file(self, pod, container, attempt=0):
+        m = pod["metadata"]
+        return os.path.join(self.logs, f"{m['namespace']}_{m['name']}_{m['uid']}", container,
+                            f"{attempt}.log")
+
+    def cleanup(self):
+        for path in self.pods:
+            subprocess.run([KOS_BIN, "ctr", "pod-kill", "--root-dir", self.root,
+                            "--pod-log-dir", self.logs, "--pod", path, "--cgroup-root",
+                            self.cg_root, "--grace", "0"], capture_output=True, timeout=120)
+        for d in sorted(cgroup_dirs(self.cg_root)):
+            subprocess.run(["find", d, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"],
+                           capture_output=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def pods(busybox_image):
+    env = PodEnv(busybox_image["ref"])
+    try:
+        yield env
+    finally:
+        env.cleanup()
+
+
+def cstatus(status, name, init=False):
+    key = "initContainerStatuses" if init else "containerStatuses"
+    return next(c for c in status[key] if c["name"] == name)
+
+
+def test_pod_init_env_volumes_and_logs(pods):
+    hostdir = os.path.join(pods.tmp, "host")
+    os.makedirs(hostdir)
+    with open(os.path.join(hostdir, "from-host"), "w") as f:
+        f.write("host file\n")
+    pod = pods.pod("web", restart="Never", volumes=[
+        {"name": "work", "emptyDir": {}},
+        {"name": "host", "hostPath": {"path": hostdir, "type": "Directory"}},
+        {"name": "info", "downwardAPI": {"items": [
+            {"path": "labels", "fieldRef": {"fieldPath": "metadata.name"}}]}},
+    ], init=[{"name": "prepare", "command": ["sh", "-c", "echo made-by-init > /work/note"],
+              "volumeMounts": [{"name": "work", "mountPath": "/work"}]}],
+        containers=[{"name": "main", "command": ["sh", "-c"],
+                     "args": ["echo $(GREETING) $POD_NAME $KOS_IMAGE; cat /work/note "
+                              "/host/from-host; echo; cat /info/labels; echo; pwd; "
+                              "echo err >&2; exit 0"],
+                     "workingDir": "/tmp",
+                     "env": [{"name": "GREETING", "value": "hello"},
+                             {"name": "POD_NAME", "valueFrom": {"fieldRef": {
+                                 "fieldPath": "metadata.name"}}}],
+                     "volumeMounts": [{"name": "work", "mountPath": "/work"},
+                                      {"name": "host", "mountPath": "/host", "readOnly": True},
+                                      {"name": "info", "mountPath": "/info"}]}])
+    st = pods.sync(pod, "--until-phase", "Succeeded")
+    assert st["phase"] == "Succeeded"
+    init = cstatus(st, "prepare", init=True)
+    assert init["state"]["terminated"]["reason"] == "Completed"
+    main = cstatus(st, "main")
+    term = main["state"]["terminated"]
+    assert term["exitCode"] == 0 and term["reason"] == "Completed"
+    assert main["imageID"].endswith(pods.image.split(":")[-2].split("/")[-1] and "") or \
+        "@sha256:" in main["imageID"]
+    assert main["containerID"].startswith("runc://")
+    for field in ["name", "image", "imageID", "ready", "restartCount", "started", "state",
+                  "lastState"]:
+        assert field in main
+    conds = {c["type"]: c for c in st["conditions"]}
+    assert conds["Initialized"]["status"] == "True"
+    assert conds["Ready"]["status"] == "False" and conds["Ready"]["reason"] == "PodCompleted"
+    assert st["podIP"] and st["hostIP"] and st["startTime"]
+    recs = cri_records(pods.log_file(pod, "main"))
+    assert [r[3] for r in recs if r[1] == "stdout"] == [
+        "hello web busybox", "made-by-init", "host file", "", "web", "/tmp"]
+    assert [(r[1], r[3]) for r in recs if r[1] == "stderr"] == [("stderr", "err")]
+    pods.kill(pod)
+    assert not os.path.exists(os.path.dirname(pods.log_file(pod, "main")))
+    assert os.listdir(os.path.join(pods.root, "containers")) == []
+    assert os.listdir(os.path.join(pods.root, "pods")) == []
+    # the host directory is never touched by the clean-up
+    assert os.path.exists(os.path.join(hostdir, "from-host"))
+
+
+def test_exit_codes_and_policies(pods):
+    failed = pods.pod("fails", restart="Never",
+                      containers=[{"name": "main", "command": ["sh", "-c", "exit 3"]}])
+    st = pods.sync(failed, "--until-phase", "Failed")
+    assert st["phase"] == "Failed"
+    term = cstatus(st, "main")["state"]["terminated"]
+    assert term["exitCode"] == 3 and term["reason"] == "Error"
+
+    ok = pods.pod("onfailure-ok", restart="OnFailure",
+                  containers=[{"name": "main", "command": ["true"]}])
+    st = pods.sync(ok, "--until-phase", "Succeeded")
+    assert st["phase"] == "Succeeded"
+    assert cstatus(st, "main")["restartCount"] == 0
+
+
+def test_crash_loop_backoff(pods):
+    # first exit: restarted at once; second exit: CrashLoopBackOff for 10 s (one process
+    # drives both: a fresh pod-sync, like a restarted agent, has no back-off memory)
+    pod2 = pods.pod("crash2", restart="Always",
+                    containers=[{"name": "main", "command": ["sh", "-c", "exit 1"]}])
+    st = pods.sync(pod2, "--seconds", "5")
+    main = cstatus(st, "main")
+    assert main["state"]["waiting"]["reason"] == "CrashLoopBackOff", main
+    assert main["state"]["waiting"]["message"] == (
+        "back-off 10s restarting failed container=main pod=crash2_default(%s)"
+        % pod2["metadata"]["uid"])
+    assert main["lastState"]["terminated"]["exitCode"] == 1
+    assert main["restartCount"] == 1
+    assert st["phase"] == "Running"
+    # after the back-off the container runs again: restartCount 2
+    st = pods.sync(pod2, "--until-restarts", "2", "--seconds", "40")
+    assert cstatus(st, "main")["restartCount"] == 2
+    # logs of the previous attempt are kept, older ones removed
+    assert os.path.exists(pods.log_file(pod2, "main", 2)) or \
+        os.path.exists(pods.log_file(pod2, "main", 1))
+    assert not os.path.exists(pods.log_file(pod2, "main", 0))
+
+
+def test_bad_command_and_bad_image_give_reasons(pods):
+    bad = pods.pod("badcmd", restart="Never",
+                   containers=[{"name": "main", "command": ["/no/such/binary"]}])
+    st = pods.sync(bad, "--until-phase", "Failed")
+    term = cstatus(st, "main")["state"]["terminated"]
+    assert term["reason"] == "StartError" and term["exitCode"] == 128
+    assert "no such file or directory" in term["message"] or "not found" in term["message"]
+
+    noimg = pods.pod("noimage", restart="Never",
+                     containers=[{"name": "main", "image": "127.0.0.1:1/none/such:1"}])
+    st = pods.sync(noimg, "--seconds", "3")
+    w = cstatus(st, "main")["state"]["waiting"]
+    assert w["reason"] in ("ErrImagePull", "ImagePullBackOff")
+    assert st["phase"] == "Pending"
+
+    # the node keeps running other pods
+    good = pods.pod("good", restart="Never", containers=[{"name": "main", "command": ["true"]}])
+    assert pods.sync(good, "--until-phase", "Succeeded")["phase"] == "Succeeded"
+
+
+def test_kill_removes_processes_and_cgroups(pods):
+    pod = pods.pod("long", restart="Always", containers=[
+        {"name": "main", "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]},
+        {"name": "side", "command": ["sleep", "1000"]}])
+    st = pods.sync(pod, "--until-phase", "Running")
+    assert st["phase"] == "Running"
+    assert all(c["ready"] and c["started"] for c in st["containerStatuses"])
+    uid = pod["metadata"]["uid"]
+    pids = [pods.ctr_state(f"{uid}_{n}_0")["pid"] for n in ("main", "side")]
+    assert all(os.path.exists(f"/proc/{p}") for p in pids)
+    pod_cg = cgroup_dirs(f"{pods.cg_root}/kubepods/besteffort/pod{uid}")
+    assert pod_cg
+    # each container has its own cgroup under the pod's
+    assert any(os.path.isdir(os.path.join(d, f"{uid}_main_0")) for d in pod_cg)
+    pods.kill(pod, grace=2)
+    for p in pids:
+        assert not os.path.exists(f"/proc/{p}")
+    assert cgroup_dirs(f"{pods.cg_root}/kubepods/besteffort/pod{uid}") == []
+    assert os.listdir(os.path.join(pods.root, "containers")) == []
+
+
+def test_agent_restart_leaves_running_containers(pods):
+    pod = pods.pod("steady", restart="Always",
+                   containers=[{"name": "main", "command": ["sleep", "1000"]}])
+    st1 = pods.sync(pod, "--until-phase", "Running")
+    main1 = cstatus(st1, "main")
+    # a new process (the restarted agent) finds the container and leaves it alone
+    st2 = pods.sync(pod, "--seconds", "1")
+    main2 = cstatus(st2, "main")
+    assert main2["containerID"] == main1["containerID"]
+    assert main2["restartCount"] == 0
+    assert main2["state"]["running"]["startedAt"] == main1["state"]["running"]["startedAt"]
+    pods.kill(pod, grace=1)

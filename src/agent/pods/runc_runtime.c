@@ -680,6 +680,15 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
         }
         requeue = 200;
     }
+    /* Waiting reasons may have changed (and their strings with them) while acting. */
+    for (size_t i = 0; i < n_init + n; i++) {
+        struct kos_ctr_view *v = i < n_init ? &iv[i] : &cv[i - n_init];
+        const json_t *w = json_object_get(e->waiting, v->name);
+        v->waiting_reason = w ? jstr(w, "reason") : NULL;
+        v->waiting_message = w ? jstr(w, "message") : NULL;
+        if (!w && i >= n_init && !init_done)
+            v->waiting_reason = "PodInitializing";
+    }
     if (requeue > 0 && rt->env.requeue) {
         const json_t *meta = json_object_get(pod, "metadata");
         rt->env.requeue(rt->env.agent, jstr(meta, "namespace"), jstr(meta, "name"), requeue);
