@@ -15,7 +15,7 @@
 static const struct kos_kind kinds[] = {
     {"", "v1", "Namespace", "namespaces", "namespace", STRS("ns"), NULL, false,
      VERBS_ALL & ~VERB_DELETECOLLECTION, SUB_STATUS, NAME_DNS1123_LABEL, CORE, false},
-    {"", "v1", "Pod", "pods", "pod", STRS("po"), ALL, true, VERBS_ALL, SUB_STATUS | SUB_BINDING,
+    {"", "v1", "Pod", "pods", "pod", STRS("po"), ALL, true, VERBS_ALL, SUB_STATUS | SUB_BINDING | SUB_LOG,
      NAME_DNS1123_SUBDOMAIN, CORE, false},
     {"", "v1", "Node", "nodes", "node", STRS("no"), NULL, false, VERBS_ALL, SUB_STATUS,
      NAME_DNS1123_SUBDOMAIN, CORE, false},

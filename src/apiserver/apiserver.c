@@ -217,7 +217,14 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         bool status = strcmp(rr.sub, "status") == 0 && (kind->subresources & SUB_STATUS);
         bool scale = strcmp(rr.sub, "scale") == 0 && (kind->subresources & SUB_SCALE);
         bool binding = strcmp(rr.sub, "binding") == 0 && (kind->subresources & SUB_BINDING);
-        if (scale) {
+        bool log = strcmp(rr.sub, "log") == 0 && (kind->subresources & SUB_LOG);
+        if (log) {
+            if (strcmp(m, "GET") != 0) {
+                method_not_allowed(rep);
+                return;
+            }
+            handle_pod_log(&rr, rep);
+        } else if (scale) {
             handle_scale(&rr, rep);
         } else if (binding) {
             if (strcmp(m, "POST") != 0) {

@@ -25,6 +25,9 @@ struct apiserver {
     char *doc_api_legacy;
     char *doc_apis_legacy;
     char *doc_openapi_v3_root;
+    /* The embedded node agent's --pod-log-dir, where pods/log reads container logs (NULL:
+     * the kubelet's default, /var/log/pods). */
+    const char *pod_log_dir;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

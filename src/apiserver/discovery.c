@@ -52,6 +52,7 @@ static const struct sub_info subs[] = {
     {SUB_SCALE, "scale", "autoscaling", "v1", "Scale",
      (const char *const[]){"get", "patch", "update", NULL}},
     {SUB_BINDING, "binding", "", "v1", "Binding", (const char *const[]){"create", NULL}},
+    {SUB_LOG, "log", "", "v1", "Pod", (const char *const[]){"get", NULL}},
 };
 
 static json_t *aggregated_resource(const struct kos_kind *k)
