@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
+#include "agent/flags.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
 #include "controllers/controllers.h"
@@ -31,6 +34,7 @@ struct server_flags {
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
+    struct agent_flags agent;
 };
 
 static void usage(FILE *out)
@@ -54,8 +58,10 @@ static void usage(FILE *out)
           "      --watch-cache-size N           events kept in memory for watches (default "
           "10000)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
-          "  -h, --help                         show this help\n",
+          "  -h, --help                         show this help\n"
+          "\n",
           out);
+    agent_flags_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -73,7 +79,7 @@ static int parse_number(const char *flag, const char *value, int64_t min, int64_
 static int parse_flags(int argc, char **argv, struct server_flags *f)
 {
     enum { F_DATA = 256, F_BIND, F_PORT, F_NOAGENT, F_NOSCHED, F_COMPACT, F_RETAIN, F_WATCH };
-    static const struct option opts[] = {
+    static const struct option server_opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
         {"bind-address", required_argument, NULL, F_BIND},
         {"secure-port", required_argument, NULL, F_PORT},
@@ -84,8 +90,12 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"watch-cache-size", required_argument, NULL, F_WATCH},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
     };
+    /* the server's own flags, then every agent flag for the embedded agent */
+    struct option opts[ARRAY_SIZE(server_opts) + AGENT_OPT_COUNT + 1];
+    memcpy(opts, server_opts, sizeof(server_opts));
+    memcpy(opts + ARRAY_SIZE(server_opts), agent_flag_options, sizeof(agent_flag_options));
+    opts[ARRAY_SIZE(opts) - 1] = (struct option){NULL, 0, NULL, 0};
     *f = (struct server_flags){.data_dir = "/var/lib/kos",
                                .bind_address = "0.0.0.0",
                                .port = 6443,
@@ -99,6 +109,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         if (c == -1)
             break;
         int64_t level;
+        if (agent_flags_take(&f->agent, c, optarg))
+            continue;
         switch (c) {
         case F_DATA:
             f->data_dir = optarg;
@@ -219,6 +231,23 @@ int cmd_server(int argc, char **argv)
         fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir, strerror(errno));
         return 1;
     }
+    /* Agent flags are checked before anything is served; its state lives in DATA/agent. */
+    struct agent_config agent_cfg;
+    if (!f.disable_agent) {
+        char abs_data[PATH_MAX], root_dir[PATH_MAX + 16];
+        if (!realpath(f.data_dir, abs_data)) {
+            fprintf(stderr, "kos server: data dir %s: %s\n", f.data_dir, strerror(errno));
+            return 1;
+        }
+        snprintf(root_dir, sizeof(root_dir), "%s/agent", abs_data);
+        struct kos_error *aerr = NULL;
+        if (agent_flags_resolve(&f.agent, root_dir, &agent_cfg, &aerr) < 0) {
+            fprintf(stderr, "kos server: %s\n",
+                    aerr && aerr->message ? aerr->message : "bad flags");
+            kos_error_free(aerr);
+            return 2;
+        }
+    }
 
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */
     sigset_t sigs;
@@ -305,6 +334,23 @@ int cmd_server(int argc, char **argv)
             return 1;
         }
     }
+    struct kos_agent *agent = NULL;
+    if (!f.disable_agent) {
+        struct kos_error *aerr = NULL;
+        struct kos_client_config agc = {.server = api_url, .user_agent = "kos-agent"};
+        r = kos_agent_start(&agent_cfg, &agc, &agent, &aerr);
+        if (r < 0) {
+            log_error("server", "starting the node agent failed: %s",
+                      aerr && aerr->message ? aerr->message : strerror(-r));
+            kos_error_free(aerr);
+            kos_scheduler_stop(scheduler);
+            kos_controllers_stop(controllers);
+            http_server_stop(http);
+            apiserver_done(&api);
+            store_close(store);
+            return 1;
+        }
+    }
     atomic_store(&api.ready, true);
     log_info("server", "serving the Kubernetes API on http://%s (data in %s)", address, f.data_dir);
     log_info("server", "kubectl --kubeconfig %s/admin.kubeconfig get namespaces", f.data_dir);
@@ -313,6 +359,7 @@ int cmd_server(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_info("server", "signal %d: shutting down", sig);
     atomic_store(&api.ready, false);
+    kos_agent_stop(agent);
     kos_scheduler_stop(scheduler); /* while the API it uses still answers */
     kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));
