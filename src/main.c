@@ -13,6 +13,7 @@ static void usage(FILE *out)
           "\n"
           "Commands:\n"
           "  server     run the control plane (API server on an embedded SQLite store)\n"
+          "  agent      run the node agent alone, joining a server (--kubeconfig FILE)\n"
           "\n"
           "Flags:\n"
           "  --version  print the version\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "server") == 0)
         return cmd_server(argc - 1, argv + 1);
+    if (strcmp(cmd, "agent") == 0)
+        return cmd_agent(argc - 1, argv + 1);
     fprintf(stderr, "kos: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

@@ -2,3 +2,4 @@
 #pragma once
 
 int cmd_server(int argc, char **argv);
+int cmd_agent(int argc, char **argv);

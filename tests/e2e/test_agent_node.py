@@ -317,3 +317,48 @@ def test_bad_agent_flags_are_refused():
             assert text in p.stderr, (args, p.stderr)
         finally:
             s.cleanup()
+
+
+def test_standalone_agent_joins_with_a_kubeconfig():
+    """`kos agent --kubeconfig FILE` against a server that runs no agent of its own."""
+    import signal
+    import subprocess
+    from kos import KOS_BIN, remove_cgroup_tree
+    s = KosServer()  # --disable-agent
+    root = "/kos-test-" + uuid.uuid4().hex[:12]
+    proc = None
+    try:
+        s.start()
+        log = open(os.path.join(s.dir, "agent.log"), "wb")
+        proc = subprocess.Popen(
+            [KOS_BIN, "agent", "--kubeconfig", s.kubeconfig, "--node-name", "standalone-node",
+             "--cgroup-root", root, "--root-dir", os.path.join(s.dir, "agent"),
+             "--pod-log-dir", os.path.join(s.dir, "pod-logs"), "--max-pods", "7"],
+            stdout=log, stderr=log)
+        log.close()
+
+        def ready():
+            st, n, _ = s.request("GET", "/api/v1/nodes/standalone-node")
+            if st != 200:
+                return None
+            conds = {c["type"]: c["status"] for c in n["status"].get("conditions", [])}
+            return n if conds.get("Ready") == "True" else None
+        n = wait_for(ready, what="standalone node Ready")
+        assert n["status"]["capacity"]["pods"] == "7"
+        assert os.path.isdir(mount_of("memory") + root + "/kubepods/besteffort")
+        # without --kubeconfig or --server it refuses to start
+        p = subprocess.run([KOS_BIN, "agent"], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and "--kubeconfig or --server is required" in p.stderr
+        p = subprocess.run([KOS_BIN, "agent", "--kubeconfig", "/nonexistent"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1 and "cannot read kubeconfig /nonexistent" in p.stderr
+    finally:
+        if proc and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        remove_cgroup_tree(root)
+        s.cleanup()
