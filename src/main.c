@@ -15,6 +15,7 @@ static void usage(FILE *out)
           "Commands:\n"
           "  server     run the control plane (API server on an embedded SQLite store)\n"
           "  image      pull an OCI image into a node agent's store (debugging)\n"
+          "  agent      run the node agent alone, joining a server (--kubeconfig FILE)\n"
           "\n"
           "Flags:\n"
           "  --version  print the version\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
         return kos_shim_main(argc - 1, argv + 1);
     if (strcmp(cmd, "ctr") == 0)
         return cmd_ctr(argc - 1, argv + 1);
+    if (strcmp(cmd, "agent") == 0)
+        return cmd_agent(argc - 1, argv + 1);
     fprintf(stderr, "kos: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

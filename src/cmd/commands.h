@@ -6,3 +6,4 @@ int cmd_image(int argc, char **argv);
 /* Hidden: crictl-like debugging of the node's containers (src/cmd/ctr.c). */
 int cmd_ctr(int argc, char **argv);
 int cmd_ctr_pod(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
