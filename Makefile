@@ -14,8 +14,9 @@ FUZZ_SECONDS ?= 5
 DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libgnutls28-dev \
 	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl
-# OCI images (agent/image): gzip layers; the e2e registry and the busybox the test image is built from.
-DEB_PACKAGES += zlib1g-dev docker-registry busybox-static
+# OCI images (agent/image): gzip layers; the e2e registry, the busybox the test image is built
+# from, and the test token server (JWTs signed with a self-signed certificate).
+DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cryptography
 # Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use.
 DEB_PACKAGES += runc busybox-static
 

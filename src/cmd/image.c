@@ -5,7 +5,9 @@
  * Prints the resolved image as JSON; errors print the kubelet's reason and message and exit 1. */
 #include <getopt.h>
 #include <jansson.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/image/image.h"
@@ -15,7 +17,8 @@
 static void usage(FILE *out)
 {
     fputs("Usage: kos image pull REF --root-dir DIR [--policy Always|IfNotPresent|Never]\n"
-          "                 [--username U --password P] [--rootfs CONTAINER_DIR]\n"
+          "                 [--username U --password P] [--pull-secret DOCKERCONFIGJSON_FILE]\n"
+          "                 [--rootfs CONTAINER_DIR]\n"
           "                 [--snapshotter auto|overlay|copy]\n"
           "       kos image rootfs-remove CONTAINER_DIR\n",
           out);
@@ -43,12 +46,17 @@ static int print_error(struct kos_error *err, int r)
 static int image_pull_cmd(int argc, char **argv)
 {
     const char *root = NULL, *policy_s = NULL, *user = NULL, *pass = NULL, *rootfs_dir = NULL;
-    const char *snap = NULL;
+    const char *snap = NULL, *secret = NULL;
     static const struct option opts[] = {
-        {"root-dir", required_argument, NULL, 'r'}, {"policy", required_argument, NULL, 'p'},
-        {"username", required_argument, NULL, 'u'}, {"password", required_argument, NULL, 'w'},
-        {"rootfs", required_argument, NULL, 'f'},   {"snapshotter", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},           {0},
+        {"root-dir", required_argument, NULL, 'r'},
+        {"policy", required_argument, NULL, 'p'},
+        {"username", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'w'},
+        {"rootfs", required_argument, NULL, 'f'},
+        {"snapshotter", required_argument, NULL, 's'},
+        {"pull-secret", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     int c;
     optind = 1;
@@ -71,6 +79,9 @@ static int image_pull_cmd(int argc, char **argv)
             break;
         case 's':
             snap = optarg;
+            break;
+        case 'k':
+            secret = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -100,10 +111,37 @@ static int image_pull_cmd(int argc, char **argv)
         fprintf(stderr, "kos image pull: --snapshotter must be auto, overlay or copy\n");
         return 2;
     }
-    struct image_auth auth = {.registry = NULL, .username = user, .password = pass};
-    struct image_credentials creds = {.entries = &auth, .n = user ? 1 : 0};
+    struct image_credentials creds = {0};
+    if (user) {
+        /* a catch-all entry, as if it came from a secret with the image's registry */
+        char *cfg = NULL;
+        _cleanup_json_ json_t *j =
+            json_pack("{s:{s:s,s:s}}", "", "username", user, "password", pass ? pass : "");
+        cfg = j ? json_dumps(j, 0) : NULL;
+        r = cfg ? image_credentials_add_docker_config(&creds, cfg, strlen(cfg), &err) : -ENOMEM;
+        free(cfg);
+    }
+    if (r >= 0 && secret) {
+        /* a file holding a .dockerconfigjson, as in an imagePullSecret */
+        char *data = NULL;
+        size_t len = 0;
+        FILE *f = fopen(secret, "r");
+        if (f) {
+            data = calloc(1, 1u << 20);
+            len = data ? fread(data, 1, (1u << 20) - 1, f) : 0;
+            fclose(f);
+        }
+        r = data ? image_credentials_add_docker_config(&creds, data, len, &err) : -errno;
+        free(data);
+    }
+    if (r < 0) {
+        image_credentials_free(&creds);
+        image_store_close(s);
+        return print_error(err, r);
+    }
     struct image_info info = {0};
     r = image_pull(s, image, policy, &creds, &info, &err);
+    image_credentials_free(&creds);
     if (r < 0) {
         image_store_close(s);
         return print_error(err, r);
@@ -121,6 +159,7 @@ static int image_pull_cmd(int argc, char **argv)
     json_object_set_new(o, "ref", json_string(info.ref));
     json_object_set_new(o, "digest", json_string(info.digest));
     json_object_set_new(o, "imageID", json_string(info.config_digest));
+    json_object_set_new(o, "repoDigest", json_string(info.repo_digest));
     json_object_set_new(o, "entrypoint", strv_json(info.entrypoint));
     json_object_set_new(o, "cmd", strv_json(info.cmd));
     json_object_set_new(o, "env", strv_json(info.env));

@@ -52,13 +52,110 @@ def htpasswd_line(user, password):
     return "%s:%s\n" % (user, crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH)))
 
 
+class TokenServer:
+    """A bearer-token endpoint as Docker Hub's auth service works: GET /token?service=&scope=
+    answers {"token": JWT} signed by a self-signed certificate the registry trusts. With basic
+    credentials (checked against users) every requested action is granted; anonymously only
+    pull on repositories under public/."""
+
+    def __init__(self, workdir, users, service="kos-test-registry", issuer="kos-test-issuer"):
+        import datetime
+        import http.server
+        import threading
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.users, self.service, self.issuer = users, service, issuer
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kos-test-token-issuer")])
+        now = datetime.datetime.utcnow()
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .sign(self.key, hashes.SHA256()))
+        self.cert_path = os.path.join(workdir, "token-cert.pem")
+        with open(self.cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        import base64
+
+        self.x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        self.key_pem = self.key.private_bytes(serialization.Encoding.PEM,
+                                              serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption())
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.handle(self)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.realm = "http://127.0.0.1:%d/token" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def handle(self, req):
+        import base64
+        import urllib.parse
+
+        import jwt
+
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(req.path).query)
+        auth = req.headers.get("Authorization", "")
+        user = None
+        if auth.startswith("Basic "):
+            u, _, p = base64.b64decode(auth[6:]).decode().partition(":")
+            if self.users.get(u) != p:
+                req.send_response(401)
+                req.send_header("Content-Type", "application/json")
+                req.end_headers()
+                req.wfile.write(b'{"details":"incorrect username or password"}')
+                return
+            user = u
+        self.requests.append({"user": user, "service": q.get("service", [""])[0],
+                              "scope": q.get("scope", [])})
+        access = []
+        for scope in q.get("scope", []):
+            typ, name, actions = scope.split(":", 2) if scope.count(":") >= 2 else ("", "", "")
+            actions = actions.split(",")
+            if user is None:
+                actions = [a for a in actions if a == "pull"] if name.startswith("public/") else []
+            access.append({"type": typ, "name": name, "actions": actions})
+        now = int(time.time())
+        claims = {"iss": self.issuer, "sub": user or "", "aud": self.service, "exp": now + 300,
+                  "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
+        token = jwt.encode(claims, self.key_pem, algorithm="RS256", headers={"x5c": [self.x5c]})
+        body = json.dumps({"token": token, "expires_in": 300}).encode()
+        req.send_response(200)
+        req.send_header("Content-Type", "application/json")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 class Registry:
-    def __init__(self, users=None):
+    """users: basic auth (htpasswd) on the registry itself; token_users: bearer-token auth
+    through a TokenServer that knows these users (anonymous pulls allowed under public/)."""
+
+    def __init__(self, users=None, token_users=None):
         self.dir = tempfile.mkdtemp(prefix="kos-registry-")
         self.port = _free_port()
         self.host = "127.0.0.1:%d" % self.port
         self.url = "http://" + self.host
         self.users = users or {}
+        self.token_users = token_users
+        self.token_server = None
         self.proc = None
         self.log = None
 
@@ -77,6 +174,11 @@ class Registry:
                 for u, p in self.users.items():
                     f.write(htpasswd_line(u, p))
             cfg["auth"] = {"htpasswd": {"realm": "kos-test", "path": path}}
+        if self.token_users is not None:
+            self.token_server = TokenServer(self.dir, self.token_users)
+            ts = self.token_server
+            cfg["auth"] = {"token": {"realm": ts.realm, "service": ts.service,
+                                     "issuer": ts.issuer, "rootcertbundle": ts.cert_path}}
         cfg_path = os.path.join(self.dir, "config.yml")
         with open(cfg_path, "w") as f:
             json.dump(cfg, f)  # JSON is YAML
@@ -115,17 +217,45 @@ class Registry:
                 self.proc.wait()
         if self.log:
             self.log.close()
+        if self.token_server:
+            self.token_server.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _basic(self, users):
+        import base64
+
+        u, p = next(iter(users.items()))
+        return "Basic " + base64.b64encode(("%s:%s" % (u, p)).encode()).decode()
+
+    def _token(self, path):
+        """A push+pull token for the repository in path, as an authenticated client."""
+        import urllib.parse
+
+        parts = path.split("/v2/", 1)[1].split("/")
+        for i, p in enumerate(parts):
+            if p in ("blobs", "manifests"):
+                repo = "/".join(parts[:i])
+                break
+        else:
+            return None
+        ts = self.token_server
+        q = urllib.parse.urlencode({"service": ts.service,
+                                    "scope": "repository:%s:pull,push" % repo})
+        req = urllib.request.Request(ts.realm + "?" + q)
+        if self.token_users:
+            req.add_header("Authorization", self._basic(self.token_users))
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())["token"]
 
     def _request(self, method, path, data=None, headers=None):
         url = path if path.startswith("http") else self.url + path
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if self.users:
-            import base64
-
-            u, p = next(iter(self.users.items()))
-            tok = base64.b64encode(("%s:%s" % (u, p)).encode()).decode()
-            req.add_header("Authorization", "Basic " + tok)
+            req.add_header("Authorization", self._basic(self.users))
+        if self.token_server and "/v2/" in url and not url.endswith("/v2/"):
+            tok = self._token(url)
+            if tok:
+                req.add_header("Authorization", "Bearer " + tok)
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, dict(r.headers), r.read()
 

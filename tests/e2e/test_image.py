@@ -80,6 +80,8 @@ def test_pull_unpack_rootfs(busybox_image, workdir, snapshotter):
     info = pull(busybox_image["ref"], root, "--rootfs", cdir, "--snapshotter", snapshotter)
     assert info["digest"] == busybox_image["digest"]
     assert info["imageID"] == busybox_image["config_digest"]
+    assert info["repoDigest"] == "%s/%s@%s" % (busybox_image["registry"].host,
+                                               busybox_image["repo"], busybox_image["digest"])
     assert info["cmd"] == ["sh"] and info["entrypoint"] is None
     assert "KOS_IMAGE=busybox" in info["env"]
     assert info["workingDir"] == "/data"
@@ -217,5 +219,57 @@ def test_basic_auth_registry(workdir):
         assert "401 Unauthorized" in err, err
         info = pull(img["ref"], root, "--username", "alice", "--password", "s3cret")
         assert info["digest"] == img["digest"]
+        # the same from an imagePullSecret's .dockerconfigjson (auth = base64 user:password)
+        import base64
+
+        secret = os.path.join(workdir, "dockerconfig.json")
+        with open(secret, "w") as f:
+            json.dump({"auths": {
+                "other.example:5000": {"auth": base64.b64encode(b"mallory:x").decode()},
+                reg.host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}}, f)
+        info = pull(img["ref"], os.path.join(workdir, "root2"), "--pull-secret", secret)
+        assert info["digest"] == img["digest"]
     finally:
         reg.stop()
+
+
+def test_bearer_token_registry(workdir):
+    reg = Registry(token_users={"bob": "hunter2"})
+    try:
+        reg.start()
+        pub = push_busybox_image(reg, repo="public/busybox")
+        priv = push_busybox_image(reg, repo="private/busybox")
+        ts = reg.token_server
+        root = os.path.join(workdir, "root")
+        # anonymous token for a public repository
+        ts.requests.clear()
+        info = pull(pub["ref"], root)
+        assert info["digest"] == pub["digest"]
+        assert ts.requests and ts.requests[0]["user"] is None
+        assert ts.requests[0]["service"] == ts.service
+        assert ts.requests[0]["scope"] == ["repository:public/busybox:pull"]
+        # an anonymous token grants nothing on a private one
+        err = pull(priv["ref"], root, ok=False)
+        assert "pull access denied" in err and "401 Unauthorized" in err, err
+        # wrong credentials are refused by the token endpoint
+        err = pull(priv["ref"], root, "--username", "bob", "--password", "nope", ok=False)
+        assert "failed to fetch oauth token: 401" in err, err
+        # basic credentials at the token endpoint
+        ts.requests.clear()
+        info = pull(priv["ref"], root, "--username", "bob", "--password", "hunter2")
+        assert info["digest"] == priv["digest"]
+        assert ts.requests[0]["user"] == "bob"
+    finally:
+        reg.stop()
+
+
+def test_damaged_local_blob_is_pulled_again(busybox_image, workdir):
+    root = os.path.join(workdir, "root")
+    pull(busybox_image["ref"], root)
+    cfg = os.path.join(root, "images/blobs/sha256", busybox_image["config_digest"].split(":")[1])
+    with open(cfg, "ab") as f:
+        f.write(b" ")
+    err = pull(busybox_image["ref"], root, "--policy", "Never", ok=False)
+    assert "is corrupt: digest mismatch" in err, err
+    info = pull(busybox_image["ref"], root, "--policy", "IfNotPresent")
+    assert info["imageID"] == busybox_image["config_digest"]

@@ -240,6 +240,37 @@ static void test_backoff(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_docker_config(void **state)
+{
+    struct image_credentials c = {0};
+    struct kos_error *err = NULL;
+    /* base64("alice:pa:ss") */
+    const char *j = "{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"YWxpY2U6cGE6c3M=\"},"
+                    "\"https://index.docker.io/v1/\":{\"username\":\"bob\",\"password\":\"pw\"},"
+                    "\"empty.io\":{\"identitytoken\":\"x\"}}}";
+    assert_int_equal(image_credentials_add_docker_config(&c, j, strlen(j), &err), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.entries[0].registry, "127.0.0.1:5000");
+    assert_string_equal(c.entries[0].username, "alice");
+    assert_string_equal(c.entries[0].password, "pa:ss");
+    assert_string_equal(c.entries[1].username, "bob");
+    const char *old = "{\"quay.io\":{\"username\":\"q\",\"password\":\"w\"}}";
+    assert_int_equal(image_credentials_add_docker_config(&c, old, strlen(old), &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.entries[2].registry, "quay.io");
+    const char *bad1 = "{\"auths\":{\"x\":{\"auth\":\"!!notbase64\"}}}";
+    assert_int_equal(image_credentials_add_docker_config(&c, bad1, strlen(bad1), &err), -EINVAL);
+    assert_non_null(strstr(err->message, "invalid image pull secret"));
+    kos_error_free(err);
+    err = NULL;
+    assert_int_equal(image_credentials_add_docker_config(&c, "[]", 2, &err), -EINVAL);
+    kos_error_free(err);
+    assert_int_equal(c.n, 3); /* failures leave what was there */
+    image_credentials_free(&c);
+    assert_int_equal(c.n, 0);
+    image_credentials_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_bad_manifests), cmocka_unit_test(test_config),
         cmocka_unit_test(test_challenge),     cmocka_unit_test(test_scheme),
         cmocka_unit_test(test_digest),        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_docker_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

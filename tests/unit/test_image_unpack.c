@@ -516,6 +516,12 @@ static void test_rootfs_copy_overlay_format(void **state)
     rootfs_with(IMAGE_WHITEOUT_OVERLAY, "copy");
 }
 
+/* Where overlayfs cannot be used (no overlay-format whiteouts here), auto falls back to a copy. */
+static void test_rootfs_auto_falls_back(void **state)
+{
+    rootfs_with(IMAGE_WHITEOUT_MARKER, "auto");
+}
+
 static void test_rootfs_overlay(void **state)
 {
     if (geteuid() != 0) {
@@ -569,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rootfs_copy_marker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rootfs_copy_overlay_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rootfs_auto_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rootfs_overlay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_gzip, setup, teardown),
     };

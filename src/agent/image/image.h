@@ -60,7 +60,8 @@ const char *image_pull_policy_name(enum image_pull_policy p);
 
 /* ---- credentials (from imagePullSecrets or the command line) -----------------------------
  * The entry whose registry equals the reference's domain is used ("docker.io" also matches
- * "index.docker.io", "https://index.docker.io/v1/"); an entry with registry NULL matches any.
+ * "index.docker.io", "https://index.docker.io/v1/"); an entry with registry NULL or "" matches
+ * any.
  * Used for basic auth and for the token endpoint of bearer auth. */
 struct image_auth {
     const char *registry;
@@ -71,6 +72,14 @@ struct image_credentials {
     const struct image_auth *entries;
     size_t n;
 };
+
+/* Appends the entries of an imagePullSecret's data: ".dockerconfigjson" ({"auths": {REGISTRY:
+ * {"username","password"} | {"auth": base64("user:pass")}}}) or the older ".dockercfg" (the
+ * same map without "auths"). Credentials built this way own their strings: release them with
+ * image_credentials_free. -EINVAL with *err on malformed data. */
+int image_credentials_add_docker_config(struct image_credentials *c, const char *data, size_t len,
+                                        struct kos_error **err);
+void image_credentials_free(struct image_credentials *c);
 
 /* ---- the store ---------------------------------------------------------------------------
  * Layout under root_dir/images: blobs/sha256/<hex>, layers/sha256/<hex>/ (unpacked, keyed by
@@ -94,6 +103,7 @@ struct image_info {
     char ref[IMAGE_REF_MAX];              /* normalised reference that was pulled */
     char digest[IMAGE_DIGEST_MAX];        /* manifest digest (the repo digest) */
     char config_digest[IMAGE_DIGEST_MAX]; /* image ID */
+    char repo_digest[IMAGE_REF_MAX];      /* domain/path@digest: a container status' imageID */
     char **entrypoint; /* NULL-terminated, NULL when the config has none; same for the rest */
     char **cmd;
     char **env;        /* "KEY=value" */

@@ -88,6 +88,12 @@ static int build_info(struct image_store *s, const char *ref, const char *top,
     kos_strlcpy(info.ref, ref, sizeof(info.ref));
     kos_strlcpy(info.digest, top, sizeof(info.digest));
     kos_strlcpy(info.config_digest, m.config.digest, sizeof(info.config_digest));
+    {
+        struct image_ref pr;
+        if (image_ref_parse(ref, &pr, NULL) == 0)
+            snprintf(info.repo_digest, sizeof(info.repo_digest), "%s/%s@%s", pr.domain, pr.path,
+                     top);
+    }
     info.layers = calloc(m.n_layers ? m.n_layers : 1, sizeof(*info.layers));
     if (!info.layers) {
         image_manifest_clear(&m);
@@ -243,9 +249,17 @@ int image_pull(struct image_store *s, const char *image, enum image_pull_policy 
 
     char top[IMAGE_DIGEST_MAX];
     if (policy != IMAGE_PULL_ALWAYS && lookup_ref(s, &ref, norm, top) == 0) {
-        r = build_info(s, norm, top, out, err);
-        if (r != -ENOENT)
+        /* A damaged local copy (its bad blob is dropped by the read) is pulled again unless
+         * the policy forbids it. */
+        _cleanup_error_ struct kos_error *lerr = NULL;
+        r = build_info(s, norm, top, out, &lerr);
+        if (r >= 0)
             return r;
+        if (r != -ENOENT && policy == IMAGE_PULL_NEVER) {
+            if (err && !*err)
+                *err = TAKE_PTR(lerr);
+            return r;
+        }
     }
     if (policy == IMAGE_PULL_NEVER)
         return kos_error_set(err, 404, "ErrImageNeverPull",

@@ -87,11 +87,12 @@ int registry_open(const struct image_ref *ref, const struct image_credentials *c
     const struct image_auth *pick = NULL;
     for (size_t i = 0; creds && i < creds->n; i++) {
         const struct image_auth *a = &creds->entries[i];
-        if (a->registry && creds_match(a->registry, ref->domain)) {
+        bool any = !a->registry || !*a->registry;
+        if (!any && creds_match(a->registry, ref->domain)) {
             pick = a;
             break;
         }
-        if (!a->registry && !pick)
+        if (any && !pick)
             pick = a;
     }
     if (pick && pick->username) {

@@ -134,9 +134,11 @@ int image_store_read_blob(struct image_store *s, const char *digest, size_t max,
     int r = image_digest_of(out->data ? out->data : "", out->len, got);
     if (r < 0)
         return r;
-    if (strcmp(got, digest) != 0)
+    if (strcmp(got, digest) != 0) {
+        (void)unlinkat(s->dir_fd, rel, 0); /* so that the next pull fetches it again */
         return kos_error_set(err, 500, "ErrImagePull",
                              "stored blob %s is corrupt: digest mismatch: got %s", digest, got);
+    }
     return 0;
 }
 

@@ -442,8 +442,10 @@ int image_unpack_layer(int blob_fd, int dir_fd, enum image_whiteout_format fmt,
 
 enum image_whiteout_format image_whiteout_probe(int dir_fd)
 {
+    static unsigned counter;
     char name[64];
-    snprintf(name, sizeof(name), ".probe-%d", (int)getpid());
+    snprintf(name, sizeof(name), ".probe-%d-%u", (int)getpid(),
+             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
     (void)image_rm_rf_at(dir_fd, name);
     if (mkdirat(dir_fd, name, 0700) < 0)
         return IMAGE_WHITEOUT_MARKER;
