@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/image/image.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/crilog.h"
 #include "agent/runtime/oci_spec.h"
@@ -322,6 +323,10 @@ int cmd_ctr(int argc, char **argv)
         if (r < 0)
             fprintf(stderr, "kos ctr: stop %s: %s\n", f.id, strerror(-r));
     } else if (strcmp(sub, "rm") == 0) {
+        char dir[4096];
+        /* an image root filesystem may be an overlay mount in the container's directory */
+        if (kos_container_dir(&f.rt, f.id, dir, sizeof(dir)) == 0)
+            image_rootfs_remove(dir);
         int r = kos_container_remove(&f.rt, f.id);
         rc = r < 0 ? 1 : 0;
         if (r < 0)

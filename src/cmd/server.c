@@ -414,6 +414,9 @@ int cmd_server(int argc, char **argv)
     unsigned port = http_server_port(http);
     snprintf(address, sizeof(address), "%s:%u", f.bind_address, port);
     snprintf(api.server_address, sizeof(api.server_address), "%s", address);
+    /* pods/log reads the embedded agent's log files (agent_cfg lives as long as api) */
+    if (!f.disable_agent)
+        api.pod_log_dir = agent_cfg.pod_log_dir;
 
     /* The controllers and kubectl reach the API as any client would, over loopback when the
      * server binds every address. */

@@ -49,6 +49,8 @@ struct pod_entry {
 
 struct rt {
     struct pod_runtime_env env;
+    /* the agent's own env: it fills `agent` in only after pod_runtime_new returned */
+    const struct pod_runtime_env *live_env;
     char root[1024];
     char state_root[1100];
     char runtime_root[1100];
@@ -689,9 +691,10 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
         if (!w && i >= n_init && !init_done)
             v->waiting_reason = "PodInitializing";
     }
-    if (requeue > 0 && rt->env.requeue) {
+    if (requeue > 0 && rt->live_env->requeue) {
         const json_t *meta = json_object_get(pod, "metadata");
-        rt->env.requeue(rt->env.agent, jstr(meta, "namespace"), jstr(meta, "name"), requeue);
+        rt->live_env->requeue(rt->live_env->agent, jstr(meta, "namespace"), jstr(meta, "name"),
+                              requeue);
     }
     if (ret_status)
         *ret_status =
@@ -737,14 +740,17 @@ static int rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t gra
     snprintf(pod_dir, sizeof(pod_dir), "%s/%s", rt->pods_dir, uid);
     kos_pod_volumes_teardown(pod_dir);
     nftw(pod_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    /* A finished pod that still exists keeps its logs (kubectl logs on a Completed pod);
+     * they go with the pod's deletion. */
+    bool keep_logs = pod && !json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp");
     pthread_mutex_lock(&rt->lock);
     struct pod_entry **pp = &rt->pods;
-    const json_t *known = pod;
+    const json_t *known = keep_logs ? NULL : pod;
     while (*pp) {
         if (strcmp((*pp)->uid, uid) == 0) {
             struct pod_entry *dead = *pp;
             *pp = dead->next;
-            if (!known && dead->pod) {
+            if (!known && !keep_logs && dead->pod) {
                 /* the pod's log directory, known from the last sync */
                 const json_t *meta = json_object_get(dead->pod, "metadata");
                 char ld[4096];
@@ -837,6 +843,7 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
     if (!rt)
         return -ENOMEM;
     rt->env = *env;
+    rt->live_env = env;
     kos_strlcpy(rt->root, env->root_dir, sizeof(rt->root));
     snprintf(rt->state_root, sizeof(rt->state_root), "%s/containers", rt->root);
     snprintf(rt->runtime_root, sizeof(rt->runtime_root), "%s/runtime", rt->root);
