@@ -270,3 +270,58 @@ def test_delete_leaves_no_processes_or_cgroups_and_python_client(env):
     for base, dirs, _ in os.walk("/sys/fs/cgroup/memory" + server.cgroup_root):
         assert not any(uid in d for d in dirs)
     assert container_pids(server, uid) == []
+
+
+def test_pvc_bound_to_a_hostpath_pv(env):
+    ns = new_ns(env)
+    server = env["server"]
+    hostdir = os.path.join(server.dir, "pv-" + ns)
+    os.makedirs(hostdir)
+    with open(os.path.join(hostdir, "seed"), "w") as f:
+        f.write("seeded\n")
+    pv = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-" + ns},
+          "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                   "hostPath": {"path": hostdir},
+                   "claimRef": {"namespace": ns, "name": "data"}}}
+    st, body, _ = server.request("POST", "/api/v1/persistentvolumes", pv)
+    assert st == 201, body
+    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+           "metadata": {"name": "data", "namespace": ns},
+           "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": "pv-" + ns,
+                    "resources": {"requests": {"storage": "1Gi"}}}}
+    st, body, _ = server.request("POST", f"/api/v1/namespaces/{ns}/persistentvolumeclaims", pvc)
+    assert st == 201, body
+    create_pod(env, ns, "usespvc", [{"name": "main", "command": [
+        "sh", "-c", "cat /data/seed; echo written > /data/out"],
+        "volumeMounts": [{"name": "d", "mountPath": "/data"}]}],
+        volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}])
+    wait_for(phase_is(env, ns, "usespvc", "Succeeded", "Failed"), what="finished")
+    assert env["kubectl"].run("logs", "-n", ns, "usespvc").stdout == "seeded\n"
+    with open(os.path.join(hostdir, "out")) as f:
+        assert f.read() == "written\n"
+    server.request("DELETE", "/api/v1/persistentvolumes/pv-" + ns)
+
+
+def test_server_restart_leaves_running_containers(env):
+    ns = new_ns(env)
+    server = env["server"]
+    create_pod(env, ns, "steady", [{"name": "main", "command": [
+        "sh", "-c", "while true; do echo alive; sleep 0.5; done"]}], restart="Always", grace=1)
+    pod = wait_for(phase_is(env, ns, "steady", "Running"), what="Running")
+    uid = pod["metadata"]["uid"]
+    before = pod["status"]["containerStatuses"][0]
+    pids = container_pids(server, uid)
+    server.stop()  # the agent goes away; its containers stay
+    assert pids and all(os.path.exists(f"/proc/{p}") for p in pids)
+    server.start()
+    time.sleep(2)
+    pod = wait_for(phase_is(env, ns, "steady", "Running"), what="Running again")
+    after = pod["status"]["containerStatuses"][0]
+    assert after["containerID"] == before["containerID"]
+    assert after["restartCount"] == 0
+    assert after["state"]["running"]["startedAt"] == before["state"]["running"]["startedAt"]
+    assert container_pids(server, uid) == pids
+    assert "alive" in env["kubectl"].run("logs", "-n", ns, "steady", "--tail", "1").stdout
+    env["kubectl"].run("delete", "pod", "-n", ns, "steady", "--wait=true", timeout=90)
+    for p in pids:
+        assert not os.path.exists(f"/proc/{p}")
