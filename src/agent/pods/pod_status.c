@@ -139,7 +139,7 @@ static json_t *condition(const json_t *old_status, const char *type, bool ok, co
 
 /* "containers with unready status: [a b]" */
 static void name_list(struct kos_buf *b, const char *prefix, const struct kos_ctr_view *v, size_t n,
-                      bool want_unready, bool init)
+                      bool init)
 {
     kos_buf_append_str(b, prefix);
     kos_buf_append_str(b, "[");
@@ -148,7 +148,7 @@ static void name_list(struct kos_buf *b, const char *prefix, const struct kos_ct
         bool done = init ? (v[i].has_cur && v[i].cur.status == KOS_CONTAINER_EXITED &&
                             v[i].cur.exit_code == 0)
                          : view_running(&v[i]);
-        if (done == want_unready)
+        if (done)
             continue;
         kos_buf_printf(b, "%s%s", first ? "" : " ", v[i].name);
         first = false;
@@ -184,7 +184,7 @@ json_t *kos_pod_status_build(const json_t *pod, const json_t *old_status,
     json_array_append_new(conds, condition(old_status, "PodScheduled", true, NULL, NULL, now));
     bool succeeded = strcmp(phase, "Succeeded") == 0;
     if (!init_done) {
-        name_list(&msg, "containers with incomplete status: ", init, n_init, false, true);
+        name_list(&msg, "containers with incomplete status: ", init, n_init, true);
         json_array_append_new(conds, condition(old_status, "Initialized", false,
                                                "ContainersNotInitialized", msg.data, now));
         kos_buf_reset(&msg);
@@ -192,7 +192,7 @@ json_t *kos_pod_status_build(const json_t *pod, const json_t *old_status,
         json_array_append_new(conds, condition(old_status, "Initialized", true, NULL, NULL, now));
     }
     const char *reason = succeeded ? "PodCompleted" : "ContainersNotReady";
-    name_list(&msg, "containers with unready status: ", ctrs, n, false, false);
+    name_list(&msg, "containers with unready status: ", ctrs, n, false);
     json_array_append_new(conds, condition(old_status, "ContainersReady", all_ready, reason,
                                            succeeded ? NULL : msg.data, now));
     json_array_append_new(
