@@ -83,11 +83,8 @@ int kos_pod_log_target(const char *pod_log_dir, const json_t *pod, const char *c
                              "container \"%s\" in pod \"%s\" is waiting to start: %s", container,
                              pod_name ? pod_name : "", reason);
     }
+    /* restartCount is the latest attempt, running or (waiting to restart) just exited */
     int64_t attempt = restarts;
-    /* waiting to restart (CrashLoopBackOff): the latest output is the exited attempt's */
-    if (json_object_get(state, "waiting") && restarts > 0 &&
-        !json_object_get(json_object_get(st, "state"), "running"))
-        attempt = restarts;
     if (previous) {
         if (!json_object_get(json_object_get(st, "lastState"), "terminated"))
             return kos_error_set(err, 400, "BadRequest",

@@ -723,9 +723,15 @@ static int rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t gra
             grace_seconds > 0 && st.pid > 1)
             kill(st.pid, SIGTERM);
     }
+    /* one grace period for the whole pod, not one per container */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < n; i++) {
         if (strncmp(ids[i], uid, ul) == 0 && ids[i][ul] == '_') {
-            kos_container_stop(&rt->crt, ids[i], grace_seconds);
+            struct timespec t1;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            int64_t left = grace_seconds - (int64_t)(t1.tv_sec - t0.tv_sec);
+            kos_container_stop(&rt->crt, ids[i], left > 0 ? left : 0);
             char dir[4096];
             if (kos_container_dir(&rt->crt, ids[i], dir, sizeof(dir)) == 0)
                 image_rootfs_remove(dir);
