@@ -292,6 +292,11 @@ class PodEnv:
                            capture_output=True, text=True, timeout=grace + 60)
         assert p.returncode == 0, p.stderr
 
+    def mark_deleted(self, pod):
+        pod["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+        with open(pod["_path"], "w") as f:
+            json.dump({k: v for k, v in pod.items() if k != "_path"}, f)
+
     def ctr_state(self, cid):
         p = subprocess.run([KOS_BIN, "ctr", "state", "--state-root",
                             os.path.join(self.root, "containers"), "--runtime-root",
@@ -359,8 +364,7 @@ def test_pod_init_env_volumes_and_logs(pods):
     main = cstatus(st, "main")
     term = main["state"]["terminated"]
     assert term["exitCode"] == 0 and term["reason"] == "Completed"
-    assert main["imageID"].endswith(pods.image.split(":")[-2].split("/")[-1] and "") or \
-        "@sha256:" in main["imageID"]
+    assert "/test/busybox@sha256:" in main["imageID"]
     assert main["containerID"].startswith("runc://")
     for field in ["name", "image", "imageID", "ready", "restartCount", "started", "state",
                   "lastState"]:
@@ -374,8 +378,13 @@ def test_pod_init_env_volumes_and_logs(pods):
         "hello web busybox", "made-by-init", "host file", "", "web", "/tmp"]
     assert [(r[1], r[3]) for r in recs if r[1] == "stderr"] == [("stderr", "err")]
     pods.kill(pod)
-    assert not os.path.exists(os.path.dirname(pods.log_file(pod, "main")))
+    # a finished pod that still exists keeps its logs (kubectl logs on a Completed pod) ...
+    assert os.path.exists(pods.log_file(pod, "main"))
     assert os.listdir(os.path.join(pods.root, "containers")) == []
+    # ... until it is deleted
+    pods.mark_deleted(pod)
+    pods.kill(pod)
+    assert not os.path.exists(os.path.dirname(pods.log_file(pod, "main")))
     assert os.listdir(os.path.join(pods.root, "pods")) == []
     # the host directory is never touched by the clean-up
     assert os.path.exists(os.path.join(hostdir, "from-host"))
