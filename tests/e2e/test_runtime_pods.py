@@ -325,3 +325,26 @@ def test_server_restart_leaves_running_containers(env):
     env["kubectl"].run("delete", "pod", "-n", ns, "steady", "--wait=true", timeout=90)
     for p in pids:
         assert not os.path.exists(f"/proc/{p}")
+
+
+def test_log_request_errors(env):
+    ns = new_ns(env)
+    server = env["server"]
+    create_pod(env, ns, "once", [{"name": "main", "command": ["sh", "-c", "echo hi"]}])
+    wait_for(phase_is(env, ns, "once", "Succeeded"), what="Succeeded")
+    base = f"/api/v1/namespaces/{ns}/pods/once/log"
+    st, body, _ = server.request("GET", base + "?tailLines=-1")
+    assert st == 422 and "tailLines" in body["message"]
+    st, body, _ = server.request("GET", base + "?follow=maybe")
+    assert st == 400
+    st, body, _ = server.request("GET", base + "?sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z")
+    assert st == 422 and "at most one of `sinceTime` or `sinceSeconds`" in body["message"]
+    st, body, _ = server.request("GET", base + "?previous=true")
+    assert st == 400 and body["message"] == \
+        'previous terminated container "main" in pod "once" not found'
+    st, body, _ = server.request("GET", f"/api/v1/namespaces/{ns}/pods/none/log")
+    assert st == 404
+    st, body, _ = server.request("GET", base + "?limitBytes=2")
+    assert st == 200 and body == b"hi"
+    st, body, _ = server.request("POST", base, {})
+    assert st == 405
