@@ -129,7 +129,9 @@ static int write_file(const char *dir, const char *file, const char *value)
     int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
     if (n < 0 || (size_t)n >= sizeof(path))
         return -ENAMETOOLONG;
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* O_CREAT changes nothing on cgroupfs (its files exist or cannot be made) and lets the
+     * unit tests run the manager on plain directories */
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     size_t len = strlen(value);
