@@ -362,3 +362,26 @@ def test_standalone_agent_joins_with_a_kubeconfig():
                 proc.wait()
         remove_cgroup_tree(root)
         s.cleanup()
+
+
+def test_restart_keeps_live_pod_cgroups_and_removes_orphans():
+    s = KosServer(extra_args=["--node-name", NODE], agent=True)
+    try:
+        s.start()
+        wait_for(lambda: node_ready(s), what="Node Ready")
+        p = make_pod(s, "keeper", {"limits": {"cpu": "100m", "memory": "50Mi"}})
+        live = pod_dir(s, "memory", None, p["metadata"]["uid"])
+        wait_for(lambda: os.path.isdir(live), what="pod cgroup")
+        s.stop()
+        # a pod deleted while the agent was down leaves its cgroup behind
+        stray = [m + s.cgroup_root + "/kubepods/besteffort/pod0000-stray"
+                 for m in cgroup_hierarchies()]
+        for d in stray:
+            os.mkdir(d)
+        s.start()
+        wait_for(lambda: not any(os.path.exists(d) for d in stray), what="orphan removed")
+        assert os.path.isdir(live)
+        assert read(live + "/memory.limit_in_bytes" if not unified() else
+                    live + "/memory.max") == str(50 * MI)
+    finally:
+        s.cleanup()
