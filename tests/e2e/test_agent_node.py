@@ -267,6 +267,18 @@ def test_pods_that_do_not_fit_are_rejected(agent_server):
             "Pod was rejected: Node didn't have enough resource: memory, requested: %d, "
             % (100 << 40))
         assert p["status"]["message"].endswith("capacity: %d" % alloc_mem)
+        # and a Warning event with the reason, as `kubectl describe pod` shows it
+
+        def event():
+            st, evs, _ = s.request("GET", "/api/v1/namespaces/default/events")
+            for e in evs.get("items", []):
+                if (e["involvedObject"].get("name") == cpu["metadata"]["name"] and
+                        e["reason"] == "OutOfcpu"):
+                    return e
+            return None
+        e = wait_for(event, what="OutOfcpu event")
+        assert e["type"] == "Warning"
+        assert e["message"].startswith("Node didn't have enough resource: cpu, requested: ")
         # a rejected pod never gets a cgroup
         for pod in (cpu, mem):
             for tier in ("burstable", "besteffort", None):
@@ -306,6 +318,7 @@ def test_bad_agent_flags_are_refused():
             (["--container-runtime", "docker"], "--container-runtime"),
             (["--cgroup-root", "relative"], "--cgroup-root"),
             (["--node-name", "Bad_Name"], "not a valid node name"),
+            (["--node-ip", "10.0.0.300"], "not a valid IP address"),
             (["--system-reserved", "cpu=1000"], "has a reservation of")]:
         s = KosServer(extra_args=args, agent=True)
         try:

@@ -10,6 +10,7 @@
 
 #include "agent/cgroups/qos.h"
 #include "agent/pods/admission.h"
+#include "controllers/events.h"
 #include "controllers/workqueue.h"
 #include "client/informer.h"
 #include "util/cleanup.h"
@@ -40,6 +41,7 @@ struct agent_pods {
     struct agent_pods_config cfg;
     struct kos_informer *informer;
     struct kos_workqueue *queue;
+    struct kos_event_recorder *events;
     pthread_t workers[MAX_WORKERS];
     int n_workers;
     pthread_mutex_t lock; /* entries, used */
@@ -264,6 +266,11 @@ static int admit(struct agent_pods *p, const char *key, const json_t *pod, const
         return 1;
 
     log_info("agent", "pod %s rejected: %s: %s", key, res.reason, res.message);
+    /* the kubelet's event carries the message without the "Pod was rejected: " prefix */
+    const char *ev = res.message;
+    if (kos_str_has_prefix(ev, "Pod was rejected: "))
+        ev += strlen("Pod was rejected: ");
+    (void)kos_event_record(p->events, pod, KOS_EVENT_WARNING, res.reason, "%s", ev);
     _cleanup_json_ json_t *st = json_pack("{s:s, s:s, s:s}", "phase", "Failed", "reason",
                                           res.reason, "message", res.message);
     if (!st)
@@ -436,6 +443,8 @@ int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **re
         .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .ctx = p};
     int r = kos_workqueue_new(&p->queue);
     if (r == 0)
+        r = kos_event_recorder_new(cfg->client, "kubelet", &p->events);
+    if (r == 0)
         r = kos_informer_new(cfg->client, &io, &p->informer);
     if (r == 0)
         r = kos_informer_add_handlers(p->informer, &h);
@@ -471,6 +480,7 @@ void agent_pods_stop(struct agent_pods *p)
         pthread_join(p->workers[i], NULL);
     kos_informer_free(p->informer);
     kos_workqueue_free(p->queue);
+    kos_event_recorder_free(p->events);
     while (p->entries) {
         struct pod_entry *e = p->entries;
         p->entries = e->next;
