@@ -468,7 +468,7 @@ int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **re
     return 0;
 }
 
-void agent_pods_stop(struct agent_pods *p)
+void agent_pods_shutdown(struct agent_pods *p)
 {
     if (!p)
         return;
@@ -478,6 +478,14 @@ void agent_pods_stop(struct agent_pods *p)
         kos_workqueue_shutdown(p->queue);
     for (int i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i], NULL);
+    p->n_workers = 0;
+}
+
+void agent_pods_stop(struct agent_pods *p)
+{
+    if (!p)
+        return;
+    agent_pods_shutdown(p);
     kos_informer_free(p->informer);
     kos_workqueue_free(p->queue);
     kos_event_recorder_free(p->events);
