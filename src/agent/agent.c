@@ -130,6 +130,17 @@ static void status_input(const struct kos_agent *a, struct node_status_input *in
     pressure(a, in);
 }
 
+/* pod_runtime_env.requeue: the pod loop starts after the runtime, so the runtime reaches it
+ * through the agent; a requeue before the loop runs is dropped (the first list syncs every
+ * pod anyway). */
+static void agent_requeue(void *agent, const char *ns, const char *name, int64_t delay_ms)
+{
+    struct kos_agent *a = agent;
+    struct agent_pods *p = __atomic_load_n(&a->pods, __ATOMIC_ACQUIRE);
+    if (p)
+        agent_pods_requeue(p, ns, name, delay_ms);
+}
+
 static const struct kos_kind *node_kind(void)
 {
     return kos_client_kind_of("v1", "Node");
@@ -317,10 +328,9 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
                                       .container_runtime = a->cfg.container_runtime,
                                       .cgroups = a->cgroups,
                                       .memory_capacity = a->capacity.memory,
-                                      .requeue = agent_pods_requeue};
+                                      .requeue = agent_requeue,
+                                      .agent = a};
     if (pod_runtime_new) {
-        /* requeue reaches the pod loop, which exists only after the runtime does: the
-         * runtime must not call it from inside pod_runtime_new */
         if ((r = pod_runtime_new(&a->env, &a->runtime, &a->runtime_ctx)) < 0) {
             r = kos_error_set(err, 500, "InternalError", "starting the pod runtime failed: %s",
                               strerror(-r));
@@ -334,9 +344,10 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
                                    .allocatable = a->allocatable,
                                    .runtime = a->runtime,
                                    .runtime_ctx = a->runtime_ctx};
-    if ((r = agent_pods_start(&pc, &a->pods)) < 0)
+    struct agent_pods *pods = NULL;
+    if ((r = agent_pods_start(&pc, &pods)) < 0)
         goto fail;
-    a->env.agent = a->pods;
+    __atomic_store_n(&a->pods, pods, __ATOMIC_RELEASE);
 
     if ((r = -pthread_create(&a->node_thread, NULL, node_loop, a)) < 0)
         goto fail;
@@ -365,9 +376,11 @@ void kos_agent_stop(struct kos_agent *a)
     pthread_mutex_unlock(&a->lock);
     if (a->node_thread_started)
         pthread_join(a->node_thread, NULL);
-    agent_pods_stop(a->pods);
+    /* no sync after this; the runtime's threads may still requeue until it is freed */
+    agent_pods_shutdown(a->pods);
     if (a->runtime && a->runtime->free)
         a->runtime->free(a->runtime_ctx);
+    agent_pods_stop(a->pods);
     kos_client_free(a->client);
     cg_manager_free(a->cgroups);
     pthread_cond_destroy(&a->cond);

@@ -1,6 +1,7 @@
 /* Agent flags: one table and one parser for `kos agent` and `kos server`. */
 #include "agent/flags.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -180,9 +181,14 @@ int agent_flags_resolve(const struct agent_flags *f, const char *default_root_di
         return kos_error_set(err, 400, "BadRequest", "--pod-log-dir: \"%s\" must be absolute", ld);
     if ((r = copy_flag("--pod-log-dir", ld, c.pod_log_dir, sizeof(c.pod_log_dir), err)) < 0)
         return r;
-    if (f->node_ip &&
-        (r = copy_flag("--node-ip", f->node_ip, c.node_ip, sizeof(c.node_ip), err)) < 0)
-        return r;
+    if (f->node_ip) {
+        unsigned char addr[16];
+        if (inet_pton(AF_INET, f->node_ip, addr) != 1 && inet_pton(AF_INET6, f->node_ip, addr) != 1)
+            return kos_error_set(err, 400, "BadRequest",
+                                 "--node-ip: \"%s\" is not a valid IP address", f->node_ip);
+        if ((r = copy_flag("--node-ip", f->node_ip, c.node_ip, sizeof(c.node_ip), err)) < 0)
+            return r;
+    }
     *ret = c;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "apiserver/authz/authz.h"
 #include "apiserver/http.h"
 #include "store/store.h"
 
@@ -13,8 +14,16 @@
 #define KOS_KUBE_MINOR       "33"
 #define KOS_KUBE_GIT_VERSION "v1.33.0-kos"
 
+struct kos_authn;
+
 struct apiserver {
     struct store *store;
+    /* Who is asking (auth/authn.h): set after apiserver_init, before serving; owned (freed by
+     * apiserver_done). NULL: every request but /healthz, /livez, /readyz and /version is 401. */
+    struct kos_authn *authn;
+    /* Decides impersonation (and, once wired, every request). authorize NULL: only members of
+     * system:masters are allowed. Set before serving. */
+    struct authz_authorizer authorizer;
     atomic_bool ready;
     char server_address[128]; /* host:port advertised in legacy discovery */
     /* Discovery and OpenAPI documents never change while the server runs: built once. */
@@ -35,5 +44,9 @@ void apiserver_done(struct apiserver *srv);
 /* Creates the namespaces that exist from the start (default, kube-system, kube-public,
  * kube-node-lease) when they are missing. */
 int apiserver_bootstrap(struct apiserver *srv);
+/* Asks srv->authorizer (or the system:masters-only default): an authz_decision or a negative
+ * errno; *reason as struct authz_authorizer says. */
+int apiserver_authorize(const struct apiserver *srv, const struct authz_attributes *attrs,
+                        char **reason);
 /* The http_handler_fn for the server. */
 void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep);

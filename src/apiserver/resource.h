@@ -10,14 +10,7 @@
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
 #include "apiserver/router.h"
-
-/* Who is asking: the authenticated user (until authentication lands, the insecure-port user
- * kube-apiserver used, system:unsecured in system:masters). */
-struct request_user {
-    const char *name;
-    const char *uid;
-    const char *const *groups; /* NULL-terminated */
-};
+#include "auth/user.h"
 
 struct resource_request {
     struct apiserver *srv;
@@ -28,7 +21,7 @@ struct resource_request {
     const char *name; /* NULL for collections */
     const char *sub;  /* "" when no subresource */
     bool dry_run;
-    const struct request_user *user;
+    const struct kos_user_info *user; /* authenticated (and maybe impersonated) */
 };
 
 /* Label and field selectors of a list, watch or deletecollection. */

@@ -8,12 +8,26 @@
 #include "apiserver/respond.h"
 #include "util/json_cleanup.h"
 
-static json_t *user_info(const struct request_user *u)
+/* authentication/v1 UserInfo: uid and extra omitted when empty, as kube's omitempty does. */
+static json_t *user_info(const struct kos_user_info *u)
 {
     json_t *groups = json_array();
-    for (size_t i = 0; u->groups && u->groups[i]; i++)
+    for (size_t i = 0; i < u->ngroups; i++)
         json_array_append_new(groups, json_string(u->groups[i]));
-    return json_pack("{s:s, s:o}", "username", u->name, "groups", groups);
+    json_t *info = json_pack("{s:s, s:o}", "username", u->name ? u->name : "", "groups", groups);
+    if (info && u->uid && u->uid[0])
+        json_object_set_new(info, "uid", json_string(u->uid));
+    if (info && u->nextra > 0) {
+        json_t *extra = json_object();
+        for (size_t i = 0; i < u->nextra; i++) {
+            json_t *values = json_array();
+            for (size_t j = 0; j < u->extra[i].nvalues; j++)
+                json_array_append_new(values, json_string(u->extra[i].values[j]));
+            json_object_set_new(extra, u->extra[i].key, values);
+        }
+        json_object_set_new(info, "extra", extra);
+    }
+    return info;
 }
 
 static void answer(struct resource_request *rr, json_t *obj, json_t *status, struct http_reply *rep)

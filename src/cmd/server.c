@@ -17,6 +17,8 @@
 #include "agent/flags.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
+#include "auth/authn.h"
+#include "auth/token_file.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "pki/pki.h"
@@ -39,6 +41,8 @@ struct server_flags {
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *client_ca_file;
+    const char *token_auth_file;
+    bool anonymous_auth;
     char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
     size_t ntls_sans;
     struct agent_flags agent;
@@ -99,6 +103,9 @@ static void usage(FILE *out)
           "                                     instead of DATA_DIR/tls/server.crt\n"
           "      --tls-private-key-file FILE    its private key\n"
           "      --client-ca-file FILE          also trust these CAs for client certificates\n"
+          "      --token-auth-file FILE         static bearer tokens, CSV: token,user,uid,groups\n"
+          "      --anonymous-auth[=BOOL]        treat requests without credentials as\n"
+          "                                     system:anonymous (default false)\n"
           "      --disable-agent                do not run the node agent in this process\n"
           "      --disable-scheduler            do not run the scheduler in this process\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
@@ -140,6 +147,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_TLS_CERT,
         F_TLS_KEY,
         F_CLIENT_CA,
+        F_TOKEN_FILE,
+        F_ANONYMOUS,
     };
     static const struct option server_opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
@@ -154,6 +163,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
         {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
+        {"token-auth-file", required_argument, NULL, F_TOKEN_FILE},
+        {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -221,6 +232,20 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             break;
         case F_CLIENT_CA:
             f->client_ca_file = optarg;
+            break;
+        case F_TOKEN_FILE:
+            f->token_auth_file = optarg;
+            break;
+        case F_ANONYMOUS:
+            if (!optarg) {
+                f->anonymous_auth = true;
+            } else if (kos_parse_bool(optarg, &f->anonymous_auth) < 0) {
+                fprintf(stderr,
+                        "kos server: invalid argument \"%s\" for \"--anonymous-auth\" flag: "
+                        "strconv.ParseBool: parsing \"%s\": invalid syntax\n",
+                        optarg, optarg);
+                return -EINVAL;
+            }
             break;
         case 'v':
             if (parse_number("--v", optarg, 0, 10, &level) < 0)
@@ -317,6 +342,39 @@ static int make_dir(const char *dir)
     return 0;
 }
 
+/* The authenticator chain: client certificates (always), --token-auth-file, then the other
+ * token authenticators (webhook, service accounts, Keystone) as they register here. A token
+ * file that does not parse stops the start, as in kube-apiserver. */
+static int build_authn(const struct server_flags *f, struct kos_authn **ret)
+{
+    const struct kos_authn_options ao = {.anonymous = f->anonymous_auth};
+    struct kos_authn *a = NULL;
+    if (kos_authn_new(&ao, &a) < 0) {
+        fprintf(stderr, "kos server: out of memory\n");
+        return -ENOMEM;
+    }
+    if (f->token_auth_file) {
+        _cleanup_error_ struct kos_error *err = NULL;
+        struct kos_token_file *tf = NULL;
+        int r = kos_token_file_load(f->token_auth_file, &tf, &err);
+        if (r < 0) {
+            fprintf(stderr, "kos server: --token-auth-file: %s\n",
+                    err ? err->message : strerror(-r));
+            kos_authn_free(a);
+            return r;
+        }
+        struct kos_token_authenticator ta;
+        kos_token_file_authenticator(tf, &ta);
+        r = kos_authn_add_token_authenticator(a, &ta);
+        if (r < 0) {
+            kos_authn_free(a);
+            return r;
+        }
+    }
+    *ret = a;
+    return 0;
+}
+
 int cmd_server(int argc, char **argv)
 {
     _cleanup_(server_flags_clearp) struct server_flags f = {0};
@@ -363,6 +421,10 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
 
+    struct kos_authn *authn = NULL;
+    if (build_authn(&f, &authn) < 0)
+        return 1;
+
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -384,6 +446,7 @@ int cmd_server(int argc, char **argv)
     r = store_sqlite_open(&so, &store);
     if (r < 0) {
         log_error("server", "opening the store %s failed: %s", db, strerror(-r));
+        kos_authn_free(authn);
         return 1;
     }
 
@@ -392,9 +455,11 @@ int cmd_server(int argc, char **argv)
     r = apiserver_init(&api, store, "");
     if (r < 0) {
         log_error("server", "initialising the API server failed: %s", strerror(-r));
+        kos_authn_free(authn);
         store_close(store);
         return 1;
     }
+    api.authn = authn; /* owned by api from here on */
     struct http_server_options ho = {.bind_address = f.bind_address,
                                      .port = (uint16_t)f.port,
                                      .handler = apiserver_handle,

@@ -267,6 +267,18 @@ def test_pods_that_do_not_fit_are_rejected(agent_server):
             "Pod was rejected: Node didn't have enough resource: memory, requested: %d, "
             % (100 << 40))
         assert p["status"]["message"].endswith("capacity: %d" % alloc_mem)
+        # and a Warning event with the reason, as `kubectl describe pod` shows it
+
+        def event():
+            st, evs, _ = s.request("GET", "/api/v1/namespaces/default/events")
+            for e in evs.get("items", []):
+                if (e["involvedObject"].get("name") == cpu["metadata"]["name"] and
+                        e["reason"] == "OutOfcpu"):
+                    return e
+            return None
+        e = wait_for(event, what="OutOfcpu event")
+        assert e["type"] == "Warning"
+        assert e["message"].startswith("Node didn't have enough resource: cpu, requested: ")
         # a rejected pod never gets a cgroup
         for pod in (cpu, mem):
             for tier in ("burstable", "besteffort", None):
@@ -306,6 +318,7 @@ def test_bad_agent_flags_are_refused():
             (["--container-runtime", "docker"], "--container-runtime"),
             (["--cgroup-root", "relative"], "--cgroup-root"),
             (["--node-name", "Bad_Name"], "not a valid node name"),
+            (["--node-ip", "10.0.0.300"], "not a valid IP address"),
             (["--system-reserved", "cpu=1000"], "has a reservation of")]:
         s = KosServer(extra_args=args, agent=True)
         try:
@@ -361,4 +374,27 @@ def test_standalone_agent_joins_with_a_kubeconfig():
                 proc.kill()
                 proc.wait()
         remove_cgroup_tree(root)
+        s.cleanup()
+
+
+def test_restart_keeps_live_pod_cgroups_and_removes_orphans():
+    s = KosServer(extra_args=["--node-name", NODE], agent=True)
+    try:
+        s.start()
+        wait_for(lambda: node_ready(s), what="Node Ready")
+        p = make_pod(s, "keeper", {"limits": {"cpu": "100m", "memory": "50Mi"}})
+        live = pod_dir(s, "memory", None, p["metadata"]["uid"])
+        wait_for(lambda: os.path.isdir(live), what="pod cgroup")
+        s.stop()
+        # a pod deleted while the agent was down leaves its cgroup behind
+        stray = [m + s.cgroup_root + "/kubepods/besteffort/pod0000-stray"
+                 for m in cgroup_hierarchies()]
+        for d in stray:
+            os.mkdir(d)
+        s.start()
+        wait_for(lambda: not any(os.path.exists(d) for d in stray), what="orphan removed")
+        assert os.path.isdir(live)
+        assert read(live + "/memory.limit_in_bytes" if not unified() else
+                    live + "/memory.max") == str(50 * MI)
+    finally:
         s.cleanup()

@@ -114,7 +114,7 @@ static void test_allocatable_docs_example(void **state)
                      0);
     assert_int_equal(agent_allocatable(&cap, &kube, &sys, &th, &out, &err), 0);
     assert_int_equal(out.milli_cpu, 14500);
-    assert_int_equal(out.memory, 29 * GI - 500 * MI); /* the docs round to "28.5Gi" */
+    assert_int_equal(out.memory, 29 * GI - 500 * MI);       /* the docs round to "28.5Gi" */
     assert_int_equal(out.ephemeral_storage, 88 * GI - 160); /* "88Gi" in the docs, rounded */
     assert_int_equal(out.pods, 110);
 

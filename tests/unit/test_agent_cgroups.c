@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "agent/cgroups/cgroups.h"
 #include "agent/cgroups/qos.h"
@@ -342,6 +344,132 @@ static void test_names(void **state)
     cg_manager_free(NULL);
 }
 
+/* ---- the manager on fake hierarchies: plain directories named as cgroup mounts ---- */
+
+static char *slurp(const char *dir, const char *file)
+{
+    static char buf[256];
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_manager_writes_v1(void **state)
+{
+    char tmp[] = "/tmp/kos-cg-v1-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char mi[2048];
+    snprintf(mi, sizeof(mi),
+             "32 31 0:29 / %s/cpu rw - cgroup cgroup rw,cpu\n"
+             "35 31 0:32 / %s/memory rw - cgroup cgroup rw,memory\n"
+             "39 31 0:36 / %s/pids rw - cgroup cgroup rw,pids\n",
+             tmp, tmp, tmp);
+    static const char *const mounts[] = {"cpu", "memory", "pids"};
+    for (size_t i = 0; i < 3; i++) {
+        char dir[600];
+        snprintf(dir, sizeof(dir), "%s/%s", tmp, mounts[i]);
+        assert_int_equal(mkdir(dir, 0755), 0);
+    }
+    struct cg_host h;
+    assert_int_equal(cg_host_parse_mountinfo(mi, &h), 0);
+    struct cg_manager *m = NULL;
+    assert_int_equal(cg_manager_new(&h, "/kos-unit", &m), 0);
+    struct cg_resources kp;
+    cg_node_resources(1900, 1 << 30, 1000, &kp);
+    assert_int_equal(cg_manager_ensure_node(m, &kp), 0);
+    char d[1024];
+    snprintf(d, sizeof(d), "%s/cpu/kos-unit/kubepods", tmp);
+    assert_string_equal(slurp(d, "cpu.shares"), "1945");
+    assert_null(slurp(d, "cpu.cfs_quota_us")); /* the kubelet sets no quota on kubepods */
+    snprintf(d, sizeof(d), "%s/memory/kos-unit/kubepods", tmp);
+    assert_string_equal(slurp(d, "memory.limit_in_bytes"), "1073741824");
+    snprintf(d, sizeof(d), "%s/pids/kos-unit/kubepods", tmp);
+    assert_string_equal(slurp(d, "pids.max"), "1000");
+    snprintf(d, sizeof(d), "%s/cpu/kos-unit/kubepods/besteffort", tmp);
+    assert_string_equal(slurp(d, "cpu.shares"), "2");
+    assert_int_equal(cg_manager_set_burstable_cpu(m, 500), 0);
+    snprintf(d, sizeof(d), "%s/cpu/kos-unit/kubepods/burstable", tmp);
+    assert_string_equal(slurp(d, "cpu.shares"), "512");
+
+    json_t *p = pod_of(GUARANTEED_POD);
+    assert_int_equal(cg_manager_ensure_pod(m, p), 0);
+    snprintf(d, sizeof(d), "%s/cpu/kos-unit/kubepods/podu-1", tmp);
+    assert_string_equal(slurp(d, "cpu.shares"), "1024");
+    assert_string_equal(slurp(d, "cpu.cfs_period_us"), "100000");
+    assert_string_equal(slurp(d, "cpu.cfs_quota_us"), "100000");
+    snprintf(d, sizeof(d), "%s/memory/kos-unit/kubepods/podu-1", tmp);
+    assert_string_equal(slurp(d, "memory.limit_in_bytes"), "209715200");
+    assert_true(cg_manager_pod_exists(m, "u-1"));
+    assert_false(cg_manager_pod_exists(m, "u-2"));
+    json_decref(p);
+
+    /* a pod without a uid gets no cgroup */
+    p = pod_of("{\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+    assert_int_equal(cg_manager_ensure_pod(m, p), -EINVAL);
+    json_decref(p);
+    cg_manager_free(m);
+    rm_rf(tmp);
+}
+
+static void test_manager_writes_v2(void **state)
+{
+    char tmp[] = "/tmp/kos-cg-v2-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char mi[1024];
+    snprintf(mi, sizeof(mi), "30 23 0:26 / %s rw - cgroup2 cgroup2 rw,nsdelegate\n", tmp);
+    struct cg_host h;
+    assert_int_equal(cg_host_parse_mountinfo(mi, &h), 0);
+    assert_int_equal(h.mode, CG_MODE_UNIFIED);
+    struct cg_manager *m = NULL;
+    assert_int_equal(cg_manager_new(&h, "/", &m), 0);
+    struct cg_resources kp;
+    cg_node_resources(14500, 29LL << 30, 0, &kp);
+    assert_int_equal(cg_manager_ensure_node(m, &kp), 0);
+    char d[1024];
+    snprintf(d, sizeof(d), "%s/kubepods", tmp);
+    assert_string_equal(slurp(d, "cpu.weight"), "567"); /* 1 + (14848-2)*9999/262142 */
+    assert_string_equal(slurp(d, "memory.max"), "31138512896");
+    /* controllers are delegated down the tree */
+    assert_non_null(slurp(tmp, "cgroup.subtree_control"));
+
+    json_t *p = pod_of(GUARANTEED_POD);
+    assert_int_equal(cg_manager_ensure_pod(m, p), 0);
+    snprintf(d, sizeof(d), "%s/kubepods/podu-1", tmp);
+    assert_string_equal(slurp(d, "cpu.weight"), "39");
+    assert_string_equal(slurp(d, "cpu.max"), "100000 100000");
+    assert_string_equal(slurp(d, "memory.max"), "209715200");
+    json_decref(p);
+
+    /* Burstable without a cpu limit: weight only, no cpu.max or memory.max */
+    p = pod_of("{\"metadata\":{\"uid\":\"u-2\"},\"spec\":{\"containers\":[{\"name\":\"c\","
+               "\"resources\":{\"requests\":{\"cpu\":\"250m\"}}}]}}");
+    assert_int_equal(cg_manager_ensure_pod(m, p), 0);
+    snprintf(d, sizeof(d), "%s/kubepods/burstable/podu-2", tmp);
+    assert_string_equal(slurp(d, "cpu.weight"), "10");
+    assert_null(slurp(d, "cpu.max"));
+    assert_null(slurp(d, "memory.max"));
+    json_decref(p);
+    char out[512];
+    assert_int_equal(cg_manager_pod_dir(m, AGENT_QOS_BURSTABLE, "u-2", "memory", out, sizeof(out)),
+                     0);
+    assert_string_equal(out, d);
+    cg_manager_free(m);
+    rm_rf(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +482,8 @@ int main(void)
         cmocka_unit_test(test_node_values),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_manager_writes_v1),
+        cmocka_unit_test(test_manager_writes_v2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

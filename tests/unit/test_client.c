@@ -15,6 +15,8 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
+#include "auth/authn.h"
+#include "auth/token_file.h"
 #include "client/client.h"
 #include "client/informer.h"
 #include "controllers/events.h"
@@ -36,6 +38,22 @@ struct fixture {
     struct kos_client *client;
 };
 
+/* The API now requires authentication: the fixture's client is an admin by static token. */
+#define UNIT_ADMIN_TOKEN "unit-admin-token"
+
+static void install_admin_token(struct apiserver *api)
+{
+    static const char csv[] = UNIT_ADMIN_TOKEN ",unit-admin,1,system:masters\n";
+    struct kos_token_file *tf = NULL;
+    assert_int_equal(kos_token_file_parse(csv, strlen(csv), "unit", &tf, NULL), 0);
+    struct kos_authn *a = NULL;
+    assert_int_equal(kos_authn_new(NULL, &a), 0);
+    struct kos_token_authenticator ta;
+    kos_token_file_authenticator(tf, &ta);
+    assert_int_equal(kos_authn_add_token_authenticator(a, &ta), 0);
+    api->authn = a;
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -46,6 +64,7 @@ static int setup(void **state)
     struct store_sqlite_options so = {.path = f->path, .watch_window_events = WINDOW_EVENTS};
     assert_int_equal(store_sqlite_open(&so, &f->store), 0);
     assert_int_equal(apiserver_init(&f->api, f->store, ""), 0);
+    install_admin_token(&f->api);
     struct http_server_options ho = {
         .bind_address = "127.0.0.1", .handler = apiserver_handle, .handler_ctx = &f->api};
     assert_int_equal(http_server_start(&ho, &f->http), 0);
@@ -53,7 +72,8 @@ static int setup(void **state)
     atomic_store(&f->api.ready, true);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(f->http));
-    struct kos_client_config cc = {.server = url, .timeout_ms = DEADLINE_MS};
+    struct kos_client_config cc = {
+        .server = url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
     assert_int_equal(kos_client_new(&cc, &f->client), 0);
     *state = f;
     return 0;
@@ -179,6 +199,32 @@ static void test_crud_and_errors(void **state)
                      0);
     assert_int_equal(status, 200);
     assert_string_equal(json_string_value(json_object_get(body, "major")), "1");
+}
+
+/* Without credentials the API answers 401 with kube's Status; health needs none. */
+static void test_unauthenticated(void **state)
+{
+    struct fixture *f = *state;
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(f->http));
+    const char *tokens[] = {NULL, "wrong-token"};
+    for (size_t i = 0; i < 2; i++) {
+        struct kos_client_config cc = {.server = url, .bearer_token = tokens[i]};
+        struct kos_client *c = NULL;
+        assert_int_equal(kos_client_new(&cc, &c), 0);
+        struct kos_ref r = {.kind = kind("", "Namespace"), .name = "default"};
+        struct kos_error *err = NULL;
+        assert_int_equal(kos_client_get(c, &r, NULL, &err), -EACCES);
+        assert_int_equal(err->code, 401);
+        assert_string_equal(err->reason, "Unauthorized");
+        assert_string_equal(err->message, "Unauthorized");
+        kos_error_free(err);
+        long status = 0;
+        assert_int_equal(
+            kos_client_request(c, "GET", "/readyz", NULL, NULL, 0, &status, NULL, NULL), 0);
+        assert_int_equal(status, 200);
+        kos_client_free(c);
+    }
 }
 
 static void test_transport_error(void **state)
@@ -432,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_transport_error),
         cmocka_unit_test(test_event_build),
         cmocka_unit_test_setup_teardown(test_crud_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_informer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_record, setup, teardown),

@@ -16,6 +16,8 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
+#include "auth/authn.h"
+#include "auth/token_file.h"
 #include "client/client.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
@@ -35,6 +37,22 @@ struct fixture {
     struct kos_scheduler *sched;
 };
 
+/* The API now requires authentication: the fixture's client is an admin by static token. */
+#define UNIT_ADMIN_TOKEN "unit-admin-token"
+
+static void install_admin_token(struct apiserver *api)
+{
+    static const char csv[] = UNIT_ADMIN_TOKEN ",unit-admin,1,system:masters\n";
+    struct kos_token_file *tf = NULL;
+    assert_int_equal(kos_token_file_parse(csv, strlen(csv), "unit", &tf, NULL), 0);
+    struct kos_authn *a = NULL;
+    assert_int_equal(kos_authn_new(NULL, &a), 0);
+    struct kos_token_authenticator ta;
+    kos_token_file_authenticator(tf, &ta);
+    assert_int_equal(kos_authn_add_token_authenticator(a, &ta), 0);
+    api->authn = a;
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -45,6 +63,7 @@ static int setup(void **state)
     struct store_sqlite_options so = {.path = f->path, .watch_window_events = 1024};
     assert_int_equal(store_sqlite_open(&so, &f->store), 0);
     assert_int_equal(apiserver_init(&f->api, f->store, ""), 0);
+    install_admin_token(&f->api);
     struct http_server_options ho = {
         .bind_address = "127.0.0.1", .handler = apiserver_handle, .handler_ctx = &f->api};
     assert_int_equal(http_server_start(&ho, &f->http), 0);
@@ -52,7 +71,8 @@ static int setup(void **state)
     atomic_store(&f->api.ready, true);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(f->http));
-    struct kos_client_config cc = {.server = url, .timeout_ms = DEADLINE_MS};
+    struct kos_client_config cc = {
+        .server = url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
     assert_int_equal(kos_client_new(&cc, &f->client), 0);
     assert_int_equal(kos_scheduler_start(&cc, &f->sched), 0);
     *state = f;

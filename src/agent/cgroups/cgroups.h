@@ -138,6 +138,10 @@ int cg_manager_ensure_pod(struct cg_manager *m, const json_t *pod);
 /* Removes pod<uid> wherever it is (all three QoS places), its child cgroups first, in every
  * hierarchy. 0 when nothing was there; -EBUSY while processes are still inside. */
 int cg_manager_remove_pod(struct cg_manager *m, const char *uid);
+/* The uids of every pod<uid> cgroup under kubepods (all three QoS places), as found in the
+ * first hierarchy that has kubepods: a new array of strings (the agent removes those whose
+ * pods no longer exist, e.g. deleted while it was down). */
+int cg_manager_list_pods(const struct cg_manager *m, json_t **ret);
 /* True when pod<uid> exists in any QoS place. */
 bool cg_manager_pod_exists(const struct cg_manager *m, const char *uid);
 /* The directory of the pod's cgroup for a controller ("memory", "cpu", "pids"; "" for the v2

@@ -129,7 +129,9 @@ static int write_file(const char *dir, const char *file, const char *value)
     int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
     if (n < 0 || (size_t)n >= sizeof(path))
         return -ENAMETOOLONG;
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* O_CREAT changes nothing on cgroupfs (its files exist or cannot be made) and lets the
+     * unit tests run the manager on plain directories */
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     size_t len = strlen(value);
@@ -404,4 +406,50 @@ bool cg_manager_pod_exists(const struct cg_manager *m, const char *uid)
                 return true;
         }
     return false;
+}
+
+static int list_dir_pods(const char *dir, json_t *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    struct dirent *e;
+    int r = 0;
+    while ((e = readdir(d))) {
+        if (e->d_type != DT_DIR || strncmp(e->d_name, "pod", 3) != 0 || !e->d_name[3])
+            continue;
+        if (json_array_append_new(out, json_string(e->d_name + 3)) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+    }
+    closedir(d);
+    return r;
+}
+
+int cg_manager_list_pods(const struct cg_manager *m, json_t **ret)
+{
+    json_t *out = json_array();
+    if (!out)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->host.n; i++) {
+        char dir[CG_PATH_MAX + 256];
+        struct stat st;
+        snprintf(dir, sizeof(dir), "%s%s/kubepods", m->host.h[i].mount, m->root);
+        if (stat(dir, &st) < 0)
+            continue;
+        static const char *const tiers[] = {"", "/burstable", "/besteffort"};
+        for (size_t t = 0; t < ARRAY_SIZE(tiers); t++) {
+            char sub[CG_PATH_MAX + 300];
+            snprintf(sub, sizeof(sub), "%s%s", dir, tiers[t]);
+            int r = list_dir_pods(sub, out);
+            if (r < 0) {
+                json_decref(out);
+                return r;
+            }
+        }
+        break;
+    }
+    *ret = out;
+    return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "agent/cgroups/qos.h"
 #include "agent/pods/admission.h"
+#include "controllers/events.h"
 #include "controllers/workqueue.h"
 #include "client/informer.h"
 #include "util/cleanup.h"
@@ -21,6 +22,8 @@
 #define KEY_MAX     320
 #define RETRY_MS    1000
 #define RESYNC_MS   10000
+/* The work-queue key of the one-off sweep for pod cgroups whose pods are gone. */
+#define ORPHANS_KEY "@orphans"
 
 /* What the agent remembers of a pod it has seen (the API object may be gone already). */
 struct pod_entry {
@@ -38,6 +41,7 @@ struct agent_pods {
     struct agent_pods_config cfg;
     struct kos_informer *informer;
     struct kos_workqueue *queue;
+    struct kos_event_recorder *events;
     pthread_t workers[MAX_WORKERS];
     int n_workers;
     pthread_mutex_t lock; /* entries, used */
@@ -262,6 +266,11 @@ static int admit(struct agent_pods *p, const char *key, const json_t *pod, const
         return 1;
 
     log_info("agent", "pod %s rejected: %s: %s", key, res.reason, res.message);
+    /* the kubelet's event carries the message without the "Pod was rejected: " prefix */
+    const char *ev = res.message;
+    if (kos_str_has_prefix(ev, "Pod was rejected: "))
+        ev += strlen("Pod was rejected: ");
+    (void)kos_event_record(p->events, pod, KOS_EVENT_WARNING, res.reason, "%s", ev);
     _cleanup_json_ json_t *st = json_pack("{s:s, s:s, s:s}", "phase", "Failed", "reason",
                                           res.reason, "message", res.message);
     if (!st)
@@ -270,8 +279,46 @@ static int admit(struct agent_pods *p, const char *key, const json_t *pod, const
     return r < 0 ? r : 0;
 }
 
+/* Pods deleted while the agent was down leave their cgroups (and maybe processes): once the
+ * informer has listed the node's pods, every pod cgroup without a pod is torn down. */
+static int sweep_orphans(struct agent_pods *p)
+{
+    if (!kos_informer_has_synced(p->informer))
+        return -EAGAIN;
+    _cleanup_json_ json_t *uids = NULL;
+    int r = cg_manager_list_pods(p->cfg.cgroups, &uids);
+    if (r < 0)
+        return r;
+    _cleanup_json_ json_t *pods = kos_informer_snapshot(p->informer);
+    if (!pods)
+        return -ENOMEM;
+    size_t i, j;
+    json_t *u, *pod;
+    int ret = 0;
+    json_array_foreach(uids, i, u)
+    {
+        bool live = false;
+        json_array_foreach(pods, j, pod)
+        {
+            const char *uid = meta_str(pod, "uid");
+            if (uid && !strcmp(uid, json_string_value(u)))
+                live = true;
+        }
+        if (live)
+            continue;
+        log_info("agent", "removing the cgroup of pod %s, which no longer exists",
+                 json_string_value(u));
+        r = teardown(p, json_string_value(u), NULL, 0);
+        if (r < 0 && ret == 0)
+            ret = r;
+    }
+    return ret;
+}
+
 static int sync_pod(struct agent_pods *p, const char *key)
 {
+    if (!strcmp(key, ORPHANS_KEY))
+        return sweep_orphans(p);
     char ns[KEY_MAX];
     kos_strlcpy(ns, key, sizeof(ns));
     char *slash = strchr(ns, '/');
@@ -368,7 +415,7 @@ static void *worker(void *arg)
         if (r == 0)
             continue;
         r = sync_pod(p, key);
-        if (r == -EINPROGRESS) {
+        if (r == -EINPROGRESS || r == -EAGAIN) {
             kos_workqueue_add_after(p->queue, key, RETRY_MS); /* the runtime is stopping it */
         } else if (r < 0) {
             log_warn("agent", "syncing pod %s: %s (retrying)", key, strerror(-r));
@@ -396,11 +443,15 @@ int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **re
         .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .ctx = p};
     int r = kos_workqueue_new(&p->queue);
     if (r == 0)
+        r = kos_event_recorder_new(cfg->client, "kubelet", &p->events);
+    if (r == 0)
         r = kos_informer_new(cfg->client, &io, &p->informer);
     if (r == 0)
         r = kos_informer_add_handlers(p->informer, &h);
     if (r == 0)
         r = kos_informer_start(p->informer);
+    if (r == 0)
+        r = kos_workqueue_add(p->queue, ORPHANS_KEY);
     int n = cfg->workers > 0 ? cfg->workers : 4;
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
@@ -417,7 +468,7 @@ int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **re
     return 0;
 }
 
-void agent_pods_stop(struct agent_pods *p)
+void agent_pods_shutdown(struct agent_pods *p)
 {
     if (!p)
         return;
@@ -427,8 +478,17 @@ void agent_pods_stop(struct agent_pods *p)
         kos_workqueue_shutdown(p->queue);
     for (int i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i], NULL);
+    p->n_workers = 0;
+}
+
+void agent_pods_stop(struct agent_pods *p)
+{
+    if (!p)
+        return;
+    agent_pods_shutdown(p);
     kos_informer_free(p->informer);
     kos_workqueue_free(p->queue);
+    kos_event_recorder_free(p->events);
     while (p->entries) {
         struct pod_entry *e = p->entries;
         p->entries = e->next;

@@ -25,5 +25,8 @@ struct agent_pods_config {
 int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **ret);
 /* For pod_runtime_env.requeue. */
 void agent_pods_requeue(void *agent_pods, const char *ns, const char *name, int64_t delay_ms);
-/* Stops informer and workers; accepts NULL. */
+/* Stops informer and workers (no sync runs after it; requeues are ignored); memory stays
+ * until agent_pods_stop. Idempotent, accepts NULL. */
+void agent_pods_shutdown(struct agent_pods *p);
+/* Shuts down and frees; accepts NULL. */
 void agent_pods_stop(struct agent_pods *p);
