@@ -166,6 +166,8 @@ static int image_pull_cmd(int argc, char **argv)
     json_object_set_new(o, "workingDir",
                         info.working_dir ? json_string(info.working_dir) : json_null());
     json_object_set_new(o, "user", info.user ? json_string(info.user) : json_null());
+    json_object_set_new(o, "stopSignal",
+                        info.stop_signal ? json_string(info.stop_signal) : json_null());
     json_t *layers = json_array();
     for (size_t i = 0; i < info.n_layers; i++)
         json_array_append_new(layers, json_string(info.layers[i]));

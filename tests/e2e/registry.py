@@ -29,6 +29,10 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 
 def _free_port():
@@ -345,7 +349,9 @@ def busybox_layers():
 
 
 def push_busybox_image(reg, repo="test/busybox", tag="1.36", cmd=None, arch="amd64",
-                       layers=None):
+                       layers=None, docker=False):
+    """Pushes an image; docker=True uses Docker schema 2 media types (whose layers are all
+    labelled tar.gzip, as Docker does even for plain tar), else OCI ones."""
     layers = layers or busybox_layers()
     config = {
         "architecture": arch,
@@ -366,33 +372,39 @@ def push_busybox_image(reg, repo="test/busybox", tag="1.36", cmd=None, arch="amd
     for i, (blob, _) in enumerate(layers):
         dg = reg.push_blob(repo, blob)
         mt = OCI_LAYER_GZIP if blob[:2] == b"\x1f\x8b" else OCI_LAYER_TAR
-        descs.append({"mediaType": mt, "digest": dg, "size": len(blob)})
+        descs.append({"mediaType": DOCKER_LAYER if docker else mt, "digest": dg,
+                      "size": len(blob)})
+    mtype = DOCKER_MANIFEST if docker else OCI_MANIFEST
     manifest = {
         "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": cfg_digest, "size": len(cfg_bytes)},
+        "mediaType": mtype,
+        "config": {"mediaType": DOCKER_CONFIG if docker else OCI_CONFIG, "digest": cfg_digest,
+                   "size": len(cfg_bytes)},
         "layers": descs,
     }
     body = json.dumps(manifest).encode()
-    digest = reg.push_manifest(repo, tag, body, OCI_MANIFEST)
+    digest = reg.push_manifest(repo, tag, body, mtype)
     return {"repo": repo, "tag": tag, "digest": digest, "size": len(body), "config": config,
+            "media_type": mtype,
             "config_digest": cfg_digest, "layers": descs,
             "ref": "%s/%s:%s" % (reg.host, repo, tag)}
 
 
-def push_index(reg, repo, tag, entries):
-    """entries: list of (image dict from push_busybox_image, arch)."""
+def push_index(reg, repo, tag, entries, docker=False):
+    """entries: list of (image dict from push_busybox_image, arch). docker=True makes a Docker
+    manifest list instead of an OCI index."""
+    itype = DOCKER_LIST if docker else OCI_INDEX
     index = {
         "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
+        "mediaType": itype,
         "manifests": [
-            {"mediaType": OCI_MANIFEST, "digest": img["digest"], "size": img["size"],
+            {"mediaType": img["media_type"], "digest": img["digest"], "size": img["size"],
              "platform": {"architecture": arch, "os": "linux"}}
             for img, arch in entries
         ],
     }
     body = json.dumps(index).encode()
-    return reg.push_manifest(repo, tag, body, OCI_INDEX)
+    return reg.push_manifest(repo, tag, body, itype)
 
 
 @pytest.fixture

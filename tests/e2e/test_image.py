@@ -18,6 +18,7 @@ from registry import (  # noqa: F401  (pytest fixtures)
     local_registry,
     make_layer,
     push_busybox_image,
+    push_index,
 )
 
 KOS = os.environ.get("KOS_BIN", os.path.join(os.path.dirname(__file__), "../../build/kos"))
@@ -112,6 +113,11 @@ def test_index_picks_linux_amd64_and_digest_refs(busybox_image, workdir):
     info = pull(by_digest, os.path.join(workdir, "root2"))
     assert info["digest"] == busybox_image["digest"]
     assert info["ref"] == by_digest
+    # "localhost" is a registry host spoken to over plain HTTP too
+    via_localhost = "localhost:%d/%s:1.36" % (reg.port, busybox_image["repo"])
+    info = pull(via_localhost, os.path.join(workdir, "root3"))
+    assert info["digest"] == busybox_image["digest"]
+    assert info["ref"] == via_localhost
 
 
 def test_pull_policies(busybox_image, workdir):
@@ -273,3 +279,17 @@ def test_damaged_local_blob_is_pulled_again(busybox_image, workdir):
     assert "is corrupt: digest mismatch" in err, err
     info = pull(busybox_image["ref"], root, "--policy", "IfNotPresent")
     assert info["imageID"] == busybox_image["config_digest"]
+
+
+def test_docker_schema2_manifest_list(local_registry, workdir):
+    reg = local_registry
+    img = push_busybox_image(reg, repo="test/dockerfmt", tag="amd64", docker=True)
+    decoy = push_busybox_image(reg, repo="test/dockerfmt", tag="arm", cmd=["false"], arch="arm",
+                               layers=[make_layer([("decoy", {"data": b"arm\n"})])], docker=True)
+    lst = push_index(reg, "test/dockerfmt", "list", [(decoy, "arm"), (img, "amd64")], docker=True)
+    cdir = os.path.join(workdir, "c1")
+    info = pull("%s/test/dockerfmt:list" % reg.host, os.path.join(workdir, "root"),
+                "--rootfs", cdir)
+    assert info["digest"] == lst
+    assert info["imageID"] == img["config_digest"]
+    check_busybox_tree(info["rootfs"])

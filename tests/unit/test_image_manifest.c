@@ -133,7 +133,7 @@ static void test_config(void **state)
 {
     const char *j = "{\"architecture\":\"amd64\",\"config\":{\"Entrypoint\":[\"/bin/sh\",\"-c\"],"
                     "\"Cmd\":null,\"Env\":[\"A=1\",\"PATH=/bin\"],\"WorkingDir\":\"/w\","
-                    "\"User\":\"1000:1000\"}}";
+                    "\"User\":\"1000:1000\",\"StopSignal\":\"SIGQUIT\"}}";
     struct image_info info = {0};
     struct kos_error *err = NULL;
     assert_int_equal(image_config_parse(j, strlen(j), &info, &err), 0);
@@ -144,12 +144,14 @@ static void test_config(void **state)
     assert_string_equal(info.env[1], "PATH=/bin");
     assert_string_equal(info.working_dir, "/w");
     assert_string_equal(info.user, "1000:1000");
+    assert_string_equal(info.stop_signal, "SIGQUIT");
     image_info_clear(&info);
 
     const char *empty = "{}";
     assert_int_equal(image_config_parse(empty, 2, &info, &err), 0);
     assert_null(info.entrypoint);
     assert_null(info.working_dir);
+    assert_null(info.stop_signal);
     image_info_clear(&info);
 
     const char *badj = "{\"config\":{\"Cmd\":[1]}}";
@@ -193,6 +195,17 @@ static void test_scheme(void **state)
     assert_string_equal(registry_scheme("docker.io"), "https");
     assert_string_equal(registry_scheme("localhost.example.com"), "https");
     assert_string_equal(registry_scheme("127.0.0.1.nip.io"), "https");
+}
+
+static void test_realm_credentials(void **state)
+{
+    assert_true(registry_realm_may_get_credentials("https://auth.docker.io/token"));
+    assert_true(registry_realm_may_get_credentials("http://127.0.0.1:5001/token"));
+    assert_true(registry_realm_may_get_credentials("http://localhost/token?x=1"));
+    assert_false(registry_realm_may_get_credentials("http://auth.example.com/token"));
+    assert_false(registry_realm_may_get_credentials("http://127.0.0.1@evil.example/token"));
+    assert_false(registry_realm_may_get_credentials("ftp://127.0.0.1/token"));
+    assert_false(registry_realm_may_get_credentials("http:///token"));
 }
 
 static void test_digest(void **state)
@@ -278,7 +291,7 @@ int main(void)
         cmocka_unit_test(test_bad_manifests), cmocka_unit_test(test_config),
         cmocka_unit_test(test_challenge),     cmocka_unit_test(test_scheme),
         cmocka_unit_test(test_digest),        cmocka_unit_test(test_backoff),
-        cmocka_unit_test(test_docker_config),
+        cmocka_unit_test(test_docker_config), cmocka_unit_test(test_realm_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

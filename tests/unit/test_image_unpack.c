@@ -565,6 +565,33 @@ static void test_bad_gzip(void **state)
     image_store_close(s);
 }
 
+/* Temp entries of pulls that died long ago are removed when the store opens; fresh ones stay. */
+static void test_stale_tmp_removed(void **state)
+{
+    struct image_store *s = NULL;
+    struct kos_error *err = NULL;
+    assert_int_equal(image_store_open(tmpdir, &s, &err), 0);
+    image_store_close(s);
+    char p[256];
+    snprintf(p, sizeof(p), "%s/images/tmp/layer-old", tmpdir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/images/tmp/layer-old/f", tmpdir);
+    int fd = open(p, O_WRONLY | O_CREAT, 0600);
+    close(fd);
+    snprintf(p, sizeof(p), "%s/images/tmp/layer-old", tmpdir);
+    struct timespec old[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+    assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+    snprintf(p, sizeof(p), "%s/images/tmp/blob-fresh", tmpdir);
+    fd = open(p, O_WRONLY | O_CREAT, 0600);
+    close(fd);
+    assert_int_equal(image_store_open(tmpdir, &s, &err), 0);
+    snprintf(p, sizeof(p), "%s/images/tmp/layer-old", tmpdir);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof(p), "%s/images/tmp/blob-fresh", tmpdir);
+    assert_int_equal(access(p, F_OK), 0);
+    image_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rootfs_auto_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rootfs_overlay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

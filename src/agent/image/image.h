@@ -109,6 +109,7 @@ struct image_info {
     char **env;        /* "KEY=value" */
     char *working_dir; /* NULL when unset */
     char *user;        /* NULL when unset */
+    char *stop_signal; /* config.StopSignal ("SIGQUIT", "15"), NULL when unset */
     size_t n_layers;
     char (*layers)[IMAGE_DIGEST_MAX]; /* layer blob digests, bottom first */
     uint64_t size;                    /* sum of the compressed layer sizes */

@@ -230,7 +230,7 @@ int image_config_parse(const void *data, size_t len, struct image_info *info,
     if (cfg && !json_is_null(cfg) && !json_is_object(cfg))
         return bad(err, "invalid image config: \"config\" is not an object");
     char **ep = NULL, **cmd = NULL, **env = NULL;
-    char *wd = NULL, *user = NULL;
+    char *wd = NULL, *user = NULL, *stop = NULL;
     int r = strv_from_json(json_object_get(cfg, "Entrypoint"), &ep, err);
     if (r >= 0)
         r = strv_from_json(json_object_get(cfg, "Cmd"), &cmd, err);
@@ -240,12 +240,15 @@ int image_config_parse(const void *data, size_t len, struct image_info *info,
         r = dup_opt(json_object_get(cfg, "WorkingDir"), &wd);
     if (r >= 0)
         r = dup_opt(json_object_get(cfg, "User"), &user);
+    if (r >= 0)
+        r = dup_opt(json_object_get(cfg, "StopSignal"), &stop);
     if (r < 0) {
         strv_free(ep);
         strv_free(cmd);
         strv_free(env);
         free(wd);
         free(user);
+        free(stop);
         return r;
     }
     info->entrypoint = ep;
@@ -253,6 +256,7 @@ int image_config_parse(const void *data, size_t len, struct image_info *info,
     info->env = env;
     info->working_dir = wd;
     info->user = user;
+    info->stop_signal = stop;
     return 0;
 }
 
@@ -265,6 +269,7 @@ void image_info_clear(struct image_info *info)
     strv_free(info->env);
     free(info->working_dir);
     free(info->user);
+    free(info->stop_signal);
     free(info->layers);
     memset(info, 0, sizeof(*info));
 }

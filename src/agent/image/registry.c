@@ -191,6 +191,22 @@ int registry_parse_challenge(const char *header, struct registry_challenge *out)
     return 0;
 }
 
+bool registry_realm_may_get_credentials(const char *realm)
+{
+    if (kos_str_has_prefix(realm, "https://"))
+        return true;
+    if (!kos_str_has_prefix(realm, "http://"))
+        return false;
+    const char *h = realm + 7;
+    size_t n = strcspn(h, "/?#");
+    char host[IMAGE_DOMAIN_MAX];
+    if (n == 0 || n >= sizeof(host) || memchr(h, '@', n))
+        return false;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    return strcmp(registry_scheme(host), "http") == 0;
+}
+
 /* ---- one transfer ---------------------------------------------------------------------- */
 
 struct xfer {
@@ -353,7 +369,13 @@ static int fetch_token(struct registry *r, const struct registry_challenge *c,
     struct xfer x = {.body = &body, .fd = -1, .limit = TOKEN_MAX_BYTES};
     kos_buf_init(&x.errbody, ERRBODY_MAX_BYTES);
     char errbuf[CURL_ERROR_SIZE] = "";
-    setup(r, &x, url.data, NULL, MANIFEST_TIMEOUT_S, true, errbuf);
+    bool send_creds = r->username && registry_realm_may_get_credentials(c->realm);
+    if (r->username && !send_creds)
+        return kos_error_set(err, 401, "ErrImagePull",
+                             "failed to authorize: refusing to send credentials to the token "
+                             "realm %s over plain HTTP",
+                             c->realm);
+    setup(r, &x, url.data, NULL, MANIFEST_TIMEOUT_S, send_creds, errbuf);
     CURLcode cc = curl_easy_perform(r->h);
     long status = 0;
     curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);

@@ -2,6 +2,7 @@
  * and blobs, bearer-token and basic auth, plain HTTP only for loopback registries. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent/image/image.h"
@@ -27,6 +28,10 @@ int registry_get_blob(struct registry *r, const char *digest, uint64_t size, int
 /* The scheme Docker uses for a registry host: "http" for localhost and 127.0.0.0/8 (and
  * ::1), "https" for everything else. */
 const char *registry_scheme(const char *domain);
+
+/* Whether basic credentials may go to a token realm: over HTTPS, or plain HTTP to a loopback
+ * host (the same rule as for registries), never in clear text across a network. */
+bool registry_realm_may_get_credentials(const char *realm);
 
 /* Parses a WWW-Authenticate challenge: scheme ("Bearer"/"Basic") and its realm/service/scope
  * parameters (quoted strings). 0 or -EINVAL. */

@@ -251,14 +251,14 @@ static int mount_overlay(struct image_store *s, const struct image_info *info, c
         if (r >= 0 && strpbrk(lp, ":,"))
             r = -EINVAL;
         if (r >= 0)
-            r = kos_buf_printf(&opts, "%s%s", lp, i + 1 < info->n_layers ? "" : "");
+            r = kos_buf_append_str(&opts, lp);
         if (r >= 0 && i > 0)
             r = kos_buf_append_str(&opts, ":");
     }
     if (r >= 0)
         r = kos_buf_printf(&opts, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
     if (r < 0)
-        return r == -E2BIG ? -E2BIG : r;
+        return r; /* -E2BIG: too many layers for one page of options; a copy will do */
     if (strpbrk(dir, ":,"))
         return -EINVAL;
     char p[4096];

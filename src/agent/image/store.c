@@ -1,5 +1,6 @@
 #include "agent/image/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/image/digest.h"
@@ -15,7 +17,8 @@
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
 
-#define REFS_MAX_BYTES (16u << 20)
+#define REFS_MAX_BYTES    (16u << 20)
+#define IMAGE_TMP_STALE_S (6 * 3600)
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -33,6 +36,30 @@ static int mkdir_p(const char *path, mode_t mode)
     if (mkdir(buf, mode) < 0 && errno != EEXIST)
         return -errno;
     return 0;
+}
+
+/* Leftovers of pulls that died (temp blobs, half-unpacked layers). A live pull writes to its
+ * temp entries all the time, so only entries untouched for hours are taken. */
+static void remove_stale_tmp(int tfd, time_t now)
+{
+    int dfd = dup(tfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (de->d_name[0] == '.' &&
+            (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+            continue;
+        if (fstatat(tfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            st.st_mtime + IMAGE_TMP_STALE_S < now)
+            (void)image_rm_rf_at(tfd, de->d_name);
+    }
+    closedir(d);
 }
 
 int image_store_open(const char *root_dir, struct image_store **out, struct kos_error **err)
@@ -64,6 +91,8 @@ int image_store_open(const char *root_dir, struct image_store **out, struct kos_
     }
     s->dir = TAKE_PTR(dir);
     _cleanup_close_ int tfd = openat(s->dir_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tfd >= 0)
+        remove_stale_tmp(tfd, time(NULL));
     s->whiteouts = tfd >= 0 ? image_whiteout_probe(tfd) : IMAGE_WHITEOUT_MARKER;
     pthread_mutex_init(&s->lock, NULL);
     *out = s;

@@ -86,17 +86,14 @@ static int parse_num(const unsigned char *f, size_t n, uint64_t *out)
     size_t i = 0;
     while (i < n && (f[i] == ' ' || f[i] == '\0'))
         i++;
-    bool any = false;
     for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
         if (v >> 60)
             return -ERANGE;
         v = (v << 3) | (uint64_t)(f[i] - '0');
-        any = true;
     }
     for (; i < n; i++)
         if (f[i] != ' ' && f[i] != '\0')
             return -EINVAL;
-    (void)any;
     *out = v;
     return 0;
 }

@@ -329,20 +329,25 @@ struct layer_src {
     int error;
 };
 
+/* Reads more input behind the bytes not yet consumed (which move to the front). 1 when
+ * something was read, 0 at the end of the file. */
 static int fill(struct layer_src *s)
 {
+    size_t keep = s->in_len - s->in_off;
+    memmove(s->in, s->in + s->in_off, keep);
+    s->in_len = keep;
+    s->in_off = 0;
     if (s->in_eof)
         return 0;
     ssize_t n;
     do
-        n = read(s->fd, s->in, sizeof(s->in));
+        n = read(s->fd, s->in + keep, sizeof(s->in) - keep);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;
     if (n == 0)
         s->in_eof = true;
-    s->in_len = (size_t)n;
-    s->in_off = 0;
+    s->in_len += (size_t)n;
     return (int)(n > 0);
 }
 
@@ -364,23 +369,25 @@ static ssize_t src_read(void *ctx, void *buf, size_t n)
     }
     for (;;) {
         if (s->zend) {
-            /* gzip allows several members back to back; anything else after is an error. */
-            if (s->in_off == s->in_len && fill(s) <= 0)
-                return 0;
+            /* gzip allows several members back to back (pigz, concatenated streams); other
+             * trailing bytes (zero padding) end the stream as gzip(1) treats them. */
+            if (s->in_len - s->in_off < 2) {
+                int r = fill(s); /* so that the magic is never split across two reads */
+                if (r < 0)
+                    return s->error = r;
+            }
             if (s->in_len - s->in_off < 2 || s->in[s->in_off] != 0x1f ||
                 s->in[s->in_off + 1] != 0x8b)
-                return 0; /* trailing bytes (zero padding) after the stream are ignored */
+                return 0;
             inflateReset(&s->z);
             s->zend = false;
         }
-        if (s->z.avail_in == 0 || s->in_off == s->in_len) {
-            if (s->in_off == s->in_len) {
-                int r = fill(s);
-                if (r < 0)
-                    return s->error = r;
-                if (r == 0)
-                    return s->error = -EPIPE; /* the stream ended inside a member */
-            }
+        if (s->in_off == s->in_len) {
+            int r = fill(s);
+            if (r < 0)
+                return s->error = r;
+            if (r == 0)
+                return s->error = -EPIPE; /* the stream ended inside a member */
         }
         s->z.next_in = s->in + s->in_off;
         s->z.avail_in = (uInt)(s->in_len - s->in_off);
