@@ -185,7 +185,8 @@ def test_configmap_secret_env_and_volumes(env):
     k.run("create", "secret", "generic", "sec", "-n", ns, "--from-literal=password=s3cr3t")
     create_pod(env, ns, "cfgpod", [{
         "name": "main",
-        "command": ["sh", "-c", "echo $COLOR $PASS $CFG_size; cat /cfg/color; echo; "
+        # the sleep lets the agent sync the running pod again first (volumes rewritten)
+        "command": ["sh", "-c", "sleep 2; echo $COLOR $PASS $CFG_size; cat /cfg/color; echo; "
                                 "cat /sec/password; echo; cat /info/ns"],
         "env": [{"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "cfg",
                                                                     "key": "color"}}},

@@ -141,6 +141,19 @@ static void test_content_volumes(void **state)
     json_decref(paths);
     kos_error_free(err);
 
+    /* a second setup (every sync) rewrites the files in the same directory: running
+     * containers have that directory bind-mounted */
+    snprintf(p, sizeof(p), "%s/pod/volumes/all", tmp);
+    struct stat before, after;
+    assert_int_equal(stat(p, &before), 0);
+    paths = NULL;
+    assert_int_equal(
+        setup_pod("[{\"name\":\"all\",\"configMap\":{\"name\":\"cm\"}}]", objs, &paths, &err), 0);
+    json_decref(paths);
+    assert_int_equal(stat(p, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+    check_file("all/a.conf", "A", 0644);
+
     /* teardown removes what setup made */
     snprintf(p, sizeof(p), "%s/pod", tmp);
     assert_int_equal(kos_pod_volumes_teardown(p), 0);

@@ -389,9 +389,9 @@ int kos_pod_volumes_setup(const struct kos_env_ctx *ctx, const char *pod_dir, js
                    (src = json_object_get(v, "secret")) ||
                    (src = json_object_get(v, "downwardAPI")) ||
                    (src = json_object_get(v, "projected"))) {
-            /* Content volumes are written afresh into an empty directory each time, so keys
-             * removed from the source disappear. */
-            rm_rf(dir);
+            /* Content volumes are rewritten in place, file by file (rename), on every sync:
+             * the directory itself must stay, running containers have it bind-mounted. (Keys
+             * removed from the source stay until the pod goes: no atomic ..data swap yet.) */
             if ((r = mkdir_p(dir, 0755)) < 0)
                 return kos_error_set(err, 500, MOUNT_ERR, "%s: %s", dir, strerror(-r));
             if (json_object_get(v, "configMap"))
