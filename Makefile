@@ -19,6 +19,8 @@ DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
 DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cryptography
 # Keystone e2e and bench: throwaway TLS certificates (keystone itself: keystone-up.sh installs it)
 DEB_PACKAGES += openssl
+# Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use.
+DEB_PACKAGES += runc busybox-static
 
 PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl gnutls
 PKGS    += zlib

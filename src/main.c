@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "apiserver/apiserver.h"
+#include "agent/runtime/container.h"
 #include "cmd/commands.h"
 
 #define KOS_VERSION "0.1.0"
@@ -16,6 +17,7 @@ static void usage(FILE *out)
           "  keystone-auth   serve the Keystone authentication/authorization webhook\n"
           "  keystone-login  kubectl exec credential plugin: OS_* variables -> Keystone token\n"
           "  image           pull an OCI image into a node agent's store (debugging)\n"
+          "  agent           run the node agent alone, joining a server (--kubeconfig FILE)\n"
           "\n"
           "Flags:\n"
           "  --version  print the version\n"
@@ -48,6 +50,13 @@ int main(int argc, char **argv)
         return cmd_keystone_login(argc - 1, argv + 1);
     if (strcmp(cmd, "image") == 0)
         return cmd_image(argc - 1, argv + 1);
+    /* Hidden: the container monitor the agent starts, and a crictl-like debugging tool. */
+    if (strcmp(cmd, "container-shim") == 0)
+        return kos_shim_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "ctr") == 0)
+        return cmd_ctr(argc - 1, argv + 1);
+    if (strcmp(cmd, "agent") == 0)
+        return cmd_agent(argc - 1, argv + 1);
     fprintf(stderr, "kos: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

@@ -26,6 +26,7 @@ enum kos_subresource {
     SUB_BINDING = 1 << 2,
     SUB_TOKEN = 1 << 3,    /* serviceaccounts/token: TokenRequest */
     SUB_FINALIZE = 1 << 5, /* namespaces/finalize: the only way to change spec.finalizers */
+    SUB_LOG = 1 << 4,      /* pods/log */
 };
 
 /* How metadata.name is validated (apimachinery's name validators). */

@@ -222,11 +222,17 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         bool binding = strcmp(rr.sub, "binding") == 0 && (kind->subresources & SUB_BINDING);
         bool token = strcmp(rr.sub, "token") == 0 && (kind->subresources & SUB_TOKEN);
         bool finalize = strcmp(rr.sub, "finalize") == 0 && (kind->subresources & SUB_FINALIZE);
+        bool log = strcmp(rr.sub, "log") == 0 && (kind->subresources & SUB_LOG);
         if (token) {
             if (strcmp(m, "POST") != 0)
                 method_not_allowed(rep);
             else
                 handle_token_request(&rr, rep);
+        } else if (log) {
+            if (strcmp(m, "GET") != 0)
+                method_not_allowed(rep);
+            else
+                handle_pod_log(&rr, rep);
         } else if (scale) {
             handle_scale(&rr, rep);
         } else if (binding) {

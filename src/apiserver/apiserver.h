@@ -48,6 +48,9 @@ struct apiserver {
     /* Service-account token issuer (serviceaccounts/token), owned by the caller; NULL: the
      * subresource answers 404. */
     struct kos_sa *sa;
+    /* The embedded node agent's --pod-log-dir, where pods/log reads container logs (NULL:
+     * the kubelet's default, /var/log/pods). */
+    const char *pod_log_dir;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

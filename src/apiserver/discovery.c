@@ -55,6 +55,7 @@ static const struct sub_info subs[] = {
     {SUB_TOKEN, "token", "authentication.k8s.io", "v1", "TokenRequest",
      (const char *const[]){"create", NULL}},
     {SUB_FINALIZE, "finalize", NULL, NULL, NULL, (const char *const[]){"update", NULL}},
+    {SUB_LOG, "log", "", "v1", "Pod", (const char *const[]){"get", NULL}},
 };
 
 static json_t *aggregated_resource(const struct kos_kind *k)

@@ -72,6 +72,8 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep);
 void handle_scale(struct resource_request *rr, struct http_reply *rep);
 /* serviceaccounts/token (serviceaccount_token.c). */
 void handle_token_request(struct resource_request *rr, struct http_reply *rep);
+/* pods/log (apiserver/pod_logs.c). */
+void handle_pod_log(struct resource_request *rr, struct http_reply *rep);
 /* The create-only self-subject reviews (kinds marked ephemeral). */
 void handle_review(struct resource_request *rr, struct http_reply *rep);
 

@@ -5,3 +5,7 @@ int cmd_server(int argc, char **argv);
 int cmd_keystone_auth(int argc, char **argv);
 int cmd_keystone_login(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+/* Hidden: crictl-like debugging of the node's containers (src/cmd/ctr.c). */
+int cmd_ctr(int argc, char **argv);
+int cmd_ctr_pod(int argc, char **argv);
+int cmd_agent(int argc, char **argv);

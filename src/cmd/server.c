@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
+#include "agent/flags.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/authorization.h"
 #include "apiserver/authz/chain.h"
@@ -49,6 +52,7 @@ struct server_flags {
     char *tls_sans[PKI_MAX_SANS];               /* --tls-san, split at commas, owned */
     size_t ntls_sans;
     struct server_webhook_flags webhook;
+    struct agent_flags agent;
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -121,10 +125,12 @@ static void usage(FILE *out)
           "AlwaysAllow,\n"
           "                                     AlwaysDeny (default Node,RBAC)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
-          "  -h, --help                         show this help\n",
+          "  -h, --help                         show this help\n"
+          "\n",
           out);
     server_webhook_usage(out);
     server_keystone_usage(out);
+    agent_flags_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -158,7 +164,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_TOKEN_FILE,
         F_ANONYMOUS,
     };
-    static const struct option opts[] = {
+    static const struct option server_opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
         {"bind-address", required_argument, NULL, F_BIND},
         {"secure-port", required_argument, NULL, F_PORT},
@@ -178,8 +184,12 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         SERVER_KEYSTONE_OPTIONS,
-        {NULL, 0, NULL, 0},
     };
+    /* the server's own flags, then every agent flag for the embedded agent */
+    struct option opts[ARRAY_SIZE(server_opts) + AGENT_OPT_COUNT + 1];
+    memcpy(opts, server_opts, sizeof(server_opts));
+    memcpy(opts + ARRAY_SIZE(server_opts), agent_flag_options, sizeof(agent_flag_options));
+    opts[ARRAY_SIZE(opts) - 1] = (struct option){NULL, 0, NULL, 0};
     *f = (struct server_flags){.data_dir = "/var/lib/kos",
                                .bind_address = "0.0.0.0",
                                .port = 6443,
@@ -195,6 +205,8 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         if (c == -1)
             break;
         int64_t level;
+        if (agent_flags_take(&f->agent, c, optarg))
+            continue;
         switch (c) {
         case F_DATA:
             f->data_dir = optarg;
@@ -329,6 +341,8 @@ static int component_client(const struct pki_material *m, const char *url, const
     return 0;
 }
 
+/* The embedded agent's client: a node certificate (CN system:node:<name>, O system:nodes) as
+ * the Node authorizer expects of a kubelet. */
 static int make_dir(const char *dir)
 {
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -387,6 +401,23 @@ int cmd_server(int argc, char **argv)
     if (make_dir(f.data_dir) < 0) {
         fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir, strerror(errno));
         return 1;
+    }
+    /* Agent flags are checked before anything is served; its state lives in DATA/agent. */
+    struct agent_config agent_cfg;
+    if (!f.disable_agent) {
+        char abs_data[PATH_MAX], root_dir[PATH_MAX + 16];
+        if (!realpath(f.data_dir, abs_data)) {
+            fprintf(stderr, "kos server: data dir %s: %s\n", f.data_dir, strerror(errno));
+            return 1;
+        }
+        snprintf(root_dir, sizeof(root_dir), "%s/agent", abs_data);
+        struct kos_error *aerr = NULL;
+        if (agent_flags_resolve(&f.agent, root_dir, &agent_cfg, &aerr) < 0) {
+            fprintf(stderr, "kos server: %s\n",
+                    aerr && aerr->message ? aerr->message : "bad flags");
+            kos_error_free(aerr);
+            return 2;
+        }
     }
     char tls_dir[4096];
     snprintf(tls_dir, sizeof(tls_dir), "%s/tls", f.data_dir);
@@ -508,6 +539,9 @@ int cmd_server(int argc, char **argv)
     unsigned port = http_server_port(http);
     snprintf(address, sizeof(address), "%s:%u", f.bind_address, port);
     snprintf(api.server_address, sizeof(api.server_address), "%s", address);
+    /* pods/log reads the embedded agent's log files (agent_cfg lives as long as api) */
+    if (!f.disable_agent)
+        api.pod_log_dir = agent_cfg.pod_log_dir;
 
     /* The controllers and kubectl reach the API as any client would, over loopback when the
      * server binds every address. */
@@ -529,8 +563,8 @@ int cmd_server(int argc, char **argv)
                       perr ? perr->message : strerror(-r));
     }
     _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
-                                                    ns_kp = {0}, agg_kp = {0};
-    struct kos_client_config cc, sc, gcc, nsc, aggc;
+                                                    ns_kp = {0}, agg_kp = {0}, agent_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc, agc;
     /* Each controller writes as its kube-system service account, as kube-controller-manager
      * with --use-service-account-credentials does, so RBAC grants it its controller role. */
     static const char *const sa_groups[] = {"system:serviceaccounts",
@@ -554,6 +588,14 @@ int cmd_server(int argc, char **argv)
     if (r == 0)
         r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
                              &sched_kp, &sc);
+    /* the embedded agent logs in as its node: CN system:node:<name>, O system:nodes */
+    if (r == 0 && !f.disable_agent) {
+        static const char *const node_groups[] = {"system:nodes"};
+        char node_user[300];
+        snprintf(node_user, sizeof(node_user), "system:node:%s", agent_cfg.node_name);
+        r = component_client(&pki, api_url, node_user, node_groups, 1, "kos-agent", &agent_kp,
+                             &agc);
+    }
     if (r < 0) {
         http_server_stop(http);
         apiserver_done(&api);
@@ -585,6 +627,22 @@ int cmd_server(int argc, char **argv)
             return 1;
         }
     }
+    struct kos_agent *agent = NULL;
+    if (!f.disable_agent) {
+        struct kos_error *aerr = NULL;
+        r = kos_agent_start(&agent_cfg, &agc, &agent, &aerr);
+        if (r < 0) {
+            log_error("server", "starting the node agent failed: %s",
+                      aerr && aerr->message ? aerr->message : strerror(-r));
+            kos_error_free(aerr);
+            kos_scheduler_stop(scheduler);
+            kos_controllers_stop(controllers);
+            http_server_stop(http);
+            apiserver_done(&api);
+            store_close(store);
+            return 1;
+        }
+    }
     atomic_store(&api.ready, true);
     log_info("server", "serving the Kubernetes API on https://%s (data in %s)", address,
              f.data_dir);
@@ -594,6 +652,7 @@ int cmd_server(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_info("server", "signal %d: shutting down", sig);
     atomic_store(&api.ready, false);
+    kos_agent_stop(agent);
     kos_scheduler_stop(scheduler); /* while the API it uses still answers */
     kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));

@@ -6,6 +6,7 @@ certificate, written to files in the server's temp dir)."""
 import base64
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -30,15 +31,77 @@ def kubectl_path(version):
     return path
 
 
+CGROUP_FS = "/sys/fs/cgroup"
+
+
+def cgroup_hierarchies():
+    """Mount points of every cgroup hierarchy (each v1 controller, the v2 tree)."""
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype = right.split(" ")[0]
+            if fstype in ("cgroup", "cgroup2"):
+                mounts.append(left.split(" ")[4])
+    return mounts
+
+
+def remove_cgroup_tree(rel):
+    """Removes the cgroup `rel` ("/kos-test-ab12") with everything below it, bottom-up, in
+    every hierarchy; processes still inside are killed first. Only ever called on a test's own
+    cgroup root."""
+    assert rel.startswith("/") and rel.strip("/") and ".." not in rel
+    for mount in cgroup_hierarchies():
+        top = mount + rel
+        if not os.path.isdir(top):
+            continue
+        dirs = [d for d, _, _ in os.walk(top)]
+        for d in sorted(dirs, key=len, reverse=True):
+            for attempt in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    try:
+                        with open(os.path.join(d, "cgroup.procs")) as f:
+                            for pid in f.read().split():
+                                try:
+                                    os.kill(int(pid), signal.SIGKILL)
+                                except OSError:
+                                    pass
+                    except OSError:
+                        pass
+                    time.sleep(0.1)
+
+
 class KosServer:
-    def __init__(self, extra_args=()):
+    """A kos server in a temp dir. The embedded node agent is off (--disable-agent) unless
+    agent=True: then it runs under a cgroup root of its own (/kos-test-<random>), with its
+    pod logs in the temp dir, and cleanup() removes that cgroup tree."""
+
+    def __init__(self, extra_args=(), agent=False):
         self.dir = tempfile.mkdtemp(prefix="kos-e2e-")
         self.data_dir = os.path.join(self.dir, "data")
         self.extra_args = list(extra_args)
+        self.agent = agent
+        self.cgroup_root = "/kos-test-" + secrets.token_hex(6) if agent else None
+        self.pod_log_dir = os.path.join(self.dir, "pod-logs")
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.dir, "server.log")
         self.ssl_context = None
+
+    def agent_args(self):
+        if not self.agent:
+            return ["--disable-agent"]
+        args = []
+        if not any(a.startswith("--cgroup-root") for a in self.extra_args):
+            args += ["--cgroup-root", self.cgroup_root]
+        if not any(a.startswith("--pod-log-dir") for a in self.extra_args):
+            args += ["--pod-log-dir", self.pod_log_dir]
+        return args
 
     @property
     def kubeconfig(self):
@@ -104,7 +167,7 @@ class KosServer:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [KOS_BIN, "server", "--data-dir", self.data_dir, "--bind-address", "127.0.0.1",
-             "--secure-port", str(self.port or 0)] + self.extra_args,
+             "--secure-port", str(self.port or 0)] + self.agent_args() + self.extra_args,
             stdout=log, stderr=log)
         log.close()
         deadline = time.time() + timeout
@@ -173,8 +236,14 @@ class KosServer:
         self.proc = None
 
     def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            try:
+                if self.cgroup_root:
+                    remove_cgroup_tree(self.cgroup_root)
+            finally:
+                shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Kubectl:

@@ -58,8 +58,9 @@ def test_kubeconfig_and_disable_agent(server):
     assert cfg["users"][0]["user"]["client-key-data"]
     assert oct(os.stat(server.kubeconfig).st_mode & 0o777) == "0o600"
     server.stop()
-    server.extra_args = ["--disable-agent"]
+    server.agent = False  # KosServer then passes --disable-agent
     server.start()
+    assert "--disable-agent" in server.agent_args()
     assert server.get_raw("/readyz") == b"ok"
 
 
@@ -72,6 +73,10 @@ def test_make_run_starts_a_server_and_prints_the_kubectl_line():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # `make run` starts the embedded node agent with its defaults (cgroup root "/"): the
+    # kubepods cgroups it makes there are removed again if this test made them
+    from kos import cgroup_hierarchies
+    made = [m + "/kubepods" for m in cgroup_hierarchies() if not os.path.exists(m + "/kubepods")]
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, "data")
         p = subprocess.Popen(["make", "-s", "-C", repo, "run", "BUILD=" + build,
@@ -94,3 +99,9 @@ def test_make_run_starts_a_server_and_prints_the_kubectl_line():
         finally:
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(timeout=30)
+            for top in made:
+                for sub in ("/burstable", "/besteffort", ""):
+                    try:
+                        os.rmdir(top + sub)
+                    except OSError:
+                        pass

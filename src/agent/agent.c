@@ -1,0 +1,389 @@
+/* The node agent: machine facts, kubepods cgroup, Node registration and heartbeat (status +
+ * Lease), and the pod loop. */
+#include "agent/agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent/cgroups/cgroups.h"
+#include "agent/node/lease.h"
+#include "agent/node/machine.h"
+#include "agent/node/node_status.h"
+#include "agent/pods/pod_loop.h"
+#include "agent/pods/pod_runtime.h"
+#include "apiserver/apiserver.h"
+#include "util/cleanup.h"
+#include "util/json_cleanup.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+/* The kubelet posts its status at least this often even when nothing changed
+ * (nodeStatusReportFrequency is 5 min; a shorter period keeps lastHeartbeatTime useful
+ * without the lease). */
+#define STATUS_REPORT_SECONDS 60
+
+struct kos_agent {
+    struct agent_config cfg;
+    struct agent_machine machine;
+    char host_ip[64];
+    char runtime_version[128];
+    struct node_resources capacity, allocatable;
+    struct cg_manager *cgroups;
+    struct kos_client *client;
+    struct agent_pods *pods;
+    const struct pod_runtime_ops *runtime;
+    void *runtime_ctx;
+    struct pod_runtime_env env;
+
+    pthread_t node_thread;
+    bool node_thread_started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stopping;
+};
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char buf[1024];
+    if (kos_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+        return -ENAMETOOLONG;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int64_t pid_max(void)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+    long long v = 0;
+    if (!f || fscanf(f, "%lld", &v) != 1 || v <= 0)
+        return 32768;
+    return v;
+}
+
+static int64_t process_count(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int64_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Pressure from the hard thresholds, as the eviction manager's node conditions. */
+static void pressure(const struct kos_agent *a, struct node_status_input *in)
+{
+    const struct eviction_thresholds *th = &a->cfg.eviction_hard;
+    const struct eviction_threshold *t;
+    int64_t avail;
+    if ((t = agent_eviction_find(th, "memory.available")) && agent_memory_available(&avail) == 0)
+        in->memory_pressure = avail < agent_threshold_quantity(t, a->capacity.memory);
+    struct agent_fs_stats fs;
+    if (agent_fs_stats(a->cfg.root_dir, &fs) == 0) {
+        static const char *const avail_sig[] = {"nodefs.available", "imagefs.available"};
+        static const char *const inode_sig[] = {"nodefs.inodesFree", "imagefs.inodesFree"};
+        for (size_t i = 0; i < 2; i++) {
+            if ((t = agent_eviction_find(th, avail_sig[i])) &&
+                fs.available < agent_threshold_quantity(t, fs.capacity))
+                in->disk_pressure = true;
+            if ((t = agent_eviction_find(th, inode_sig[i])) && fs.inodes > 0 &&
+                fs.inodes_free < agent_threshold_quantity(t, fs.inodes))
+                in->disk_pressure = true;
+        }
+    }
+    if ((t = agent_eviction_find(th, "pid.available"))) {
+        int64_t max = pid_max();
+        in->pid_pressure = max - process_count() < agent_threshold_quantity(t, max);
+    }
+}
+
+static void status_input(const struct kos_agent *a, struct node_status_input *in)
+{
+    *in = (struct node_status_input){
+        .cfg = &a->cfg,
+        .machine = &a->machine,
+        .host_ip = a->host_ip,
+        .runtime_version = a->runtime_version,
+        .kubelet_version = KOS_KUBE_GIT_VERSION,
+        .capacity = a->capacity,
+        .allocatable = a->allocatable,
+    };
+    pressure(a, in);
+}
+
+/* pod_runtime_env.requeue: the pod loop starts after the runtime, so the runtime reaches it
+ * through the agent; a requeue before the loop runs is dropped (the first list syncs every
+ * pod anyway). */
+static void agent_requeue(void *agent, const char *ns, const char *name, int64_t delay_ms)
+{
+    struct kos_agent *a = agent;
+    struct agent_pods *p = __atomic_load_n(&a->pods, __ATOMIC_ACQUIRE);
+    if (p)
+        agent_pods_requeue(p, ns, name, delay_ms);
+}
+
+static const struct kos_kind *node_kind(void)
+{
+    return kos_client_kind_of("v1", "Node");
+}
+
+/* Creates the Node, or finds the one registered before. Sets *uid (malloc'd). */
+static int register_node(struct kos_agent *a, char **uid)
+{
+    struct node_status_input in;
+    status_input(a, &in);
+    _cleanup_json_ json_t *node = agent_node_object(&in, time(NULL));
+    if (!node)
+        return -ENOMEM;
+    struct kos_ref coll = {.kind = node_kind()};
+    _cleanup_json_ json_t *got = NULL;
+    struct kos_error *err = NULL;
+    int r = kos_client_create(a->client, &coll, node, &got, &err);
+    if (r == -EEXIST) {
+        kos_error_free(err);
+        err = NULL;
+        struct kos_ref ref = {.kind = node_kind(), .name = a->cfg.node_name};
+        r = kos_client_get(a->client, &ref, &got, &err);
+    }
+    if (r < 0) {
+        log_warn("agent", "registering node %s failed: %s", a->cfg.node_name,
+                 err && err->message ? err->message : strerror(-r));
+        kos_error_free(err);
+        return r;
+    }
+    const char *u = json_string_value(json_object_get(json_object_get(got, "metadata"), "uid"));
+    *uid = strdup(u ? u : "");
+    if (!*uid)
+        return -ENOMEM;
+    log_info("agent", "node %s registered", a->cfg.node_name);
+    return 0;
+}
+
+/* Reads the Node, puts the new status (conditions keep their transition times). Sets
+ * *posted (new reference) to the status written. */
+static int post_status(struct kos_agent *a, const json_t *last, bool force, json_t **posted)
+{
+    struct kos_ref ref = {.kind = node_kind(), .name = a->cfg.node_name};
+    _cleanup_json_ json_t *node = NULL;
+    struct kos_error *err = NULL;
+    int r = kos_client_get(a->client, &ref, &node, &err);
+    if (r < 0) {
+        kos_error_free(err);
+        return r;
+    }
+    struct node_status_input in;
+    status_input(a, &in);
+    json_t *cur = json_object_get(node, "status");
+    _cleanup_json_ json_t *st = agent_node_status(&in, cur, time(NULL));
+    if (!st)
+        return -ENOMEM;
+    if (!force && last && !agent_node_status_changed(cur, st))
+        return 0;
+    if (json_object_set(node, "status", st) < 0)
+        return -ENOMEM;
+    ref.sub = "status";
+    r = kos_client_update(a->client, &ref, node, NULL, &err);
+    if (r < 0) {
+        log_warn("agent", "updating the status of node %s failed: %s", a->cfg.node_name,
+                 err && err->message ? err->message : strerror(-r));
+        kos_error_free(err);
+        return r;
+    }
+    json_decref(*posted);
+    *posted = json_incref(st);
+    return 1;
+}
+
+static void *node_loop(void *arg)
+{
+    struct kos_agent *a = arg;
+    _cleanup_free_ char *uid = NULL;
+    _cleanup_json_ json_t *last = NULL;
+    time_t last_post = 0;
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        bool stop = a->stopping;
+        pthread_mutex_unlock(&a->lock);
+        if (stop)
+            break;
+        int wait_s = AGENT_LEASE_RENEW_SECONDS;
+        if (!uid && register_node(a, &uid) < 0) {
+            wait_s = 1;
+        } else {
+            time_t now = time(NULL);
+            bool force = !last || now - last_post >= STATUS_REPORT_SECONDS;
+            if (post_status(a, last, force, &last) > 0)
+                last_post = now;
+            struct kos_error *err = NULL;
+            int r = agent_lease_renew(a->client, a->cfg.node_name, uid, &err);
+            if (r < 0) {
+                log_warn("agent", "renewing the lease of node %s failed: %s", a->cfg.node_name,
+                         err && err->message ? err->message : strerror(-r));
+                wait_s = 1;
+            }
+            kos_error_free(err);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += wait_s;
+        pthread_mutex_lock(&a->lock);
+        while (!a->stopping && pthread_cond_timedwait(&a->cond, &a->lock, &until) != ETIMEDOUT)
+            ;
+        pthread_mutex_unlock(&a->lock);
+    }
+    return NULL;
+}
+
+int kos_agent_start(const struct agent_config *cfg, const struct kos_client_config *cc,
+                    struct kos_agent **ret, struct kos_error **err)
+{
+    struct kos_agent *a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    a->cfg = *cfg;
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    int r;
+
+    if ((r = mkdir_p(cfg->root_dir, 0700)) < 0) {
+        r = kos_error_set(err, 500, "InternalError", "cannot create root dir %s: %s", cfg->root_dir,
+                          strerror(-r));
+        goto fail;
+    }
+    if ((r = agent_machine_read(cfg->root_dir, &a->machine)) < 0) {
+        r = kos_error_set(err, 500, "InternalError", "cannot read the machine's facts: %s",
+                          strerror(-r));
+        goto fail;
+    }
+    if (cfg->node_ip[0])
+        kos_strlcpy(a->host_ip, cfg->node_ip, sizeof(a->host_ip));
+    else
+        agent_host_ip(a->host_ip, sizeof(a->host_ip));
+    if (agent_runtime_version(cfg->container_runtime, a->runtime_version,
+                              sizeof(a->runtime_version)) < 0)
+        snprintf(a->runtime_version, sizeof(a->runtime_version), "%s://unknown",
+                 cfg->container_runtime);
+
+    a->capacity = (struct node_resources){.milli_cpu = a->machine.milli_cpu,
+                                          .memory = a->machine.memory,
+                                          .ephemeral_storage = a->machine.ephemeral_storage,
+                                          .pods = cfg->max_pods,
+                                          .pid = pid_max()};
+    if ((r = agent_allocatable(&a->capacity, &cfg->kube_reserved, &cfg->system_reserved,
+                               &cfg->eviction_hard, &a->allocatable, err)) < 0)
+        goto fail;
+
+    struct cg_host host;
+    if ((r = cg_host_detect(&host)) < 0) {
+        r = kos_error_set(err, 500, "InternalError", "no cgroup filesystem is mounted");
+        goto fail;
+    }
+    if ((r = cg_manager_new(&host, cfg->cgroup_root, &a->cgroups)) < 0) {
+        r = kos_error_set(err, 400, "BadRequest", "--cgroup-root: invalid cgroup path %s",
+                          cfg->cgroup_root);
+        goto fail;
+    }
+    /* enforce-node-allocatable=pods: kubepods gets capacity − kube − system reserved (the
+     * hard eviction reservation is not subtracted here, as in the kubelet) */
+    struct cg_resources kubepods;
+    int64_t pid_resv = cfg->kube_reserved.pid + cfg->system_reserved.pid;
+    cg_node_resources(
+        a->capacity.milli_cpu - cfg->kube_reserved.milli_cpu - cfg->system_reserved.milli_cpu,
+        a->capacity.memory - cfg->kube_reserved.memory - cfg->system_reserved.memory,
+        pid_resv > 0 && pid_resv < a->capacity.pid ? a->capacity.pid - pid_resv : 0, &kubepods);
+    if ((r = cg_manager_ensure_node(a->cgroups, &kubepods)) < 0) {
+        r = kos_error_set(err, 500, "InternalError",
+                          "cannot create the kubepods cgroups under %s (%s host): %s",
+                          cfg->cgroup_root, cg_mode_name(host.mode), strerror(-r));
+        goto fail;
+    }
+
+    if ((r = kos_client_new(cc, &a->client)) < 0)
+        goto fail;
+
+    a->env = (struct pod_runtime_env){.client = a->client,
+                                      .node_name = a->cfg.node_name,
+                                      .host_ip = a->host_ip,
+                                      .root_dir = a->cfg.root_dir,
+                                      .pod_log_dir = a->cfg.pod_log_dir,
+                                      .container_runtime = a->cfg.container_runtime,
+                                      .cgroups = a->cgroups,
+                                      .memory_capacity = a->capacity.memory,
+                                      .requeue = agent_requeue,
+                                      .agent = a};
+    if (pod_runtime_new) {
+        if ((r = pod_runtime_new(&a->env, &a->runtime, &a->runtime_ctx)) < 0) {
+            r = kos_error_set(err, 500, "InternalError", "starting the pod runtime failed: %s",
+                              strerror(-r));
+            goto fail;
+        }
+    }
+
+    struct agent_pods_config pc = {.client = a->client,
+                                   .node_name = a->cfg.node_name,
+                                   .cgroups = a->cgroups,
+                                   .allocatable = a->allocatable,
+                                   .runtime = a->runtime,
+                                   .runtime_ctx = a->runtime_ctx};
+    struct agent_pods *pods = NULL;
+    if ((r = agent_pods_start(&pc, &pods)) < 0)
+        goto fail;
+    __atomic_store_n(&a->pods, pods, __ATOMIC_RELEASE);
+
+    if ((r = -pthread_create(&a->node_thread, NULL, node_loop, a)) < 0)
+        goto fail;
+    a->node_thread_started = true;
+
+    char cpu[32], mem[48];
+    agent_format_milli_cpu(a->allocatable.milli_cpu, cpu, sizeof(cpu));
+    agent_format_bytes(a->allocatable.memory, mem, sizeof(mem));
+    log_info("agent", "node %s: %s cgroups under %s, runtime %s, allocatable cpu %s memory %s",
+             cfg->node_name, cg_mode_name(host.mode), cfg->cgroup_root, a->runtime_version, cpu,
+             mem);
+    *ret = a;
+    return 0;
+fail:
+    kos_agent_stop(a);
+    return r;
+}
+
+void kos_agent_stop(struct kos_agent *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->stopping = true;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    if (a->node_thread_started)
+        pthread_join(a->node_thread, NULL);
+    /* no sync after this; the runtime's threads may still requeue until it is freed */
+    agent_pods_shutdown(a->pods);
+    if (a->runtime && a->runtime->free)
+        a->runtime->free(a->runtime_ctx);
+    agent_pods_stop(a->pods);
+    kos_client_free(a->client);
+    cg_manager_free(a->cgroups);
+    pthread_cond_destroy(&a->cond);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}

@@ -1,0 +1,32 @@
+/* The node agent (kos's kubelet): registers its Node, keeps it and its Lease fresh, watches
+ * the pods bound to it, admits them, gives each its pod cgroup and hands it to the pod
+ * runtime (src/agent/pods/pod_runtime.h). Runs embedded in `kos server` or as `kos agent`. */
+#pragma once
+
+#include <stdint.h>
+
+#include "agent/node/allocatable.h"
+#include "client/client.h"
+
+struct agent_config {
+    char node_name[254];
+    int64_t max_pods;
+    struct node_resources kube_reserved;
+    struct node_resources system_reserved;
+    struct eviction_thresholds eviction_hard;
+    char cgroup_root[512];
+    char container_runtime[16]; /* "runc" | "crun" */
+    char root_dir[1024];
+    char pod_log_dir[1024];
+    char node_ip[64]; /* "" = detect */
+};
+
+struct kos_agent;
+
+/* Checks the machine (cgroups, allocatable against capacity), creates the root dir and the
+ * kubepods cgroups, then starts the node and pod loops in threads of their own. Errors that
+ * a person must read come back in *err. */
+int kos_agent_start(const struct agent_config *cfg, const struct kos_client_config *cc,
+                    struct kos_agent **ret, struct kos_error **err);
+/* Stops the loops (pods and their cgroups stay as they are) and frees. Accepts NULL. */
+void kos_agent_stop(struct kos_agent *a);

@@ -1,0 +1,270 @@
+/* --kube-reserved / --system-reserved / --eviction-hard parsing and the allocatable
+ * arithmetic (pkg/kubelet/cm/node_container_manager_linux.go, helpers.go
+ * hardEvictionReservation, eviction/api ParseThresholdConfig). */
+#include "agent/node/allocatable.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/quantity.h"
+#include "util/cleanup.h"
+#include "util/strutil.h"
+
+/* Most bytes a flag value may hold (a command line is bounded anyway). */
+#define FLAG_MAX 4096
+
+static int parse_quantity(const char *s, struct kos_quantity *q)
+{
+    if (strlen(s) > KOS_QUANTITY_MAX_LEN)
+        return -EINVAL;
+    return kos_quantity_parse(s, q);
+}
+
+int agent_parse_reserved(const char *flag, const char *value, struct node_resources *ret,
+                         struct kos_error **err)
+{
+    struct node_resources r = {0};
+    if (!value || !*value) {
+        *ret = r;
+        return 0;
+    }
+    if (strlen(value) > FLAG_MAX)
+        return kos_error_set(err, 400, "BadRequest", "%s: value too long", flag);
+    _cleanup_free_ char *copy = strdup(value);
+    if (!copy)
+        return -ENOMEM;
+    char *save = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return kos_error_set(err, 400, "BadRequest",
+                                 "invalid argument \"%s\" for \"%s\" flag: missing value in %s",
+                                 value, flag, kv);
+        *eq = '\0';
+        const char *k = kv, *v = eq + 1;
+        int64_t *slot;
+        bool milli = false;
+        if (!strcmp(k, "cpu")) {
+            slot = &r.milli_cpu;
+            milli = true;
+        } else if (!strcmp(k, "memory")) {
+            slot = &r.memory;
+        } else if (!strcmp(k, "ephemeral-storage")) {
+            slot = &r.ephemeral_storage;
+        } else if (!strcmp(k, "pid")) {
+            slot = &r.pid;
+        } else {
+            return kos_error_set(err, 400, "BadRequest", "%s: cannot reserve \"%s\" resource", flag,
+                                 k);
+        }
+        struct kos_quantity q;
+        if (parse_quantity(v, &q) < 0)
+            return kos_error_set(err, 400, "BadRequest",
+                                 "%s: failed to parse quantity \"%s\" for \"%s\" resource: %s",
+                                 flag, v, k, KOS_QUANTITY_ERR_MSG);
+        if (q.negative && (q.milli != 0 || q.nano_short != 0))
+            return kos_error_set(err, 400, "BadRequest",
+                                 "%s: resource quantity for \"%s\" cannot be negative: %s", flag, k,
+                                 v);
+        *slot = milli ? kos_quantity_milli_value(&q) : kos_quantity_value(&q);
+    }
+    *ret = r;
+    return 0;
+}
+
+static bool valid_signal(const char *s)
+{
+    static const char *const signals[] = {
+        "memory.available",       "nodefs.available",
+        "nodefs.inodesFree",      "imagefs.available",
+        "imagefs.inodesFree",     "containerfs.available",
+        "containerfs.inodesFree", "allocatableMemory.available",
+        "pid.available",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+        if (!strcmp(signals[i], s))
+            return true;
+    return false;
+}
+
+int agent_parse_eviction(const char *flag, const char *value, struct eviction_thresholds *ret,
+                         struct kos_error **err)
+{
+    struct eviction_thresholds th = {0};
+    if (!value || !*value) {
+        *ret = th;
+        return 0;
+    }
+    if (strlen(value) > FLAG_MAX)
+        return kos_error_set(err, 400, "BadRequest", "%s: value too long", flag);
+    _cleanup_free_ char *copy = strdup(value);
+    if (!copy)
+        return -ENOMEM;
+    char *save = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *lt = strchr(kv, '<');
+        if (!lt)
+            return kos_error_set(err, 400, "BadRequest",
+                                 "invalid argument \"%s\" for \"%s\" flag: malformed pair, "
+                                 "expect string<string",
+                                 value, flag);
+        *lt = '\0';
+        const char *sig = kv, *v = lt + 1;
+        if (!valid_signal(sig))
+            return kos_error_set(err, 400, "BadRequest", "%s: unsupported eviction signal %s", flag,
+                                 sig);
+        for (size_t i = 0; i < th.n; i++)
+            if (!strcmp(th.t[i].signal, sig))
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: found duplicate eviction threshold for signal %s", flag,
+                                     sig);
+        struct eviction_threshold t = {0};
+        kos_strlcpy(t.signal, sig, sizeof(t.signal));
+        size_t vlen = strlen(v);
+        if (vlen > 0 && v[vlen - 1] == '%') {
+            char num[64];
+            if (vlen - 1 == 0 || vlen - 1 >= sizeof(num))
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: invalid percentage %s for signal %s", flag, v, sig);
+            memcpy(num, v, vlen - 1);
+            num[vlen - 1] = '\0';
+            char *end = NULL;
+            errno = 0;
+            double d = strtod(num, &end);
+            if (errno || !end || *end || end == num || d != d)
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: invalid percentage %s for signal %s", flag, v, sig);
+            float pct = (float)d / 100.0f;
+            if (pct < 0)
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: eviction percentage threshold %s must be >= 0%%: %s",
+                                     flag, sig, v);
+            if (pct > 1)
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: eviction percentage threshold %s must be <= 100%%: %s",
+                                     flag, sig, v);
+            if (pct == 0)
+                continue; /* 0% means "no threshold" */
+            t.is_percent = true;
+            t.percentage = pct;
+        } else {
+            struct kos_quantity q;
+            if (parse_quantity(v, &q) < 0)
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: failed to parse quantity \"%s\" for signal %s: %s", flag,
+                                     v, sig, KOS_QUANTITY_ERR_MSG);
+            if (q.negative)
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: eviction threshold %s cannot be negative: %s", flag, sig,
+                                     v);
+            t.quantity = kos_quantity_value(&q);
+            if (t.quantity == 0)
+                continue;
+        }
+        if (th.n >= AGENT_MAX_THRESHOLDS)
+            return kos_error_set(err, 400, "BadRequest", "%s: too many thresholds", flag);
+        th.t[th.n++] = t;
+    }
+    *ret = th;
+    return 0;
+}
+
+int64_t agent_threshold_quantity(const struct eviction_threshold *t, int64_t capacity)
+{
+    if (!t->is_percent)
+        return t->quantity;
+    return (int64_t)((double)capacity * (double)t->percentage);
+}
+
+const struct eviction_threshold *agent_eviction_find(const struct eviction_thresholds *th,
+                                                     const char *signal)
+{
+    for (size_t i = 0; th && i < th->n; i++)
+        if (!strcmp(th->t[i].signal, signal))
+            return &th->t[i];
+    return NULL;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+int agent_allocatable(const struct node_resources *cap, const struct node_resources *kube,
+                      const struct node_resources *sys, const struct eviction_thresholds *hard,
+                      struct node_resources *ret, struct kos_error **err)
+{
+    static const struct node_resources zero;
+    if (!kube)
+        kube = &zero;
+    if (!sys)
+        sys = &zero;
+    struct node_resources resv = {
+        .milli_cpu = sat_add(kube->milli_cpu, sys->milli_cpu),
+        .memory = sat_add(kube->memory, sys->memory),
+        .ephemeral_storage = sat_add(kube->ephemeral_storage, sys->ephemeral_storage),
+        .pid = sat_add(kube->pid, sys->pid),
+    };
+    const struct eviction_threshold *t;
+    if ((t = agent_eviction_find(hard, "memory.available")))
+        resv.memory = sat_add(resv.memory, agent_threshold_quantity(t, cap->memory));
+    if ((t = agent_eviction_find(hard, "nodefs.available")))
+        resv.ephemeral_storage =
+            sat_add(resv.ephemeral_storage, agent_threshold_quantity(t, cap->ephemeral_storage));
+
+    /* validateNodeAllocatable: a reservation above capacity is a configuration error */
+    char a[48], b[48];
+    const char *bad = NULL;
+    if (resv.milli_cpu > cap->milli_cpu) {
+        bad = "cpu";
+        agent_format_milli_cpu(resv.milli_cpu, a, sizeof(a));
+        agent_format_milli_cpu(cap->milli_cpu, b, sizeof(b));
+    } else if (resv.memory > cap->memory) {
+        bad = "memory";
+        agent_format_bytes(resv.memory, a, sizeof(a));
+        agent_format_bytes(cap->memory, b, sizeof(b));
+    } else if (resv.ephemeral_storage > cap->ephemeral_storage) {
+        bad = "ephemeral-storage";
+        agent_format_bytes(resv.ephemeral_storage, a, sizeof(a));
+        agent_format_bytes(cap->ephemeral_storage, b, sizeof(b));
+    }
+    if (bad)
+        return kos_error_set(err, 400, "BadRequest",
+                             "invalid Node Allocatable configuration. Resource \"%s\" has a "
+                             "reservation of %s but capacity of %s. Expected capacity >= "
+                             "reservation.",
+                             bad, a, b);
+    struct node_resources out = {
+        .milli_cpu = cap->milli_cpu - resv.milli_cpu,
+        .memory = cap->memory - resv.memory,
+        .ephemeral_storage = cap->ephemeral_storage - resv.ephemeral_storage,
+        .pods = cap->pods,
+        .pid = cap->pid > resv.pid ? cap->pid - resv.pid : 0,
+    };
+    *ret = out;
+    return 0;
+}
+
+void agent_format_milli_cpu(int64_t milli, char *out, size_t size)
+{
+    if (milli % 1000 == 0)
+        snprintf(out, size, "%" PRId64, milli / 1000);
+    else
+        snprintf(out, size, "%" PRId64 "m", milli);
+}
+
+void agent_format_bytes(int64_t bytes, char *out, size_t size)
+{
+    static const char *const suffix[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    size_t i = 0;
+    int64_t v = bytes;
+    while (v != 0 && i + 1 < ARRAY_SIZE(suffix) && v % 1024 == 0) {
+        v /= 1024;
+        i++;
+    }
+    snprintf(out, size, "%" PRId64 "%s", v, suffix[i]);
+}
