@@ -97,17 +97,6 @@ static void test_spec(void **state)
     assert_string_equal(s, "{\"path\":\"/metrics\",\"verb\":\"list\"}");
     free(s);
     json_decref(spec);
-    /* the user's extra goes along (k8s-keystone-auth matches project and roles there) */
-    char *roles[] = {"member", "reader"};
-    struct kos_user_extra extra = {
-        .key = "alpha.kubernetes.io/identity/roles", .values = roles, .nvalues = 2};
-    u.extra = &extra;
-    u.nextra = 1;
-    spec = authz_webhook_spec(&a, false);
-    s = json_dumps(json_object_get(spec, "extra"), JSON_SORT_KEYS | JSON_COMPACT);
-    assert_string_equal(s, "{\"alpha.kubernetes.io/identity/roles\":[\"member\",\"reader\"]}");
-    free(s);
-    json_decref(spec);
 
     char *reason = NULL;
     struct kos_error *err = NULL;
