@@ -279,10 +279,12 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
-    /* The controllers reach the API as any client would, over the loopback address. */
+    /* The controllers reach the API as any client would, over the loopback address; their
+     * informers take the in-process fast path to the store (client/informer_local.c). */
     char api_url[160];
     snprintf(api_url, sizeof(api_url), "http://%s:%u", f.bind_address, port);
-    struct kos_client_config cc = {.server = api_url, .user_agent = "kos-controller-manager"};
+    struct kos_client_config cc = {
+        .server = api_url, .user_agent = "kos-controller-manager", .local_store = store};
     struct kos_controllers *controllers = NULL;
     r = kos_controllers_start(&cc, &controllers);
     if (r < 0) {
@@ -294,7 +296,8 @@ int cmd_server(int argc, char **argv)
     }
     struct kos_scheduler *scheduler = NULL;
     if (!f.disable_scheduler) {
-        struct kos_client_config sc = {.server = api_url, .user_agent = "kos-scheduler"};
+        struct kos_client_config sc = {
+            .server = api_url, .user_agent = "kos-scheduler", .local_store = store};
         r = kos_scheduler_start(&sc, &scheduler);
         if (r < 0) {
             log_error("server", "starting the scheduler failed: %s", strerror(-r));
