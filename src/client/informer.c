@@ -128,8 +128,9 @@ json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj)
         char api_version[160];
         kos_kind_api_version(inf->kind, api_version, sizeof(api_version));
         if (!inf->metadata_only) {
-            /* never modify what the caller handed in: it may be shared */
-            json_t *copy = json_copy(obj);
+            /* never modify what the caller handed in: it may be shared (out is obj, or a
+             * copy of it without managedFields that must stay without) */
+            json_t *copy = json_copy(out);
             json_decref(out);
             out = copy;
             if (!out)

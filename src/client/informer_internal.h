@@ -46,6 +46,9 @@ struct kos_informer {
 };
 
 json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj);
+/* Stored or received JSON bytes in the informer's form (informer_cache_form of the parsed
+ * object), parsing only the members that form keeps. NULL when the bytes are not an object. */
+json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t len);
 void informer_notify_add(struct kos_informer *inf, const json_t *obj);
 void informer_notify_update(struct kos_informer *inf, const json_t *old_obj, const json_t *obj);
 void informer_notify_delete(struct kos_informer *inf, const json_t *obj);

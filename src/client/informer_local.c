@@ -75,10 +75,7 @@ int informer_local_init(struct kos_informer *inf)
  * do not parse, which the API server never stores. */
 static json_t *decode(const struct kos_informer *inf, const struct kos_value *v)
 {
-    if (!v)
-        return NULL;
-    _cleanup_json_ json_t *obj = json_loadb(v->data, v->len, 0, NULL);
-    return obj ? informer_cache_form(inf, obj) : NULL;
+    return v ? informer_decode(inf, v->data, v->len) : NULL;
 }
 
 static bool handlers_read_old(const struct kos_informer *inf)

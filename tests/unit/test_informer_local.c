@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "client/informer.h"
+#include "client/informer_internal.h"
 #include "store/store.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
@@ -287,6 +288,55 @@ static void test_selector_uses_http(void **state)
     kos_informer_free(inf);
 }
 
+/* informer_decode parses only what the informer keeps; it must give exactly what a full
+ * parse followed by informer_cache_form gives, whatever the bytes. */
+static void test_decode_matches_full_parse(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"namespace\":"
+        "\"n\",\"labels\":{\"a\":\"}{][\\\"\"},\"managedFields\":[{\"manager\":\"m\","
+        "\"fieldsV1\":{\"f:spec\":{\"f:x\":{}}}}],\"generation\":3},\"spec\":{\"n\":[1,2.5,"
+        "true,null,\"s\"],\"e\":{}},\"status\":{}}",
+        /* whitespace, escaped keys, managedFields first, metadata last */
+        " { \"kind\" : \"Pod\" , \"sp\\u0065c\":{\"k\\\"q\":1}, \"apiVersion\":\"v1\",\n"
+        "\"metadata\" : { \"managedFields\" : [ ] , \"na\\/me\" : \"x\" } } ",
+        /* no kind: the informer fills it in from its descriptor (the fallback path) */
+        "{\"metadata\":{\"name\":\"x\",\"managedFields\":[]},\"data\":{}}",
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{}}",
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":null}",
+        "{}",
+    };
+    static const char *const bad[] = {"", "[]", "{\"kind\":", "{\"a\":1}x", "nul", "{\"a\" 1}"};
+    struct kos_client_config cc = {.server = "http://127.0.0.1:9"};
+    struct kos_client *c = NULL;
+    assert_int_equal(kos_client_new(&cc, &c), 0);
+    for (int mode = 0; mode < 3; mode++) {
+        struct kos_informer_options o = {.kind = kos_kind_by_kind("", "Pod"),
+                                         .metadata_only = mode == 1,
+                                         .drop_managed_fields = mode == 2};
+        struct kos_informer *inf = NULL;
+        assert_int_equal(kos_informer_new(c, &o, &inf), 0);
+        for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+            json_t *full = json_loads(docs[i], 0, NULL);
+            assert_non_null(full);
+            json_t *want = informer_cache_form(inf, full);
+            json_t *got = informer_decode(inf, docs[i], strlen(docs[i]));
+            /* both NULL for a metadata informer and an object without metadata */
+            assert_true(want ? json_equal(want, got) : !got);
+            if (mode != 0)
+                assert_null(json_object_get(json_object_get(got, "metadata"), "managedFields"));
+            json_decref(full);
+            json_decref(want);
+            json_decref(got);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+            assert_null(informer_decode(inf, bad[i], strlen(bad[i])));
+        kos_informer_free(inf);
+    }
+    kos_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relist_after_falling_behind, setup_small_window,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_selector_uses_http, setup, teardown),
+        cmocka_unit_test(test_decode_matches_full_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
