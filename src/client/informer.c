@@ -19,6 +19,13 @@
 #define WATCH_TIMEOUT_MIN  240 /* seconds; each watch asks for a little more, like client-go */
 #define WATCH_TIMEOUT_SPAN 120
 
+static void free_fields(const char **fields)
+{
+    for (size_t i = 0; fields && fields[i]; i++)
+        free((char *)fields[i]);
+    free(fields);
+}
+
 static int dup_opt(const char *s, char **ret)
 {
     *ret = NULL;
@@ -26,6 +33,25 @@ static int dup_opt(const char *s, char **ret)
         return 0;
     *ret = strdup(s);
     return *ret ? 0 : -ENOMEM;
+}
+
+static int copy_fields(const char *const *fields, const char ***ret)
+{
+    size_t n = 0;
+    while (fields[n])
+        n++;
+    const char **out = calloc(n + 1, sizeof(*out));
+    if (!out)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = strdup(fields[i]);
+        if (!out[i]) {
+            free_fields(out);
+            return -ENOMEM;
+        }
+    }
+    *ret = out;
+    return 0;
 }
 
 int kos_informer_new(struct kos_client *c, const struct kos_informer_options *o,
@@ -39,6 +65,11 @@ int kos_informer_new(struct kos_client *c, const struct kos_informer_options *o,
     inf->client = c;
     inf->kind = o->kind;
     inf->metadata_only = o->metadata_only;
+    if (o->metadata_only && o->metadata_fields &&
+        copy_fields(o->metadata_fields, &inf->metadata_fields) < 0) {
+        kos_informer_free(inf);
+        return -ENOMEM;
+    }
     inf->drop_managed_fields = o->drop_managed_fields;
     inf->page_size = o->page_size > 0 ? o->page_size : DEFAULT_PAGE_SIZE;
     pthread_mutex_init(&inf->lock, NULL);
@@ -96,6 +127,19 @@ static const char *obj_rv(const json_t *obj)
     return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
 }
 
+bool informer_keeps_meta(const struct kos_informer *inf, const char *key, size_t len)
+{
+    if (len == strlen("managedFields") && memcmp(key, "managedFields", len) == 0)
+        return false;
+    if (!inf->metadata_only || !inf->metadata_fields)
+        return true;
+    for (size_t i = 0; inf->metadata_fields[i]; i++)
+        if (strlen(inf->metadata_fields[i]) == len &&
+            memcmp(inf->metadata_fields[i], key, len) == 0)
+            return true;
+    return false;
+}
+
 /* What the cache keeps of an object: all of it, or its identity and metadata only. List
  * items may lack kind and apiVersion, so they are filled in from the descriptor. */
 json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj)
@@ -110,6 +154,16 @@ json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj)
             return NULL;
         }
         json_object_del(meta, "managedFields");
+        if (inf->metadata_fields) {
+            const char *k;
+            json_t *v;
+            void *tmp;
+            json_object_foreach_safe(meta, tmp, k, v)
+            {
+                if (!informer_keeps_meta(inf, k, strlen(k)))
+                    json_object_del(meta, k);
+            }
+        }
     } else if (inf->drop_managed_fields &&
                json_object_get(json_object_get(obj, "metadata"), "managedFields")) {
         /* shallow copies: everything but the dropped member stays shared with obj */
@@ -494,6 +548,7 @@ void kos_informer_free(struct kos_informer *inf)
     informer_local_free(inf);
     pthread_cond_destroy(&inf->cond);
     pthread_mutex_destroy(&inf->lock);
+    free_fields(inf->metadata_fields);
     free(inf->ns);
     free(inf->label_selector);
     free(inf->field_selector);

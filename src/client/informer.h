@@ -45,6 +45,10 @@ struct kos_informer_options {
     /* cache only apiVersion, kind and metadata (without managedFields), as a metadata
      * informer does: what the garbage collector needs of every object */
     bool metadata_only;
+    /* with metadata_only: keep only these metadata members (NULL-terminated), so that a
+     * component that reads a few fields of every object does not hold every label and
+     * annotation of the cluster; NULL keeps them all */
+    const char *const *metadata_fields;
     /* cache full objects but without metadata.managedFields, as kube-scheduler's transform
      * does: they can be larger than the rest of a pod and no component reads them */
     bool drop_managed_fields;

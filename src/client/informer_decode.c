@@ -95,7 +95,8 @@ enum which { ALL_BUT_MANAGED_FIELDS, IDENTITY_AND_METADATA };
 /* Decodes the object at [p, end) member by member: at the top level everything (or only
  * kind, apiVersion and metadata), and metadata without managedFields. NULL when the bytes
  * are not the plain object expected. */
-static json_t *load_members(const char *p, const char *end, enum which which, bool is_metadata)
+static json_t *load_members(const struct kos_informer *inf, const char *p, const char *end,
+                            enum which which, bool is_metadata)
 {
     p = skip_ws(p, end);
     if (p >= end || *p != '{')
@@ -122,10 +123,13 @@ static json_t *load_members(const char *p, const char *end, enum which which, bo
             return NULL;
         struct span v = {p, (size_t)(vend - p)};
         if (is_metadata) {
-            if (!key_is(k, "managedFields") && keep(out, k, v) < 0)
+            /* a kept-fields list names keys unescaped: let the full parse compare those */
+            if (inf->metadata_fields && memchr(k.p, '\\', k.n))
+                return NULL;
+            if (informer_keeps_meta(inf, k.p, k.n) && keep(out, k, v) < 0)
                 return NULL;
         } else if (key_is(k, "metadata")) {
-            json_t *meta = load_members(v.p, v.p + v.n, which, true);
+            json_t *meta = load_members(inf, v.p, v.p + v.n, which, true);
             if (!meta || json_object_set_new(out, "metadata", meta) < 0)
                 return NULL;
         } else if (which == ALL_BUT_MANAGED_FIELDS || key_is(k, "kind") ||
@@ -148,7 +152,7 @@ json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t
 {
     json_t *obj = NULL;
     if (inf->metadata_only || inf->drop_managed_fields)
-        obj = load_members(data, data + len,
+        obj = load_members(inf, data, data + len,
                            inf->metadata_only ? IDENTITY_AND_METADATA : ALL_BUT_MANAGED_FIELDS,
                            false);
     if (obj && json_is_string(json_object_get(obj, "kind")) &&

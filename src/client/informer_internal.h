@@ -22,6 +22,7 @@ struct kos_informer {
     char *label_selector;
     char *field_selector;
     bool metadata_only;
+    const char **metadata_fields; /* NULL-terminated copy, or NULL */
     bool drop_managed_fields;
     int64_t page_size;
     struct kos_informer_handlers handlers[KOS_INFORMER_MAX_HANDLERS];
@@ -46,6 +47,8 @@ struct kos_informer {
 };
 
 json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj);
+/* Whether a metadata member is kept in the informer's form. */
+bool informer_keeps_meta(const struct kos_informer *inf, const char *key, size_t len);
 /* Stored or received JSON bytes in the informer's form (informer_cache_form of the parsed
  * object), parsing only the members that form keeps. NULL when the bytes are not an object. */
 json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t len);

@@ -1,7 +1,7 @@
 /* The informer's in-process source (client/informer_local.c) against a real SQLite store: the
  * initial list and every write reach the handlers as adds, updates and deletes; an update's
  * old state is parsed only for handlers that read it; the cache keeps stored bytes and get
- * parses them in the informer's form (metadata only here); a subscriber that falls out of the
+ * parses them in the informer's form; a subscriber that falls out of the
  * watch window re-lists and reports the difference; stop is prompt on an idle watch; and an
  * informer with a selector falls back to HTTP. */
 #include <setjmp.h>
@@ -311,9 +311,11 @@ static void test_decode_matches_full_parse(void **state)
     struct kos_client_config cc = {.server = "http://127.0.0.1:9"};
     struct kos_client *c = NULL;
     assert_int_equal(kos_client_new(&cc, &c), 0);
-    for (int mode = 0; mode < 3; mode++) {
+    static const char *const fields[] = {"name", "generation", NULL};
+    for (int mode = 0; mode < 4; mode++) {
         struct kos_informer_options o = {.kind = kos_kind_by_kind("", "Pod"),
-                                         .metadata_only = mode == 1,
+                                         .metadata_only = mode == 1 || mode == 3,
+                                         .metadata_fields = mode == 3 ? fields : NULL,
                                          .drop_managed_fields = mode == 2};
         struct kos_informer *inf = NULL;
         assert_int_equal(kos_informer_new(c, &o, &inf), 0);
@@ -326,6 +328,8 @@ static void test_decode_matches_full_parse(void **state)
             assert_true(want ? json_equal(want, got) : !got);
             if (mode != 0)
                 assert_null(json_object_get(json_object_get(got, "metadata"), "managedFields"));
+            if (mode == 3 && got)
+                assert_null(json_object_get(json_object_get(got, "metadata"), "namespace"));
             json_decref(full);
             json_decref(want);
             json_decref(got);
