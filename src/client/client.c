@@ -32,6 +32,9 @@ struct kos_client {
     char *ca_file;
     char *cert_file;
     char *key_file;
+    char *ca_pem;
+    char *cert_pem;
+    char *key_pem;
     char *user_agent;
     bool insecure;
     long timeout_ms;
@@ -78,7 +81,8 @@ int kos_client_new(const struct kos_client_config *cfg, struct kos_client **ret)
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     if (!c->server || dup_opt(cfg->bearer_token, &c->bearer_token) < 0 ||
         dup_opt(cfg->ca_file, &c->ca_file) < 0 || dup_opt(cfg->cert_file, &c->cert_file) < 0 ||
-        dup_opt(cfg->key_file, &c->key_file) < 0 ||
+        dup_opt(cfg->key_file, &c->key_file) < 0 || dup_opt(cfg->ca_pem, &c->ca_pem) < 0 ||
+        dup_opt(cfg->cert_pem, &c->cert_pem) < 0 || dup_opt(cfg->key_pem, &c->key_pem) < 0 ||
         dup_opt(cfg->user_agent ? cfg->user_agent : "kos", &c->user_agent) < 0) {
         kos_client_free(c);
         return -ENOMEM;
@@ -104,6 +108,9 @@ void kos_client_free(struct kos_client *c)
     free(c->ca_file);
     free(c->cert_file);
     free(c->key_file);
+    free(c->ca_pem);
+    free(c->cert_pem);
+    free(c->key_pem);
     free(c->user_agent);
     free(c);
 }
@@ -188,6 +195,25 @@ static int setup_handle(struct kos_client *c, CURL *h, const char *url, struct c
         curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
     if (c->key_file)
         curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
+    /* NOCOPY: the client owns the PEM text until kos_client_free, after every request. */
+    struct curl_blob blob = {.flags = CURL_BLOB_NOCOPY};
+    if (c->ca_pem) {
+        blob.data = c->ca_pem;
+        blob.len = strlen(c->ca_pem);
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (c->cert_pem) {
+        blob.data = c->cert_pem;
+        blob.len = strlen(c->cert_pem);
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+    }
+    if (c->key_pem) {
+        blob.data = c->key_pem;
+        blob.len = strlen(c->key_pem);
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     if (c->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

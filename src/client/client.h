@@ -32,11 +32,16 @@
 struct store;
 
 struct kos_client_config {
-    const char *server;       /* base URL: "http://127.0.0.1:6443" or "https://host:6443" */
+    const char *server;       /* base URL: "https://127.0.0.1:6443" */
     const char *bearer_token; /* optional: sent as "Authorization: Bearer ..." */
     const char *ca_file;      /* optional: PEM bundle that verifies the server */
     const char *cert_file;    /* optional: client certificate (PEM) */
     const char *key_file;     /* optional: its private key (PEM) */
+    /* The same three as PEM text in memory (libcurl blobs), for in-process clients whose
+     * certificates were never written to disk; each takes precedence over its file. */
+    const char *ca_pem;
+    const char *cert_pem;
+    const char *key_pem;
     bool insecure_skip_tls_verify;
     const char *user_agent; /* default "kos" */
     int timeout_ms;         /* per request, watches excluded (default 30000) */

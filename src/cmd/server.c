@@ -14,7 +14,9 @@
 
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
+#include "client/client.h"
 #include "controllers/controllers.h"
+#include "pki/pki.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "store/watch.h"
@@ -31,7 +33,48 @@ struct server_flags {
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    const char *client_ca_file;
+    char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
+    size_t ntls_sans;
 };
+
+static void server_flags_clear(struct server_flags *f)
+{
+    for (size_t i = 0; i < f->ntls_sans; i++)
+        free(f->tls_sans[i]);
+    f->ntls_sans = 0;
+}
+
+static void server_flags_clearp(struct server_flags *f)
+{
+    server_flags_clear(f);
+}
+
+/* --tls-san is repeatable and each value may be a comma-separated list (kube's StringSlice). */
+static int add_tls_sans(struct server_flags *f, const char *value)
+{
+    const char *p = value;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n > 0) {
+            if (f->ntls_sans >= PKI_MAX_SANS - 3) {
+                fprintf(stderr, "kos server: too many --tls-san values (at most %d)\n",
+                        PKI_MAX_SANS - 3);
+                return -E2BIG;
+            }
+            char *san = kos_strndup(p, n);
+            if (!san)
+                return -ENOMEM;
+            f->tls_sans[f->ntls_sans++] = san;
+        }
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
 
 static void usage(FILE *out)
 {
@@ -44,8 +87,14 @@ static void usage(FILE *out)
           "      --data-dir DIR                 where the store and admin.kubeconfig live "
           "(default /var/lib/kos)\n"
           "      --bind-address IP              address to serve on (default 0.0.0.0)\n"
-          "      --secure-port PORT             port to serve on (default 6443; 0 picks a free "
-          "one)\n"
+          "      --secure-port PORT             port to serve HTTPS on (default 6443; 0 picks a "
+          "free one)\n"
+          "      --tls-san NAME[,NAME...]       extra IP address or DNS name for the generated\n"
+          "                                     serving certificate (repeatable)\n"
+          "      --tls-cert-file FILE           serve this certificate (leaf, then intermediates)\n"
+          "                                     instead of DATA_DIR/tls/server.crt\n"
+          "      --tls-private-key-file FILE    its private key\n"
+          "      --client-ca-file FILE          also trust these CAs for client certificates\n"
           "      --disable-agent                do not run the node agent in this process\n"
           "      --disable-scheduler            do not run the scheduler in this process\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
@@ -72,7 +121,20 @@ static int parse_number(const char *flag, const char *value, int64_t min, int64_
 
 static int parse_flags(int argc, char **argv, struct server_flags *f)
 {
-    enum { F_DATA = 256, F_BIND, F_PORT, F_NOAGENT, F_NOSCHED, F_COMPACT, F_RETAIN, F_WATCH };
+    enum {
+        F_DATA = 256,
+        F_BIND,
+        F_PORT,
+        F_NOAGENT,
+        F_NOSCHED,
+        F_COMPACT,
+        F_RETAIN,
+        F_WATCH,
+        F_TLS_SAN,
+        F_TLS_CERT,
+        F_TLS_KEY,
+        F_CLIENT_CA,
+    };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
         {"bind-address", required_argument, NULL, F_BIND},
@@ -82,6 +144,10 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"compaction-interval", required_argument, NULL, F_COMPACT},
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
+        {"tls-san", required_argument, NULL, F_TLS_SAN},
+        {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
+        {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
+        {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -131,6 +197,19 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                 0)
                 return -EINVAL;
             break;
+        case F_TLS_SAN:
+            if (add_tls_sans(f, optarg) < 0)
+                return -EINVAL;
+            break;
+        case F_TLS_CERT:
+            f->tls_cert_file = optarg;
+            break;
+        case F_TLS_KEY:
+            f->tls_key_file = optarg;
+            break;
+        case F_CLIENT_CA:
+            f->client_ca_file = optarg;
+            break;
         case 'v':
             if (parse_number("--v", optarg, 0, 10, &level) < 0)
                 return -EINVAL;
@@ -152,45 +231,42 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
     return 0;
 }
 
-static bool is_loopback(const char *addr)
+/* The address clients of this process dial: the bind address, or loopback when it binds every
+ * address (the serving certificate always names 127.0.0.1). IPv6 literals get brackets. */
+static void client_host(const char *bind, char *out, size_t size)
 {
-    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "localhost") == 0;
+    if (strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0 || strcmp(bind, "[::]") == 0)
+        snprintf(out, size, "127.0.0.1");
+    else if (strchr(bind, ':') && bind[0] != '[')
+        snprintf(out, size, "[%s]", bind);
+    else
+        snprintf(out, size, "%s", bind);
 }
 
-static int write_kubeconfig(const char *dir, const char *host, unsigned port)
+/* The in-process controllers and scheduler authenticate as kube's components do, with
+ * client certificates from the cluster CA (issued per start, kept in memory only). */
+static int component_client(const struct pki_material *m, const char *url, const char *user,
+                            const char *user_agent, struct pki_keypair *kp,
+                            struct kos_client_config *ret)
 {
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof(path), "%s/admin.kubeconfig", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    char buf[1024];
-    int n = snprintf(buf, sizeof(buf),
-                     "apiVersion: v1\n"
-                     "kind: Config\n"
-                     "clusters:\n"
-                     "- name: kos\n"
-                     "  cluster:\n"
-                     "    server: http://%s:%u\n"
-                     "contexts:\n"
-                     "- name: kos\n"
-                     "  context:\n"
-                     "    cluster: kos\n"
-                     "    user: admin\n"
-                     "    namespace: default\n"
-                     "current-context: kos\n"
-                     "preferences: {}\n"
-                     "users:\n"
-                     "- name: admin\n"
-                     "  user: {}\n",
-                     host, port);
-    if (n < 0 || (size_t)n >= sizeof(buf))
-        return -ENAMETOOLONG;
-    if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0)
-        return -errno;
-    if (rename(tmp, path) < 0)
-        return -errno;
+    const struct pki_keypair ca = {.cert_pem = m->ca_cert_pem, .key_pem = m->ca_key_pem};
+    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT, .common_name = user};
+    _cleanup_error_ struct kos_error *err = NULL;
+    int r = pki_issue(&spec, &ca, kp, &err);
+    if (r < 0) {
+        log_error("server", "issuing the client certificate for %s failed: %s", user,
+                  err ? err->message : strerror(-r));
+        return r;
+    }
+    /* A user-provided serving certificate is not from our CA: trust exactly what is served
+     * (libcurl accepts a non-self-signed anchor). */
+    *ret = (struct kos_client_config){
+        .server = url,
+        .ca_pem = m->serving_user_provided ? m->serving_cert_pem : m->ca_cert_pem,
+        .cert_pem = kp->cert_pem,
+        .key_pem = kp->key_pem,
+        .user_agent = user_agent,
+    };
     return 0;
 }
 
@@ -203,20 +279,30 @@ static int make_dir(const char *dir)
 
 int cmd_server(int argc, char **argv)
 {
-    struct server_flags f;
+    _cleanup_(server_flags_clearp) struct server_flags f = {0};
     int r = parse_flags(argc, argv, &f);
     if (r != 0)
         return r > 0 ? 0 : 2;
 
-    if (!is_loopback(f.bind_address)) {
-        fprintf(stderr,
-                "kos server: refusing to serve plain HTTP on %s: until TLS is built in, only a "
-                "loopback --bind-address (such as 127.0.0.1) is allowed\n",
-                f.bind_address);
-        return 1;
-    }
     if (make_dir(f.data_dir) < 0) {
         fprintf(stderr, "kos server: cannot create data dir %s: %s\n", f.data_dir, strerror(errno));
+        return 1;
+    }
+    char tls_dir[4096];
+    snprintf(tls_dir, sizeof(tls_dir), "%s/tls", f.data_dir);
+    const struct pki_options po = {
+        .dir = tls_dir,
+        .extra_sans = (const char *const *)f.tls_sans,
+        .nextra_sans = f.ntls_sans,
+        .tls_cert_file = f.tls_cert_file,
+        .tls_key_file = f.tls_key_file,
+        .client_ca_file = f.client_ca_file,
+    };
+    _cleanup_(pki_material_clear) struct pki_material pki = {0};
+    _cleanup_error_ struct kos_error *perr = NULL;
+    r = pki_ensure(&po, &pki, &perr);
+    if (r < 0) {
+        fprintf(stderr, "kos server: %s\n", perr ? perr->message : strerror(-r));
         return 1;
     }
 
@@ -255,7 +341,10 @@ int cmd_server(int argc, char **argv)
     struct http_server_options ho = {.bind_address = f.bind_address,
                                      .port = (uint16_t)f.port,
                                      .handler = apiserver_handle,
-                                     .handler_ctx = &api};
+                                     .handler_ctx = &api,
+                                     .tls_cert_pem = pki.serving_cert_pem,
+                                     .tls_key_pem = pki.serving_key_pem,
+                                     .client_ca_pem = pki.client_ca_pem};
     struct http_server *http = NULL;
     r = http_server_start(&ho, &http);
     if (r < 0) {
@@ -269,22 +358,41 @@ int cmd_server(int argc, char **argv)
     snprintf(address, sizeof(address), "%s:%u", f.bind_address, port);
     snprintf(api.server_address, sizeof(api.server_address), "%s", address);
 
+    /* The controllers and kubectl reach the API as any client would, over loopback when the
+     * server binds every address. */
+    char host[80], api_url[160], kubeconfig[4096];
+    client_host(f.bind_address, host, sizeof(host));
+    snprintf(api_url, sizeof(api_url), "https://%s:%u", host, port);
+    snprintf(kubeconfig, sizeof(kubeconfig), "%s/admin.kubeconfig", f.data_dir);
     r = apiserver_bootstrap(&api);
-    if (r == 0)
-        r = write_kubeconfig(f.data_dir, f.bind_address, port);
     if (r < 0) {
         log_error("server", "bootstrap failed: %s", strerror(-r));
+    } else {
+        r = pki_write_kubeconfig(kubeconfig, api_url,
+                                 pki.serving_user_provided ? pki.serving_cert_pem : pki.ca_cert_pem,
+                                 pki.admin_cert_pem, pki.admin_key_pem, &perr);
+        if (r < 0)
+            log_error("server", "writing %s failed: %s", kubeconfig,
+                      perr ? perr->message : strerror(-r));
+    }
+    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0};
+    struct kos_client_config cc, sc;
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:kube-controller-manager",
+                             "kos-controller-manager", &cm_kp, &cc);
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:kube-scheduler", "kos-scheduler", &sched_kp,
+                             &sc);
+    if (r < 0) {
         http_server_stop(http);
         apiserver_done(&api);
         store_close(store);
         return 1;
     }
-    /* The controllers reach the API as any client would, over the loopback address; their
-     * informers take the in-process fast path to the store (client/informer_local.c). */
-    char api_url[160];
-    snprintf(api_url, sizeof(api_url), "http://%s:%u", f.bind_address, port);
-    struct kos_client_config cc = {
-        .server = api_url, .user_agent = "kos-controller-manager", .local_store = store};
+    /* The components' informers take the in-process fast path to the store
+     * (client/informer_local.c); their writes go through the API as any client's. */
+    cc.local_store = store;
+    sc.local_store = store;
     struct kos_controllers *controllers = NULL;
     r = kos_controllers_start(&cc, &controllers);
     if (r < 0) {
@@ -296,8 +404,6 @@ int cmd_server(int argc, char **argv)
     }
     struct kos_scheduler *scheduler = NULL;
     if (!f.disable_scheduler) {
-        struct kos_client_config sc = {
-            .server = api_url, .user_agent = "kos-scheduler", .local_store = store};
         r = kos_scheduler_start(&sc, &scheduler);
         if (r < 0) {
             log_error("server", "starting the scheduler failed: %s", strerror(-r));
@@ -309,8 +415,9 @@ int cmd_server(int argc, char **argv)
         }
     }
     atomic_store(&api.ready, true);
-    log_info("server", "serving the Kubernetes API on http://%s (data in %s)", address, f.data_dir);
-    log_info("server", "kubectl --kubeconfig %s/admin.kubeconfig get namespaces", f.data_dir);
+    log_info("server", "serving the Kubernetes API on https://%s (data in %s)", address,
+             f.data_dir);
+    log_info("server", "kubectl --kubeconfig %s get namespaces", kubeconfig);
 
     int sig = 0;
     sigwait(&sigs, &sig);

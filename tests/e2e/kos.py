@@ -1,14 +1,21 @@
 """Helpers for end-to-end tests: start the real build/kos on a free loopback port in a
-temporary data dir, and run real kubectl binaries against it."""
+temporary data dir, and run real kubectl binaries against it. kos serves HTTPS only: raw
+requests go through an ssl context built from the admin kubeconfig (its CA and client
+certificate, written to files in the server's temp dir)."""
 
+import base64
 import json
 import os
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import urllib.request
+
+import yaml
 
 KOS_BIN = os.environ.get(
     "KOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "kos"))
@@ -31,6 +38,7 @@ class KosServer:
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.dir, "server.log")
+        self.ssl_context = None
 
     @property
     def kubeconfig(self):
@@ -38,7 +46,56 @@ class KosServer:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "https://127.0.0.1:%d" % self.port
+
+    def tls_files(self, kubeconfig=None):
+        """Writes the CA, client certificate and key of a kubeconfig (default: admin) to
+        files in the server's temp dir; returns their paths (ca, cert, key)."""
+        kubeconfig = kubeconfig or self.kubeconfig
+        with open(kubeconfig) as f:
+            cfg = yaml.safe_load(f)
+        cluster = cfg["clusters"][0]["cluster"]
+        user = cfg["users"][0]["user"]
+        d = os.path.join(self.dir, "client-tls")
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        paths = []
+        for name, data in [("ca.crt", cluster.get("certificate-authority-data")),
+                           ("client.crt", user.get("client-certificate-data")),
+                           ("client.key", user.get("client-key-data"))]:
+            path = os.path.join(d, name)
+            if data is None:
+                paths.append(None)
+                continue
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(base64.b64decode(data))
+            paths.append(path)
+        return tuple(paths)
+
+    def make_ssl_context(self, cert=True):
+        """An ssl context trusting the cluster CA; with the admin client certificate unless
+        cert is False."""
+        ca, crt, key = self.tls_files()
+        ctx = ssl.create_default_context(cafile=ca)
+        # with --tls-cert-file the kubeconfig trusts the served certificate itself (as Go does)
+        ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        if cert and crt:
+            ctx.load_cert_chain(crt, key)
+        return ctx
+
+    def urlopen(self, req, timeout=10, context=None):
+        """urllib.request.urlopen over TLS as the admin (or with the given context)."""
+        return urllib.request.urlopen(req, timeout=timeout,
+                                      context=context or self.ssl_context)
+
+    def tls_socket(self, timeout=10, context=None):
+        """A TLS socket to the server, handshake done, as the admin."""
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            return (context or self.ssl_context).wrap_socket(raw, server_hostname="127.0.0.1")
+        except BaseException:
+            raw.close()
+            raise
 
     def start(self, timeout=20):
         cfg = self.kubeconfig
@@ -55,11 +112,11 @@ class KosServer:
             if self.proc.poll() is not None:
                 raise RuntimeError("kos exited with %d:\n%s" % (self.proc.returncode, self.log()))
             if os.path.exists(cfg):
-                with open(cfg) as f:
-                    for line in f:
-                        if "server:" in line:
-                            self.port = int(line.strip().rsplit(":", 1)[1])
+                with open(cfg) as f:  # written atomically: never half there
+                    server = yaml.safe_load(f)["clusters"][0]["cluster"]["server"]
+                self.port = int(server.rsplit(":", 1)[1])
                 try:
+                    self.ssl_context = self.make_ssl_context()
                     if self.get_raw("/readyz") == b"ok":
                         return self
                 except OSError:
@@ -76,7 +133,7 @@ class KosServer:
 
     def get_raw(self, path, headers=None):
         req = urllib.request.Request(self.url + path, headers=headers or {})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with self.urlopen(req, timeout=10) as r:
             return r.read()
 
     def request(self, method, path, body=None, content_type="application/json", headers=None):
@@ -90,7 +147,7 @@ class KosServer:
         h.update(headers or {})
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with self.urlopen(req, timeout=30) as r:
                 status, raw, hdrs = r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
             status, raw, hdrs = e.code, e.read(), e.headers

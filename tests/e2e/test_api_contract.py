@@ -28,7 +28,7 @@ def create(server, path, body, expect=201):
 def watch_events(server, path, timeout=30):
     req = urllib.request.Request(server.url + path)
     events = []
-    with urllib.request.urlopen(req, timeout=timeout) as r:
+    with server.urlopen(req, timeout=timeout) as r:
         for line in r:
             events.append(json.loads(line))
     return events

@@ -1,5 +1,5 @@
 """End-to-end: kos answers bad requests with a clean `Status` (kubectl-contract.md §6), keeps
-serving, and stores nothing. Raw HTTP only (KosServer.request, urllib, sockets)."""
+serving, and stores nothing. Raw HTTPS only (KosServer.request, urllib, TLS sockets)."""
 
 import json
 import random
@@ -662,8 +662,9 @@ def _garbage_payloads(rng, port):
     out = []
     for i in range(100):
         k = i % 10
-        if k == 0:  # random bytes, no HTTP at all
-            out.append(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096))))
+        if k == 0:  # random bytes, no HTTP at all: half inside TLS, half instead of TLS
+            junk = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096)))
+            out.append(b"RAW:" + junk if i % 20 == 0 else junk)
         elif k == 1:  # a POST whose body is random bytes
             body = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 8192)))
             out.append(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\n" + host +
@@ -708,7 +709,11 @@ def test_concurrent_garbage(server):
 
     def send(data):
         try:
-            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            if data.startswith(b"RAW:"):  # plain bytes at the TLS layer itself
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                data = data[4:]
+            else:
+                sock = server.tls_socket(timeout=10)
         except OSError as e:
             errors.append(e)
             return
@@ -747,13 +752,17 @@ def test_concurrent_garbage(server):
 
 
 def test_garbage_keeps_connection_usable_for_others(server):
-    """A client that opens a connection and sends half a request does not block others."""
-    stuck = [socket.create_connection(("127.0.0.1", server.port), timeout=10)
-             for _ in range(20)]
+    """A client that opens a connection and sends half a request (or never finishes its TLS
+    handshake) does not block others."""
+    stuck = [server.tls_socket(timeout=10) for _ in range(20)]
+    stuck += [socket.create_connection(("127.0.0.1", server.port), timeout=10)
+              for _ in range(10)]
     try:
-        for s in stuck:
+        for s in stuck[:20]:
             s.sendall(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\n"
                       b"Content-Length: 100\r\n\r\n{")
+        for s in stuck[20:]:
+            s.sendall(b"\x16\x03\x01\x00")  # the start of a ClientHello, never finished
         assert_ready(server)
         s, b, _ = server.request("GET", "/api/v1/namespaces/default/configmaps")
         assert s == 200

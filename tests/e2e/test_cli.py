@@ -18,7 +18,8 @@ def test_version_and_help():
     assert p.returncode == 0 and p.stdout.startswith("kos version ")
     p = run("server", "--help")
     assert p.returncode == 0
-    for flag in ["--data-dir", "--bind-address", "--secure-port", "--disable-agent"]:
+    for flag in ["--data-dir", "--bind-address", "--secure-port", "--disable-agent", "--tls-san",
+                 "--tls-cert-file", "--tls-private-key-file", "--client-ca-file"]:
         assert flag in p.stdout
 
 
@@ -30,14 +31,19 @@ def test_bad_flags_fail_with_one_line():
         assert p.stderr.strip(), args
 
 
-def test_refuses_plain_http_off_loopback():
+def test_bad_tls_flags_stop_the_start_with_one_line():
     with tempfile.TemporaryDirectory() as d:
-        p = run("server", "--data-dir", d, "--bind-address", "0.0.0.0", "--secure-port", "0")
-        assert p.returncode == 1
-        assert "refusing to serve plain HTTP on 0.0.0.0" in p.stderr
-        # the default bind address is 0.0.0.0, so the defaults refuse too
-        p = run("server", "--data-dir", d)
-        assert p.returncode == 1
+        for args, text in [
+                (["--tls-san", "not a name"], 'subject alternative name "not a name"'),
+                (["--tls-cert-file", os.path.join(d, "nope.crt")],
+                 "--tls-cert-file and --tls-private-key-file must be given together"),
+                (["--tls-cert-file", os.path.join(d, "nope.crt"),
+                  "--tls-private-key-file", os.path.join(d, "nope.key")], "no such file"),
+                (["--client-ca-file", os.path.join(d, "nope.crt")], "no such file")]:
+            p = run("server", "--data-dir", os.path.join(d, "data"), "--bind-address",
+                    "127.0.0.1", "--secure-port", "0", *args)
+            assert p.returncode == 1, (args, p.stderr)
+            assert text in p.stderr and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
 
 
 def test_kubeconfig_and_disable_agent(server):
@@ -45,6 +51,10 @@ def test_kubeconfig_and_disable_agent(server):
         cfg = yaml.safe_load(f)
     assert cfg["current-context"] == "kos"
     assert cfg["clusters"][0]["cluster"]["server"] == server.url
+    assert server.url.startswith("https://")
+    assert cfg["clusters"][0]["cluster"]["certificate-authority-data"]
+    assert cfg["users"][0]["user"]["client-certificate-data"]
+    assert cfg["users"][0]["user"]["client-key-data"]
     assert oct(os.stat(server.kubeconfig).st_mode & 0o777) == "0o600"
     server.stop()
     server.extra_args = ["--disable-agent"]

@@ -14,7 +14,7 @@ def _create(server, name, acked, lock, stop):
                                  data=body, method="POST",
                                  headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with server.urlopen(req, timeout=10) as r:
             if r.status == 201:
                 obj = json.loads(r.read())
                 with lock:
@@ -73,7 +73,7 @@ def test_kill9_loses_nothing_acknowledged(server):
         server.url + "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=3"
         "&resourceVersion=%d" % resume_from)
     seen = []
-    with urllib.request.urlopen(req, timeout=20) as r:
+    with server.urlopen(req, timeout=20) as r:
         for line in r:
             ev = json.loads(line)
             assert ev["type"] != "ERROR", ev

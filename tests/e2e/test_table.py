@@ -331,7 +331,7 @@ def test_raw_watch_tables(seeded):
     s = seeded
     url = s.url + "/api/v1/namespaces/%s/pods?watch=true&timeoutSeconds=1" % NS
     req = urllib.request.Request(url, headers={"Accept": KUBECTL_ACCEPT})
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with s.urlopen(req, timeout=10) as r:
         events = [json.loads(line) for line in r.read().decode().splitlines() if line]
     assert [e["type"] for e in events] == ["ADDED"] * 3
     for i, e in enumerate(events):
@@ -344,7 +344,7 @@ def test_raw_watch_tables(seeded):
             t["rows"][0]["object"]["metadata"]["resourceVersion"]
     req = urllib.request.Request(url + "&includeObject=None&labelSelector=app%3Dweb",
                                  headers={"Accept": TABLE_V1})
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with s.urlopen(req, timeout=10) as r:
         events = [json.loads(line) for line in r.read().decode().splitlines() if line]
     assert len(events) == 1 and "object" not in events[0]["object"]["rows"][0]
     assert events[0]["object"]["rows"][0]["cells"][0] == "web"
