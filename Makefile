@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 5
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libgnutls28-dev \
-	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl
+	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl openssl
 
 PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl gnutls
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
