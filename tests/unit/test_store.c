@@ -1044,11 +1044,13 @@ static void *big_worker(void *arg)
 
 /* SQLite's auto-checkpoint is off on the writer; the checkpointer thread must keep the WAL
  * from growing with the data (it starts over once copied, at ~16 MB), and truncate it after
- * a compaction. 6,400 writes of 8 KB put ~75 MB through the WAL. */
+ * a compaction. 12,800 writes of 8 KB put ~150 MB through the WAL. On a quiet machine it
+ * stays near 16 MB; on a loaded one the checkpointer may be starved, and then the writer's
+ * own checkpoints (CKPT_HARD_PAGES, 64 MB) are the bound this test holds it to. */
 static void test_wal_checkpoints(void **state)
 {
     struct fixture *f = *state;
-    enum { THREADS = 16, EACH = 400 };
+    enum { THREADS = 16, EACH = 800 };
     memset(big_value, 'x', sizeof(big_value));
     struct worker w[THREADS];
     pthread_t th[THREADS];
@@ -1069,7 +1071,7 @@ static void test_wal_checkpoints(void **state)
     assert_int_equal(store_count(f->s, "/big/", &n), 0);
     assert_int_equal(n, THREADS * EACH);
     most = wal_bytes(f) > most ? wal_bytes(f) : most;
-    assert_true(most < 40LL * 1024 * 1024);
+    assert_true(most < 80LL * 1024 * 1024);
 
     int64_t rev = store_current_rev(f->s);
     for (int i = 0; i < THREADS; i++) {
@@ -1079,7 +1081,7 @@ static void test_wal_checkpoints(void **state)
     }
     assert_int_equal(store_compact(f->s, rev + THREADS), 0);
     /* the truncation runs on the checkpointer, after the compaction has answered */
-    for (int i = 0; i < 300 && wal_bytes(f) > 0; i++)
+    for (int i = 0; i < 3000 && wal_bytes(f) > 0; i++) /* up to 30 s on a loaded machine */
         usleep(10 * 1000);
     assert_int_equal(wal_bytes(f), 0);
 
