@@ -12,7 +12,10 @@ static void usage(FILE *out)
     fputs("Usage: kos <command> [flags]\n"
           "\n"
           "Commands:\n"
-          "  server     run the control plane (API server on an embedded SQLite store)\n"
+          "  server          run the control plane (API server on an embedded SQLite store)\n"
+          "  keystone-auth   serve the Keystone authentication/authorization webhook\n"
+          "  keystone-login  kubectl exec credential plugin: OS_* variables -> Keystone token\n"
+          "  image           pull an OCI image into a node agent's store (debugging)\n"
           "\n"
           "Flags:\n"
           "  --version  print the version\n"
@@ -39,6 +42,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "server") == 0)
         return cmd_server(argc - 1, argv + 1);
+    if (strcmp(cmd, "keystone-auth") == 0)
+        return cmd_keystone_auth(argc - 1, argv + 1);
+    if (strcmp(cmd, "keystone-login") == 0)
+        return cmd_keystone_login(argc - 1, argv + 1);
+    if (strcmp(cmd, "image") == 0)
+        return cmd_image(argc - 1, argv + 1);
     fprintf(stderr, "kos: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

@@ -24,6 +24,7 @@ enum kos_subresource {
     SUB_STATUS = 1 << 0,
     SUB_SCALE = 1 << 1,
     SUB_BINDING = 1 << 2,
+    SUB_TOKEN = 1 << 3, /* serviceaccounts/token: TokenRequest */
 };
 
 /* How metadata.name is validated (apimachinery's name validators). */

@@ -28,6 +28,10 @@ static const struct {
 } extra_kinds[] = {
     {"authorization.k8s.io", "SelfSubjectAccessReview",
      "io.k8s.api.authorization.v1.SelfSubjectAccessReview"},
+    {"authorization.k8s.io", "SubjectAccessReview",
+     "io.k8s.api.authorization.v1.SubjectAccessReview"},
+    {"authorization.k8s.io", "LocalSubjectAccessReview",
+     "io.k8s.api.authorization.v1.LocalSubjectAccessReview"},
     {"authorization.k8s.io", "SelfSubjectRulesReview",
      "io.k8s.api.authorization.v1.SelfSubjectRulesReview"},
     {"authentication.k8s.io", "SelfSubjectReview",

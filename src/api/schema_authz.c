@@ -7,6 +7,7 @@
 #include "api/schema_tables.h"
 
 static const struct schema_struct schema_authz_self_subject_access_review_spec;
+static const struct schema_struct schema_authz_subject_access_review_spec;
 static const struct schema_struct schema_authz_resource_attributes;
 static const struct schema_struct schema_authz_field_selector_attributes;
 static const struct schema_struct schema_authz_label_selector_attributes;
@@ -54,6 +55,36 @@ static const struct schema_field authz_self_subject_access_review_spec_fields[] 
 static const struct schema_struct schema_authz_self_subject_access_review_spec =
     S("io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec",
       authz_self_subject_access_review_spec_fields, NULL);
+
+static const struct schema_field authz_subject_access_review_fields[] = {
+    /* clang-format off */
+    F_STR("kind", 0),
+    F_STR("apiVersion", 0),
+    F_OBJ("metadata", 1, &schema_meta_object_meta),
+    F_OBJ("spec", 2, &schema_authz_subject_access_review_spec),
+    F_OBJ("status", 3, &schema_authz_subject_access_review_status),
+    /* clang-format on */
+};
+const struct schema_struct schema_authz_subject_access_review =
+    S("io.k8s.api.authorization.v1.SubjectAccessReview", authz_subject_access_review_fields,
+      "Checks whether a user or group can perform an action.");
+const struct schema_struct schema_authz_local_subject_access_review =
+    S("io.k8s.api.authorization.v1.LocalSubjectAccessReview", authz_subject_access_review_fields,
+      "Checks whether a user or group can perform an action in a given namespace.");
+
+static const struct schema_field authz_subject_access_review_spec_fields[] = {
+    /* clang-format off */
+    F_OBJ("resourceAttributes", 1, &schema_authz_resource_attributes),
+    F_OBJ("nonResourceAttributes", 2, &schema_authz_non_resource_attributes),
+    F_STR("user", 3),
+    F_ARR_STR("groups", 4),
+    F_NODE("extra", 5, N_MAP(N_ARR(N_STR))),
+    F_STR("uid", 6),
+    /* clang-format on */
+};
+static const struct schema_struct schema_authz_subject_access_review_spec =
+    S("io.k8s.api.authorization.v1.SubjectAccessReviewSpec",
+      authz_subject_access_review_spec_fields, NULL);
 
 static const struct schema_field authz_resource_attributes_fields[] = {
     /* clang-format off */
@@ -362,6 +393,9 @@ static const struct schema_struct schema_core_resource_quota_status =
 const struct schema_struct *const schema_authz_structs[] = {
     &schema_authz_self_subject_access_review,
     &schema_authz_self_subject_access_review_spec,
+    &schema_authz_subject_access_review,
+    &schema_authz_local_subject_access_review,
+    &schema_authz_subject_access_review_spec,
     &schema_authz_resource_attributes,
     &schema_authz_field_selector_attributes,
     &schema_authz_label_selector_attributes,

@@ -206,6 +206,8 @@ extern const struct schema_struct schema_meta_label_selector_requirement;
 extern const struct schema_struct schema_batch_job_spec;
 /* schema_authz.c: kinds kubectl 1.32+ sends as protobuf that kos does not otherwise serve. */
 extern const struct schema_struct schema_authz_self_subject_access_review;
+extern const struct schema_struct schema_authz_subject_access_review;
+extern const struct schema_struct schema_authz_local_subject_access_review;
 extern const struct schema_struct schema_authz_self_subject_rules_review;
 extern const struct schema_struct schema_authn_self_subject_review;
 extern const struct schema_struct schema_authn_token_request;

@@ -6,13 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/authorization.h"
 #include "apiserver/discovery.h"
 #include "apiserver/objects.h"
 #include "apiserver/openapi.h"
 #include "apiserver/openapi_v2.h"
+#include "apiserver/request_info.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
 #include "apiserver/router.h"
+#include "auth/authn.h"
+#include "auth/impersonate.h"
 #include "codec/json.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -51,6 +55,7 @@ int apiserver_init(struct apiserver *srv, struct store *store, const char *serve
 
 void apiserver_done(struct apiserver *srv)
 {
+    apiserver_authz_stop(srv);
     free(srv->doc_api_aggregated_v2);
     free(srv->doc_api_aggregated_v2beta1);
     free(srv->doc_apis_aggregated_v2);
@@ -58,6 +63,7 @@ void apiserver_done(struct apiserver *srv)
     free(srv->doc_api_legacy);
     free(srv->doc_apis_legacy);
     free(srv->doc_openapi_v3_root);
+    kos_authn_free(srv->authn);
     memset(srv, 0, sizeof(*srv));
 }
 
@@ -160,14 +166,9 @@ static void method_not_allowed(struct http_reply *rep)
                  "the server does not allow this method on the requested resource");
 }
 
-static const struct request_user insecure_user = {
-    .name = "system:unsecured",
-    .uid = "",
-    .groups = (const char *const[]){"system:masters", "system:authenticated", NULL},
-};
-
 static void dispatch_resource(struct apiserver *srv, struct http_request *req,
-                              const struct route *rt, struct http_reply *rep)
+                              const struct route *rt, const struct kos_user_info *user,
+                              const struct kos_user *authz_user, struct http_reply *rep)
 {
     const struct kos_kind *kind = rt->kind;
     const char *m = req->method;
@@ -183,7 +184,8 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         .ns = kind->namespaced && rt->has_namespace ? rt->namespace_ : NULL,
         .name = rt->has_name ? rt->name : NULL,
         .sub = rt->subresource,
-        .user = &insecure_user,
+        .user = user,
+        .authz_user = authz_user,
     };
     /* A cluster-scoped kind addressed under a namespace does not exist there. */
     if (!kind->namespaced && rt->has_namespace) {
@@ -206,7 +208,8 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
     }
 
     if (kind->ephemeral) {
-        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace)
+        /* LocalSubjectAccessReview is posted under its namespace, the others never are. */
+        if (strcmp(m, "POST") != 0 || rr.name || rr.sub[0] || rt->has_namespace != kind->namespaced)
             method_not_allowed(rep);
         else
             handle_review(&rr, rep);
@@ -217,7 +220,13 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         bool status = strcmp(rr.sub, "status") == 0 && (kind->subresources & SUB_STATUS);
         bool scale = strcmp(rr.sub, "scale") == 0 && (kind->subresources & SUB_SCALE);
         bool binding = strcmp(rr.sub, "binding") == 0 && (kind->subresources & SUB_BINDING);
-        if (scale) {
+        bool token = strcmp(rr.sub, "token") == 0 && (kind->subresources & SUB_TOKEN);
+        if (token) {
+            if (strcmp(m, "POST") != 0)
+                method_not_allowed(rep);
+            else
+                handle_token_request(&rr, rep);
+        } else if (scale) {
             handle_scale(&rr, rep);
         } else if (binding) {
             if (strcmp(m, "POST") != 0) {
@@ -274,50 +283,177 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
     }
 }
 
+int apiserver_authorize(const struct apiserver *srv, const struct authz_attributes *attrs,
+                        char **reason)
+{
+    if (reason)
+        *reason = NULL;
+    if (srv->authorizer.authorize)
+        return srv->authorizer.authorize(srv->authorizer.ctx, attrs, reason);
+    return authz_user_in_group(attrs->user, AUTHZ_GROUP_MASTERS) ? AUTHZ_ALLOW : AUTHZ_NO_OPINION;
+}
+
+static int authorize_cb(void *ctx, const struct authz_attributes *attrs, char **reason)
+{
+    return apiserver_authorize(ctx, attrs, reason);
+}
+
+/* What kube's system:public-info-viewer shows everyone: health and version, sub-paths too. */
+static bool public_path(const char *path)
+{
+    static const char *prefixes[] = {"/healthz", "/livez", "/readyz", "/version"};
+    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(path, prefixes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+struct header_list {
+    struct kos_header h[KOS_IMPERSONATE_MAX_HEADERS + 1];
+    size_t n;
+};
+
+static bool collect_header(void *ctx, const char *name, const char *value)
+{
+    struct header_list *l = ctx;
+    if (l->n >= ARRAY_SIZE(l->h))
+        return false;
+    l->h[l->n++] = (struct kos_header){name, value};
+    return true;
+}
+
+/* Authentication, then impersonation: 0 and *ret, or the reply (401, 400, 403) is set. */
+static int request_user(struct apiserver *srv, struct http_request *req, struct kos_user_info *ret,
+                        struct http_reply *rep)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    struct kos_user_info user = {0};
+    char why[256];
+    int r = kos_authn_authenticate(srv->authn, req->peer, http_header(req, "Authorization"), &user,
+                                   why, sizeof(why), &err);
+    if (r < 0) {
+        log_debug("authn", "%s %s: 401: %s", req->method, req->path, why);
+        reply_error(rep, err);
+        return r;
+    }
+    struct header_list *hl = calloc(1, sizeof(*hl));
+    if (!hl) {
+        kos_user_info_clear(&user);
+        reply_errorf(rep, 500, "InternalError", "out of memory");
+        return -ENOMEM;
+    }
+    http_headers_with_prefix(req, "Impersonate-", collect_header, hl);
+    struct kos_user_info as = {0};
+    const struct authz_authorizer az = {.authorize = authorize_cb, .ctx = srv};
+    if (hl->n > KOS_IMPERSONATE_MAX_HEADERS)
+        r = kos_error_set(&err, 400, "BadRequest", "more than %d impersonation headers",
+                          KOS_IMPERSONATE_MAX_HEADERS);
+    else
+        r = kos_impersonate(&az, &user, hl->h, hl->n, &as, &err);
+    free(hl);
+    if (r < 0) {
+        kos_user_info_clear(&user);
+        reply_error(rep, err);
+        return r;
+    }
+    if (r == 1) {
+        log_debug("authn", "%s is impersonating %s", user.name, as.name);
+        kos_user_info_clear(&user);
+        user = as;
+    }
+    *ret = user;
+    return 0;
+}
+
+/* The authorizers' borrowed view of the request's identity. */
+static void user_view(const struct kos_user_info *u, struct kos_user *out)
+{
+    *out = (struct kos_user){.name = u->name,
+                             .uid = u->uid,
+                             .groups = (const char *const *)u->groups,
+                             .ngroups = u->ngroups};
+}
+
+static void handle_authenticated(struct apiserver *srv, struct http_request *req,
+                                 const struct route *rt, const struct kos_user_info *user,
+                                 const struct kos_user *authz_user, struct http_reply *rep);
+
 void apiserver_handle(void *ctx, struct http_request *req, struct http_reply *rep)
 {
     struct apiserver *srv = ctx;
     struct route rt;
     route_parse(req->path, &rt);
 
+    if (public_path(req->path)) {
+        handle_authenticated(srv, req, &rt, NULL, NULL, rep);
+        return;
+    }
+    struct kos_user_info user = {0};
+    if (request_user(srv, req, &user, rep) < 0)
+        return;
+    /* Authorization: every authenticated request, as kube's WithAuthorization filter. */
+    struct kos_user view;
+    user_view(&user, &view);
+    struct request_info ri;
+    request_info_init(&ri, &view, req->method, req->path, &rt, http_query(req, "watch"),
+                      http_query(req, "fieldSelector"));
+    _cleanup_error_ struct kos_error *err = NULL;
+    if (apiserver_authz_check(srv, &ri.attrs, &err) < 0)
+        reply_error(rep, err);
+    else
+        handle_authenticated(srv, req, &rt, &user, &view, rep);
+    kos_user_info_clear(&user);
+}
+
+static void handle_authenticated(struct apiserver *srv, struct http_request *req,
+                                 const struct route *rt, const struct kos_user_info *user,
+                                 const struct kos_user *authz_user, struct http_reply *rep)
+{
     if (req->body_too_large) {
         reply_errorf(rep, 413, "RequestEntityTooLarge", "the request body is larger than %u bytes",
                      HTTP_MAX_BODY);
         return;
     }
     bool is_get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-    if (rt.type != ROUTE_RESOURCE && rt.type != ROUTE_NOT_FOUND && !is_get) {
+    if (rt->type != ROUTE_RESOURCE && rt->type != ROUTE_NOT_FOUND && !is_get) {
         method_not_allowed(rep);
         return;
     }
-    switch (rt.type) {
+    switch (rt->type) {
     case ROUTE_VERSION:
         handle_version(rep);
         return;
     case ROUTE_HEALTH:
-        handle_health(srv, &rt, rep);
+        handle_health(srv, rt, rep);
         return;
     case ROUTE_API:
     case ROUTE_APIS:
-        handle_discovery(srv, req, &rt, rep);
+        handle_discovery(srv, req, rt, rep);
         return;
     case ROUTE_API_GROUP:
-        reply_doc(rep, discovery_group(rt.group));
+        reply_doc(rep, discovery_group(rt->group));
         return;
     case ROUTE_API_RESOURCES:
-        reply_doc(rep, discovery_resource_list(rt.group, rt.version));
+        reply_doc(rep, discovery_resource_list(rt->group, rt->version));
         return;
     case ROUTE_OPENAPI_V3:
         reply_static(rep, srv->doc_openapi_v3_root, CT_JSON);
         return;
     case ROUTE_OPENAPI_V3_GV:
-        reply_doc(rep, openapi_v3_group_version(rt.group, rt.version));
+        reply_doc(rep, openapi_v3_group_version(rt->group, rt->version));
         return;
     case ROUTE_OPENAPI_V2:
         openapi_v2_handle(req, rep);
         return;
     case ROUTE_RESOURCE:
-        dispatch_resource(srv, req, &rt, rep);
+        if (!user) { /* only public paths come here without a user; they are not resources */
+            reply_errorf(rep, 401, "Unauthorized", "Unauthorized");
+            return;
+        }
+        dispatch_resource(srv, req, rt, user, authz_user, rep);
+        apiserver_authz_sync_write(srv, rt, req->method);
         return;
     case ROUTE_NOT_FOUND:
         break;

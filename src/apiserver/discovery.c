@@ -52,6 +52,8 @@ static const struct sub_info subs[] = {
     {SUB_SCALE, "scale", "autoscaling", "v1", "Scale",
      (const char *const[]){"get", "patch", "update", NULL}},
     {SUB_BINDING, "binding", "", "v1", "Binding", (const char *const[]){"create", NULL}},
+    {SUB_TOKEN, "token", "authentication.k8s.io", "v1", "TokenRequest",
+     (const char *const[]){"create", NULL}},
 };
 
 static json_t *aggregated_resource(const struct kos_kind *k)

@@ -57,6 +57,32 @@ const char *http_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+struct header_walk {
+    const char *prefix;
+    size_t len;
+    http_header_fn fn;
+    void *ctx;
+    bool stop;
+};
+
+static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct header_walk *w = cls;
+    if (w->stop || !key || strncasecmp(key, w->prefix, w->len) != 0)
+        return MHD_YES;
+    if (!w->fn(w->ctx, key, value ? value : ""))
+        w->stop = true;
+    return w->stop ? MHD_NO : MHD_YES;
+}
+
+void http_headers_with_prefix(const struct http_request *r, const char *prefix, http_header_fn fn,
+                              void *ctx)
+{
+    struct header_walk w = {prefix, strlen(prefix), fn, ctx, false};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, walk_header, &w);
+}
+
 bool http_peer_gone(const struct http_request *r)
 {
     if (r->socket_fd < 0)
@@ -119,7 +145,7 @@ void http_reply_clear(struct http_reply *rep)
 struct iov_holder {
     struct iovec *iov;
     size_t iovcnt;
-    size_t index;  /* part holding offset `offset` */
+    size_t index;    /* part holding offset `offset` */
     uint64_t offset; /* body offset where part `index` starts */
     void (*free_fn)(void *ctx);
     void *ctx;
@@ -205,8 +231,7 @@ static struct MHD_Response *make_response(struct http_reply *rep)
         h->iovcnt = rep->iovcnt;
         h->free_fn = rep->iov_free;
         h->ctx = rep->iov_ctx;
-        resp = MHD_create_response_from_callback(total, 256 * 1024, iov_reader, h,
-                                                 iov_holder_free);
+        resp = MHD_create_response_from_callback(total, 256 * 1024, iov_reader, h, iov_holder_free);
         if (!resp) {
             free(h);
             return NULL;

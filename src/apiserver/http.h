@@ -36,6 +36,11 @@ const char *http_query(const struct http_request *r, const char *key);
 size_t http_query_all(const struct http_request *r, const char *key, const char **out, size_t max);
 /* A request header or NULL (case-insensitive name). */
 const char *http_header(const struct http_request *r, const char *name);
+/* Calls fn for every request header whose name starts with prefix (case-insensitive), in the
+ * order received, until fn returns false. */
+typedef bool (*http_header_fn)(void *ctx, const char *name, const char *value);
+void http_headers_with_prefix(const struct http_request *r, const char *prefix, http_header_fn fn,
+                              void *ctx);
 /* True when the peer closed its side (checked without blocking). */
 bool http_peer_gone(const struct http_request *r);
 
@@ -78,8 +83,9 @@ struct http_server_options {
     unsigned connection_limit;
     http_handler_fn handler;
     void *handler_ctx;
-    /* TLS (all PEM; NULL cert = plain HTTP). client_ca_pem: client certificates are
-     * requested, not required, and verified against it per connection (http_request.peer). */
+    /* TLS (all PEM). kos server always serves TLS; NULL cert = plain HTTP, left for unit
+     * tests of the layers above. client_ca_pem: client certificates are requested, not
+     * required, and verified against it per connection (http_request.peer). */
     const char *tls_cert_pem;
     const char *tls_key_pem;
     const char *client_ca_pem;

@@ -8,16 +8,10 @@
 #include "api/kinds.h"
 #include "api/selector.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/authz/authz.h"
 #include "apiserver/http.h"
 #include "apiserver/router.h"
-
-/* Who is asking: the authenticated user (until authentication lands, the insecure-port user
- * kube-apiserver used, system:unsecured in system:masters). */
-struct request_user {
-    const char *name;
-    const char *uid;
-    const char *const *groups; /* NULL-terminated */
-};
+#include "auth/user.h"
 
 struct resource_request {
     struct apiserver *srv;
@@ -28,7 +22,9 @@ struct resource_request {
     const char *name; /* NULL for collections */
     const char *sub;  /* "" when no subresource */
     bool dry_run;
-    const struct request_user *user;
+    const struct kos_user_info *user; /* authenticated (and maybe impersonated) */
+    /* The same identity as the authorizers see it (escalation checks, access reviews). */
+    const struct kos_user *authz_user;
 };
 
 /* Label and field selectors of a list, watch or deletecollection. */
@@ -74,6 +70,8 @@ void handle_delete(struct resource_request *rr, struct http_reply *rep);
 void handle_deletecollection(struct resource_request *rr, struct http_reply *rep);
 void handle_binding(struct resource_request *rr, struct http_reply *rep);
 void handle_scale(struct resource_request *rr, struct http_reply *rep);
+/* serviceaccounts/token (serviceaccount_token.c). */
+void handle_token_request(struct resource_request *rr, struct http_reply *rep);
 /* The create-only self-subject reviews (kinds marked ephemeral). */
 void handle_review(struct resource_request *rr, struct http_reply *rep);
 

@@ -11,6 +11,7 @@
 #include "api/schema.h"
 #include "api/validate.h"
 #include "apiserver/admission_priority.h"
+#include "apiserver/authorization.h"
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
@@ -221,6 +222,17 @@ static int check_namespace(struct resource_request *rr, json_t *obj, struct kos_
 }
 
 /* track: record managedFields for this create (server-side apply has recorded its own). */
+/* Escalation prevention on Role/ClusterRole/RoleBinding/ClusterRoleBinding writes. Without an
+ * identity nothing may be written (never an accidental allow). */
+static int check_rbac_write(struct resource_request *rr, const json_t *obj, const json_t *old,
+                            struct kos_error **err)
+{
+    if (!rr->authz_user)
+        return kos_error_set(err, 500, "InternalError", "no user to authorize the write");
+    return apiserver_authz_check_rbac_write(rr->srv, rr->authz_user, rr->kind->plural,
+                                            rr->kind->group, rr->ns, obj, old, err);
+}
+
 static void create_object_ex(struct resource_request *rr, json_t *obj, bool track,
                              struct http_reply *rep)
 {
@@ -250,7 +262,7 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
     }
     if (track)
         track_update(rr, NULL, obj);
-    if (kos_validate_create(rr->kind, obj, &err) < 0) {
+    if (kos_validate_create(rr->kind, obj, &err) < 0 || check_rbac_write(rr, obj, NULL, &err) < 0) {
         reply_error(rep, err);
         return;
     }
@@ -403,6 +415,9 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
     r = kos_validate_update(rr->kind, next, cur, err);
     if (r < 0)
         return r;
+    r = check_rbac_write(rr, next, cur, err);
+    if (r < 0)
+        return r;
 
     char key[1024];
     if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
@@ -415,11 +430,10 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
     /* An object marked for deletion goes away when an update removes its last finalizer
      * (and its grace period is over), as kube-apiserver decides it: other updates of a marked
      * object, such as a pod's status during its grace period, are ordinary writes. */
-    bool release =
-        obj_str(next, "metadata.deletionTimestamp") &&
-        json_integer_value(obj_path(next, "metadata.deletionGracePeriodSeconds")) == 0 &&
-        json_array_size(obj_path(cur, "metadata.finalizers")) > 0 &&
-        json_array_size(obj_path(next, "metadata.finalizers")) == 0;
+    bool release = obj_str(next, "metadata.deletionTimestamp") &&
+                   json_integer_value(obj_path(next, "metadata.deletionGracePeriodSeconds")) == 0 &&
+                   json_array_size(obj_path(cur, "metadata.finalizers")) > 0 &&
+                   json_array_size(obj_path(next, "metadata.finalizers")) == 0;
     struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE,
                             .key = key,
                             .expected_mod_rev = cur_rev,

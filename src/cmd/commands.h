@@ -2,3 +2,6 @@
 #pragma once
 
 int cmd_server(int argc, char **argv);
+int cmd_keystone_auth(int argc, char **argv);
+int cmd_keystone_login(int argc, char **argv);
+int cmd_image(int argc, char **argv);

@@ -13,7 +13,12 @@
 #include <unistd.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/authorization.h"
 #include "apiserver/http.h"
+#include "auth/authn.h"
+#include "cmd/server_keystone.h"
+#include "auth/token_file.h"
+#include "cmd/server_webhook.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "pki/pki.h"
@@ -33,11 +38,16 @@ struct server_flags {
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
+    const char *authorization_mode;
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *client_ca_file;
-    char *tls_sans[PKI_MAX_SANS]; /* --tls-san, split at commas, owned */
+    const char *token_auth_file;
+    bool anonymous_auth;
+    struct keystone_inprocess_options keystone; /* --keystone-* */
+    char *tls_sans[PKI_MAX_SANS];               /* --tls-san, split at commas, owned */
     size_t ntls_sans;
+    struct server_webhook_flags webhook;
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -45,6 +55,7 @@ static void server_flags_clear(struct server_flags *f)
     for (size_t i = 0; i < f->ntls_sans; i++)
         free(f->tls_sans[i]);
     f->ntls_sans = 0;
+    server_webhook_flags_clear(&f->webhook);
 }
 
 static void server_flags_clearp(struct server_flags *f)
@@ -95,6 +106,9 @@ static void usage(FILE *out)
           "                                     instead of DATA_DIR/tls/server.crt\n"
           "      --tls-private-key-file FILE    its private key\n"
           "      --client-ca-file FILE          also trust these CAs for client certificates\n"
+          "      --token-auth-file FILE         static bearer tokens, CSV: token,user,uid,groups\n"
+          "      --anonymous-auth[=BOOL]        treat requests without credentials as\n"
+          "                                     system:anonymous (default false)\n"
           "      --disable-agent                do not run the node agent in this process\n"
           "      --disable-scheduler            do not run the scheduler in this process\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
@@ -102,9 +116,14 @@ static void usage(FILE *out)
           "      --compaction-retain N          revisions kept by compaction (default 10000)\n"
           "      --watch-cache-size N           events kept in memory for watches (default "
           "10000)\n"
+          "      --authorization-mode MODES     ordered authorizers: Node, RBAC, Webhook, "
+          "AlwaysAllow,\n"
+          "                                     AlwaysDeny (default Node,RBAC)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n",
           out);
+    server_webhook_usage(out);
+    server_keystone_usage(out);
 }
 
 static int parse_number(const char *flag, const char *value, int64_t min, int64_t max, int64_t *ret)
@@ -130,10 +149,13 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_COMPACT,
         F_RETAIN,
         F_WATCH,
+        F_AUTHZ_MODE,
         F_TLS_SAN,
         F_TLS_CERT,
         F_TLS_KEY,
         F_CLIENT_CA,
+        F_TOKEN_FILE,
+        F_ANONYMOUS,
     };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
@@ -144,12 +166,17 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"compaction-interval", required_argument, NULL, F_COMPACT},
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
+        {"authorization-mode", required_argument, NULL, F_AUTHZ_MODE},
         {"tls-san", required_argument, NULL, F_TLS_SAN},
         {"tls-cert-file", required_argument, NULL, F_TLS_CERT},
         {"tls-private-key-file", required_argument, NULL, F_TLS_KEY},
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
+        {"token-auth-file", required_argument, NULL, F_TOKEN_FILE},
+        {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
+        SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        SERVER_KEYSTONE_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     *f = (struct server_flags){.data_dir = "/var/lib/kos",
@@ -157,7 +184,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .port = 6443,
                                .compaction_interval_s = 300,
                                .compaction_retain = 10000,
-                               .watch_cache_events = 10000};
+                               .watch_cache_events = 10000,
+                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
+    server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -197,6 +226,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                 0)
                 return -EINVAL;
             break;
+        case F_AUTHZ_MODE:
+            f->authorization_mode = optarg;
+            break;
         case F_TLS_SAN:
             if (add_tls_sans(f, optarg) < 0)
                 return -EINVAL;
@@ -210,6 +242,20 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         case F_CLIENT_CA:
             f->client_ca_file = optarg;
             break;
+        case F_TOKEN_FILE:
+            f->token_auth_file = optarg;
+            break;
+        case F_ANONYMOUS:
+            if (!optarg) {
+                f->anonymous_auth = true;
+            } else if (kos_parse_bool(optarg, &f->anonymous_auth) < 0) {
+                fprintf(stderr,
+                        "kos server: invalid argument \"%s\" for \"--anonymous-auth\" flag: "
+                        "strconv.ParseBool: parsing \"%s\": invalid syntax\n",
+                        optarg, optarg);
+                return -EINVAL;
+            }
+            break;
         case 'v':
             if (parse_number("--v", optarg, 0, 10, &level) < 0)
                 return -EINVAL;
@@ -219,6 +265,15 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             usage(stdout);
             return 1;
         default:
+            if (server_keystone_is_opt(c)) { /* before the webhook's open-ended range */
+                server_keystone_flag(&f->keystone, c, optarg);
+                break;
+            }
+            if (c >= SERVER_WEBHOOK_OPT_BASE) {
+                if (server_webhook_flag(&f->webhook, c, optarg) < 0)
+                    return -EINVAL;
+                break;
+            }
             fprintf(stderr, "kos server: unknown flag: %s\n", argv[optind - 1]);
             fprintf(stderr, "Run 'kos server --help' for usage.\n");
             return -EINVAL;
@@ -246,11 +301,14 @@ static void client_host(const char *bind, char *out, size_t size)
 /* The in-process controllers and scheduler authenticate as kube's components do, with
  * client certificates from the cluster CA (issued per start, kept in memory only). */
 static int component_client(const struct pki_material *m, const char *url, const char *user,
-                            const char *user_agent, struct pki_keypair *kp,
-                            struct kos_client_config *ret)
+                            const char *const *groups, size_t ngroups, const char *user_agent,
+                            struct pki_keypair *kp, struct kos_client_config *ret)
 {
     const struct pki_keypair ca = {.cert_pem = m->ca_cert_pem, .key_pem = m->ca_key_pem};
-    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT, .common_name = user};
+    const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT,
+                                       .common_name = user,
+                                       .organizations = groups,
+                                       .norganizations = ngroups};
     _cleanup_error_ struct kos_error *err = NULL;
     int r = pki_issue(&spec, &ca, kp, &err);
     if (r < 0) {
@@ -274,6 +332,47 @@ static int make_dir(const char *dir)
 {
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return -errno;
+    return 0;
+}
+
+/* The authenticator chain: client certificates (always), --token-auth-file, then the other
+ * token authenticators (webhook, service accounts, Keystone) as they register here. A token
+ * file that does not parse stops the start, as in kube-apiserver. */
+static int build_authn(const struct server_flags *f, struct keystone_inprocess *ks,
+                       struct kos_authn **ret)
+{
+    const struct kos_authn_options ao = {.anonymous = f->anonymous_auth};
+    struct kos_authn *a = NULL;
+    if (kos_authn_new(&ao, &a) < 0) {
+        fprintf(stderr, "kos server: out of memory\n");
+        return -ENOMEM;
+    }
+    if (f->token_auth_file) {
+        _cleanup_error_ struct kos_error *err = NULL;
+        struct kos_token_file *tf = NULL;
+        int r = kos_token_file_load(f->token_auth_file, &tf, &err);
+        if (r < 0) {
+            fprintf(stderr, "kos server: --token-auth-file: %s\n",
+                    err ? err->message : strerror(-r));
+            kos_authn_free(a);
+            return r;
+        }
+        struct kos_token_authenticator ta;
+        kos_token_file_authenticator(tf, &ta);
+        r = kos_authn_add_token_authenticator(a, &ta);
+        if (r < 0) {
+            kos_authn_free(a);
+            return r;
+        }
+    }
+    /* registered after the service-account authenticator (cmd_server): a Keystone that is
+     * down must not turn away tokens that are checked locally */
+    int r = server_keystone_setup(&f->keystone, ks);
+    if (r < 0) {
+        kos_authn_free(a);
+        return r;
+    }
+    *ret = a;
     return 0;
 }
 
@@ -306,6 +405,11 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
 
+    struct kos_authn *authn = NULL;
+    _cleanup_(keystone_inprocess_free_policy) struct keystone_inprocess keystone = {0};
+    if (build_authn(&f, &keystone, &authn) < 0)
+        return 1;
+
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -327,6 +431,7 @@ int cmd_server(int argc, char **argv)
     r = store_sqlite_open(&so, &store);
     if (r < 0) {
         log_error("server", "opening the store %s failed: %s", db, strerror(-r));
+        kos_authn_free(authn);
         return 1;
     }
 
@@ -335,6 +440,38 @@ int cmd_server(int argc, char **argv)
     r = apiserver_init(&api, store, "");
     if (r < 0) {
         log_error("server", "initialising the API server failed: %s", strerror(-r));
+        kos_authn_free(authn);
+        store_close(store);
+        return 1;
+    }
+    /* service-account tokens, then the TokenReview webhook, after the token file (kube's
+     * order); webhook outlives api.authn, which holds its service-account authenticator */
+    _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
+    r = server_webhook_setup(&f.webhook, tls_dir, apiserver_sa_lookup, &api, &webhook);
+    if (r == 0)
+        r = server_webhook_register(&webhook, authn);
+    if (r == 0 && keystone.authenticator.authenticate) {
+        r = kos_authn_add_token_authenticator(authn, &keystone.authenticator);
+        keystone.authenticator = (struct kos_token_authenticator){0}; /* the chain's now */
+    }
+    if (r < 0) {
+        kos_authn_free(authn);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
+    api.sa = webhook.sa;
+    api.authn = authn; /* owned by api from here on */
+    char authz_err[512];
+    struct authz_authorizer webhook_authorizer;
+    if (webhook.authz)
+        webhook_authorizer = authz_webhook_as_authorizer(webhook.authz);
+    r = apiserver_authz_start(&api, f.authorization_mode,
+                              webhook.authz ? &webhook_authorizer : NULL, authz_err,
+                              sizeof(authz_err));
+    if (r < 0) {
+        fprintf(stderr, "kos server: %s\n", authz_err);
+        apiserver_done(&api);
         store_close(store);
         return 1;
     }
@@ -365,6 +502,8 @@ int cmd_server(int argc, char **argv)
     snprintf(api_url, sizeof(api_url), "https://%s:%u", host, port);
     snprintf(kubeconfig, sizeof(kubeconfig), "%s/admin.kubeconfig", f.data_dir);
     r = apiserver_bootstrap(&api);
+    if (r == 0)
+        r = apiserver_bootstrap_rbac(&api);
     if (r < 0) {
         log_error("server", "bootstrap failed: %s", strerror(-r));
     } else {
@@ -375,14 +514,32 @@ int cmd_server(int argc, char **argv)
             log_error("server", "writing %s failed: %s", kubeconfig,
                       perr ? perr->message : strerror(-r));
     }
-    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0};
-    struct kos_client_config cc, sc;
+    _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
+                                                    ns_kp = {0}, agg_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc;
+    /* Each controller writes as its kube-system service account, as kube-controller-manager
+     * with --use-service-account-credentials does, so RBAC grants it its controller role. */
+    static const char *const sa_groups[] = {"system:serviceaccounts",
+                                            "system:serviceaccounts:kube-system"};
     if (r == 0)
-        r = component_client(&pki, api_url, "system:kube-controller-manager",
+        r = component_client(&pki, api_url, "system:kube-controller-manager", NULL, 0,
                              "kos-controller-manager", &cm_kp, &cc);
     if (r == 0)
-        r = component_client(&pki, api_url, "system:kube-scheduler", "kos-scheduler", &sched_kp,
-                             &sc);
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:generic-garbage-collector", sa_groups,
+            2, "kos-controller-manager/generic-garbage-collector", &gc_kp, &gcc);
+    if (r == 0)
+        r = component_client(&pki, api_url,
+                             "system:serviceaccount:kube-system:namespace-controller", sa_groups, 2,
+                             "kos-controller-manager/namespace-controller", &ns_kp, &nsc);
+    if (r == 0)
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:clusterrole-aggregation-controller",
+            sa_groups, 2, "kos-controller-manager/clusterrole-aggregation-controller", &agg_kp,
+            &aggc);
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
+                             &sched_kp, &sc);
     if (r < 0) {
         http_server_stop(http);
         apiserver_done(&api);
@@ -398,7 +555,11 @@ int cmd_server(int argc, char **argv)
      * objects stored, so they start once the API answers rather than delay it. */
     atomic_store(&api.ready, true);
     struct kos_controllers *controllers = NULL;
-    r = kos_controllers_start(&cc, &controllers);
+    const struct kos_controllers_config ctl = {.manager = &cc,
+                                               .garbage_collector = &gcc,
+                                               .namespace_controller = &nsc,
+                                               .clusterrole_aggregation = &aggc};
+    r = kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));
         http_server_stop(http);
@@ -430,6 +591,7 @@ int cmd_server(int argc, char **argv)
     kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
+    apiserver_authz_stop(&api);
     store_close(store);
     apiserver_done(&api);
     return 0;

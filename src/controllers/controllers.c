@@ -1,6 +1,7 @@
 /* Wiring of the in-process controllers: one metadata informer per kind that can be listed
  * and watched (events excepted: they are many, change often and own nothing), the garbage
- * collector on all of them, the namespace controller on the namespaces one. */
+ * collector on all of them, the namespace controller on the namespaces one, the
+ * service-accounts controller on namespaces and service accounts. */
 #include "controllers/controllers.h"
 
 #include <errno.h>
@@ -8,21 +9,31 @@
 #include <string.h>
 
 #include "client/informer.h"
+#include "controllers/clusterrole_aggregation.h"
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
+#include "controllers/serviceaccounts.h"
 
 #define MAX_KINDS 64
 
 struct kos_controllers {
-    struct kos_client *client;
+    struct kos_client *client; /* the manager's: informers */
+    struct kos_client *gc_client;
+    struct kos_client *ns_client;
+    struct kos_client *agg_client;
     struct kos_informer *informers[MAX_KINDS];
     size_t ninformers;
     struct kos_informer *namespaces;
+    struct kos_informer *serviceaccounts;
     struct kos_event_recorder *gc_events;
     struct kos_event_recorder *ns_events;
     struct kos_gc *gc;
     struct kos_namespace_controller *nsc;
+    struct kos_sa_controller *sac;
+    /* full ClusterRoles (the metadata informers carry no rules) */
+    struct kos_informer *clusterroles;
+    struct kos_aggregation_controller *agg;
 };
 
 /* What the garbage collector and the namespace controller read of an object's metadata
@@ -56,32 +67,60 @@ static int make_informers(struct kos_controllers *c)
         c->informers[c->ninformers++] = inf;
         if (strcmp(k->kind, "Namespace") == 0 && !k->group[0])
             c->namespaces = inf;
+        if (strcmp(k->kind, "ServiceAccount") == 0 && !k->group[0])
+            c->serviceaccounts = inf;
     }
-    return c->namespaces ? 0 : -ENOENT;
+    return c->namespaces && c->serviceaccounts ? 0 : -ENOENT;
 }
 
-int kos_controllers_start(const struct kos_client_config *cfg, struct kos_controllers **ret)
+int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_controllers **ret)
 {
     struct kos_controllers *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    int r = kos_client_new(cfg, &c->client);
+    const struct kos_client_config *m = cfg->manager;
+    int r = kos_client_new(m, &c->client);
+    if (r == 0)
+        r = kos_client_new(cfg->garbage_collector ? cfg->garbage_collector : m, &c->gc_client);
+    if (r == 0)
+        r = kos_client_new(cfg->namespace_controller ? cfg->namespace_controller : m,
+                           &c->ns_client);
+    if (r == 0)
+        r = kos_client_new(cfg->clusterrole_aggregation ? cfg->clusterrole_aggregation : m,
+                           &c->agg_client);
     if (r == 0)
         r = make_informers(c);
     if (r == 0)
-        r = kos_event_recorder_new(c->client, "garbage-collector-controller", &c->gc_events);
+        r = kos_event_recorder_new(c->gc_client, "garbage-collector-controller", &c->gc_events);
     if (r == 0)
-        r = kos_event_recorder_new(c->client, "namespace-controller", &c->ns_events);
+        r = kos_event_recorder_new(c->ns_client, "namespace-controller", &c->ns_events);
     if (r == 0)
-        r = kos_gc_new(c->client, c->informers, c->ninformers, c->gc_events, &c->gc);
+        r = kos_gc_new(c->gc_client, c->informers, c->ninformers, c->gc_events, &c->gc);
     if (r == 0)
-        r = kos_namespace_controller_new(c->client, c->namespaces, c->ns_events, &c->nsc);
+        r = kos_namespace_controller_new(c->ns_client, c->namespaces, c->ns_events, &c->nsc);
+    /* the manager may create service accounts (system:kube-controller-manager) */
+    if (r == 0)
+        r = kos_sa_controller_new(c->client, c->namespaces, c->serviceaccounts, &c->sac);
+    if (r == 0) {
+        struct kos_informer_options o = {
+            .kind = kos_kind_by_kind("rbac.authorization.k8s.io", "ClusterRole"),
+            .drop_managed_fields = true};
+        r = o.kind ? kos_informer_new(c->client, &o, &c->clusterroles) : -ENOENT;
+    }
+    if (r == 0)
+        r = kos_aggregation_controller_new(c->agg_client, c->clusterroles, &c->agg);
     for (size_t i = 0; r == 0 && i < c->ninformers; i++)
         r = kos_informer_start(c->informers[i]);
+    if (r == 0)
+        r = kos_informer_start(c->clusterroles);
+    if (r == 0)
+        r = kos_aggregation_controller_start(c->agg);
     if (r == 0)
         r = kos_gc_start(c->gc);
     if (r == 0)
         r = kos_namespace_controller_start(c->nsc);
+    if (r == 0)
+        r = kos_sa_controller_start(c->sac);
     if (r < 0) {
         kos_controllers_stop(c);
         return r;
@@ -100,14 +139,25 @@ void kos_controllers_stop(struct kos_controllers *c)
         kos_gc_stop(c->gc);
     if (c->nsc)
         kos_namespace_controller_stop(c->nsc);
+    if (c->sac)
+        kos_sa_controller_stop(c->sac);
+    kos_aggregation_controller_stop(c->agg);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
+    if (c->clusterroles)
+        kos_informer_stop(c->clusterroles);
+    kos_aggregation_controller_free(c->agg);
+    kos_informer_free(c->clusterroles);
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);
+    kos_sa_controller_free(c->sac);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_free(c->informers[i]);
     kos_event_recorder_free(c->gc_events);
     kos_event_recorder_free(c->ns_events);
     kos_client_free(c->client);
+    kos_client_free(c->gc_client);
+    kos_client_free(c->ns_client);
+    kos_client_free(c->agg_client);
     free(c);
 }

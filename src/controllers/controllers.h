@@ -1,5 +1,6 @@
 /* The controllers that run inside `kos server`: the garbage collector and the namespace
- * controller, sharing one metadata informer per kind and one API client. They reach the API
+ * controller, sharing one metadata informer per kind and one API client, and the ClusterRole
+ * aggregation controller on a ClusterRole informer of its own. They reach the API
  * server through the same client a remote component would use (here over loopback). */
 #pragma once
 
@@ -7,8 +8,19 @@
 
 struct kos_controllers;
 
-/* Creates the client from cfg, starts the informers and the controllers; returns at once
- * (the informers sync in the background). */
-int kos_controllers_start(const struct kos_client_config *cfg, struct kos_controllers **ret);
+/* Who the controllers are, as kube-controller-manager with --use-service-account-credentials:
+ * the shared informers list and watch as the manager; each controller writes as its own
+ * service account (bound to its system:controller:* ClusterRole). A NULL entry uses the
+ * manager's. */
+struct kos_controllers_config {
+    const struct kos_client_config *manager;
+    const struct kos_client_config *garbage_collector;
+    const struct kos_client_config *namespace_controller;
+    const struct kos_client_config *clusterrole_aggregation;
+};
+
+/* Creates the clients, starts the informers and the controllers; returns at once (the
+ * informers sync in the background). */
+int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_controllers **ret);
 /* Stops everything promptly, waits for the threads and frees. Accepts NULL. */
 void kos_controllers_stop(struct kos_controllers *c);

@@ -19,7 +19,8 @@ def test_version_and_help():
     p = run("server", "--help")
     assert p.returncode == 0
     for flag in ["--data-dir", "--bind-address", "--secure-port", "--disable-agent", "--tls-san",
-                 "--tls-cert-file", "--tls-private-key-file", "--client-ca-file"]:
+                 "--tls-cert-file", "--tls-private-key-file", "--client-ca-file",
+                 "--token-auth-file", "--anonymous-auth"]:
         assert flag in p.stdout
 
 

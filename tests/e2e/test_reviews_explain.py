@@ -11,7 +11,7 @@ def test_auth_can_i_and_whoami(server, kubectl_factory, version):
     p = k.run("auth", "can-i", "--list")
     assert "*.*" in p.stdout
     p = k.run("auth", "whoami")
-    assert "system:unsecured" in p.stdout
+    assert "kubernetes-admin" in p.stdout and "system:masters" in p.stdout
 
 
 def test_reviews_over_http(server):
@@ -30,7 +30,8 @@ def test_reviews_over_http(server):
     status, r, _ = server.request(
         "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
         {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
-    assert status == 201 and r["status"]["userInfo"]["username"] == "system:unsecured"
+    assert status == 201 and r["status"]["userInfo"] == {
+        "username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]}
 
 
 def test_explain(server, kubectl_factory):

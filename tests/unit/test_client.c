@@ -36,7 +36,8 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     inproc_server_start(&f->srv, "client", WINDOW_EVENTS);
-    struct kos_client_config cc = {.server = f->srv.url, .timeout_ms = DEADLINE_MS};
+    struct kos_client_config cc = {
+        .server = f->srv.url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
     assert_int_equal(kos_client_new(&cc, &f->client), 0);
     *state = f;
     return 0;
@@ -152,6 +153,30 @@ static void test_crud_and_errors(void **state)
                      0);
     assert_int_equal(status, 200);
     assert_string_equal(json_string_value(json_object_get(body, "major")), "1");
+}
+
+/* Without credentials the API answers 401 with kube's Status; health needs none. */
+static void test_unauthenticated(void **state)
+{
+    struct fixture *f = *state;
+    const char *tokens[] = {NULL, "wrong-token"};
+    for (size_t i = 0; i < 2; i++) {
+        struct kos_client_config cc = {.server = f->srv.url, .bearer_token = tokens[i]};
+        struct kos_client *c = NULL;
+        assert_int_equal(kos_client_new(&cc, &c), 0);
+        struct kos_ref r = {.kind = kind("", "Namespace"), .name = "default"};
+        struct kos_error *err = NULL;
+        assert_int_equal(kos_client_get(c, &r, NULL, &err), -EACCES);
+        assert_int_equal(err->code, 401);
+        assert_string_equal(err->reason, "Unauthorized");
+        assert_string_equal(err->message, "Unauthorized");
+        kos_error_free(err);
+        long status = 0;
+        assert_int_equal(
+            kos_client_request(c, "GET", "/readyz", NULL, NULL, 0, &status, NULL, NULL), 0);
+        assert_int_equal(status, 200);
+        kos_client_free(c);
+    }
 }
 
 static void test_transport_error(void **state)
@@ -405,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_transport_error),
         cmocka_unit_test(test_event_build),
         cmocka_unit_test_setup_teardown(test_crud_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_informer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_record, setup, teardown),

@@ -278,9 +278,12 @@ static void test_duplicates_allowed_last_wins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_nul_byte_in_body), cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_depth_of),         cmocka_unit_test(test_encode_built),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nul_byte_in_body),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_depth_of),
+        cmocka_unit_test(test_encode_built),
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_duplicates_allowed_last_wins),
     };

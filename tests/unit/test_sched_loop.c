@@ -35,7 +35,8 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     inproc_server_start(&f->srv, "sched", 1024);
-    struct kos_client_config cc = {.server = f->srv.url, .timeout_ms = DEADLINE_MS};
+    struct kos_client_config cc = {
+        .server = f->srv.url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
     assert_int_equal(kos_client_new(&cc, &f->client), 0);
     /* as in kos server: the scheduler's informers read the store in-process */
     struct kos_client_config sc = cc;

@@ -254,11 +254,11 @@ static void test_prune_removes_unknown_fields(void **state)
         "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"foo\":1,\"containers\":[{\"name\":\"a\","
         "\"image\":\"x\",\"imagee\":\"y\"}]},\"extra\":true}",
         0, &jerr);
-    json_t *want = json_loads(
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
-        "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"containers\":[{\"name\":\"a\","
-        "\"image\":\"x\"}]}}",
-        0, &jerr);
+    json_t *want =
+        json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                   "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"containers\":[{\"name\":\"a\","
+                   "\"image\":\"x\"}]}}",
+                   0, &jerr);
     assert_non_null(obj);
     assert_non_null(want);
     char **paths = NULL;

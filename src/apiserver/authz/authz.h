@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth/user.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -17,7 +18,9 @@ struct kos_user {
     const char *uid;
     const char *const *groups;
     size_t ngroups;
-    /* extra later */
+    /* The authenticator's extra (Keystone puts project and roles here); may be NULL. */
+    const struct kos_user_extra *extra;
+    size_t nextra;
 };
 
 struct authz_attributes {

@@ -162,6 +162,28 @@ static const struct brule kube_controller_manager[] = {
     END,
 };
 
+/* Controller roles (bootstrappolicy.ControllerRoles) of the controllers kos runs, each bound to
+ * its service account in kube-system as kube-controller-manager's
+ * --use-service-account-credentials expects. */
+static const struct brule ctl_clusterrole_aggregation[] = {
+    R("escalate,get,list,patch,update,watch", "rbac.authorization.k8s.io", "clusterroles"),
+    END,
+};
+
+static const struct brule ctl_garbage_collector[] = {
+    R("delete,get,list,patch,update,watch", "*", "*"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
+static const struct brule ctl_namespace[] = {
+    R("delete,get,list,watch", "", "namespaces"),
+    R("update", "", "namespaces/finalize,namespaces/status"),
+    R("delete,deletecollection,get,list", "*", "*"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
 static const struct brule kube_dns[] = {R("list,watch", "", "endpoints,services"), END};
 
 static const struct brule kube_scheduler[] = {
@@ -286,6 +308,10 @@ static const struct brole roles[] = {
     {"system:certificates.k8s.io:kubelet-serving-approver", NULL, NULL,
      csr_kubelet_serving_approver},
     {"system:certificates.k8s.io:legacy-unknown-approver", NULL, NULL, csr_legacy_unknown_approver},
+    {"system:controller:clusterrole-aggregation-controller", NULL, NULL,
+     ctl_clusterrole_aggregation},
+    {"system:controller:generic-garbage-collector", NULL, NULL, ctl_garbage_collector},
+    {"system:controller:namespace-controller", NULL, NULL, ctl_namespace},
     {"system:discovery", NULL, NULL, discovery},
     {"system:heapster", NULL, NULL, heapster},
     {"system:kube-aggregator", NULL, NULL, kube_aggregator},
@@ -328,6 +354,12 @@ struct bbinding {
 static const struct bbinding bindings[] = {
     {"cluster-admin", {GROUP("system:masters")}},
     {"system:basic-user", {GROUP("system:authenticated")}},
+    {"system:controller:clusterrole-aggregation-controller",
+     {{"ServiceAccount", "clusterrole-aggregation-controller", "kube-system"}}},
+    {"system:controller:generic-garbage-collector",
+     {{"ServiceAccount", "generic-garbage-collector", "kube-system"}}},
+    {"system:controller:namespace-controller",
+     {{"ServiceAccount", "namespace-controller", "kube-system"}}},
     {"system:discovery", {GROUP("system:authenticated")}},
     {"system:kube-controller-manager", {USER("system:kube-controller-manager")}},
     {"system:kube-dns", {{"ServiceAccount", "kube-dns", "kube-system"}}},

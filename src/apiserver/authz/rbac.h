@@ -71,3 +71,10 @@ int rbac_check_binding_write(struct rbac_authorizer *r, const struct authz_autho
                              const struct kos_user *user, const char *resource,
                              const char *namespace_, const json_t *obj, const json_t *old,
                              struct kos_error **err);
+
+/* RulesFor (SelfSubjectRulesReview): the rules that apply to user in namespace ns (cluster-wide
+ * bindings plus the namespace's), as two new JSON arrays of authorization.k8s.io/v1
+ * ResourceRule and NonResourceRule objects. *eval_error receives kube's resolution errors
+ * (malloc'd) or NULL. Returns 0 or a negative errno. */
+int rbac_rules_for(struct rbac_authorizer *r, const struct kos_user *user, const char *ns,
+                   json_t **resource_rules, json_t **non_resource_rules, char **eval_error);

@@ -37,19 +37,66 @@ void rbac_key_free(struct rbac_key *k)
     k->s = NULL;
 }
 
+/* Keys are built on every authorization (several per request), so without printf: the
+ * pieces are concatenated into the stack buffer, or a heap one when they do not fit. */
+struct key_piece {
+    const char *s;
+    size_t len;
+};
+
+static const char *key_cat(struct rbac_key *k, const struct key_piece *p, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += p[i].len;
+    k->s = total <= sizeof(k->stack) ? k->stack : malloc(total);
+    if (!k->s)
+        return NULL;
+    char *w = k->s;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(w, p[i].s, p[i].len);
+        w += p[i].len;
+    }
+    *w = '\0';
+    return k->s;
+}
+
+/* Decimal digits of v into buf (at least 21 bytes); returns the piece. */
+static struct key_piece key_num(char *buf, size_t v)
+{
+    char *end = buf + 21, *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return (struct key_piece){p, (size_t)(end - p)};
+}
+
+#define PIECE(str) ((struct key_piece){(str), strlen(str)})
+
 /* (namespace, name) with a length prefix, so no name can forge another's key. */
 const char *rbac_ns_key(struct rbac_key *k, const char *ns, const char *name)
 {
-    return rbac_key_fmt(k, "%zu:%s%s", strlen(ns), ns, name);
+    char num[21];
+    size_t nslen = strlen(ns);
+    const struct key_piece p[] = {key_num(num, nslen), {":", 1}, {ns, nslen}, PIECE(name)};
+    return key_cat(k, p, ARRAY_SIZE(p));
 }
 
 /* Subject index: 'c' for ClusterRoleBindings, 'n'+namespace for RoleBindings; then 'u' (a user
  * name, service accounts resolved to theirs) or 'g' (a group). */
 const char *rbac_subject_key(struct rbac_key *k, const char *ns, char kind, const char *name)
 {
-    if (!ns)
-        return rbac_key_fmt(k, "c%c:%s", kind, name);
-    return rbac_key_fmt(k, "n%zu:%s%c:%s", strlen(ns), ns, kind, name);
+    char kind_colon[2] = {kind, ':'};
+    if (!ns) {
+        const struct key_piece p[] = {{"c", 1}, {kind_colon, 2}, PIECE(name)};
+        return key_cat(k, p, ARRAY_SIZE(p));
+    }
+    char num[21];
+    size_t nslen = strlen(ns);
+    const struct key_piece p[] = {{"n", 1},    key_num(num, nslen), {":", 1},
+                                  {ns, nslen}, {kind_colon, 2},     PIECE(name)};
+    return key_cat(k, p, ARRAY_SIZE(p));
 }
 
 /* ---- objects ---- */

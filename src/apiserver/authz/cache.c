@@ -1,0 +1,334 @@
+/* The watch-fed cache behind the RBAC and Node authorizers. */
+#include "apiserver/authz/cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apiserver/authz/map.h"
+#include "codec/json.h"
+#include "store/watch.h"
+#include "util/json_cleanup.h"
+
+enum source {
+    SRC_ROLE,
+    SRC_CLUSTER_ROLE,
+    SRC_ROLE_BINDING,
+    SRC_CLUSTER_ROLE_BINDING,
+    SRC_POD,
+    SRC_PV,
+    SRC_VA,
+};
+
+/* Store key prefixes, as kos_kind_key_prefix lays them out (group-qualified outside core). */
+static const struct {
+    const char *prefix;
+    enum source src;
+    bool namespaced;
+} sources[] = {
+    {"/registry/rbac.authorization.k8s.io/roles/", SRC_ROLE, true},
+    {"/registry/rbac.authorization.k8s.io/clusterroles/", SRC_CLUSTER_ROLE, false},
+    {"/registry/rbac.authorization.k8s.io/rolebindings/", SRC_ROLE_BINDING, true},
+    {"/registry/rbac.authorization.k8s.io/clusterrolebindings/", SRC_CLUSTER_ROLE_BINDING, false},
+    {"/registry/pods/", SRC_POD, true},
+    {"/registry/persistentvolumes/", SRC_PV, false},
+    {"/registry/storage.k8s.io/volumeattachments/", SRC_VA, false},
+};
+#define NSOURCES (sizeof(sources) / sizeof(sources[0]))
+
+struct authz_cache {
+    struct store *store;
+    struct rbac_authorizer *rbac;
+    struct authz_node_authorizer *node;
+    struct watch_sub *sub;
+    /* store key -> mod revision applied (as intptr_t): lets a re-list drop what vanished and
+     * lets replayed events older than the listed state be skipped */
+    struct authz_map known;
+    pthread_t thread;
+    bool started;
+    atomic_bool stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int64_t applied; /* under mu */
+};
+
+static bool wanted(const struct authz_cache *c, enum source s)
+{
+    if (s <= SRC_CLUSTER_ROLE_BINDING)
+        return c->rbac != NULL;
+    return c->node != NULL;
+}
+
+/* Splits a key into its source, namespace and name (into buffers). */
+static int classify(const char *key, enum source *src, char *ns, size_t nssize, const char **name)
+{
+    for (size_t i = 0; i < NSOURCES; i++) {
+        size_t plen = strlen(sources[i].prefix);
+        if (strncmp(key, sources[i].prefix, plen) != 0)
+            continue;
+        const char *rest = key + plen;
+        ns[0] = '\0';
+        if (sources[i].namespaced) {
+            const char *slash = strchr(rest, '/');
+            if (!slash || (size_t)(slash - rest) >= nssize)
+                return -EINVAL;
+            memcpy(ns, rest, (size_t)(slash - rest));
+            ns[slash - rest] = '\0';
+            rest = slash + 1;
+        }
+        if (!*rest || strchr(rest, '/'))
+            return -EINVAL;
+        *src = sources[i].src;
+        *name = rest;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static int apply(struct authz_cache *c, enum source src, const struct kos_value *v)
+{
+    _cleanup_json_ json_t *obj = NULL;
+    int r = kos_json_decode(v->data, v->len, &obj, NULL);
+    if (r < 0)
+        return r;
+    switch (src) {
+    case SRC_ROLE:
+        return rbac_apply(c->rbac, RBAC_KIND_ROLE, obj);
+    case SRC_CLUSTER_ROLE:
+        return rbac_apply(c->rbac, RBAC_KIND_CLUSTER_ROLE, obj);
+    case SRC_ROLE_BINDING:
+        return rbac_apply(c->rbac, RBAC_KIND_ROLE_BINDING, obj);
+    case SRC_CLUSTER_ROLE_BINDING:
+        return rbac_apply(c->rbac, RBAC_KIND_CLUSTER_ROLE_BINDING, obj);
+    case SRC_POD:
+        return authz_node_pod_set(c->node, obj);
+    case SRC_PV:
+        return authz_node_pv_set(c->node, obj);
+    case SRC_VA:
+        return authz_node_va_set(c->node, obj);
+    }
+    return -EINVAL;
+}
+
+static void remove_obj(struct authz_cache *c, enum source src, const char *ns, const char *name)
+{
+    switch (src) {
+    case SRC_ROLE:
+        (void)rbac_delete(c->rbac, RBAC_KIND_ROLE, ns, name);
+        break;
+    case SRC_CLUSTER_ROLE:
+        (void)rbac_delete(c->rbac, RBAC_KIND_CLUSTER_ROLE, NULL, name);
+        break;
+    case SRC_ROLE_BINDING:
+        (void)rbac_delete(c->rbac, RBAC_KIND_ROLE_BINDING, ns, name);
+        break;
+    case SRC_CLUSTER_ROLE_BINDING:
+        (void)rbac_delete(c->rbac, RBAC_KIND_CLUSTER_ROLE_BINDING, NULL, name);
+        break;
+    case SRC_POD:
+        (void)authz_node_pod_delete(c->node, ns, name);
+        break;
+    case SRC_PV:
+        (void)authz_node_pv_delete(c->node, name);
+        break;
+    case SRC_VA:
+        (void)authz_node_va_delete(c->node, name);
+        break;
+    }
+}
+
+/* A put of one key at revision rev (value NULL: deleted). */
+static void handle(struct authz_cache *c, const char *key, int64_t rev, const struct kos_value *v)
+{
+    enum source src;
+    char ns[256];
+    const char *name;
+    if (classify(key, &src, ns, sizeof(ns), &name) < 0 || !wanted(c, src))
+        return;
+    void *seen = authz_map_get(&c->known, key);
+    if (seen && (int64_t)(intptr_t)seen >= rev)
+        return; /* a replayed event older than what a list already gave us */
+    if (!v) {
+        remove_obj(c, src, ns, name);
+        authz_map_remove(&c->known, key);
+        return;
+    }
+    /* A malformed object leaves it absent (rbac_apply drops the old version): a revoked
+     * permission never survives a bad update. */
+    if (apply(c, src, v) < 0) {
+        remove_obj(c, src, ns, name);
+        authz_map_remove(&c->known, key);
+        return;
+    }
+    (void)authz_map_put(&c->known, key, (void *)(intptr_t)rev, NULL);
+}
+
+static void publish(struct authz_cache *c, int64_t rev)
+{
+    pthread_mutex_lock(&c->mu);
+    if (rev > c->applied) {
+        c->applied = rev;
+        pthread_cond_broadcast(&c->cond);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Subscribes from the current revision, then lists every source; objects that vanished since
+ * the last list are removed. */
+static int sync_all(struct authz_cache *c)
+{
+    int64_t start = store_current_rev(c->store);
+    struct watch_sub *sub = NULL;
+    int r = watch_window_subscribe(store_window(c->store), "/registry/", start, &sub);
+    if (r < 0)
+        return r;
+    struct authz_map listed;
+    authz_map_init(&listed);
+    for (size_t i = 0; i < NSOURCES && r >= 0; i++) {
+        if (!wanted(c, sources[i].src))
+            continue;
+        struct store_list l = {0};
+        r = store_list(c->store, sources[i].prefix, NULL, 0, &l);
+        for (size_t k = 0; r >= 0 && k < l.count; k++) {
+            (void)authz_map_remove(&c->known, l.items[k].key);
+            handle(c, l.items[k].key, l.items[k].mod_rev, l.items[k].value);
+            r = authz_map_put(&listed, l.items[k].key, (void *)(intptr_t)l.items[k].mod_rev, NULL);
+        }
+        store_list_clear(&l);
+    }
+    if (r < 0) {
+        authz_map_clear(&listed, NULL);
+        watch_sub_close(sub);
+        return r;
+    }
+    struct authz_map_iter it;
+    const char *key;
+    void *val;
+    authz_map_iter_init(&c->known, &it);
+    while (authz_map_iter_next(&c->known, &it, &key, &val)) {
+        if (authz_map_get(&listed, key))
+            continue;
+        enum source src;
+        char ns[256];
+        const char *name;
+        if (classify(key, &src, ns, sizeof(ns), &name) == 0)
+            remove_obj(c, src, ns, name);
+    }
+    authz_map_clear(&c->known, NULL);
+    c->known = listed;
+    watch_sub_close(c->sub);
+    c->sub = sub;
+    publish(c, start);
+    return 0;
+}
+
+#define BATCH 64
+
+static void *run(void *arg)
+{
+    struct authz_cache *c = arg;
+    struct watch_event evs[BATCH];
+    while (!atomic_load(&c->stopping)) {
+        int n = watch_sub_next_batch(c->sub, 500, evs, BATCH);
+        if (n == -ECANCELED)
+            break;
+        if (n < 0) {
+            /* Fell out of the window: start over from a fresh list (retry until it works). */
+            while (!atomic_load(&c->stopping) && sync_all(c) < 0)
+                nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            handle(c, evs[i].key, evs[i].rev, evs[i].type == WATCH_DELETED ? NULL : evs[i].value);
+            watch_event_clear(&evs[i]);
+        }
+        publish(c, watch_sub_rev(c->sub));
+    }
+    /* Wake waiters: they get -ECANCELED. */
+    pthread_mutex_lock(&c->mu);
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+int authz_cache_start(struct store *store, struct rbac_authorizer *rbac,
+                      struct authz_node_authorizer *node, struct authz_cache **ret)
+{
+    struct authz_cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->store = store;
+    c->rbac = rbac;
+    c->node = node;
+    authz_map_init(&c->known);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    int r = sync_all(c);
+    if (r == 0) {
+        r = -pthread_create(&c->thread, NULL, run, c);
+        c->started = r == 0;
+    }
+    if (r < 0) {
+        authz_cache_stop(c);
+        return r;
+    }
+    *ret = c;
+    return 0;
+}
+
+int64_t authz_cache_rev(struct authz_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    int64_t rev = c->applied;
+    pthread_mutex_unlock(&c->mu);
+    return rev;
+}
+
+int authz_cache_wait(struct authz_cache *c, int64_t rev, int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    int r = 0;
+    pthread_mutex_lock(&c->mu);
+    while (c->applied < rev) {
+        if (atomic_load(&c->stopping)) {
+            r = -ECANCELED;
+            break;
+        }
+        if (pthread_cond_timedwait(&c->cond, &c->mu, &deadline) == ETIMEDOUT) {
+            r = c->applied < rev ? -ETIMEDOUT : 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+void authz_cache_stop(struct authz_cache *c)
+{
+    if (!c)
+        return;
+    atomic_store(&c->stopping, true);
+    if (c->started)
+        pthread_join(c->thread, NULL);
+    watch_sub_close(c->sub);
+    authz_map_clear(&c->known, NULL);
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}

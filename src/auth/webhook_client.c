@@ -1,0 +1,165 @@
+#include "auth/webhook_client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/cleanup.h"
+
+struct kos_webhook_client {
+    struct kos_webhook_config cfg;
+    long timeout_ms;
+    char *auth_header; /* "Authorization: Bearer ..." or NULL */
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_ALL);
+}
+
+int kos_webhook_client_new(struct kos_webhook_config *cfg, long timeout_ms,
+                           struct kos_webhook_client **ret, struct kos_error **err)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return kos_error_set(err, 500, "InternalError", "libcurl initialisation failed: %s",
+                             curl_easy_strerror(global_rc));
+    struct kos_webhook_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    if (cfg->token) {
+        size_t n = strlen(cfg->token) + 32;
+        c->auth_header = malloc(n);
+        if (!c->auth_header) {
+            free(c);
+            return -ENOMEM;
+        }
+        snprintf(c->auth_header, n, "Authorization: Bearer %s", cfg->token);
+    }
+    c->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : KOS_WEBHOOK_TIMEOUT_MS;
+    *ret = c;
+    return 0;
+}
+
+void kos_webhook_client_free(struct kos_webhook_client *c)
+{
+    if (!c)
+        return;
+    if (c->auth_header) {
+        explicit_bzero(c->auth_header, strlen(c->auth_header));
+        free(c->auth_header);
+    }
+    kos_webhook_config_clear(&c->cfg);
+    free(c);
+}
+
+const char *kos_webhook_client_server(const struct kos_webhook_client *c)
+{
+    return c->cfg.server;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct kos_buf *b = ud;
+    /* Returning less than given makes curl stop with CURLE_WRITE_ERROR: the bound. */
+    return kos_buf_append(b, data, size * n) < 0 ? 0 : size * n;
+}
+
+static void easy_cleanup(CURL **h)
+{
+    if (*h)
+        curl_easy_cleanup(*h);
+}
+
+static void slist_cleanup(struct curl_slist **l)
+{
+    curl_slist_free_all(*l);
+}
+
+int kos_webhook_post(struct kos_webhook_client *c, const char *body, size_t len, char **resp,
+                     size_t *resp_len, long *http_status, struct kos_error **err)
+{
+    __attribute__((cleanup(easy_cleanup))) CURL *h = curl_easy_init();
+    if (!h)
+        return -ENOMEM;
+    __attribute__((cleanup(slist_cleanup))) struct curl_slist *hdrs = NULL;
+    struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!l)
+        return -ENOMEM;
+    hdrs = l;
+    if (!(l = curl_slist_append(hdrs, "Accept: application/json")))
+        return -ENOMEM;
+    if (c->auth_header) {
+        if (!(l = curl_slist_append(hdrs, c->auth_header)))
+            return -ENOMEM;
+    }
+    _cleanup_buf_ struct kos_buf out;
+    kos_buf_init(&out, KOS_WEBHOOK_MAX_RESPONSE);
+    char errbuf[CURL_ERROR_SIZE] = "";
+
+    curl_easy_setopt(h, CURLOPT_URL, c->cfg.server);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "kos-apiserver");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (c->cfg.insecure_skip_tls_verify) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (c->cfg.ca_pem) {
+        struct curl_blob ca = {
+            .data = c->cfg.ca_pem, .len = c->cfg.ca_len, .flags = CURL_BLOB_NOCOPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    if (c->cfg.client_cert_pem) {
+        struct curl_blob cert = {.data = c->cfg.client_cert_pem,
+                                 .len = c->cfg.client_cert_len,
+                                 .flags = CURL_BLOB_NOCOPY};
+        struct curl_blob key = {
+            .data = c->cfg.client_key_pem, .len = c->cfg.client_key_len, .flags = CURL_BLOB_NOCOPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+        const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        if (rc == CURLE_WRITE_ERROR)
+            why = "response body too large";
+        kos_error_set(err, 500, "InternalError", "Post \"%s\": %s", c->cfg.server, why);
+        return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+    }
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    size_t n = 0;
+    char *data = kos_buf_steal(&out, &n);
+    if (!data) {
+        data = strdup("");
+        if (!data)
+            return -ENOMEM;
+    }
+    *resp = data;
+    *resp_len = n;
+    *http_status = status;
+    return 0;
+}
