@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 5
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libgnutls28-dev \
-	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl
+	libcmocka-dev libcurl4-openssl-dev python3-pytest python3-kubernetes python3-yaml etcd-server wrk curl openssl
 # OCI images (agent/image): gzip layers; the e2e registry, the busybox the test image is built
 # from, and the test token server (JWTs signed with a self-signed certificate).
 DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cryptography

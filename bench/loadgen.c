@@ -1,6 +1,8 @@
 /* loadgen: the load generator behind bench/run-all.sh.
  *
- * A small multi-threaded HTTP/1.1 keep-alive client for loopback only. Each mode prints one
+ * A small multi-threaded HTTP/1.1 keep-alive client for loopback only, over TLS (GnuTLS) when
+ * --cacert or --tls is given: one handshake per connection, so keep-alive amortizes it as a
+ * real client's would. kos serves HTTPS only, and run-all.sh runs etcd with TLS too. Each mode prints one
  * line of key=value figures on stdout (run-all.sh collects them); diagnostics go to stderr.
  *
  *   loadgen create  --port P --target kos|etcd --conc 32 --count N [--max-seconds S] [--prefix X]
@@ -15,11 +17,15 @@
  *   loadgen port    (prints a free loopback port)
  *
  * --server-pid PID (any mode) adds the server's CPU use over the measured phase, from /proc.
+ * --cacert F --cert F --key F (any mode): TLS, verifying the server against F and presenting
+ * the client certificate. --tls alone: TLS without verifying the server (startup, where the
+ * server makes its CA as it starts), with the client certificate when --cert/--key are given.
  *
  * Timestamps are CLOCK_MONOTONIC nanoseconds, so the writer and the watchers (threads of this
  * process) share one clock. Every loop is bounded by a count and a deadline. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -259,12 +265,110 @@ static void make_pod(struct buf *b, const char *name, int64_t ts, int64_t seq)
         ts, seq, name);
 }
 
+/* ---- TLS ---------------------------------------------------------------------------------- */
+
+static gnutls_certificate_credentials_t g_cred; /* NULL: plain TCP */
+static bool g_verify;
+
+static void tls_init(bool tls, const char *ca, const char *cert, const char *key)
+{
+    if (!tls && !ca)
+        return;
+    if (!cert != !key)
+        die("--cert and --key go together");
+    if (gnutls_global_init() < 0 || gnutls_certificate_allocate_credentials(&g_cred) < 0)
+        die("gnutls init failed");
+    if (ca && gnutls_certificate_set_x509_trust_file(g_cred, ca, GNUTLS_X509_FMT_PEM) <= 0)
+        die("cannot load CA %s", ca);
+    g_verify = ca != NULL;
+    int r = cert ? gnutls_certificate_set_x509_key_file(g_cred, cert, key, GNUTLS_X509_FMT_PEM)
+                 : 0;
+    if (r < 0)
+        die("cannot load %s / %s: %s", cert, key, gnutls_strerror(r));
+}
+
+/* A TLS client session over a connected socket (verified for 127.0.0.1 when a CA was given).
+ * Blocking handshake; NULL (the socket left to the caller) on failure. */
+static gnutls_session_t tls_open(int fd)
+{
+    gnutls_session_t s;
+    if (gnutls_init(&s, GNUTLS_CLIENT) < 0)
+        return NULL;
+    int r = gnutls_set_default_priority(s);
+    if (r == 0)
+        r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, g_cred);
+    if (r == 0) {
+        if (g_verify)
+            gnutls_session_set_verify_cert(s, "127.0.0.1", 0);
+        gnutls_transport_set_int(s, fd);
+        gnutls_handshake_set_timeout(s, 10000);
+        do
+            r = gnutls_handshake(s);
+        while (r < 0 && !gnutls_error_is_fatal(r));
+    }
+    if (r < 0) {
+        fprintf(stderr, "loadgen: TLS handshake failed: %s\n", gnutls_strerror(r));
+        gnutls_deinit(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void tls_close(gnutls_session_t s)
+{
+    if (s)
+        gnutls_deinit(s); /* no close_notify: the socket is closed right after */
+}
+
+/* send()/recv() over TLS when s is set, with their return conventions (-1 and errno). */
+static ssize_t xsend(int fd, gnutls_session_t s, const char *p, size_t n)
+{
+    if (!s)
+        return send(fd, p, n, MSG_NOSIGNAL);
+    ssize_t r;
+    do
+        r = gnutls_record_send(s, p, n);
+    while (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN);
+    if (r < 0) {
+        errno = EPIPE;
+        return -1;
+    }
+    return r;
+}
+
+static ssize_t xrecv(int fd, gnutls_session_t s, char *p, size_t n, int flags)
+{
+    if (!s)
+        return recv(fd, p, n, flags);
+    /* In TLS 1.3 a post-handshake message (a session ticket) can make gnutls answer AGAIN
+     * even on a blocking socket: read on, unless the caller asked not to wait. */
+    ssize_t r;
+    do
+        r = gnutls_record_recv(s, p, n);
+    while (r == GNUTLS_E_AGAIN && !(flags & MSG_DONTWAIT));
+    if (r >= 0)
+        return r;
+    if (r == GNUTLS_E_AGAIN) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (r == GNUTLS_E_INTERRUPTED) {
+        errno = EINTR;
+        return -1;
+    }
+    if (r == GNUTLS_E_PREMATURE_TERMINATION)
+        return 0;
+    errno = ECONNRESET;
+    return -1;
+}
+
 /* ---- HTTP/1.1 client --------------------------------------------------------------------- */
 
 static int g_port;
 
 struct conn {
     int fd;
+    gnutls_session_t tls; /* NULL when plain */
     struct buf in; /* unread bytes from the socket start at in_off */
     size_t in_off;
 };
@@ -288,6 +392,8 @@ static int tcp_connect(int port)
 
 static void conn_close(struct conn *c)
 {
+    tls_close(c->tls);
+    c->tls = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -302,16 +408,21 @@ static int conn_ensure(struct conn *c)
     int fd = tcp_connect(g_port);
     if (fd < 0)
         return fd;
+    c->tls = NULL;
+    if (g_cred && !(c->tls = tls_open(fd))) {
+        close(fd);
+        return -EPROTO;
+    }
     c->fd = fd;
     c->in.len = 0;
     c->in_off = 0;
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+static int write_all(int fd, gnutls_session_t tls, const char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = xsend(fd, tls, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -335,7 +446,7 @@ static int conn_fill(struct conn *c, size_t need)
             c->in_off = 0;
         }
         buf_reserve(&c->in, 65536);
-        ssize_t r = recv(c->fd, c->in.d + c->in.len, c->in.cap - c->in.len - 1, 0);
+        ssize_t r = xrecv(c->fd, c->tls, c->in.d + c->in.len, c->in.cap - c->in.len - 1, 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -481,9 +592,9 @@ static int http_do(struct conn *c, const char *method, const char *path, const c
             return e;
         bool fresh = c->in.len == 0 && attempt == 1;
         (void)fresh;
-        e = write_all(c->fd, head, (size_t)hn);
+        e = write_all(c->fd, c->tls, head, (size_t)hn);
         if (e == 0 && body)
-            e = write_all(c->fd, body, blen);
+            e = write_all(c->fd, c->tls, body, blen);
         if (e == 0)
             e = read_response(c, r);
         if (e == 0) {
@@ -627,6 +738,8 @@ struct opts {
     bool rss;
     const char *log;
     pid_t pid;
+    const char *cacert, *cert, *key;
+    bool tls;
     char **argv; /* after -- */
 };
 
@@ -645,6 +758,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             o->argv = argv + i + 1;
             return;
         }
+        if (strcmp(a, "--tls") == 0) {
+            o->tls = true;
+            continue;
+        }
         if (strcmp(a, "--fresh") == 0) {
             o->fresh = true;
             continue;
@@ -662,6 +779,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         const char *v = argv[++i];
         if (strcmp(a, "--port") == 0)
             g_port = atoi(v);
+        else if (strcmp(a, "--cacert") == 0)
+            o->cacert = v;
+        else if (strcmp(a, "--cert") == 0)
+            o->cert = v;
+        else if (strcmp(a, "--key") == 0)
+            o->key = v;
         else if (strcmp(a, "--target") == 0)
             o->target = v;
         else if (strcmp(a, "--conc") == 0)
@@ -1081,6 +1204,7 @@ enum wstate { WS_HEAD, WS_CHUNK_SIZE, WS_CHUNK_DATA, WS_CHUNK_CRLF, WS_RAW, WS_D
 
 struct watcher {
     int fd;
+    gnutls_session_t tls;
     enum wstate st;
     bool chunked;
     bool ok_head;
@@ -1306,8 +1430,12 @@ static void *watch_receiver(void *arg)
             break;
         for (int i = 0; i < n; i++) {
             struct watcher *w = evs[i].data.ptr;
-            for (int k = 0; k < 64; k++) {
-                ssize_t r = recv(w->fd, rb, 256 * 1024, MSG_DONTWAIT);
+            /* Over TLS, read until EAGAIN: bytes the session already took off the socket
+             * would not wake epoll again. */
+            for (int k = 0; k < 64 || (w->tls && w->st != WS_DEAD); k++) {
+                if (w->st == WS_DEAD)
+                    break;
+                ssize_t r = xrecv(w->fd, w->tls, rb, 256 * 1024, MSG_DONTWAIT);
                 if (r < 0 && errno == EINTR)
                     continue;
                 if (r < 0)
@@ -1321,7 +1449,7 @@ static void *watch_receiver(void *arg)
                 }
                 atomic_fetch_add(&x->bytes, r);
                 feed(x, w, rb, (size_t)r, now_ns());
-                if ((size_t)r < 256 * 1024)
+                if (!w->tls && (size_t)r < 256 * 1024)
                     break;
             }
         }
@@ -1477,7 +1605,13 @@ static int cmd_watch(const struct opts *o)
             if (fd < 0)
                 sleep_ns(50 * NS_PER_MS);
         }
-        if (fd < 0 || write_all(fd, req.d, req.len) < 0) {
+        gnutls_session_t tls = NULL;
+        if (fd >= 0 && g_cred && !(tls = tls_open(fd))) {
+            close(fd);
+            fd = -1;
+        }
+        if (fd < 0 || write_all(fd, tls, req.d, req.len) < 0) {
+            tls_close(tls);
             if (fd >= 0)
                 close(fd);
             connect_fail++;
@@ -1486,6 +1620,9 @@ static int cmd_watch(const struct opts *o)
             continue;
         }
         w->fd = fd;
+        w->tls = tls;
+        /* the receivers must never block in a TLS read: EAGAIN instead */
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         w->st = WS_HEAD;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
         epoll_ctl(x.epfd[i & 1], EPOLL_CTL_ADD, fd, &ev);
@@ -1594,6 +1731,7 @@ static int cmd_watch(const struct opts *o)
             nonok++;
         if (w->last_error[0] && !example_err)
             example_err = w->last_error;
+        tls_close(w->tls);
         if (w->fd >= 0)
             close(w->fd);
     }
@@ -1681,18 +1819,25 @@ static int probe(int port, const char *path)
                      port);
     struct timeval tv = {.tv_sec = 2};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int ok = 0;
-    if (write_all(fd, req, (size_t)n) == 0) {
+    gnutls_session_t tls = NULL;
+    if (g_cred && !(tls = tls_open(fd))) {
+        close(fd);
+        return 0;
+    }
+    if (write_all(fd, tls, req, (size_t)n) == 0) {
         char resp[64] = {0};
         size_t got = 0;
         while (got < 12) {
-            ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
+            ssize_t r = xrecv(fd, tls, resp + got, sizeof(resp) - 1 - got, 0);
             if (r <= 0)
                 break;
             got += (size_t)r;
         }
         ok = got >= 12 && strncmp(resp + 9, "200", 3) == 0;
     }
+    tls_close(tls);
     close(fd);
     return ok;
 }
@@ -1810,6 +1955,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct opts o;
     parse_opts(argc, argv, &o);
+    tls_init(o.tls, o.cacert, o.cert, o.key);
     const char *mode = argv[1];
     if (strcmp(mode, "port") == 0) {
         printf("%d\n", free_port());

@@ -68,7 +68,38 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     { echo "run-all: ulimit -n $(ulimit -n) is too low for $WATCHERS watchers" >&2; exit 2; }
 
 LG=$WORK/loadgen
-gcc -O2 -pthread -Wall -o "$LG" "$HERE/loadgen.c"
+gcc -O2 -pthread -Wall -o "$LG" "$HERE/loadgen.c" $(pkg-config --cflags --libs gnutls)
+
+# Both servers speak TLS with client certificates: kos serves HTTPS only (its CA and admin
+# certificate are in DATA/tls), and etcd gets a CA, a serving and a client certificate made
+# here (ECDSA P-256, as kos's), so neither side skips the cost the other pays.
+ETLS=$WORK/etcd-tls
+mkcert() { # name, subject CN, signed by ca (empty: a self-signed CA), extensions
+    local n=$1 cn=$2 ca=$3 ext=$4
+    openssl ecparam -name prime256v1 -genkey -noout -out "$ETLS/$n.key" 2>/dev/null
+    if [ -z "$ca" ]; then
+        openssl req -x509 -new -key "$ETLS/$n.key" -subj "/CN=$cn" -days 2 \
+            -out "$ETLS/$n.crt" 2>/dev/null
+    else
+        openssl req -new -key "$ETLS/$n.key" -subj "/CN=$cn" -out "$ETLS/$n.csr" 2>/dev/null
+        printf '%s\n' "$ext" >"$ETLS/$n.ext"
+        openssl x509 -req -in "$ETLS/$n.csr" -CA "$ETLS/ca.crt" -CAkey "$ETLS/ca.key" \
+            -CAcreateserial -days 2 -extfile "$ETLS/$n.ext" -out "$ETLS/$n.crt" 2>/dev/null
+    fi
+}
+mkdir -p "$ETLS"
+mkcert ca bench-etcd-ca "" ""
+# clientAuth too: etcd's JSON gateway dials etcd's own gRPC port with the serving certificate
+mkcert server 127.0.0.1 ca "subjectAltName=IP:127.0.0.1
+extendedKeyUsage=serverAuth,clientAuth"
+mkcert client root ca "extendedKeyUsage=clientAuth"
+[ -s "$ETLS/client.crt" ] || { echo "run-all: making etcd's certificates failed" >&2; exit 2; }
+ETCD_TLS=(--cert-file "$ETLS/server.crt" --key-file "$ETLS/server.key"
+    --trusted-ca-file "$ETLS/ca.crt" --client-cert-auth)
+ETCD_CLIENT=(--cacert "$ETLS/ca.crt" --cert "$ETLS/client.crt" --key "$ETLS/client.key")
+kos_client() { # data dir: loadgen's TLS options for the kos using it
+    KOS_CLIENT=(--cacert "$1/tls/ca.crt" --cert "$1/tls/admin.crt" --key "$1/tls/admin.key")
+}
 
 raw() { # phase, then a loadgen line
     echo "raw: phase=$1 $2"
@@ -81,6 +112,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 SRV_PID=
 SRV_PORT=
+TLSA=() # loadgen's TLS options for the server measured
 ROUND=1
 
 start_kos() { # data dir
@@ -91,7 +123,11 @@ start_kos() { # data dir
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     for i in $(seq 1 300); do
-        if curl -sf -o /dev/null "http://127.0.0.1:$SRV_PORT/readyz"; then return 0; fi
+        if curl -sfk -o /dev/null "https://127.0.0.1:$SRV_PORT/readyz"; then
+            kos_client "$dir"
+            TLSA=("${KOS_CLIENT[@]}")
+            return 0
+        fi
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -104,16 +140,20 @@ start_etcd() { # data dir
     local dir=$1 log=$WORK/etcd.log peer i
     SRV_PORT=$("$LG" port)
     peer=$("$LG" port)
-    "$ETCD_BIN" --name default --data-dir "$dir" \
-        --listen-client-urls "http://127.0.0.1:$SRV_PORT" \
-        --advertise-client-urls "http://127.0.0.1:$SRV_PORT" \
+    "$ETCD_BIN" --name default --data-dir "$dir" "${ETCD_TLS[@]}" \
+        --listen-client-urls "https://127.0.0.1:$SRV_PORT" \
+        --advertise-client-urls "https://127.0.0.1:$SRV_PORT" \
         --listen-peer-urls "http://127.0.0.1:$peer" \
         --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
         --initial-cluster "default=http://127.0.0.1:$peer" >>"$log" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     for i in $(seq 1 300); do
-        if curl -sf "http://127.0.0.1:$SRV_PORT/health" 2>/dev/null | grep -q true; then return 0; fi
+        if curl -sf --cacert "$ETLS/ca.crt" --cert "$ETLS/client.crt" --key "$ETLS/client.key" \
+            "https://127.0.0.1:$SRV_PORT/health" 2>/dev/null | grep -q true; then
+            TLSA=("${ETCD_CLIENT[@]}")
+            return 0
+        fi
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -130,7 +170,8 @@ start_target() { # kos|etcd, data dir
 measure() { # phase, loadgen args...
     local phase=$1 out rc=0
     shift
-    out=$("$LG" "$@" 2>>"$WORK/loadgen.err") || rc=$?
+    # TLS options right after the mode: startup's argv follows a "--"
+    out=$("$LG" "$1" "${TLSA[@]}" "${@:2}" 2>>"$WORK/loadgen.err") || rc=$?
     if [ -n "$out" ]; then
         raw "$phase" "$out round=$ROUND exit=$rc"
     else
@@ -192,9 +233,15 @@ up() { # target: (re)start the filled server
     PID_OF[$1]=$SRV_PID
     PORT_OF[$1]=$SRV_PORT
 }
-on() { # target: point SRV_PID/SRV_PORT at it
+on() { # target: point SRV_PID/SRV_PORT (and the TLS options) at it
     SRV_PID=${PID_OF[$1]}
     SRV_PORT=${PORT_OF[$1]}
+    if [ "$1" = kos ]; then
+        kos_client "$WORK/kos-fill"
+        TLSA=("${KOS_CLIENT[@]}")
+    else
+        TLSA=("${ETCD_CLIENT[@]}")
+    fi
 }
 alive_or_restart() { # target phase
     on "$1"
@@ -268,14 +315,17 @@ done
 for t in kos etcd; do
     if [ $t = kos ]; then
         cmd=("$KOS_BIN" server --data-dir '{DIR}' --bind-address 127.0.0.1 --secure-port '{PORT}')
+        # the probe cannot verify a CA that the server makes as it starts; /readyz is public
+        TLSA=(--tls)
     else
-        cmd=("$ETCD_BIN" --name default --data-dir '{DIR}'
-            --listen-client-urls 'http://127.0.0.1:{PORT}'
-            --advertise-client-urls 'http://127.0.0.1:{PORT}'
+        cmd=("$ETCD_BIN" --name default --data-dir '{DIR}' "${ETCD_TLS[@]}"
+            --listen-client-urls 'https://127.0.0.1:{PORT}'
+            --advertise-client-urls 'https://127.0.0.1:{PORT}'
             --listen-peer-urls 'http://127.0.0.1:{PORT2}'
             --initial-advertise-peer-urls 'http://127.0.0.1:{PORT2}'
             --initial-cluster 'default=http://127.0.0.1:{PORT2}')
     fi
+    [ $t = etcd ] && TLSA=("${ETCD_CLIENT[@]}")
     echo "== 5-6. $t: $STARTUP_RUNS starts with $FILL_PODS pods stored, $STARTUP_RUNS empty"
     measure start-filled startup --target $t --runs "$STARTUP_RUNS" --dir "$WORK/$t-fill" --rss \
         --log "$WORK/$t.log" -- "${cmd[@]}"

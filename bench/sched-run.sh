@@ -65,11 +65,13 @@ for n in $SCHED_NODES; do
         >>"$WORK/kos.log" 2>&1 &
     SRV_PID=$!
     for _ in $(seq 1 300); do
-        curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break
+        curl -sfk -o /dev/null "https://127.0.0.1:$port/readyz" && break
         sleep 0.1
     done
     cpu0=$(awk '{print $14 + $15}' "/proc/$SRV_PID/stat")
-    out=$("$SB" e2e --server "http://127.0.0.1:$port" --nodes "$n" --pods "$SCHED_PODS" \
+    tls=$WORK/data-$n/tls
+    out=$("$SB" e2e --server "https://127.0.0.1:$port" --ca "$tls/ca.crt" \
+        --cert "$tls/admin.crt" --key "$tls/admin.key" --nodes "$n" --pods "$SCHED_PODS" \
         --conc "$SCHED_CONC" --max-seconds 120) || true
     cpu1=$(awk '{print $14 + $15}' "/proc/$SRV_PID/stat" 2>/dev/null || echo "$cpu0")
     cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" \

@@ -2,7 +2,8 @@
  *
  *   sched_bench decisions --nodes N --pods P
  *       the pure in-memory decision rate (sched_bench_decisions: CPU time of one thread)
- *   sched_bench e2e --server URL --nodes N --pods P [--conc C] [--max-seconds S]
+ *   sched_bench e2e --server URL [--ca F --cert F --key F] --nodes N --pods P [--conc C]
+ *                   [--max-seconds S]
  *       creates N Node objects (allocatable 32 cpu / 128Gi / 110 pods, Ready) through the
  *       API, then P pods (100m–275m cpu, 64–320Mi) from C client threads into namespace
  *       "default", and watches pods until every one has spec.nodeName. Reports pods/s from
@@ -27,6 +28,7 @@
 
 struct opts {
     const char *server;
+    const char *ca, *cert, *key; /* TLS: the server's CA and the client certificate */
     int64_t nodes;
     int64_t pods;
     int64_t conc;
@@ -191,7 +193,11 @@ static void *watch_bound(void *arg)
 
 static int e2e(const struct opts *o)
 {
-    struct kos_client_config cfg = {.server = o->server, .user_agent = "sched-bench"};
+    struct kos_client_config cfg = {.server = o->server,
+                                    .ca_file = o->ca,
+                                    .cert_file = o->cert,
+                                    .key_file = o->key,
+                                    .user_agent = "sched-bench"};
     struct kos_client *client = NULL;
     int r = kos_client_new(&cfg, &client);
     if (r < 0)
@@ -257,13 +263,21 @@ int main(int argc, char **argv)
 {
     struct opts o = {.nodes = 1000, .pods = 10000, .conc = 32, .max_seconds = 120};
     if (argc < 2) {
-        fprintf(stderr, "usage: sched_bench decisions|e2e [--server URL] [--nodes N] "
-                        "[--pods P] [--conc C] [--max-seconds S]\n");
+        fprintf(
+            stderr,
+            "usage: sched_bench decisions|e2e [--server URL] [--ca F --cert F --key F] [--nodes N] "
+            "[--pods P] [--conc C] [--max-seconds S]\n");
         return 2;
     }
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--server") == 0)
             o.server = argv[i + 1];
+        else if (strcmp(argv[i], "--ca") == 0)
+            o.ca = argv[i + 1];
+        else if (strcmp(argv[i], "--cert") == 0)
+            o.cert = argv[i + 1];
+        else if (strcmp(argv[i], "--key") == 0)
+            o.key = argv[i + 1];
         else if (strcmp(argv[i], "--nodes") == 0)
             o.nodes = num(argv[i], argv[i + 1]);
         else if (strcmp(argv[i], "--pods") == 0)

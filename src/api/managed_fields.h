@@ -34,7 +34,9 @@ json_t *kos_fieldset_normalize(const json_t *fields);
 
 bool kos_fieldset_empty(const json_t *set);
 
-/* New sets; NULL only on allocation failure. Semantics of fieldpath.Set:
+/* New sets; NULL only on allocation failure. They may share subtrees with a and b, so sets
+ * must not be changed once built (insert only into a set of one's own). Semantics of
+ * fieldpath.Set:
  * difference removes members only ("a" - "a.b" = "a", "a.b" - "a" = "a.b"); the recursive
  * difference also drops everything below a member of b ("a.b.c" - "a.b" = {}). */
 json_t *kos_fieldset_union(const json_t *a, const json_t *b);
@@ -42,7 +44,8 @@ json_t *kos_fieldset_intersection(const json_t *a, const json_t *b);
 json_t *kos_fieldset_difference(const json_t *a, const json_t *b);
 json_t *kos_fieldset_recursive_difference(const json_t *a, const json_t *b);
 
-/* Adds a path as a member (its parents are not made members). 0, -EINVAL for n == 0 or
+/* Adds a path as a member (its parents are not made members); set must be one being built
+ * (not the result of a set operation, which may share nodes). 0, -EINVAL for n == 0 or
  * too deep, -ENOMEM. */
 int kos_fieldset_insert(json_t *set, const char *const *path, size_t n);
 bool kos_fieldset_has(const json_t *set, const char *const *path, size_t n);

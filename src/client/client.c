@@ -38,6 +38,7 @@ struct kos_client {
     char *user_agent;
     bool insecure;
     long timeout_ms;
+    struct store *local_store;
     pthread_mutex_t lock;
     CURL *idle[POOL_MAX];
     size_t nidle;
@@ -76,6 +77,7 @@ int kos_client_new(const struct kos_client_config *cfg, struct kos_client **ret)
         n--; /* paths start with '/' */
     c->server = kos_strndup(cfg->server, n);
     c->insecure = cfg->insecure_skip_tls_verify;
+    c->local_store = cfg->local_store;
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     if (!c->server || dup_opt(cfg->bearer_token, &c->bearer_token) < 0 ||
         dup_opt(cfg->ca_file, &c->ca_file) < 0 || dup_opt(cfg->cert_file, &c->cert_file) < 0 ||
@@ -87,6 +89,11 @@ int kos_client_new(const struct kos_client_config *cfg, struct kos_client **ret)
     }
     *ret = c;
     return 0;
+}
+
+struct store *kos_client_local_store(const struct kos_client *c)
+{
+    return c->local_store;
 }
 
 void kos_client_free(struct kos_client *c)

@@ -29,6 +29,8 @@
 /* Most bytes one watch event may hold. */
 #define KOS_CLIENT_MAX_EVENT (64u * 1024 * 1024)
 
+struct store;
+
 struct kos_client_config {
     const char *server;       /* base URL: "https://127.0.0.1:6443" */
     const char *bearer_token; /* optional: sent as "Authorization: Bearer ..." */
@@ -43,12 +45,19 @@ struct kos_client_config {
     bool insecure_skip_tls_verify;
     const char *user_agent; /* default "kos" */
     int timeout_ms;         /* per request, watches excluded (default 30000) */
+    /* In-process fast path (components inside `kos server` only): informers of this client
+     * list from this store's index and follow its watch window directly, sharing the stored
+     * bytes, instead of LIST and WATCH over HTTP with each event re-encoded and parsed on
+     * both sides. Every other call still goes through the API (admission, validation). */
+    struct store *local_store;
 };
 
 struct kos_client;
 
 /* Copies the config; no connection is made until the first request. */
 int kos_client_new(const struct kos_client_config *cfg, struct kos_client **ret);
+/* The config's local_store, or NULL. */
+struct store *kos_client_local_store(const struct kos_client *c);
 /* Closes the pooled connections. No call may be in flight. Accepts NULL. */
 void kos_client_free(struct kos_client *c);
 

@@ -1,6 +1,7 @@
 /* The informer's thread: list, then watch from the list's resourceVersion; watch again from
  * the last resourceVersion when a stream ends, list again on 410 or after an error. */
 #include "client/informer.h"
+#include "client/informer_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,40 +10,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/watch.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/timeutil.h"
 
 #define DEFAULT_PAGE_SIZE  500
-#define BACKOFF_MIN_MS     100
-#define BACKOFF_MAX_MS     5000
 #define WATCH_TIMEOUT_MIN  240 /* seconds; each watch asks for a little more, like client-go */
 #define WATCH_TIMEOUT_SPAN 120
-#define KEY_MAX            512
-#define RV_MAX             64
 
-struct kos_informer {
-    struct kos_client *client;
-    const struct kos_kind *kind;
-    char *ns;
-    char *label_selector;
-    char *field_selector;
-    bool metadata_only;
-    bool drop_managed_fields;
-    int64_t page_size;
-    struct kos_informer_handlers handlers[KOS_INFORMER_MAX_HANDLERS];
-    size_t nhandlers;
-
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t lock; /* cache, synced, stopping, watch */
-    pthread_cond_t cond;  /* synced or stopping changed */
-    json_t *cache;        /* "ns/name" -> object */
-    bool synced;
-    bool stopping;
-    struct kos_watch *watch; /* the open watch, for stop to cancel */
-    char rv[RV_MAX];         /* thread only: where the next watch starts */
-};
+static void free_fields(const char **fields)
+{
+    for (size_t i = 0; fields && fields[i]; i++)
+        free((char *)fields[i]);
+    free(fields);
+}
 
 static int dup_opt(const char *s, char **ret)
 {
@@ -51,6 +33,25 @@ static int dup_opt(const char *s, char **ret)
         return 0;
     *ret = strdup(s);
     return *ret ? 0 : -ENOMEM;
+}
+
+static int copy_fields(const char *const *fields, const char ***ret)
+{
+    size_t n = 0;
+    while (fields[n])
+        n++;
+    const char **out = calloc(n + 1, sizeof(*out));
+    if (!out)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = strdup(fields[i]);
+        if (!out[i]) {
+            free_fields(out);
+            return -ENOMEM;
+        }
+    }
+    *ret = out;
+    return 0;
 }
 
 int kos_informer_new(struct kos_client *c, const struct kos_informer_options *o,
@@ -64,6 +65,11 @@ int kos_informer_new(struct kos_client *c, const struct kos_informer_options *o,
     inf->client = c;
     inf->kind = o->kind;
     inf->metadata_only = o->metadata_only;
+    if (o->metadata_only && o->metadata_fields &&
+        copy_fields(o->metadata_fields, &inf->metadata_fields) < 0) {
+        kos_informer_free(inf);
+        return -ENOMEM;
+    }
     inf->drop_managed_fields = o->drop_managed_fields;
     inf->page_size = o->page_size > 0 ? o->page_size : DEFAULT_PAGE_SIZE;
     pthread_mutex_init(&inf->lock, NULL);
@@ -74,6 +80,11 @@ int kos_informer_new(struct kos_client *c, const struct kos_informer_options *o,
         dup_opt(o->field_selector, &inf->field_selector) < 0) {
         kos_informer_free(inf);
         return -ENOMEM;
+    }
+    int r = informer_local_init(inf);
+    if (r < 0) {
+        kos_informer_free(inf);
+        return r;
     }
     *ret = inf;
     return 0;
@@ -116,9 +127,22 @@ static const char *obj_rv(const json_t *obj)
     return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
 }
 
+bool informer_keeps_meta(const struct kos_informer *inf, const char *key, size_t len)
+{
+    if (len == strlen("managedFields") && memcmp(key, "managedFields", len) == 0)
+        return false;
+    if (!inf->metadata_only || !inf->metadata_fields)
+        return true;
+    for (size_t i = 0; inf->metadata_fields[i]; i++)
+        if (strlen(inf->metadata_fields[i]) == len &&
+            memcmp(inf->metadata_fields[i], key, len) == 0)
+            return true;
+    return false;
+}
+
 /* What the cache keeps of an object: all of it, or its identity and metadata only. List
  * items may lack kind and apiVersion, so they are filled in from the descriptor. */
-static json_t *cache_form(const struct kos_informer *inf, json_t *obj)
+json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj)
 {
     json_t *out = inf->metadata_only ? json_object() : json_incref(obj);
     if (!out)
@@ -130,6 +154,16 @@ static json_t *cache_form(const struct kos_informer *inf, json_t *obj)
             return NULL;
         }
         json_object_del(meta, "managedFields");
+        if (inf->metadata_fields) {
+            const char *k;
+            json_t *v;
+            void *tmp;
+            json_object_foreach_safe(meta, tmp, k, v)
+            {
+                if (!informer_keeps_meta(inf, k, strlen(k)))
+                    json_object_del(meta, k);
+            }
+        }
     } else if (inf->drop_managed_fields &&
                json_object_get(json_object_get(obj, "metadata"), "managedFields")) {
         /* shallow copies: everything but the dropped member stays shared with obj */
@@ -148,8 +182,9 @@ static json_t *cache_form(const struct kos_informer *inf, json_t *obj)
         char api_version[160];
         kos_kind_api_version(inf->kind, api_version, sizeof(api_version));
         if (!inf->metadata_only) {
-            /* never modify what the caller handed in: it may be shared */
-            json_t *copy = json_copy(obj);
+            /* never modify what the caller handed in: it may be shared (out is obj, or a
+             * copy of it without managedFields that must stay without) */
+            json_t *copy = json_copy(out);
             json_decref(out);
             out = copy;
             if (!out)
@@ -161,28 +196,28 @@ static json_t *cache_form(const struct kos_informer *inf, json_t *obj)
     return out;
 }
 
-static void notify_add(struct kos_informer *inf, const json_t *obj)
+void informer_notify_add(struct kos_informer *inf, const json_t *obj)
 {
     for (size_t i = 0; i < inf->nhandlers; i++)
         if (inf->handlers[i].on_add)
             inf->handlers[i].on_add(inf->handlers[i].ctx, obj);
 }
 
-static void notify_update(struct kos_informer *inf, const json_t *old_obj, const json_t *obj)
+void informer_notify_update(struct kos_informer *inf, const json_t *old_obj, const json_t *obj)
 {
     for (size_t i = 0; i < inf->nhandlers; i++)
         if (inf->handlers[i].on_update)
             inf->handlers[i].on_update(inf->handlers[i].ctx, old_obj, obj);
 }
 
-static void notify_delete(struct kos_informer *inf, const json_t *obj)
+void informer_notify_delete(struct kos_informer *inf, const json_t *obj)
 {
     for (size_t i = 0; i < inf->nhandlers; i++)
         if (inf->handlers[i].on_delete)
             inf->handlers[i].on_delete(inf->handlers[i].ctx, obj);
 }
 
-static bool is_stopping(struct kos_informer *inf)
+bool informer_is_stopping(struct kos_informer *inf)
 {
     pthread_mutex_lock(&inf->lock);
     bool s = inf->stopping;
@@ -191,7 +226,7 @@ static bool is_stopping(struct kos_informer *inf)
 }
 
 /* Sleeps ms unless the informer is stopped meanwhile; false when it is stopping. */
-static bool pause_ms(struct kos_informer *inf, int ms)
+bool informer_pause_ms(struct kos_informer *inf, int ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -211,9 +246,17 @@ static bool pause_ms(struct kos_informer *inf, int ms)
     return go_on;
 }
 
-static int next_backoff(int ms)
+int informer_next_backoff(int ms)
 {
-    return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+    return ms * 2 > INFORMER_BACKOFF_MAX_MS ? INFORMER_BACKOFF_MAX_MS : ms * 2;
+}
+
+void informer_set_synced(struct kos_informer *inf)
+{
+    pthread_mutex_lock(&inf->lock);
+    inf->synced = true;
+    pthread_cond_broadcast(&inf->cond);
+    pthread_mutex_unlock(&inf->lock);
 }
 
 /* Lists every page into a fresh map; sets inf->rv to the list's resourceVersion. */
@@ -221,7 +264,7 @@ static int list_all(struct kos_informer *inf, json_t **ret)
 {
     _cleanup_json_ json_t *fresh = json_object();
     _cleanup_free_ char *cont = NULL;
-    char rv[RV_MAX] = "";
+    char rv[INFORMER_RV_MAX] = "";
     if (!fresh)
         return -ENOMEM;
     struct kos_ref ref = {.kind = inf->kind, .ns = inf->ns};
@@ -243,10 +286,10 @@ static int list_all(struct kos_informer *inf, json_t **ret)
         json_t *item;
         json_array_foreach(json_object_get(page, "items"), i, item)
         {
-            char key[KEY_MAX];
+            char key[INFORMER_KEY_MAX];
             if (obj_key(inf, item, key, sizeof(key)) < 0)
                 continue;
-            json_t *kept = cache_form(inf, item);
+            json_t *kept = informer_cache_form(inf, item);
             if (!kept || json_object_set_new(fresh, key, kept) < 0)
                 return -ENOMEM;
         }
@@ -255,7 +298,7 @@ static int list_all(struct kos_informer *inf, json_t **ret)
         cont = next && next[0] ? strdup(next) : NULL;
         if (next && next[0] && !cont)
             return -ENOMEM;
-        if (is_stopping(inf))
+        if (informer_is_stopping(inf))
             return -ECANCELED;
     } while (cont);
     if (!rv[0])
@@ -278,14 +321,14 @@ static void replace_cache(struct kos_informer *inf, json_t *fresh)
     {
         json_t *before = json_object_get(old, key);
         if (!before)
-            notify_add(inf, obj);
+            informer_notify_add(inf, obj);
         else if (!obj_rv(obj) || !obj_rv(before) || strcmp(obj_rv(obj), obj_rv(before)) != 0)
-            notify_update(inf, before, obj);
+            informer_notify_update(inf, before, obj);
     }
     json_object_foreach(old, key, obj)
     {
         if (!json_object_get(fresh, key))
-            notify_delete(inf, obj);
+            informer_notify_delete(inf, obj);
     }
     json_decref(old);
 }
@@ -297,10 +340,10 @@ static void apply_event(struct kos_informer *inf, const struct kos_watch_event *
         snprintf(inf->rv, sizeof(inf->rv), "%s", rv);
     if (ev->type == KOS_WATCH_BOOKMARK)
         return;
-    char key[KEY_MAX];
+    char key[INFORMER_KEY_MAX];
     if (obj_key(inf, ev->object, key, sizeof(key)) < 0)
         return;
-    _cleanup_json_ json_t *kept = cache_form(inf, ev->object);
+    _cleanup_json_ json_t *kept = informer_cache_form(inf, ev->object);
     if (!kept)
         return;
     pthread_mutex_lock(&inf->lock);
@@ -312,11 +355,11 @@ static void apply_event(struct kos_informer *inf, const struct kos_watch_event *
     pthread_mutex_unlock(&inf->lock);
     if (ev->type == KOS_WATCH_DELETED) {
         if (old)
-            notify_delete(inf, kept);
+            informer_notify_delete(inf, kept);
     } else if (old) {
-        notify_update(inf, old, kept);
+        informer_notify_update(inf, old, kept);
     } else {
-        notify_add(inf, kept);
+        informer_notify_add(inf, kept);
     }
     json_decref(old);
 }
@@ -354,7 +397,7 @@ static int watch_once(struct kos_informer *inf, int *backoff_ms)
         r = kos_watch_next(w, -1, &ev, NULL);
         if (r != 1)
             break;
-        *backoff_ms = BACKOFF_MIN_MS;
+        *backoff_ms = INFORMER_BACKOFF_MIN_MS;
         apply_event(inf, &ev);
         kos_watch_event_clear(&ev);
     }
@@ -368,23 +411,24 @@ static int watch_once(struct kos_informer *inf, int *backoff_ms)
 static void *run(void *arg)
 {
     struct kos_informer *inf = arg;
-    int backoff = BACKOFF_MIN_MS;
-    while (!is_stopping(inf)) {
+    if (inf->store) {
+        informer_local_run(inf);
+        return NULL;
+    }
+    int backoff = INFORMER_BACKOFF_MIN_MS;
+    while (!informer_is_stopping(inf)) {
         json_t *fresh = NULL;
         int r = list_all(inf, &fresh);
         if (r < 0) {
-            if (r == -ECANCELED || !pause_ms(inf, backoff))
+            if (r == -ECANCELED || !informer_pause_ms(inf, backoff))
                 break;
-            backoff = next_backoff(backoff);
+            backoff = informer_next_backoff(backoff);
             continue;
         }
         replace_cache(inf, fresh);
         json_decref(fresh);
-        pthread_mutex_lock(&inf->lock);
-        inf->synced = true;
-        pthread_cond_broadcast(&inf->cond);
-        pthread_mutex_unlock(&inf->lock);
-        backoff = BACKOFF_MIN_MS;
+        informer_set_synced(inf);
+        backoff = INFORMER_BACKOFF_MIN_MS;
         for (;;) {
             r = watch_once(inf, &backoff);
             if (r == -EPIPE)
@@ -393,9 +437,9 @@ static void *run(void *arg)
                 break;
             /* The server is unreachable or refused: wait, then try the watch again; a
              * resourceVersion that has expired meanwhile turns into -ESTALE and a re-list. */
-            if (!pause_ms(inf, backoff))
+            if (!informer_pause_ms(inf, backoff))
                 break;
-            backoff = next_backoff(backoff);
+            backoff = informer_next_backoff(backoff);
         }
     }
     return NULL;
@@ -446,7 +490,9 @@ int kos_informer_wait_synced(struct kos_informer *inf, int timeout_ms)
 
 json_t *kos_informer_get(struct kos_informer *inf, const char *ns, const char *name)
 {
-    char key[KEY_MAX];
+    if (inf->store)
+        return informer_local_get(inf, ns, name);
+    char key[INFORMER_KEY_MAX];
     if (!name || make_key(inf, ns, name, key, sizeof(key)) < 0)
         return NULL;
     pthread_mutex_lock(&inf->lock);
@@ -457,6 +503,8 @@ json_t *kos_informer_get(struct kos_informer *inf, const char *ns, const char *n
 
 json_t *kos_informer_snapshot(struct kos_informer *inf)
 {
+    if (inf->store)
+        return informer_local_snapshot(inf);
     json_t *arr = json_array();
     if (!arr)
         return NULL;
@@ -481,6 +529,8 @@ void kos_informer_stop(struct kos_informer *inf)
     inf->stopping = true;
     if (inf->watch)
         kos_watch_cancel(inf->watch);
+    if (inf->sub)
+        watch_sub_cancel(inf->sub);
     pthread_cond_broadcast(&inf->cond);
     pthread_mutex_unlock(&inf->lock);
     if (inf->started) {
@@ -495,8 +545,10 @@ void kos_informer_free(struct kos_informer *inf)
         return;
     kos_informer_stop(inf);
     json_decref(inf->cache);
+    informer_local_free(inf);
     pthread_cond_destroy(&inf->cond);
     pthread_mutex_destroy(&inf->lock);
+    free_fields(inf->metadata_fields);
     free(inf->ns);
     free(inf->label_selector);
     free(inf->field_selector);

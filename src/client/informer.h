@@ -6,6 +6,12 @@
  * after an error) it lists again and reports the difference between the old cache and the
  * new list as adds, updates and deletes, so handlers never miss a change for long.
  *
+ * When the client has a local store (kos_client_config.local_store, inside `kos server`) and
+ * no selector is set, the informer reads that store instead: it lists the store's index and
+ * follows its watch window, parsing each event's stored bytes once, and its cache keeps
+ * references to the stored bytes rather than parsed trees (get and snapshot parse on
+ * demand). Events, their order and the re-list on falling out of the window are the same.
+ *
  * Handlers run on the informer's thread, one at a time, without any informer lock held;
  * the objects they get are borrowed, read-only, and valid during the call (json_incref to
  * keep one). Objects from kos_informer_get/snapshot are shared too: never modify them. */
@@ -26,6 +32,9 @@ struct kos_informer_handlers {
      * re-list found it gone) */
     void (*on_delete)(void *ctx, const json_t *obj);
     void *ctx;
+    /* on_update never reads old_obj: it may then get NULL, which saves the local source a
+     * parse of the previous state */
+    bool ignores_old;
 };
 
 struct kos_informer_options {
@@ -36,6 +45,10 @@ struct kos_informer_options {
     /* cache only apiVersion, kind and metadata (without managedFields), as a metadata
      * informer does: what the garbage collector needs of every object */
     bool metadata_only;
+    /* with metadata_only: keep only these metadata members (NULL-terminated), so that a
+     * component that reads a few fields of every object does not hold every label and
+     * annotation of the cluster; NULL keeps them all */
+    const char *const *metadata_fields;
     /* cache full objects but without metadata.managedFields, as kube-scheduler's transform
      * does: they can be larger than the rest of a pod and no component reads them */
     bool drop_managed_fields;

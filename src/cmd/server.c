@@ -602,6 +602,14 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    /* The components' informers take the in-process fast path to the store
+     * (client/informer_local.c); their writes go through the API as any client's. */
+    cc.local_store = store;
+    sc.local_store = store;
+    /* /readyz is the API server's readiness, as kube-apiserver's is: the components below are
+     * its clients and catch up by listing, which takes both cores for a moment with 10,000
+     * objects stored, so they start once the API answers rather than delay it. */
+    atomic_store(&api.ready, true);
     struct kos_controllers *controllers = NULL;
     const struct kos_controllers_config ctl = {.manager = &cc,
                                                .garbage_collector = &gcc,
@@ -643,7 +651,6 @@ int cmd_server(int argc, char **argv)
             return 1;
         }
     }
-    atomic_store(&api.ready, true);
     log_info("server", "serving the Kubernetes API on https://%s (data in %s)", address,
              f.data_dir);
     log_info("server", "kubectl --kubeconfig %s get namespaces", kubeconfig);

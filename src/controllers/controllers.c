@@ -36,6 +36,19 @@ struct kos_controllers {
     struct kos_aggregation_controller *agg;
 };
 
+/* What the garbage collector and the namespace controller read of an object's metadata
+ * (they GET the live object before they change anything): labels, annotations and the rest
+ * of every object in the cluster would only take memory. */
+static const char *const meta_fields[] = {"name",
+                                          "namespace",
+                                          "uid",
+                                          "resourceVersion",
+                                          "ownerReferences",
+                                          "finalizers",
+                                          "deletionTimestamp",
+                                          "deletionGracePeriodSeconds",
+                                          NULL};
+
 static int make_informers(struct kos_controllers *c)
 {
     size_t count;
@@ -45,7 +58,8 @@ static int make_informers(struct kos_controllers *c)
         if ((k->verbs & (VERB_LIST | VERB_WATCH)) != (VERB_LIST | VERB_WATCH) ||
             (strcmp(k->kind, "Event") == 0 && !k->group[0]))
             continue;
-        struct kos_informer_options o = {.kind = k, .metadata_only = true};
+        struct kos_informer_options o = {
+            .kind = k, .metadata_only = true, .metadata_fields = meta_fields};
         struct kos_informer *inf = NULL;
         int r = kos_informer_new(c->client, &o, &inf);
         if (r < 0)

@@ -565,8 +565,11 @@ int kos_gc_new(struct kos_client *c, struct kos_informer *const *informers, size
         kos_gc_free(gc);
         return r;
     }
-    struct kos_informer_handlers h = {
-        .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .ctx = gc};
+    struct kos_informer_handlers h = {.on_add = on_add,
+                                      .on_update = on_update,
+                                      .on_delete = on_delete,
+                                      .ctx = gc,
+                                      .ignores_old = true};
     for (size_t i = 0; i < n; i++) {
         r = kos_informer_add_handlers(informers[i], &h);
         if (r < 0) {

@@ -43,13 +43,13 @@ static struct sched_node *node_new(const char *name)
 /* The node entry for name, created as a placeholder when unknown. */
 static struct sched_node *node_get_or_add(struct sched_cache *c, const char *name)
 {
-    struct sched_node *n = sched_map_get(&c->nodes, name);
+    struct sched_node *n = kos_strmap_get(&c->nodes, name);
     if (n)
         return n;
     n = node_new(name);
     if (!n)
         return NULL;
-    if (sched_map_put(&c->nodes, n->name, n) < 0) {
+    if (kos_strmap_put(&c->nodes, n->name, n) < 0) {
         node_free(n);
         return NULL;
     }
@@ -91,7 +91,7 @@ static void node_maybe_drop(struct sched_cache *c, struct sched_node *n)
 {
     if (n->exists || n->n_pods || n->n_nominated)
         return;
-    sched_map_remove(&c->nodes, n->name);
+    kos_strmap_remove(&c->nodes, n->name);
     node_free(n);
 }
 
@@ -160,23 +160,23 @@ void sched_cache_free(struct sched_cache *c)
         return;
     size_t it = 0;
     void *v;
-    while (sched_map_next(&c->pods, &it, NULL, &v)) {
+    while (kos_strmap_next(&c->pods, &it, NULL, &v)) {
         struct sched_cache_pod *cp = v;
         sched_pod_unref(cp->pod);
         free(cp);
     }
     it = 0;
-    while (sched_map_next(&c->nominations, &it, NULL, &v)) {
+    while (kos_strmap_next(&c->nominations, &it, NULL, &v)) {
         struct sched_nomination *nm = v;
         sched_pod_unref(nm->pod);
         free(nm);
     }
     it = 0;
-    while (sched_map_next(&c->nodes, &it, NULL, &v))
+    while (kos_strmap_next(&c->nodes, &it, NULL, &v))
         node_free(v);
-    sched_map_free(&c->pods);
-    sched_map_free(&c->nominations);
-    sched_map_free(&c->nodes);
+    kos_strmap_free(&c->pods);
+    kos_strmap_free(&c->nominations);
+    kos_strmap_free(&c->nodes);
     for (size_t i = 0; i < c->n_pdbs; i++)
         pdb_free(c->pdbs[i]);
     free(c->pdbs);
@@ -285,7 +285,7 @@ int sched_cache_upsert_node(struct sched_cache *c, const json_t *obj)
 int sched_cache_remove_node(struct sched_cache *c, const char *name)
 {
     pthread_mutex_lock(&c->lock);
-    struct sched_node *n = sched_map_get(&c->nodes, name);
+    struct sched_node *n = kos_strmap_get(&c->nodes, name);
     if (!n || !n->exists) {
         pthread_mutex_unlock(&c->lock);
         return -ENOENT;
@@ -302,7 +302,7 @@ int sched_cache_remove_node(struct sched_cache *c, const char *name)
 
 void sched_cache_clear_nomination_locked(struct sched_cache *c, const char *uid)
 {
-    struct sched_nomination *nm = sched_map_remove(&c->nominations, uid);
+    struct sched_nomination *nm = kos_strmap_remove(&c->nominations, uid);
     if (!nm)
         return;
     struct sched_node *n = nm->node;
@@ -333,7 +333,7 @@ int sched_cache_nominate_locked(struct sched_cache *c, struct sched_pod *pod, co
     }
     nm->pod = sched_pod_ref(pod);
     nm->node = n;
-    if (sched_map_put(&c->nominations, nm->pod->uid, nm) < 0) {
+    if (kos_strmap_put(&c->nominations, nm->pod->uid, nm) < 0) {
         sched_pod_unref(nm->pod);
         goto oom;
     }
@@ -359,7 +359,7 @@ int sched_cache_nominate(struct sched_cache *c, struct sched_pod *pod, const cha
 int sched_cache_clear_nomination(struct sched_cache *c, const char *uid)
 {
     pthread_mutex_lock(&c->lock);
-    bool had = sched_map_get(&c->nominations, uid) != NULL;
+    bool had = kos_strmap_get(&c->nominations, uid) != NULL;
     sched_cache_clear_nomination_locked(c, uid);
     pthread_mutex_unlock(&c->lock);
     return had ? 0 : -ENOENT;
@@ -369,7 +369,7 @@ int sched_cache_clear_nomination(struct sched_cache *c, const char *uid)
 
 static void pod_remove_locked(struct sched_cache *c, struct sched_cache_pod *cp)
 {
-    sched_map_remove(&c->pods, cp->pod->uid);
+    kos_strmap_remove(&c->pods, cp->pod->uid);
     struct sched_node *n = cp->node;
     node_remove_pod(n, cp);
     node_maybe_drop(c, n);
@@ -392,7 +392,7 @@ static int pod_add_locked(struct sched_cache *c, struct sched_pod *pod, const ch
     cp->pod = sched_pod_ref(pod);
     cp->assumed = assumed;
     int r = node_add_pod(n, cp);
-    if (r == 0 && (r = sched_map_put(&c->pods, cp->pod->uid, cp)) < 0)
+    if (r == 0 && (r = kos_strmap_put(&c->pods, cp->pod->uid, cp)) < 0)
         node_remove_pod(n, cp);
     if (r < 0) {
         sched_pod_unref(cp->pod);
@@ -407,7 +407,7 @@ int sched_cache_upsert_pod(struct sched_cache *c, struct sched_pod *pod)
 {
     int r = 0;
     pthread_mutex_lock(&c->lock);
-    struct sched_cache_pod *cp = sched_map_get(&c->pods, pod->uid);
+    struct sched_cache_pod *cp = kos_strmap_get(&c->pods, pod->uid);
     if (pod->terminal) {
         /* The scheduler's informer never sees Succeeded/Failed pods: they hold nothing. */
         if (cp)
@@ -432,13 +432,13 @@ int sched_cache_upsert_pod(struct sched_cache *c, struct sched_pod *pod)
                 sched_pod_unref(cp->pod);
                 cp->pod = old;
                 if (node_add_pod(n, cp) < 0) {
-                    sched_map_remove(&c->pods, old->uid);
+                    kos_strmap_remove(&c->pods, old->uid);
                     sched_pod_unref(old);
                     free(cp);
                 }
             } else {
                 /* The map key pointed at the old object's uid. */
-                sched_map_put(&c->pods, cp->pod->uid, cp);
+                kos_strmap_put(&c->pods, cp->pod->uid, cp);
                 sched_pod_unref(old);
                 cp->assumed = false;
             }
@@ -464,8 +464,8 @@ int sched_cache_upsert_pod_json(struct sched_cache *c, const json_t *obj)
 int sched_cache_remove_pod(struct sched_cache *c, const char *uid)
 {
     pthread_mutex_lock(&c->lock);
-    struct sched_cache_pod *cp = sched_map_get(&c->pods, uid);
-    bool had = cp || sched_map_get(&c->nominations, uid);
+    struct sched_cache_pod *cp = kos_strmap_get(&c->pods, uid);
+    bool had = cp || kos_strmap_get(&c->nominations, uid);
     if (cp)
         pod_remove_locked(c, cp);
     sched_cache_clear_nomination_locked(c, uid);
@@ -477,8 +477,8 @@ int sched_cache_assume_pod(struct sched_cache *c, struct sched_pod *pod, const c
 {
     pthread_mutex_lock(&c->lock);
     int r;
-    struct sched_node *n = sched_map_get(&c->nodes, node_name);
-    if (sched_map_get(&c->pods, pod->uid))
+    struct sched_node *n = kos_strmap_get(&c->nodes, node_name);
+    if (kos_strmap_get(&c->pods, pod->uid))
         r = -EEXIST;
     else if (!n || !n->exists)
         r = -ENOENT;
@@ -493,7 +493,7 @@ int sched_cache_assume_pod(struct sched_cache *c, struct sched_pod *pod, const c
 int sched_cache_finish_binding(struct sched_cache *c, const char *uid)
 {
     pthread_mutex_lock(&c->lock);
-    struct sched_cache_pod *cp = sched_map_get(&c->pods, uid);
+    struct sched_cache_pod *cp = kos_strmap_get(&c->pods, uid);
     if (cp && cp->assumed)
         cp->binding_finished = true;
     pthread_mutex_unlock(&c->lock);
@@ -503,7 +503,7 @@ int sched_cache_finish_binding(struct sched_cache *c, const char *uid)
 int sched_cache_forget_pod(struct sched_cache *c, const char *uid)
 {
     pthread_mutex_lock(&c->lock);
-    struct sched_cache_pod *cp = sched_map_get(&c->pods, uid);
+    struct sched_cache_pod *cp = kos_strmap_get(&c->pods, uid);
     bool assumed = cp && cp->assumed;
     if (assumed)
         pod_remove_locked(c, cp);
@@ -633,7 +633,7 @@ int sched_cache_node_usage(struct sched_cache *c, const char *name, struct sched
                            size_t *ret_pods)
 {
     pthread_mutex_lock(&c->lock);
-    struct sched_node *n = sched_map_get(&c->nodes, name);
+    struct sched_node *n = kos_strmap_get(&c->nodes, name);
     int r = -ENOENT;
     if (n && (r = sched_resources_copy(ret, &n->requested)) == 0 && ret_pods)
         *ret_pods = n->n_pods;
@@ -645,7 +645,7 @@ int sched_cache_pod_node(struct sched_cache *c, const char *uid, char *buf, size
                          bool *ret_assumed)
 {
     pthread_mutex_lock(&c->lock);
-    struct sched_cache_pod *cp = sched_map_get(&c->pods, uid);
+    struct sched_cache_pod *cp = kos_strmap_get(&c->pods, uid);
     if (cp) {
         kos_strlcpy(buf, cp->node->name, size);
         if (ret_assumed)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scheduler/map.h"
+#include "util/strmap.h"
 #include "scheduler/pod.h"
 #include "scheduler/resources.h"
 #include "scheduler/taints.h"

@@ -17,12 +17,12 @@ struct sched_pdb {
 
 struct sched_cache {
     pthread_mutex_t lock;
-    struct sched_map nodes;   /* name → sched_node (placeholders included) */
+    struct kos_strmap nodes;  /* name → sched_node (placeholders included) */
     struct sched_node **list; /* real nodes, in the order they were added */
     size_t n_list;
     size_t cap_list;
-    struct sched_map pods;        /* uid → sched_cache_pod */
-    struct sched_map nominations; /* uid → sched_nomination */
+    struct kos_strmap pods;        /* uid → sched_cache_pod */
+    struct kos_strmap nominations; /* uid → sched_nomination */
     struct sched_pdb **pdbs;
     size_t n_pdbs;
     /* Where the next cycle starts scanning (kube's nextStartNodeIndex). */

@@ -241,7 +241,7 @@ static bool eligible(struct sched_cache *c, const struct sched_pod *pod, const u
     }
     if (!pod->nominated_node_name)
         return true;
-    struct sched_node *nn = sched_map_get(&c->nodes, pod->nominated_node_name);
+    struct sched_node *nn = kos_strmap_get(&c->nodes, pod->nominated_node_name);
     /* A nominated node that can never fit again is preempted for afresh. */
     if (!nn || !nn->exists || codes[nn->list_pos] == SCHED_CODE_UNRESOLVABLE)
         return true;

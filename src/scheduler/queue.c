@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "scheduler/filters.h"
-#include "scheduler/map.h"
+#include "util/strmap.h"
 #include "util/timeutil.h"
 
 enum qstate {
@@ -42,7 +42,7 @@ struct sched_queue {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct sched_queue_options o;
-    struct sched_map entries; /* uid → qentry */
+    struct kos_strmap entries; /* uid → qentry */
     struct heap active;
     struct heap backoff;
     size_t n_unschedulable;
@@ -248,7 +248,7 @@ static void flush_locked(struct sched_queue *q, int64_t now)
     q->last_unschedulable_flush_ms = now;
     size_t it = 0;
     void *v;
-    while (sched_map_next(&q->entries, &it, NULL, &v)) {
+    while (kos_strmap_next(&q->entries, &it, NULL, &v)) {
         struct qentry *e = v;
         if (e->state != Q_UNSCHEDULABLE || now - e->timestamp_ms < q->o.max_unschedulable_ms)
             continue;
@@ -295,9 +295,9 @@ void sched_queue_free(struct sched_queue *q)
         return;
     size_t it = 0;
     void *v;
-    while (sched_map_next(&q->entries, &it, NULL, &v))
+    while (kos_strmap_next(&q->entries, &it, NULL, &v))
         entry_free(v);
-    sched_map_free(&q->entries);
+    kos_strmap_free(&q->entries);
     free(q->active.v);
     free(q->backoff.v);
     pthread_cond_destroy(&q->cond);
@@ -307,11 +307,11 @@ void sched_queue_free(struct sched_queue *q)
 
 static int remove_locked(struct sched_queue *q, const char *uid)
 {
-    struct qentry *e = sched_map_get(&q->entries, uid);
+    struct qentry *e = kos_strmap_get(&q->entries, uid);
     if (!e)
         return -ENOENT;
     detach(q, e);
-    sched_map_remove(&q->entries, e->pod->uid);
+    kos_strmap_remove(&q->entries, e->pod->uid);
     entry_free(e);
     return 0;
 }
@@ -321,7 +321,7 @@ int sched_queue_add(struct sched_queue *q, struct sched_pod *pod)
     pthread_mutex_lock(&q->lock);
     int r = 0;
     int64_t now = now_ms(q);
-    struct qentry *e = sched_map_get(&q->entries, pod->uid);
+    struct qentry *e = kos_strmap_get(&q->entries, pod->uid);
     if (pod->node_name || pod->terminal) {
         if (e)
             remove_locked(q, pod->uid);
@@ -340,7 +340,7 @@ int sched_queue_add(struct sched_queue *q, struct sched_pod *pod)
         e->pod = sched_pod_ref(pod);
         e->timestamp_ms = now;
         e->seq = q->seq++;
-        if ((r = sched_map_put(&q->entries, e->pod->uid, e)) < 0) {
+        if ((r = kos_strmap_put(&q->entries, e->pod->uid, e)) < 0) {
             entry_free(e);
             goto out;
         }
@@ -348,7 +348,7 @@ int sched_queue_add(struct sched_queue *q, struct sched_pod *pod)
             e->state = Q_GATED;
             q->n_gated++;
         } else if ((r = to_active(q, e)) < 0) {
-            sched_map_remove(&q->entries, e->pod->uid);
+            kos_strmap_remove(&q->entries, e->pod->uid);
             entry_free(e);
         }
         goto out;
@@ -360,7 +360,7 @@ int sched_queue_add(struct sched_queue *q, struct sched_pod *pod)
     struct sched_pod *old = e->pod;
     bool changed = old->spec_hash != pod->spec_hash;
     e->pod = sched_pod_ref(pod);
-    sched_map_put(&q->entries, e->pod->uid, e);
+    kos_strmap_put(&q->entries, e->pod->uid, e);
     sched_pod_unref(old);
     switch (e->state) {
     case Q_ACTIVE:
@@ -464,7 +464,7 @@ int sched_queue_requeue(struct sched_queue *q, const char *uid, enum sched_reque
 {
     pthread_mutex_lock(&q->lock);
     int r = 0;
-    struct qentry *e = sched_map_get(&q->entries, uid);
+    struct qentry *e = kos_strmap_get(&q->entries, uid);
     if (!e || e->state != Q_IN_FLIGHT) {
         r = -ENOENT;
         goto out;
@@ -512,7 +512,7 @@ void sched_queue_move_all(struct sched_queue *q, uint32_t events)
     if (q->n_unschedulable) {
         size_t it = 0;
         void *v;
-        while (sched_map_next(&q->entries, &it, NULL, &v)) {
+        while (kos_strmap_next(&q->entries, &it, NULL, &v)) {
             struct qentry *e = v;
             if (e->state != Q_UNSCHEDULABLE || (e->plugins && !(e->plugins & helped)))
                 continue;

@@ -251,7 +251,7 @@ static int schedule_locked(struct sched_cache *c, const struct sched_config *cfg
         nodes = c->scratch_nodes;
         n_nodes = 0;
         for (size_t i = 0; i < aff->n_names; i++) {
-            struct sched_node *n = sched_map_get(&c->nodes, aff->names[i]);
+            struct sched_node *n = kos_strmap_get(&c->nodes, aff->names[i]);
             if (n && n->exists)
                 nodes[n_nodes++] = n;
         }
@@ -261,7 +261,7 @@ static int schedule_locked(struct sched_cache *c, const struct sched_config *cfg
 
     /* A pod nominated by an earlier preemption tries that node first, alone. */
     if (pod->nominated_node_name) {
-        struct sched_node *nn = sched_map_get(&c->nodes, pod->nominated_node_name);
+        struct sched_node *nn = kos_strmap_get(&c->nodes, pod->nominated_node_name);
         if (nn && nn->exists && sched_node_affinity_allows_name(aff, nn->name)) {
             r = sched_filter_node(pod, nn, &st);
             if (r < 0)

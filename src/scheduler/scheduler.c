@@ -326,7 +326,7 @@ int kos_scheduler_start(const struct kos_client_config *cfg, struct kos_schedule
     sched_config_init(&s->cfg);
     struct sched_queue_options qo;
     sched_queue_options_init(&qo);
-    struct kos_informer_handlers ph = {on_pod_add, on_pod_update, on_pod_delete, s};
+    struct kos_informer_handlers ph = {on_pod_add, on_pod_update, on_pod_delete, s, true};
     struct kos_informer_handlers nh = {on_node_add, on_node_update, on_node_delete, s};
     struct kos_informer_handlers bh = {on_pdb_add, on_pdb_update, on_pdb_delete, s};
     int r = kos_client_new(cfg, &s->client);

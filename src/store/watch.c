@@ -79,6 +79,7 @@ struct watch_sub {
     struct watch_window *w;
     uint64_t next;       /* seq of the next event to look at (subscriber thread only) */
     _Atomic int64_t pos; /* written by the subscriber thread only; read by anyone */
+    atomic_bool cancelled;
     size_t prefix_len;
     char prefix[];
 };
@@ -447,6 +448,7 @@ int watch_window_subscribe(struct watch_window *w, const char *prefix, int64_t a
     s->prefix_len = len;
     s->w = w;
     atomic_init(&s->pos, after_rev);
+    atomic_init(&s->cancelled, false);
 
     pthread_mutex_lock(&w->wlock);
     int r = 0;
@@ -483,7 +485,8 @@ static void copy_out(const struct rec *r, struct watch_event *out)
 static int collect(struct watch_sub *s, struct watch_event *out, size_t max)
 {
     struct watch_window *w = s->w;
-    if (atomic_load_explicit(&w->shutdown, memory_order_acquire))
+    if (atomic_load_explicit(&w->shutdown, memory_order_acquire) ||
+        atomic_load_explicit(&s->cancelled, memory_order_acquire))
         return -ECANCELED;
     int64_t pos = atomic_load_explicit(&s->pos, memory_order_relaxed);
     if (pos < atomic_load_explicit(&w->oldest_rev, memory_order_acquire))
@@ -586,6 +589,15 @@ int watch_sub_next(struct watch_sub *s, int timeout_ms, struct watch_event *ret)
 int64_t watch_sub_rev(struct watch_sub *s)
 {
     return atomic_load_explicit(&s->pos, memory_order_relaxed);
+}
+
+void watch_sub_cancel(struct watch_sub *s)
+{
+    if (!s)
+        return;
+    atomic_store_explicit(&s->cancelled, true, memory_order_release);
+    /* A round wakes every sleeper, which is plenty for something as rare as a cancel. */
+    watch_window_notify(s->w);
 }
 
 void watch_sub_close(struct watch_sub *s)

@@ -83,6 +83,10 @@ int watch_sub_next_batch(struct watch_sub *s, int timeout_ms, struct watch_event
  * Any thread may ask. */
 int64_t watch_sub_rev(struct watch_sub *s);
 
+/* Makes a watch_sub_next(_batch) in another thread return -ECANCELED at once, and every later
+ * one. The subscription must stay open until that thread is done with it. */
+void watch_sub_cancel(struct watch_sub *s);
+
 void watch_sub_close(struct watch_sub *s);
 void watch_event_clear(struct watch_event *e);
 

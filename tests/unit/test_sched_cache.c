@@ -5,33 +5,33 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "scheduler/map.h"
+#include "util/strmap.h"
 
 static void test_map(void **state)
 {
-    struct sched_map m = {0};
+    struct kos_strmap m = {0};
     static char keys[2000][16];
     for (int i = 0; i < 2000; i++) {
         snprintf(keys[i], sizeof(keys[i]), "k%d", i);
-        assert_int_equal(sched_map_put(&m, keys[i], &keys[i]), 0);
+        assert_int_equal(kos_strmap_put(&m, keys[i], &keys[i]), 0);
     }
     assert_int_equal(m.len, 2000);
     for (int i = 0; i < 2000; i += 2)
-        assert_ptr_equal(sched_map_remove(&m, keys[i]), &keys[i]);
-    assert_null(sched_map_remove(&m, "k0"));
+        assert_ptr_equal(kos_strmap_remove(&m, keys[i]), &keys[i]);
+    assert_null(kos_strmap_remove(&m, "k0"));
     for (int i = 0; i < 2000; i++)
-        assert_ptr_equal(sched_map_get(&m, keys[i]), i % 2 ? &keys[i] : NULL);
-    assert_int_equal(sched_map_put(&m, keys[1], NULL), 0); /* replace */
+        assert_ptr_equal(kos_strmap_get(&m, keys[i]), i % 2 ? &keys[i] : NULL);
+    assert_int_equal(kos_strmap_put(&m, keys[1], NULL), 0); /* replace */
     assert_int_equal(m.len, 1000);
     size_t it = 0, n = 0;
     const char *k;
     void *v;
-    while (sched_map_next(&m, &it, &k, &v))
+    while (kos_strmap_next(&m, &it, &k, &v))
         n++;
     assert_int_equal(n, 1000);
-    assert_null(sched_map_get(&m, "missing"));
-    sched_map_free(&m);
-    assert_null(sched_map_get(&m, "k1"));
+    assert_null(kos_strmap_get(&m, "missing"));
+    kos_strmap_free(&m);
+    assert_null(kos_strmap_get(&m, "k1"));
 }
 
 static void expect_usage(struct sched_cache *c, const char *node, int64_t cpu, size_t pods)

@@ -14,11 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apiserver/apiserver.h"
-#include "apiserver/http.h"
-#include "auth/authn.h"
-#include "auth/token_file.h"
 #include "client/client.h"
+#include "inproc_server.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "store/watch.h"
@@ -28,53 +25,23 @@
 #define DEADLINE_MS 20000
 
 struct fixture {
-    char dir[64];
-    char path[128];
-    struct store *store;
-    struct apiserver api;
-    struct http_server *http;
+    struct inproc_server srv;
     struct kos_client *client;
     struct kos_scheduler *sched;
 };
-
-/* The API now requires authentication: the fixture's client is an admin by static token. */
-#define UNIT_ADMIN_TOKEN "unit-admin-token"
-
-static void install_admin_token(struct apiserver *api)
-{
-    static const char csv[] = UNIT_ADMIN_TOKEN ",unit-admin,1,system:masters\n";
-    struct kos_token_file *tf = NULL;
-    assert_int_equal(kos_token_file_parse(csv, strlen(csv), "unit", &tf, NULL), 0);
-    struct kos_authn *a = NULL;
-    assert_int_equal(kos_authn_new(NULL, &a), 0);
-    struct kos_token_authenticator ta;
-    kos_token_file_authenticator(tf, &ta);
-    assert_int_equal(kos_authn_add_token_authenticator(a, &ta), 0);
-    api->authn = a;
-}
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    kos_strlcpy(f->dir, "/tmp/kos-sched-test-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/kos.db", f->dir);
-    struct store_sqlite_options so = {.path = f->path, .watch_window_events = 1024};
-    assert_int_equal(store_sqlite_open(&so, &f->store), 0);
-    assert_int_equal(apiserver_init(&f->api, f->store, ""), 0);
-    install_admin_token(&f->api);
-    struct http_server_options ho = {
-        .bind_address = "127.0.0.1", .handler = apiserver_handle, .handler_ctx = &f->api};
-    assert_int_equal(http_server_start(&ho, &f->http), 0);
-    assert_int_equal(apiserver_bootstrap(&f->api), 0);
-    atomic_store(&f->api.ready, true);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u", http_server_port(f->http));
+    inproc_server_start(&f->srv, "sched", 1024);
     struct kos_client_config cc = {
-        .server = url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
+        .server = f->srv.url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
     assert_int_equal(kos_client_new(&cc, &f->client), 0);
-    assert_int_equal(kos_scheduler_start(&cc, &f->sched), 0);
+    /* as in kos server: the scheduler's informers read the store in-process */
+    struct kos_client_config sc = cc;
+    sc.local_store = f->srv.store;
+    assert_int_equal(kos_scheduler_start(&sc, &f->sched), 0);
     *state = f;
     return 0;
 }
@@ -84,17 +51,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     kos_scheduler_stop(f->sched);
     kos_client_free(f->client);
-    watch_window_shutdown(store_window(f->store));
-    http_server_stop(f->http);
-    store_close(f->store);
-    apiserver_done(&f->api);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    inproc_server_stop(&f->srv);
     free(f);
     return 0;
 }

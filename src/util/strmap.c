@@ -1,4 +1,4 @@
-#include "scheduler/map.h"
+#include "util/strmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ static size_t hash_str(const char *s)
     return h;
 }
 
-void sched_map_free(struct sched_map *m)
+void kos_strmap_free(struct kos_strmap *m)
 {
     if (!m)
         return;
@@ -26,33 +26,33 @@ void sched_map_free(struct sched_map *m)
     m->len = 0;
 }
 
-static struct sched_map_slot *find_slot(const struct sched_map *m, const char *key, size_t h)
+static struct kos_strmap_slot *find_slot(const struct kos_strmap *m, const char *key, size_t h)
 {
     size_t mask = m->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        struct sched_map_slot *s = &m->slots[i];
+        struct kos_strmap_slot *s = &m->slots[i];
         if (!s->key || (s->hash == h && strcmp(s->key, key) == 0))
             return s;
     }
 }
 
-void *sched_map_get(const struct sched_map *m, const char *key)
+void *kos_strmap_get(const struct kos_strmap *m, const char *key)
 {
     if (!m->cap || !key)
         return NULL;
-    struct sched_map_slot *s = find_slot(m, key, hash_str(key));
+    struct kos_strmap_slot *s = find_slot(m, key, hash_str(key));
     return s->key ? s->value : NULL;
 }
 
-static int grow(struct sched_map *m)
+static int grow(struct kos_strmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 16;
     if (ncap < m->cap)
         return -ENOMEM;
-    struct sched_map_slot *ns = calloc(ncap, sizeof(*ns));
+    struct kos_strmap_slot *ns = calloc(ncap, sizeof(*ns));
     if (!ns)
         return -ENOMEM;
-    struct sched_map old = *m;
+    struct kos_strmap old = *m;
     m->slots = ns;
     m->cap = ncap;
     for (size_t i = 0; i < old.cap; i++) {
@@ -63,12 +63,12 @@ static int grow(struct sched_map *m)
     return 0;
 }
 
-int sched_map_put(struct sched_map *m, const char *key, void *value)
+int kos_strmap_put(struct kos_strmap *m, const char *key, void *value)
 {
     if (!key)
         return -EINVAL;
     size_t h = hash_str(key);
-    struct sched_map_slot *s = m->cap ? find_slot(m, key, h) : NULL;
+    struct kos_strmap_slot *s = m->cap ? find_slot(m, key, h) : NULL;
     if (!s || !s->key) {
         /* Only a new key may grow the table, so replacing never fails. */
         if ((m->len + 1) * 2 > m->cap) {
@@ -85,12 +85,12 @@ int sched_map_put(struct sched_map *m, const char *key, void *value)
     return 0;
 }
 
-void *sched_map_remove(struct sched_map *m, const char *key)
+void *kos_strmap_remove(struct kos_strmap *m, const char *key)
 {
     if (!m->cap || !key)
         return NULL;
     size_t mask = m->cap - 1;
-    struct sched_map_slot *s = find_slot(m, key, hash_str(key));
+    struct kos_strmap_slot *s = find_slot(m, key, hash_str(key));
     if (!s->key)
         return NULL;
     void *v = s->value;
@@ -114,7 +114,7 @@ void *sched_map_remove(struct sched_map *m, const char *key)
     return v;
 }
 
-int sched_map_next(const struct sched_map *m, size_t *iter, const char **key, void **value)
+int kos_strmap_next(const struct kos_strmap *m, size_t *iter, const char **key, void **value)
 {
     for (; *iter < m->cap; (*iter)++) {
         if (m->slots[*iter].key) {

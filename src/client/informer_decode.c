@@ -1,0 +1,164 @@
+/* Decoding stored objects into the informer's form without parsing what it drops.
+ *
+ * Why: a stored pod is about half managedFields (a deep tree of small objects, the most
+ * expensive bytes to parse), and a metadata informer keeps only metadata. Parsing it all and
+ * then deleting or deep-copying parts (informer_cache_form) was most of the informers' CPU.
+ * Here the top-level object (and metadata) are split into members with a small scanner, and
+ * only the members kept are handed to jansson. The bytes come from the store, which holds
+ * what the API server encoded; anything the scanner does not expect falls back to a full
+ * parse, so odd input costs time, never correctness. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "client/informer_internal.h"
+#include "util/json_cleanup.h"
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at an opening quote: returns the byte after the closing one, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* p at the start of a value: returns the byte after it, or NULL. */
+static const char *skip_value(const char *p, const char *end)
+{
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, end);
+    if (*p != '{' && *p != '[') {
+        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+               *p != '\t' && *p != '\r')
+            p++;
+        return p;
+    }
+    size_t depth = 0;
+    for (; p < end; p++) {
+        if (*p == '"') {
+            p = skip_string(p, end);
+            if (!p)
+                return NULL;
+            p--;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (--depth == 0)
+                return p + 1;
+        }
+    }
+    return NULL;
+}
+
+static bool key_is(struct span k, const char *s)
+{
+    size_t n = strlen(s);
+    return k.n == n && memcmp(k.p, s, n) == 0;
+}
+
+/* Keeps a member: the key as stored (unescaped by jansson when it holds an escape). */
+static int keep(json_t *out, struct span k, struct span v)
+{
+    json_t *val = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+    if (!val)
+        return -1;
+    if (memchr(k.p, '\\', k.n)) {
+        _cleanup_json_ json_t *ks = json_loadb(k.p - 1, k.n + 2, JSON_DECODE_ANY, NULL);
+        if (!json_is_string(ks)) {
+            json_decref(val);
+            return -1;
+        }
+        return json_object_setn_new(out, json_string_value(ks), json_string_length(ks), val);
+    }
+    return json_object_setn_new(out, k.p, k.n, val);
+}
+
+enum which { ALL_BUT_MANAGED_FIELDS, IDENTITY_AND_METADATA };
+
+/* Decodes the object at [p, end) member by member: at the top level everything (or only
+ * kind, apiVersion and metadata), and metadata without managedFields. NULL when the bytes
+ * are not the plain object expected. */
+static json_t *load_members(const struct kos_informer *inf, const char *p, const char *end,
+                            enum which which, bool is_metadata)
+{
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return NULL;
+    _cleanup_json_ json_t *out = json_object();
+    if (!out)
+        return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+    for (;;) {
+        if (p >= end || *p != '"')
+            return NULL;
+        const char *kend = skip_string(p, end);
+        if (!kend)
+            return NULL;
+        struct span k = {p + 1, (size_t)(kend - p - 2)};
+        p = skip_ws(kend, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = skip_ws(p + 1, end);
+        const char *vend = skip_value(p, end);
+        if (!vend)
+            return NULL;
+        struct span v = {p, (size_t)(vend - p)};
+        if (is_metadata) {
+            /* a kept-fields list names keys unescaped: let the full parse compare those */
+            if (inf->metadata_fields && memchr(k.p, '\\', k.n))
+                return NULL;
+            if (informer_keeps_meta(inf, k.p, k.n) && keep(out, k, v) < 0)
+                return NULL;
+        } else if (key_is(k, "metadata")) {
+            json_t *meta = load_members(inf, v.p, v.p + v.n, which, true);
+            if (!meta || json_object_set_new(out, "metadata", meta) < 0)
+                return NULL;
+        } else if (which == ALL_BUT_MANAGED_FIELDS || key_is(k, "kind") ||
+                   key_is(k, "apiVersion")) {
+            if (keep(out, k, v) < 0)
+                return NULL;
+        }
+        p = skip_ws(vend, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            return skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+        return NULL;
+    }
+}
+
+json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t len)
+{
+    json_t *obj = NULL;
+    if (inf->metadata_only || inf->drop_managed_fields)
+        obj = load_members(inf, data, data + len,
+                           inf->metadata_only ? IDENTITY_AND_METADATA : ALL_BUT_MANAGED_FIELDS,
+                           false);
+    if (obj && json_is_string(json_object_get(obj, "kind")) &&
+        json_is_string(json_object_get(obj, "apiVersion")))
+        return obj;
+    json_decref(obj);
+    _cleanup_json_ json_t *full = json_loadb(data, len, 0, NULL);
+    return json_is_object(full) ? informer_cache_form(inf, full) : NULL;
+}

@@ -1,0 +1,355 @@
+/* The informer's in-process source (client/informer_local.c) against a real SQLite store: the
+ * initial list and every write reach the handlers as adds, updates and deletes; an update's
+ * old state is parsed only for handlers that read it; the cache keeps stored bytes and get
+ * parses them in the informer's form; a subscriber that falls out of the
+ * watch window re-lists and reports the difference; stop is prompt on an idle watch; and an
+ * informer with a selector falls back to HTTP. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/client.h"
+#include "client/informer.h"
+#include "client/informer_internal.h"
+#include "store/store.h"
+#include "util/strutil.h"
+#include "util/timeutil.h"
+
+#define DEADLINE_MS 10000
+#define MAX_SEEN    256
+
+struct fixture {
+    char dir[64];
+    char path[96];
+    struct store *s;
+    struct kos_client *client;
+};
+
+static int open_fixture(void **state, size_t window)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    kos_strlcpy(f->dir, "/tmp/kos-inflocal-test-XXXXXX", sizeof(f->dir));
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/db.sqlite", f->dir);
+    struct store_sqlite_options o = {.path = f->path, .watch_window_events = window};
+    assert_int_equal(store_sqlite_open(&o, &f->s), 0);
+    /* nothing listens there: the local source must never need the HTTP side */
+    struct kos_client_config cc = {.server = "http://127.0.0.1:9", .local_store = f->s};
+    assert_int_equal(kos_client_new(&cc, &f->client), 0);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return open_fixture(state, 1000);
+}
+
+static int setup_small_window(void **state)
+{
+    return open_fixture(state, 4);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    kos_client_free(f->client);
+    store_close(f->s);
+    char p[128];
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- writes, as the API server stores them (resourceVersion = the write's revision) ---- */
+
+struct cm {
+    const char *name;
+    const char *data;
+};
+
+static int render_cm(void *ctx, int64_t rev, struct kos_value **ret)
+{
+    const struct cm *c = ctx;
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf),
+                     "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"%s\","
+                     "\"namespace\":\"ns\",\"uid\":\"uid-%s\",\"resourceVersion\":\"%lld\","
+                     "\"managedFields\":[{\"manager\":\"t\"}]},\"data\":{\"k\":\"%s\"}}",
+                     c->name, c->name, (long long)rev, c->data);
+    *ret = kos_value_new(buf, (size_t)n);
+    return *ret ? 0 : -ENOMEM;
+}
+
+static void write_cm(struct fixture *f, enum store_write_type t, const char *name, const char *data)
+{
+    char key[128];
+    snprintf(key, sizeof(key), "/registry/configmaps/ns/%s", name);
+    struct cm c = {name, data};
+    struct store_write w = {.type = t, .key = key, .render = render_cm, .render_ctx = &c};
+    struct store_write_result res = {0};
+    assert_int_equal(store_write(f->s, &w, &res), 0);
+    kos_value_unref(res.value);
+}
+
+/* ---- what the handlers saw ---- */
+
+struct seen {
+    pthread_mutex_t lock;
+    pthread_mutex_t gate; /* held by the test to stall the informer's thread */
+    char log[MAX_SEEN][96];
+    size_t n;
+    bool gated;
+};
+
+static void record(struct seen *s, const char *what, const json_t *old_obj, const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *data = json_string_value(json_object_get(json_object_get(obj, "data"), "k"));
+    const char *old =
+        old_obj ? json_string_value(json_object_get(json_object_get(old_obj, "data"), "k")) : NULL;
+    /* the informer's form: the cache never hands out managedFields (drop_managed_fields) */
+    assert_null(json_object_get(meta, "managedFields"));
+    if (s->gated) {
+        pthread_mutex_lock(&s->gate);
+        pthread_mutex_unlock(&s->gate);
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->n < MAX_SEEN)
+        snprintf(s->log[s->n++], sizeof(s->log[0]), "%s %s %s%s%s", what, name ? name : "?",
+                 data ? data : "-", old ? " old=" : "", old ? old : "");
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_add(void *ctx, const json_t *obj)
+{
+    record(ctx, "add", NULL, obj);
+}
+
+static void on_update(void *ctx, const json_t *old_obj, const json_t *obj)
+{
+    record(ctx, "update", old_obj, obj);
+}
+
+static void on_delete(void *ctx, const json_t *obj)
+{
+    record(ctx, "delete", NULL, obj);
+}
+
+static bool saw(struct seen *s, const char *line)
+{
+    int64_t until = kos_now_ms_monotonic() + DEADLINE_MS;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        bool found = false;
+        for (size_t i = 0; i < s->n && !found; i++)
+            found = strcmp(s->log[i], line) == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (found)
+            return true;
+        if (kos_now_ms_monotonic() > until)
+            return false;
+        usleep(2000);
+    }
+}
+
+static size_t count(struct seen *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static struct kos_informer *start(struct fixture *f, struct seen *s, bool ignores_old,
+                                  const char *label_selector)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->gate, NULL);
+    struct kos_informer_options o = {.kind = kos_kind_by_kind("", "ConfigMap"),
+                                     .drop_managed_fields = true,
+                                     .label_selector = label_selector};
+    struct kos_informer *inf = NULL;
+    assert_int_equal(kos_informer_new(f->client, &o, &inf), 0);
+    struct kos_informer_handlers h = {on_add, on_update, on_delete, s, ignores_old};
+    assert_int_equal(kos_informer_add_handlers(inf, &h), 0);
+    assert_int_equal(kos_informer_start(inf), 0);
+    return inf;
+}
+
+static void test_list_then_events(void **state)
+{
+    struct fixture *f = *state;
+    write_cm(f, STORE_CREATE, "a", "1");
+    write_cm(f, STORE_CREATE, "b", "1");
+    struct seen s = {0};
+    struct kos_informer *inf = start(f, &s, false, NULL);
+    assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
+    assert_true(saw(&s, "add a 1"));
+    assert_true(saw(&s, "add b 1"));
+
+    write_cm(f, STORE_UPDATE, "a", "2");
+    write_cm(f, STORE_CREATE, "c", "1");
+    write_cm(f, STORE_DELETE, "b", "1");
+    assert_true(saw(&s, "update a 2 old=1"));
+    assert_true(saw(&s, "add c 1"));
+    assert_true(saw(&s, "delete b 1"));
+    assert_int_equal(count(&s), 5);
+
+    /* get parses the cached bytes in the informer's form */
+    json_t *a = kos_informer_get(inf, "ns", "a");
+    assert_non_null(a);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "data"), "k")), "2");
+    assert_null(json_object_get(json_object_get(a, "metadata"), "managedFields"));
+    json_decref(a);
+    assert_null(kos_informer_get(inf, "ns", "b"));
+    json_t *all = kos_informer_snapshot(inf);
+    assert_int_equal(json_array_size(all), 2);
+    json_decref(all);
+
+    /* stop is prompt on an idle subscription */
+    int64_t t0 = kos_now_ms_monotonic();
+    kos_informer_free(inf);
+    assert_true(kos_now_ms_monotonic() - t0 < 1000);
+}
+
+static void test_old_skipped_when_ignored(void **state)
+{
+    struct fixture *f = *state;
+    write_cm(f, STORE_CREATE, "a", "1");
+    struct seen s = {0};
+    struct kos_informer *inf = start(f, &s, true, NULL);
+    assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
+    write_cm(f, STORE_UPDATE, "a", "2");
+    assert_true(saw(&s, "update a 2"));
+    kos_informer_free(inf);
+}
+
+/* The handler is stalled while more writes than the window holds go by: the subscription
+ * expires, the informer lists again and reports the difference with what it had. */
+static void test_relist_after_falling_behind(void **state)
+{
+    struct fixture *f = *state;
+    write_cm(f, STORE_CREATE, "a", "1");
+    write_cm(f, STORE_CREATE, "b", "1");
+    struct seen s = {0};
+    struct kos_informer *inf = start(f, &s, false, NULL);
+    assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
+    assert_true(saw(&s, "add b 1"));
+
+    pthread_mutex_lock(&s.gate);
+    s.gated = true;
+    write_cm(f, STORE_CREATE, "c", "1"); /* the thread blocks delivering this one */
+    for (int i = 2; i < 12; i++) {
+        char d[16];
+        snprintf(d, sizeof(d), "%d", i);
+        write_cm(f, STORE_UPDATE, "a", d);
+    }
+    write_cm(f, STORE_DELETE, "b", "1");
+    write_cm(f, STORE_CREATE, "d", "1");
+    pthread_mutex_unlock(&s.gate);
+
+    assert_true(saw(&s, "add c 1"));
+    assert_true(saw(&s, "update a 11 old=1"));
+    assert_true(saw(&s, "delete b 1"));
+    assert_true(saw(&s, "add d 1"));
+    json_t *a = kos_informer_get(inf, "ns", "a");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "data"), "k")), "11");
+    json_decref(a);
+    kos_informer_free(inf);
+}
+
+/* Selectors need the API server's filtering: such an informer uses HTTP (here: nothing
+ * listens, so it never syncs) and stops promptly all the same. */
+static void test_selector_uses_http(void **state)
+{
+    struct fixture *f = *state;
+    write_cm(f, STORE_CREATE, "a", "1");
+    struct seen s = {0};
+    struct kos_informer *inf = start(f, &s, false, "app=x");
+    assert_int_equal(kos_informer_wait_synced(inf, 300), -ETIMEDOUT);
+    assert_int_equal(count(&s), 0);
+    kos_informer_free(inf);
+}
+
+/* informer_decode parses only what the informer keeps; it must give exactly what a full
+ * parse followed by informer_cache_form gives, whatever the bytes. */
+static void test_decode_matches_full_parse(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"namespace\":"
+        "\"n\",\"labels\":{\"a\":\"}{][\\\"\"},\"managedFields\":[{\"manager\":\"m\","
+        "\"fieldsV1\":{\"f:spec\":{\"f:x\":{}}}}],\"generation\":3},\"spec\":{\"n\":[1,2.5,"
+        "true,null,\"s\"],\"e\":{}},\"status\":{}}",
+        /* whitespace, escaped keys, managedFields first, metadata last */
+        " { \"kind\" : \"Pod\" , \"sp\\u0065c\":{\"k\\\"q\":1}, \"apiVersion\":\"v1\",\n"
+        "\"metadata\" : { \"managedFields\" : [ ] , \"na\\/me\" : \"x\" } } ",
+        /* no kind: the informer fills it in from its descriptor (the fallback path) */
+        "{\"metadata\":{\"name\":\"x\",\"managedFields\":[]},\"data\":{}}",
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{}}",
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":null}",
+        "{}",
+    };
+    static const char *const bad[] = {"", "[]", "{\"kind\":", "{\"a\":1}x", "nul", "{\"a\" 1}"};
+    struct kos_client_config cc = {.server = "http://127.0.0.1:9"};
+    struct kos_client *c = NULL;
+    assert_int_equal(kos_client_new(&cc, &c), 0);
+    static const char *const fields[] = {"name", "generation", NULL};
+    for (int mode = 0; mode < 4; mode++) {
+        struct kos_informer_options o = {.kind = kos_kind_by_kind("", "Pod"),
+                                         .metadata_only = mode == 1 || mode == 3,
+                                         .metadata_fields = mode == 3 ? fields : NULL,
+                                         .drop_managed_fields = mode == 2};
+        struct kos_informer *inf = NULL;
+        assert_int_equal(kos_informer_new(c, &o, &inf), 0);
+        for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+            json_t *full = json_loads(docs[i], 0, NULL);
+            assert_non_null(full);
+            json_t *want = informer_cache_form(inf, full);
+            json_t *got = informer_decode(inf, docs[i], strlen(docs[i]));
+            /* both NULL for a metadata informer and an object without metadata */
+            assert_true(want ? json_equal(want, got) : !got);
+            if (mode != 0)
+                assert_null(json_object_get(json_object_get(got, "metadata"), "managedFields"));
+            if (mode == 3 && got)
+                assert_null(json_object_get(json_object_get(got, "metadata"), "namespace"));
+            json_decref(full);
+            json_decref(want);
+            json_decref(got);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+            assert_null(informer_decode(inf, bad[i], strlen(bad[i])));
+        kos_informer_free(inf);
+    }
+    kos_client_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_list_then_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_skipped_when_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relist_after_falling_behind, setup_small_window,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_selector_uses_http, setup, teardown),
+        cmocka_unit_test(test_decode_matches_full_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
