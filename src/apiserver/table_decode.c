@@ -10,57 +10,7 @@
 #include "apiserver/table.h"
 #include "apiserver/table_internal.h"
 #include "codec/json.h"
-
-static const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* p at the opening quote; returns the position after the closing one, or NULL. */
-static const char *skip_string(const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
-    }
-    return NULL;
-}
-
-/* The end of the value starting at p, or NULL when it is not well formed enough to tell. */
-static const char *skip_value(const char *p, const char *end)
-{
-    if (p >= end)
-        return NULL;
-    if (*p == '"')
-        return skip_string(p, end);
-    if (*p != '{' && *p != '[') {
-        while (p < end && !strchr(",}] \t\r\n", *p))
-            p++;
-        return p;
-    }
-    size_t depth = 0;
-    while (p < end) {
-        if (*p == '"') {
-            p = skip_string(p, end);
-            if (!p)
-                return NULL;
-            continue;
-        }
-        if (*p == '{' || *p == '[') {
-            if (++depth > KOS_JSON_MAX_DEPTH)
-                return NULL;
-        } else if (*p == '}' || *p == ']') {
-            if (--depth == 0)
-                return p + 1;
-        }
-        p++;
-    }
-    return NULL;
-}
+#include "codec/json_scan.h"
 
 struct member {
     const char *key; /* inside the quotes; keys with escapes are not handled */
@@ -72,7 +22,7 @@ struct member {
  * Returns 1 with *m filled, 0 at the end, -1 when the text is not understood. */
 static int next_member(const char **p, const char *end, bool first, struct member *m)
 {
-    const char *q = skip_ws(*p + (first ? 1 : 0), end);
+    const char *q = kos_json_skip_ws(*p + (first ? 1 : 0), end);
     if (q < end && *q == '}') {
         *p = q + 1;
         return 0;
@@ -80,20 +30,20 @@ static int next_member(const char **p, const char *end, bool first, struct membe
     if (!first) {
         if (q >= end || *q != ',')
             return -1;
-        q = skip_ws(q + 1, end);
+        q = kos_json_skip_ws(q + 1, end);
     }
     if (q >= end || *q != '"')
         return -1;
-    const char *key_end = skip_string(q, end);
+    const char *key_end = kos_json_skip_string(q, end);
     if (!key_end || memchr(q, '\\', (size_t)(key_end - q)))
         return -1;
     m->key = q + 1;
     m->key_len = (size_t)(key_end - q - 2);
-    q = skip_ws(key_end, end);
+    q = kos_json_skip_ws(key_end, end);
     if (q >= end || *q != ':')
         return -1;
-    m->value = skip_ws(q + 1, end);
-    m->value_end = skip_value(m->value, end);
+    m->value = kos_json_skip_ws(q + 1, end);
+    m->value_end = kos_json_skip_value(m->value, end);
     if (!m->value_end)
         return -1;
     *p = m->value_end;
@@ -129,7 +79,7 @@ static json_t *parse_members(const char *p, const char *end, const char *skip)
 
 json_t *table_decode(const struct kos_value *v)
 {
-    const char *p = skip_ws(v->data, v->data + v->len), *end = v->data + v->len;
+    const char *p = kos_json_skip_ws(v->data, v->data + v->len), *end = v->data + v->len;
     json_t *obj = p < end && *p == '{' ? json_object() : NULL;
     struct member m;
     int r = obj ? 1 : -1;
@@ -151,7 +101,7 @@ json_t *table_decode(const struct kos_value *v)
 
 int table_raw_metadata(const struct kos_value *v, const char **ret, size_t *ret_len)
 {
-    const char *p = skip_ws(v->data, v->data + v->len), *end = v->data + v->len;
+    const char *p = kos_json_skip_ws(v->data, v->data + v->len), *end = v->data + v->len;
     if (p >= end || *p != '{')
         return -EINVAL;
     struct member m;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "codec/json_scan.h"
 #include "client/informer_internal.h"
 #include "util/json_cleanup.h"
 
@@ -17,55 +18,6 @@ struct span {
     const char *p;
     size_t n;
 };
-
-static const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* p at an opening quote: returns the byte after the closing one, or NULL. */
-static const char *skip_string(const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
-    }
-    return NULL;
-}
-
-/* p at the start of a value: returns the byte after it, or NULL. */
-static const char *skip_value(const char *p, const char *end)
-{
-    if (p >= end)
-        return NULL;
-    if (*p == '"')
-        return skip_string(p, end);
-    if (*p != '{' && *p != '[') {
-        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-               *p != '\t' && *p != '\r')
-            p++;
-        return p;
-    }
-    size_t depth = 0;
-    for (; p < end; p++) {
-        if (*p == '"') {
-            p = skip_string(p, end);
-            if (!p)
-                return NULL;
-            p--;
-        } else if (*p == '{' || *p == '[') {
-            depth++;
-        } else if (*p == '}' || *p == ']') {
-            if (--depth == 0)
-                return p + 1;
-        }
-    }
-    return NULL;
-}
 
 static bool key_is(struct span k, const char *s)
 {
@@ -98,27 +50,27 @@ enum which { ALL_BUT_MANAGED_FIELDS, IDENTITY_AND_METADATA };
 static json_t *load_members(const struct kos_informer *inf, const char *p, const char *end,
                             enum which which, bool is_metadata)
 {
-    p = skip_ws(p, end);
+    p = kos_json_skip_ws(p, end);
     if (p >= end || *p != '{')
         return NULL;
     _cleanup_json_ json_t *out = json_object();
     if (!out)
         return NULL;
-    p = skip_ws(p + 1, end);
+    p = kos_json_skip_ws(p + 1, end);
     if (p < end && *p == '}')
-        return skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+        return kos_json_skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
     for (;;) {
         if (p >= end || *p != '"')
             return NULL;
-        const char *kend = skip_string(p, end);
+        const char *kend = kos_json_skip_string(p, end);
         if (!kend)
             return NULL;
         struct span k = {p + 1, (size_t)(kend - p - 2)};
-        p = skip_ws(kend, end);
+        p = kos_json_skip_ws(kend, end);
         if (p >= end || *p != ':')
             return NULL;
-        p = skip_ws(p + 1, end);
-        const char *vend = skip_value(p, end);
+        p = kos_json_skip_ws(p + 1, end);
+        const char *vend = kos_json_skip_value(p, end);
         if (!vend)
             return NULL;
         struct span v = {p, (size_t)(vend - p)};
@@ -137,13 +89,13 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
             if (keep(out, k, v) < 0)
                 return NULL;
         }
-        p = skip_ws(vend, end);
+        p = kos_json_skip_ws(vend, end);
         if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
+            p = kos_json_skip_ws(p + 1, end);
             continue;
         }
         if (p < end && *p == '}')
-            return skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+            return kos_json_skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
         return NULL;
     }
 }

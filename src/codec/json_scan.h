@@ -1,0 +1,15 @@
+/* Scanning serialized JSON without parsing it: the readers that pick a few members out of
+ * stored objects (the informers' decoder, the Table renderer) step over everything else with
+ * these. The input is JSON the server itself wrote (or a client's, already validated), so the
+ * scanners only need to find where a value ends; they never read past end. */
+#pragma once
+
+#include <stddef.h>
+
+/* The first byte at or after p that is not JSON whitespace (end when none). */
+const char *kos_json_skip_ws(const char *p, const char *end);
+/* p at an opening quote: the byte after the closing one, or NULL when the string is cut. */
+const char *kos_json_skip_string(const char *p, const char *end);
+/* p at the start of a value: the byte after it, or NULL when it is cut or nested deeper than
+ * KOS_JSON_MAX_DEPTH. */
+const char *kos_json_skip_value(const char *p, const char *end);
