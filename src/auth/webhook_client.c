@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 
 struct kos_webhook_client {
     struct kos_webhook_config cfg;
@@ -161,5 +163,28 @@ int kos_webhook_post(struct kos_webhook_client *c, const char *body, size_t len,
     *resp = data;
     *resp_len = n;
     *http_status = status;
+    return 0;
+}
+
+int kos_webhook_review_status(const char *data, size_t len, const char *kind, json_t **root,
+                              json_t **status, struct kos_error **err)
+{
+    _cleanup_json_ json_t *r = NULL;
+    _cleanup_error_ struct kos_error *jerr = NULL;
+    if (kos_json_decode(data, len, &r, &jerr) < 0)
+        return kos_error_set(err, 500, "InternalError", "webhook response is not JSON: %s",
+                             jerr && jerr->message ? jerr->message : "");
+    if (!json_is_object(r))
+        return kos_error_set(err, 500, "InternalError", "webhook response is not an object");
+    const char *got = json_string_value(json_object_get(r, "kind"));
+    if (got && strcmp(got, kind) != 0)
+        return kos_error_set(err, 500, "InternalError",
+                             "webhook response: kind \"%.64s\" is not %s", got, kind);
+    json_t *st = json_object_get(r, "status");
+    if (st && !json_is_null(st) && !json_is_object(st))
+        return kos_error_set(err, 500, "InternalError",
+                             "webhook response: status is not an object");
+    *status = json_is_object(st) ? st : NULL;
+    *root = TAKE_PTR(r);
     return 0;
 }

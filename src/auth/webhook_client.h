@@ -4,6 +4,7 @@
  * its own curl handle. */
 #pragma once
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "auth/webhook_config.h"
@@ -25,3 +26,9 @@ const char *kos_webhook_client_server(const struct kos_webhook_client *c);
  * with *err (500) saying what happened, worded as Go's client does ("Post \"URL\": ..."). */
 int kos_webhook_post(struct kos_webhook_client *c, const char *body, size_t len, char **resp,
                      size_t *resp_len, long *http_status, struct kos_error **err);
+
+/* The envelope of a review answer: JSON, an object, kind (when given) equal to kind, status
+ * an object or absent. On success *root is the whole answer (the caller's) and *status points
+ * into it (NULL when absent); otherwise a 500 in *err naming what is wrong. */
+int kos_webhook_review_status(const char *data, size_t len, const char *kind, json_t **root,
+                              json_t **status, struct kos_error **err);

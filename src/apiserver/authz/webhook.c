@@ -116,20 +116,10 @@ int authz_webhook_parse_response(const char *data, size_t len, char **reason,
                                  struct kos_error **err)
 {
     _cleanup_json_ json_t *root = NULL;
-    _cleanup_error_ struct kos_error *jerr = NULL;
-    if (kos_json_decode(data, len, &root, &jerr) < 0)
-        return kos_error_set(err, 500, "InternalError", "webhook response is not JSON: %s",
-                             jerr && jerr->message ? jerr->message : "");
-    if (!json_is_object(root))
-        return kos_error_set(err, 500, "InternalError", "webhook response is not an object");
-    const char *kind = json_string_value(json_object_get(root, "kind"));
-    if (kind && strcmp(kind, "SubjectAccessReview") != 0)
-        return kos_error_set(err, 500, "InternalError",
-                             "webhook response: kind \"%.64s\" is not SubjectAccessReview", kind);
-    json_t *status = json_object_get(root, "status");
-    if (status && !json_is_null(status) && !json_is_object(status))
-        return kos_error_set(err, 500, "InternalError",
-                             "webhook response: status is not an object");
+    json_t *status = NULL;
+    int r = kos_webhook_review_status(data, len, "SubjectAccessReview", &root, &status, err);
+    if (r < 0)
+        return r;
     json_t *allowed = json_object_get(status, "allowed");
     json_t *denied = json_object_get(status, "denied");
     json_t *why = json_object_get(status, "reason");
