@@ -18,6 +18,7 @@
 #include "agent/pods/pod_loop.h"
 #include "agent/pods/pod_runtime.h"
 #include "apiserver/apiserver.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/log.h"
@@ -47,24 +48,6 @@ struct kos_agent {
     pthread_cond_t cond;
     bool stopping;
 };
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-    char buf[1024];
-    if (kos_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
-        return -ENAMETOOLONG;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(buf, mode) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 static int64_t pid_max(void)
 {
@@ -264,7 +247,7 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
     pthread_cond_init(&a->cond, NULL);
     int r;
 
-    if ((r = mkdir_p(cfg->root_dir, 0700)) < 0) {
+    if ((r = kos_mkdir_p(cfg->root_dir, 0700)) < 0) {
         r = kos_error_set(err, 500, "InternalError", "cannot create root dir %s: %s", cfg->root_dir,
                           strerror(-r));
         goto fail;

@@ -13,30 +13,13 @@
 
 #include "agent/image/digest.h"
 #include "agent/image/fsutil.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
 
 #define REFS_MAX_BYTES    (16u << 20)
 #define IMAGE_TMP_STALE_S (6 * 3600)
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-    char buf[4096];
-    if (kos_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
-        return -ENAMETOOLONG;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(buf, mode) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 /* Leftovers of pulls that died (temp blobs, half-unpacked layers). A live pull writes to its
  * temp entries all the time, so only entries untouched for hours are taken. */
@@ -74,7 +57,7 @@ int image_store_open(const char *root_dir, struct image_store **out, struct kos_
         char p[4096];
         if ((size_t)snprintf(p, sizeof(p), "%s%s", dir, subdirs[i]) >= sizeof(p))
             return kos_error_set(err, 400, "BadRequest", "image store: root dir too long");
-        int r = mkdir_p(p, 0700);
+        int r = kos_mkdir_p(p, 0700);
         if (r < 0)
             return kos_error_set(err, 500, "InternalError", "image store: cannot create %s: %s", p,
                                  strerror(-r));

@@ -25,6 +25,7 @@
 #include "agent/pods/volumes.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
@@ -71,20 +72,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    kos_strlcpy(tmp, path, sizeof(tmp));
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
@@ -354,7 +341,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
 
     char id[512], dir[4096];
     container_id(p->uid, name, attempt, id, sizeof(id));
-    if (kos_container_dir(&rt->crt, id, dir, sizeof(dir)) < 0 || mkdir_p(dir) < 0) {
+    if (kos_container_dir(&rt->crt, id, dir, sizeof(dir)) < 0 || kos_mkdir_p(dir, 0755) < 0) {
         set_waiting(e, name, "CreateContainerError", "invalid container name");
         kos_pod_mounts_free(&pm);
         image_info_clear(&info);
@@ -444,7 +431,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     char ldir[4096];
     kos_strlcpy(ldir, lp, sizeof(ldir));
     *strrchr(ldir, '/') = '\0';
-    mkdir_p(ldir);
+    kos_mkdir_p(ldir, 0755);
     json_object_del(e->waiting, name);
     r = kos_container_start(&rt->crt, id, lp, &err);
     /* StartError is recorded in the container's state and shows as its termination */
@@ -583,7 +570,7 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
 
     char pod_dir[2048];
     snprintf(pod_dir, sizeof(pod_dir), "%s/%s", rt->pods_dir, p->uid);
-    mkdir_p(pod_dir);
+    kos_mkdir_p(pod_dir, 0755);
     _cleanup_json_ json_t *vols = NULL;
     int64_t requeue = -1;
     if (!deleting) {
@@ -854,10 +841,10 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
     snprintf(rt->state_root, sizeof(rt->state_root), "%s/containers", rt->root);
     snprintf(rt->runtime_root, sizeof(rt->runtime_root), "%s/runtime", rt->root);
     snprintf(rt->pods_dir, sizeof(rt->pods_dir), "%s/pods", rt->root);
-    mkdir_p(rt->state_root);
-    mkdir_p(rt->runtime_root);
-    mkdir_p(rt->pods_dir);
-    mkdir_p(env->pod_log_dir);
+    kos_mkdir_p(rt->state_root, 0755);
+    kos_mkdir_p(rt->runtime_root, 0755);
+    kos_mkdir_p(rt->pods_dir, 0755);
+    kos_mkdir_p(env->pod_log_dir, 0755);
     rt->crt = (struct kos_runtime){
         .runtime = env->container_runtime ? env->container_runtime : "runc",
         .runtime_root = rt->runtime_root,

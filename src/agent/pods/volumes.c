@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/quantity.h"
+#include "util/fs.h"
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -23,24 +24,6 @@
 static const char *jstr(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-    char tmp[MAX_PATH];
-    if (kos_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
 }
 
 /* A relative path that stays below its base: no "..", not absolute, not empty. */
@@ -69,7 +52,7 @@ static int write_file(const char *dir, const char *rel, const char *data, size_t
     snprintf(path, sizeof(path), "%s/%s", dir, rel);
     char *slash = strrchr(path, '/');
     *slash = '\0';
-    int r = mkdir_p(path, 0755);
+    int r = kos_mkdir_p(path, 0755);
     if (r < 0)
         return r;
     *slash = '/';
@@ -250,7 +233,7 @@ static int host_path_check(const char *vol, const char *path, const char *type,
     if (!type || !*type)
         return 0;
     if (strcmp(type, "DirectoryOrCreate") == 0) {
-        if (r < 0 && (r = mkdir_p(path, 0755)) < 0)
+        if (r < 0 && (r = kos_mkdir_p(path, 0755)) < 0)
             return kos_error_set(err, 422, MOUNT_ERR,
                                  "MountVolume.SetUp failed for volume \"%s\" : %s", vol,
                                  strerror(-r));
@@ -330,7 +313,7 @@ static int pvc_path(const struct kos_env_ctx *ctx, const char *vol, const json_t
 
 static int empty_dir(const char *vol, const json_t *src, const char *dir, struct kos_error **err)
 {
-    int r = mkdir_p(dir, 0777);
+    int r = kos_mkdir_p(dir, 0777);
     if (r < 0)
         return kos_error_set(err, 500, MOUNT_ERR, "MountVolume.SetUp failed for volume \"%s\" : %s",
                              vol, strerror(-r));
@@ -392,7 +375,7 @@ int kos_pod_volumes_setup(const struct kos_env_ctx *ctx, const char *pod_dir, js
             /* Content volumes are rewritten in place, file by file (rename), on every sync:
              * the directory itself must stay, running containers have it bind-mounted. (Keys
              * removed from the source stay until the pod goes: no atomic ..data swap yet.) */
-            if ((r = mkdir_p(dir, 0755)) < 0)
+            if ((r = kos_mkdir_p(dir, 0755)) < 0)
                 return kos_error_set(err, 500, MOUNT_ERR, "%s: %s", dir, strerror(-r));
             if (json_object_get(v, "configMap"))
                 r = project_object(ctx, name, src, false, dir, 0644, err);
@@ -494,7 +477,7 @@ int kos_pod_container_mounts(const json_t *container, const json_t *paths,
             snprintf(src, sizeof(src), "%s/%s", host, sub);
             struct stat st;
             if (lstat(src, &st) < 0)
-                mkdir_p(src, 0755);
+                kos_mkdir_p(src, 0755);
             /* a symlink could lead outside the volume: resolve and check */
             _cleanup_free_ char *real = realpath(src, NULL);
             _cleanup_free_ char *rbase = realpath(host, NULL);

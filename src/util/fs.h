@@ -1,0 +1,9 @@
+/* Small file-system helpers shared by the components that keep state on disk (the node
+ * agent's image store, container and volume directories). */
+#pragma once
+
+#include <sys/types.h>
+
+/* mkdir -p: creates path and every missing parent with mode (existing ones are left as they
+ * are). 0, -ENAMETOOLONG past PATH_MAX, or the negative errno of the mkdir that failed. */
+int kos_mkdir_p(const char *path, mode_t mode);
