@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth/jwt.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/random.h"
@@ -75,30 +76,13 @@ static void sa_freep(struct kos_sa **sa)
 
 static int read_file(const char *path, char **ret, size_t *ret_len, struct kos_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? -ENOENT
-                               : kos_error_set(err, 500, "InternalError", "reading %s: %s", path,
-                                               strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > KEY_FILE_MAX)
-        return kos_error_set(err, 500, "InternalError", "%s: not a regular file of at most 1 MiB",
-                             path);
-    _cleanup_free_ char *data = malloc((size_t)st.st_size + 1);
-    if (!data)
-        return -ENOMEM;
-    size_t len = 0;
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    data[len] = '\0';
-    *ret_len = len;
-    *ret = TAKE_PTR(data);
+    int r = kos_read_file(path, KEY_FILE_MAX, ret, ret_len);
+    if (r == -ENOENT || r == -ENOMEM)
+        return r;
+    if (r == -EFBIG)
+        return kos_error_set(err, 500, "InternalError", "%s: larger than 1 MiB", path);
+    if (r < 0)
+        return kos_error_set(err, 500, "InternalError", "reading %s: %s", path, strerror(-r));
     return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "client/client.h"
 #include "codec/yaml.h"
 #include "openstack/keystone/webhook.h"
+#include "util/fs.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -215,24 +216,8 @@ static int parse_flags(int argc, char **argv, struct ka_flags *f)
 
 static char *read_small_file(const char *path, size_t limit)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct kos_buf b;
-    kos_buf_init(&b, limit);
-    char chunk[8192];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || kos_buf_append(&b, chunk, (size_t)n) < 0) {
-            kos_buf_free(&b);
-            return NULL;
-        }
-    }
-    if (!b.data)
-        kos_buf_append_str(&b, "");
-    return kos_buf_steal(&b, NULL);
+    char *data = NULL;
+    return kos_read_file(path, limit, &data, NULL) == 0 ? data : NULL;
 }
 
 /* ---- --kubeconfig (for the data sync) ----------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pki/pki_internal.h"
+#include "util/fs.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -19,36 +20,13 @@
 
 int pki_read_file(const char *path, char **ret, size_t *ret_len, struct kos_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            return -ENOENT;
-        return pki_fail(err, -e, "cannot open %s: %s", path, strerror(e));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return pki_fail(err, -EINVAL, "%s is not a regular file", path);
-    if ((size_t)st.st_size > PKI_MAX_FILE)
-        return pki_fail(err, -EFBIG, "%s is larger than %u bytes", path, PKI_MAX_FILE);
-    _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
-        return -ENOMEM;
-    size_t len = 0;
-    /* read to EOF (bounded): the size may change under us */
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return pki_fail(err, -errno, "cannot read %s: %s", path, strerror(errno));
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    *ret = TAKE_PTR(buf);
-    *ret_len = len;
+    int r = kos_read_file(path, PKI_MAX_FILE, ret, ret_len);
+    if (r == -ENOENT || r == -ENOMEM)
+        return r;
+    if (r == -EFBIG)
+        return pki_fail(err, r, "%s is larger than %u bytes", path, PKI_MAX_FILE);
+    if (r < 0)
+        return pki_fail(err, r, "cannot read %s: %s", path, strerror(-r));
     return 0;
 }
 

@@ -2,8 +2,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/strutil.h"
 
 int kos_mkdir_p(const char *path, mode_t mode)
@@ -21,5 +25,39 @@ int kos_mkdir_p(const char *path, mode_t mode)
     }
     if (mkdir(buf, mode) < 0 && errno != EEXIST)
         return -errno;
+    return 0;
+}
+
+int kos_read_file(const char *path, size_t limit, char **ret, size_t *ret_len)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct kos_buf b;
+    kos_buf_init(&b, limit);
+    char chunk[16384];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            kos_buf_free(&b);
+            return -e;
+        }
+        if (n == 0)
+            break;
+        int r = kos_buf_append(&b, chunk, (size_t)n);
+        if (r < 0) {
+            kos_buf_free(&b);
+            return r == -ENOMEM ? r : -EFBIG;
+        }
+    }
+    size_t len = b.len;
+    if (!b.data && kos_buf_append_str(&b, "") < 0)
+        return -ENOMEM;
+    *ret = kos_buf_steal(&b, NULL);
+    if (ret_len)
+        *ret_len = len;
     return 0;
 }

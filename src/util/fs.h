@@ -7,3 +7,8 @@
 /* mkdir -p: creates path and every missing parent with mode (existing ones are left as they
  * are). 0, -ENAMETOOLONG past PATH_MAX, or the negative errno of the mkdir that failed. */
 int kos_mkdir_p(const char *path, mode_t mode);
+
+/* Reads a whole file of at most limit bytes into a NUL-terminated buffer (*ret, freed by the
+ * caller; *ret_len without the NUL). 0; -EFBIG when it is larger; the negative errno of the
+ * open or read that failed (-ENOENT when it does not exist). */
+int kos_read_file(const char *path, size_t limit, char **ret, size_t *ret_len);

@@ -10,6 +10,7 @@
 
 #include "codec/json.h"
 #include "openstack/keystone/map.h"
+#include "util/fs.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -162,33 +163,17 @@ int keystone_policy_parse(const char *data, size_t len, struct keystone_policy *
 
 int keystone_policy_load(const char *path, struct keystone_policy **ret, struct kos_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kos_error_set(err, 400, "BadRequest", "cannot open the policy file %s: %s", path,
-                             strerror(errno));
-    struct kos_buf b;
-    kos_buf_init(&b, KEYSTONE_POLICY_MAX_BYTES);
-    char chunk[16384];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            kos_buf_free(&b);
-            return kos_error_set(err, 400, "BadRequest", "cannot read the policy file %s: %s", path,
-                                 strerror(e));
-        }
-        if (n == 0)
-            break;
-        if (kos_buf_append(&b, chunk, (size_t)n) < 0)
-            return kos_error_set(err, 400, "BadRequest",
-                                 "the policy file %s is larger than %u bytes", path,
-                                 KEYSTONE_POLICY_MAX_BYTES);
-    }
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    int r = kos_read_file(path, KEYSTONE_POLICY_MAX_BYTES, &data, &len);
+    if (r == -EFBIG)
+        return kos_error_set(err, 400, "BadRequest", "the policy file %s is larger than %u bytes",
+                             path, KEYSTONE_POLICY_MAX_BYTES);
+    if (r < 0)
+        return kos_error_set(err, 400, "BadRequest", "cannot read the policy file %s: %s", path,
+                             strerror(-r));
     _cleanup_error_ struct kos_error *perr = NULL;
-    int r = keystone_policy_parse(b.data ? b.data : "", b.len, ret, &perr);
-    kos_buf_free(&b);
+    r = keystone_policy_parse(data, len, ret, &perr);
     if (r < 0)
         return kos_error_set(err, 400, "BadRequest", "policy file %s: %s", path,
                              perr && perr->message ? perr->message : "invalid");

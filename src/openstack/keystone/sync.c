@@ -11,6 +11,7 @@
 #include "codec/yaml.h"
 #include "openstack/keystone/map.h"
 #include "openstack/keystone/token.h"
+#include "util/fs.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -195,27 +196,15 @@ int keystone_sync_config_parse(const char *data, size_t len, struct keystone_syn
 int keystone_sync_config_load(const char *path, struct keystone_sync_config **ret,
                               struct kos_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kos_error_set(err, 400, "BadRequest", "cannot open the sync config %s: %s", path,
-                             strerror(errno));
-    struct kos_buf b;
-    kos_buf_init(&b, KEYSTONE_SYNC_MAX_BYTES);
-    char chunk[8192];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || kos_buf_append(&b, chunk, (size_t)n) < 0) {
-            kos_buf_free(&b);
-            return kos_error_set(err, 400, "BadRequest",
-                                 "cannot read the sync config %s (unreadable or over 256 KiB)",
-                                 path);
-        }
-    }
-    int r = keystone_sync_config_parse(b.data ? b.data : "", b.len, ret, err);
-    kos_buf_free(&b);
-    return r;
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    int r = kos_read_file(path, KEYSTONE_SYNC_MAX_BYTES, &data, &len);
+    if (r == -EFBIG)
+        return kos_error_set(err, 400, "BadRequest", "the sync config %s is over 256 KiB", path);
+    if (r < 0)
+        return kos_error_set(err, 400, "BadRequest", "cannot read the sync config %s: %s", path,
+                             strerror(-r));
+    return keystone_sync_config_parse(data, len, ret, err);
 }
 
 int keystone_sync_apply_role_maps(const struct keystone_sync_config *c, struct kos_user_info *u)
