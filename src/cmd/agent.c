@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/flags.h"
 #include "client/kubeconfig.h"
+#include "util/signals.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -114,11 +115,7 @@ int cmd_agent(int argc, char **argv)
     }
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kos_signals_block_stop(&sigs);
 
     struct kos_agent *agent = NULL;
     if (kos_agent_start(&cfg, &cc, &agent, &err) < 0) {

@@ -18,6 +18,7 @@
 #include "client/client.h"
 #include "codec/yaml.h"
 #include "openstack/keystone/webhook.h"
+#include "util/signals.h"
 #include "util/fs.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -410,11 +411,7 @@ int cmd_keystone_auth(int argc, char **argv)
     }
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kos_signals_block_stop(&sigs);
 
     struct keystone_webhook w = {.authn = authn, .policy = policy, .sync_client = client};
     struct http_server_options ho = {.bind_address = host,

@@ -29,6 +29,7 @@
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "store/watch.h"
+#include "util/signals.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -444,11 +445,7 @@ int cmd_server(int argc, char **argv)
 
     /* Signals are taken by sigwait in this thread only; every thread inherits the mask. */
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kos_signals_block_stop(&sigs);
 
     char db[4096];
     snprintf(db, sizeof(db), "%s/kos.db", f.data_dir);
