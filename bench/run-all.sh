@@ -118,8 +118,10 @@ ROUND=1
 start_kos() { # data dir
     local dir=$1 log=$WORK/kos.log i
     SRV_PORT=$("$LG" port)
+    # The API server's benchmarks: without --disable-agent the embedded node agent would
+    # register this machine as a node and try to run every pod created here.
     "$KOS_BIN" server --data-dir "$dir" --bind-address 127.0.0.1 --secure-port "$SRV_PORT" \
-        >>"$log" 2>&1 &
+        --disable-agent >>"$log" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     for i in $(seq 1 300); do
@@ -314,7 +316,8 @@ done
 # ---- 5-6. restarts: reload FILL_PODS pods (RSS, time to ready), and empty starts ------------
 for t in kos etcd; do
     if [ $t = kos ]; then
-        cmd=("$KOS_BIN" server --data-dir '{DIR}' --bind-address 127.0.0.1 --secure-port '{PORT}')
+        cmd=("$KOS_BIN" server --data-dir '{DIR}' --bind-address 127.0.0.1 --secure-port '{PORT}'
+            --disable-agent)
         # the probe cannot verify a CA that the server makes as it starts; /readyz is public
         TLSA=(--tls)
     else
