@@ -17,10 +17,11 @@ DEB_PACKAGES := gcc make pkg-config clang libclang-rt-14-dev \
 # OCI images (agent/image): gzip layers; the e2e registry, the busybox the test image is built
 # from, and the test token server (JWTs signed with a self-signed certificate).
 DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cryptography
-# Keystone e2e and bench: throwaway TLS certificates (keystone itself: keystone-up.sh installs it)
-DEB_PACKAGES += openssl
-# Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use.
-DEB_PACKAGES += runc busybox-static
+# (openssl above: the tests and benchmarks make throwaway certificates; Keystone itself is
+# installed by ../shared/tools/keystone-up.sh when its tests start it.)
+# Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use;
+# bc for bench/agent.sh's arithmetic.
+DEB_PACKAGES += runc busybox-static bc
 
 PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl gnutls
 PKGS    += zlib

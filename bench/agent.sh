@@ -1,0 +1,164 @@
+#!/bin/bash
+# Node agent benchmarks (issue 6): pod startup latency (create -> Running) for 50 pods with a
+# cached image, and the agent's RSS and idle CPU with those 50 pods running.
+#
+# Starts, in a temp dir: Debian's docker-registry on 127.0.0.1:<free port> with a busybox image
+# (bench/agent_registry.py, built from busybox-static by tests/e2e/registry.py); `kos server
+# --disable-agent`; a standalone `kos agent` under a cgroup root of its own (/kos-bench-<hex>), so
+# the agent's RSS and CPU are its own process's. Everything is stopped and removed on exit, also
+# on failure or Ctrl-C. Needs root, runc or crun, docker-registry, python3-kubernetes.
+#
+# Usage: bench/agent.sh            (KOS_BIN, PODS=50, IDLE_SECONDS=30 may be set)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+KOS_BIN=${KOS_BIN:-$HERE/../build/kos}
+KOS_BIN=$(readlink -f "$KOS_BIN")
+PODS=${PODS:-50}
+IDLE_SECONDS=${IDLE_SECONDS:-30}
+PY=/usr/bin/python3
+NODE=kos-bench-node
+
+if [ "$(id -u)" != 0 ]; then
+    echo "bench/agent.sh: needs root (cgroups, runc)" >&2
+    exit 2
+fi
+[ -x "$KOS_BIN" ] || { echo "bench/agent.sh: no $KOS_BIN (make first)" >&2; exit 2; }
+
+TMP=$(mktemp -d /tmp/kos-bench-agent.XXXXXX)
+CGROOT=/kos-bench-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+KC=$TMP/data/admin.kubeconfig
+REG_PID="" SERVER_PID="" AGENT_PID=""
+
+stop_pid() { # pid: SIGTERM, up to 10 s, then SIGKILL
+    local pid=$1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+our_shims() { # the container-shim processes of this run (their --dir is inside $TMP)
+    local p
+    for p in /proc/[0-9]*; do
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "container-shim .*--dir $TMP/" &&
+            echo "${p#/proc/}"
+    done
+    return 0
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    echo "cleanup: removing pods, agent, server, registry, cgroup $CGROOT, $TMP" >&2
+    if [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null && [ -f "$KC" ]; then
+        timeout 200 "$PY" "$HERE/agent_pods.py" "$KC" delete-all >/dev/null 2>&1
+    fi
+    stop_pid "$AGENT_PID"
+    stop_pid "$SERVER_PID"
+    stop_pid "$REG_PID"
+    # what the agent did not stop: shims first (they would restart nothing, but hold files)
+    for p in $(our_shims); do kill -KILL "$p" 2>/dev/null; done
+    "$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); from kos import remove_cgroup_tree; remove_cgroup_tree(sys.argv[2])' \
+        "$HERE/../tests/e2e" "$CGROOT" 2>/dev/null
+    # overlay and volume mounts left under the temp dir, deepest first
+    awk -v t="$TMP/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null; done
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "raw: loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 1. registry with the image
+"$PY" "$HERE/agent_registry.py" "$TMP/image-ref" >"$TMP/registry.log" 2>&1 &
+REG_PID=$!
+for _ in $(seq 300); do
+    [ -s "$TMP/image-ref" ] && break
+    kill -0 "$REG_PID" 2>/dev/null || { cat "$TMP/registry.log" >&2; exit 1; }
+    sleep 0.1
+done
+IMAGE=$(cat "$TMP/image-ref")
+echo "image: $IMAGE"
+
+# 2. server without agent
+PORT=$(free_port)
+"$KOS_BIN" server --disable-agent --data-dir "$TMP/data" --bind-address 127.0.0.1 \
+    --secure-port "$PORT" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 300); do
+    [ -s "$KC" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; exit 1; }
+    sleep 0.1
+done
+[ -s "$KC" ] || { echo "server did not write $KC" >&2; exit 1; }
+
+# 3. standalone agent, its own process
+"$KOS_BIN" agent --kubeconfig "$KC" --node-name "$NODE" --cgroup-root "$CGROOT" \
+    --root-dir "$TMP/agent" --pod-log-dir "$TMP/pod-logs" >"$TMP/agent.log" 2>&1 &
+AGENT_PID=$!
+"$PY" "$HERE/agent_pods.py" "$KC" wait-node "$NODE" ||
+    { tail -20 "$TMP/agent.log" >&2; exit 1; }
+echo "raw: agent_rss_kb_idle_no_pods $(awk '/^VmRSS/ {print $2}' /proc/$AGENT_PID/status)"
+
+# 4. warm the image cache with one pod, then the measured run
+"$PY" "$HERE/agent_pods.py" "$KC" warm "$NODE" "$IMAGE"
+"$PY" "$HERE/agent_pods.py" "$KC" latency "$NODE" "$IMAGE" "$PODS" | tee "$TMP/latency.out" ||
+    { tail -20 "$TMP/agent.log" >&2; exit 1; }
+
+# 5. RSS and idle CPU with the pods running
+sleep 5 # let the status updates of the last pods settle
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime+stime
+HZ=$(getconf CLK_TCK)
+SHIMS=$(our_shims)
+t0=$(date +%s.%N); a0=$(cpu_ticks "$AGENT_PID")
+s0=0; for p in $SHIMS; do s0=$((s0 + $(cpu_ticks "$p"))); done
+sleep "$IDLE_SECONDS"
+t1=$(date +%s.%N); a1=$(cpu_ticks "$AGENT_PID")
+s1=0; for p in $SHIMS; do s1=$((s1 + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+RSS=$(awk '/^VmRSS/ {print $2}' /proc/$AGENT_PID/status)
+HWM=$(awk '/^VmHWM/ {print $2}' /proc/$AGENT_PID/status)
+# PSS shares each page among the processes mapping it: the shims all map the same kos binary,
+# so their summed RSS counts its pages once per shim, their summed PSS once in all.
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+PSS=$(pss "$AGENT_PID")
+NSHIM=0 SHIM_RSS=0 SHIM_PSS=0
+for p in $SHIMS; do
+    r=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    NSHIM=$((NSHIM + 1)) SHIM_RSS=$((SHIM_RSS + r)) SHIM_PSS=$((SHIM_PSS + $(pss "$p")))
+done
+ELAPSED=$(echo "$t1 - $t0" | bc -l)
+CPU=$(echo "scale=3; ($a1 - $a0) * 100 / $HZ / $ELAPSED" | bc -l)
+SHIM_CPU=$(echo "scale=3; ($s1 - $s0) * 100 / $HZ / $ELAPSED" | bc -l)
+RUNNING=$("$PY" -c '
+import sys
+from kubernetes import client, config
+config.load_kube_config(sys.argv[1])
+print(sum(1 for p in client.CoreV1Api().list_namespaced_pod("default", label_selector="kos-bench=agent").items if p.status.phase == "Running"))' "$KC")
+echo "raw: pods_running $RUNNING"
+echo "raw: agent_rss_kb $RSS agent_hwm_kb $HWM agent_pss_kb $PSS"
+echo "raw: agent_cpu_ticks $((a1 - a0)) over ${ELAPSED}s hz $HZ -> ${CPU}% of one core"
+echo "raw: shims $NSHIM shim_rss_kb_sum $SHIM_RSS shim_pss_kb_sum $SHIM_PSS shim_cpu ${SHIM_CPU}% of one core"
+echo "raw: loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)"
+
+read -r P50 P99 MAX < <(sed -n 's/^raw: latency_ms p50=\([^ ]*\) p90=[^ ]* p99=\([^ ]*\) max=\([^ ]*\).*/\1 \2 \3/p' "$TMP/latency.out")
+mb() { echo "scale=1; $1 / 1024" | bc -l; }
+ok() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo yes; else echo no; fi; }
+echo
+echo "| measure ($PODS pods, cached image) | kos | reference | goal | met |"
+echo "|---|---|---|---|---|"
+echo "| startup p50 (create -> Running) | ${P50} ms | | | |"
+echo "| startup p99 | ${P99} ms | SLO 5,000 ms | < 1,000 ms | SLO $(ok "$P99 < 5000"), goal $(ok "$P99 < 1000") |"
+echo "| startup max | ${MAX} ms | | | |"
+echo "| agent RSS | $(mb "$RSS") MB (peak $(mb "$HWM")) | k3s agent 275 MB | < 30 MB | $(ok "$RSS < 30 * 1024") |"
+echo "| agent idle CPU over ${IDLE_SECONDS} s | ${CPU} % of one core | | | |"
+echo "| $NSHIM shims, RSS summed (PSS summed) | $(mb "$SHIM_RSS") MB ($(mb "$SHIM_PSS") MB) | | | |"
+echo "| $NSHIM shims, idle CPU summed | ${SHIM_CPU} % of one core | | | |"
