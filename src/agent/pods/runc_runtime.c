@@ -22,6 +22,7 @@
 #include "agent/pods/env.h"
 #include "agent/pods/pod_runtime.h"
 #include "agent/pods/pod_status.h"
+#include "agent/pods/sa_token.h"
 #include "agent/pods/volumes.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
@@ -37,9 +38,10 @@
 struct pod_entry {
     char uid[64];
     char start_time[40];
-    json_t *pod;     /* last seen */
-    json_t *waiting; /* container name -> {reason, message}: errors before a start */
-    json_t *images;  /* container name -> imageID */
+    json_t *pod;       /* last seen */
+    json_t *waiting;   /* container name -> {reason, message}: errors before a start */
+    json_t *images;    /* container name -> imageID */
+    char sa_dir[4096]; /* the service-account token directory ("": the pod does not mount it) */
     struct {
         char name[256];
         struct kos_crash_backoff b;
@@ -167,6 +169,19 @@ static int api_lookup(void *ud, const char *kind, const char *ns, const char *na
         return -EINVAL;
     struct kos_ref ref = {.kind = k, .ns = ns, .name = name};
     return kos_client_get(rt->env.client, &ref, ret, NULL);
+}
+
+static int token_fetch(void *ud, const char *ns, const char *name, const json_t *body, json_t **ret,
+                       struct kos_error **err)
+{
+    struct rt *rt = ud;
+    if (!rt->env.client)
+        return -ENOENT;
+    struct kos_ref ref = {
+        .kind = kos_client_kind_of("v1", "ServiceAccount"), .ns = ns, .name = name, .sub = "token"};
+    if (!ref.kind)
+        return -EINVAL;
+    return kos_client_create(rt->env.client, &ref, body, ret, err);
 }
 
 static void set_waiting(struct pod_entry *e, const char *name, const char *reason,
@@ -338,6 +353,8 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     }
     for (size_t j = 0; j < pm.n && n < ARRAY_SIZE(all); j++)
         all[n++] = pm.m[j];
+    if (e->sa_dir[0] && !kos_sa_token_mount_taken(c) && n < ARRAY_SIZE(all))
+        all[n++] = (struct kos_oci_mount){KOS_SA_TOKEN_MOUNT_PATH, e->sa_dir, true};
 
     char id[512], dir[4096];
     container_id(p->uid, name, attempt, id, sizeof(id));
@@ -583,7 +600,10 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
                                    .lookup = api_lookup,
                                    .ud = rt};
         _cleanup_error_ struct kos_error *err = NULL;
-        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0) {
+        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0 ||
+            kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, token_fetch, rt, e->sa_dir,
+                               sizeof(e->sa_dir), &err) < 0) {
+            json_decref(TAKE_PTR(vols)); /* no container starts without its files */
             size_t i;
             json_t *c;
             json_array_foreach(json_object_get(spec, "containers"), i, c)
