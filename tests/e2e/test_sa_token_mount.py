@@ -114,3 +114,14 @@ def test_missing_service_account_keeps_pod_container_creating(env):
     w = pod["status"]["containerStatuses"][0]["state"]["waiting"]
     assert "failed to fetch token" in w["message"], w
     assert 'serviceaccounts "nope" not found' in w["message"], w
+
+    # and, as the kubelet does, a FailedMount warning event on the pod
+    def event():
+        st, obj, _ = env["server"].request("GET", f"/api/v1/namespaces/{ns}/events")
+        for ev in (obj or {}).get("items") or [] if st == 200 else []:
+            if (ev.get("involvedObject", {}).get("name") == "no-such-sa"
+                    and ev.get("reason") == "FailedMount" and ev.get("type") == "Warning"):
+                return ev
+        return None
+    ev = wait_for(event, what="FailedMount event")
+    assert "failed to fetch token" in ev["message"], ev

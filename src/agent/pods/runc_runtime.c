@@ -24,6 +24,7 @@
 #include "agent/pods/pod_status.h"
 #include "agent/pods/sa_token.h"
 #include "agent/pods/volumes.h"
+#include "controllers/events.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
 #include "util/fs.h"
@@ -60,6 +61,7 @@ struct rt {
     char pods_dir[1100];
     struct kos_runtime crt;
     struct image_store *images;
+    struct kos_event_recorder *events; /* the kubelet's FailedMount warnings */
     pthread_mutex_t lock;
     struct pod_entry *pods;
 };
@@ -604,6 +606,9 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
             kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, token_fetch, rt, e->sa_dir,
                                sizeof(e->sa_dir), &err) < 0) {
             json_decref(TAKE_PTR(vols)); /* no container starts without its files */
+            if (rt->events && err)
+                (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, err->reason, "%s",
+                                       err->message ? err->message : "");
             size_t i;
             json_t *c;
             json_array_foreach(json_object_get(spec, "containers"), i, c)
@@ -835,6 +840,7 @@ static void rt_free(void *opaque)
         entry_free(e);
     }
     image_store_close(rt->images);
+    kos_event_recorder_free(rt->events);
     pthread_mutex_destroy(&rt->lock);
     free(rt);
 }
@@ -876,6 +882,8 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
     struct kos_error *err = NULL;
     int r = image_store_open(rt->root, &rt->images, &err);
     kos_error_free(err);
+    if (r >= 0 && env->client)
+        r = kos_event_recorder_new(env->client, "kubelet", &rt->events);
     if (r < 0) {
         rt_free(rt);
         return r;
