@@ -37,6 +37,7 @@ struct kos_agent {
     struct node_resources capacity, allocatable;
     struct cg_manager *cgroups;
     struct kos_client *client;
+    char *ca_pem; /* what the client trusts, for the pods' ca.crt */
     struct agent_pods *pods;
     const struct pod_runtime_ops *runtime;
     void *runtime_ctx;
@@ -302,6 +303,19 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
 
     if ((r = kos_client_new(cc, &a->client)) < 0)
         goto fail;
+    if (cc->ca_pem) {
+        if (!(a->ca_pem = strdup(cc->ca_pem))) {
+            r = -ENOMEM;
+            goto fail;
+        }
+    } else if (cc->ca_file) {
+        size_t len = 0;
+        if ((r = kos_read_file(cc->ca_file, 1 << 20, &a->ca_pem, &len)) < 0) {
+            r = kos_error_set(err, 500, "InternalError", "cannot read the CA file %s: %s",
+                              cc->ca_file, strerror(-r));
+            goto fail;
+        }
+    }
 
     a->env = (struct pod_runtime_env){.client = a->client,
                                       .node_name = a->cfg.node_name,
@@ -309,6 +323,7 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
                                       .root_dir = a->cfg.root_dir,
                                       .pod_log_dir = a->cfg.pod_log_dir,
                                       .container_runtime = a->cfg.container_runtime,
+                                      .ca_pem = a->ca_pem,
                                       .cgroups = a->cgroups,
                                       .memory_capacity = a->capacity.memory,
                                       .requeue = agent_requeue,
@@ -365,6 +380,7 @@ void kos_agent_stop(struct kos_agent *a)
         a->runtime->free(a->runtime_ctx);
     agent_pods_stop(a->pods);
     kos_client_free(a->client);
+    free(a->ca_pem);
     cg_manager_free(a->cgroups);
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->lock);

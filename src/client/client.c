@@ -459,8 +459,11 @@ int kos_client_list(struct kos_client *c, const struct kos_ref *ref,
 int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
                       json_t **ret, struct kos_error **err)
 {
+    /* POST goes to the collection, or to a named object's subresource (serviceaccounts/x/token,
+     * pods/x/eviction) */
     struct kos_ref coll = *ref;
-    coll.name = NULL;
+    if (!ref->sub)
+        coll.name = NULL;
     _cleanup_buf_ struct kos_buf p;
     int r = ref_path(&coll, &p, err);
     return r < 0 ? r : do_json(c, "POST", p.data, "application/json", obj, ret, err);

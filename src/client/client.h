@@ -109,6 +109,8 @@ int kos_client_get(struct kos_client *c, const struct kos_ref *ref, json_t **ret
                    struct kos_error **err);
 int kos_client_list(struct kos_client *c, const struct kos_ref *ref,
                     const struct kos_list_options *opts, json_t **ret, struct kos_error **err);
+/* POST to the collection (ref->name ignored), or with ref->sub to that subresource of the
+ * named object (serviceaccounts/<name>/token). */
 int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
                       json_t **ret, struct kos_error **err);
 /* PUT: ref->name must be set; obj carries metadata.resourceVersion for optimistic

@@ -23,6 +23,7 @@ struct pod_runtime_env {
     const char *root_dir;             /* --root-dir: the agent's state */
     const char *pod_log_dir;          /* --pod-log-dir (/var/log/pods) */
     const char *container_runtime;    /* "runc" or "crun" */
+    const char *ca_pem;               /* the CA the agent trusts (pods' ca.crt); may be NULL */
     const struct cg_manager *cgroups; /* cg_manager_container_path for cgroupsPath */
     int64_t memory_capacity;          /* MemTotal bytes, for cg_oom_score_adj */
     /* Asks the agent to call sync for this pod again after delay_ms (container exited,

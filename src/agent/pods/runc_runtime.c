@@ -22,7 +22,9 @@
 #include "agent/pods/env.h"
 #include "agent/pods/pod_runtime.h"
 #include "agent/pods/pod_status.h"
+#include "agent/pods/sa_token.h"
 #include "agent/pods/volumes.h"
+#include "controllers/events.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
 #include "util/fs.h"
@@ -37,9 +39,10 @@
 struct pod_entry {
     char uid[64];
     char start_time[40];
-    json_t *pod;     /* last seen */
-    json_t *waiting; /* container name -> {reason, message}: errors before a start */
-    json_t *images;  /* container name -> imageID */
+    json_t *pod;       /* last seen */
+    json_t *waiting;   /* container name -> {reason, message}: errors before a start */
+    json_t *images;    /* container name -> imageID */
+    char sa_dir[4096]; /* the service-account token directory ("": the pod does not mount it) */
     struct {
         char name[256];
         struct kos_crash_backoff b;
@@ -58,6 +61,7 @@ struct rt {
     char pods_dir[1100];
     struct kos_runtime crt;
     struct image_store *images;
+    struct kos_event_recorder *events; /* the kubelet's FailedMount warnings */
     pthread_mutex_t lock;
     struct pod_entry *pods;
 };
@@ -167,6 +171,19 @@ static int api_lookup(void *ud, const char *kind, const char *ns, const char *na
         return -EINVAL;
     struct kos_ref ref = {.kind = k, .ns = ns, .name = name};
     return kos_client_get(rt->env.client, &ref, ret, NULL);
+}
+
+static int token_fetch(void *ud, const char *ns, const char *name, const json_t *body, json_t **ret,
+                       struct kos_error **err)
+{
+    struct rt *rt = ud;
+    if (!rt->env.client)
+        return -ENOENT;
+    struct kos_ref ref = {
+        .kind = kos_client_kind_of("v1", "ServiceAccount"), .ns = ns, .name = name, .sub = "token"};
+    if (!ref.kind)
+        return -EINVAL;
+    return kos_client_create(rt->env.client, &ref, body, ret, err);
 }
 
 static void set_waiting(struct pod_entry *e, const char *name, const char *reason,
@@ -338,6 +355,8 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     }
     for (size_t j = 0; j < pm.n && n < ARRAY_SIZE(all); j++)
         all[n++] = pm.m[j];
+    if (e->sa_dir[0] && !kos_sa_token_mount_taken(c) && n < ARRAY_SIZE(all))
+        all[n++] = (struct kos_oci_mount){KOS_SA_TOKEN_MOUNT_PATH, e->sa_dir, true};
 
     char id[512], dir[4096];
     container_id(p->uid, name, attempt, id, sizeof(id));
@@ -583,7 +602,13 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
                                    .lookup = api_lookup,
                                    .ud = rt};
         _cleanup_error_ struct kos_error *err = NULL;
-        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0) {
+        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0 ||
+            kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, token_fetch, rt, e->sa_dir,
+                               sizeof(e->sa_dir), &err) < 0) {
+            json_decref(TAKE_PTR(vols)); /* no container starts without its files */
+            if (rt->events && err)
+                (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, err->reason, "%s",
+                                       err->message ? err->message : "");
             size_t i;
             json_t *c;
             json_array_foreach(json_object_get(spec, "containers"), i, c)
@@ -815,6 +840,7 @@ static void rt_free(void *opaque)
         entry_free(e);
     }
     image_store_close(rt->images);
+    kos_event_recorder_free(rt->events);
     pthread_mutex_destroy(&rt->lock);
     free(rt);
 }
@@ -856,6 +882,8 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
     struct kos_error *err = NULL;
     int r = image_store_open(rt->root, &rt->images, &err);
     kos_error_free(err);
+    if (r >= 0 && env->client)
+        r = kos_event_recorder_new(env->client, "kubelet", &rt->events);
     if (r < 0) {
         rt_free(rt);
         return r;
