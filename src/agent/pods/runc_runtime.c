@@ -602,9 +602,11 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
                                    .lookup = api_lookup,
                                    .ud = rt};
         _cleanup_error_ struct kos_error *err = NULL;
+        /* Without an API server (`kos ctr pod-sync`, like a kubelet in standalone mode) there
+         * is no one to issue a service-account token, and none is mounted. */
         if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0 ||
-            kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, token_fetch, rt, e->sa_dir,
-                               sizeof(e->sa_dir), &err) < 0) {
+            (rt->env.client && kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, token_fetch, rt,
+                                                  e->sa_dir, sizeof(e->sa_dir), &err) < 0)) {
             json_decref(TAKE_PTR(vols)); /* no container starts without its files */
             if (rt->events && err)
                 (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, err->reason, "%s",
