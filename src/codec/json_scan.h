@@ -13,3 +13,9 @@ const char *kos_json_skip_string(const char *p, const char *end);
 /* p at the start of a value: the byte after it, or NULL when it is cut or nested deeper than
  * KOS_JSON_MAX_DEPTH. */
 const char *kos_json_skip_value(const char *p, const char *end);
+
+/* The value of the top-level member key of the object at [data, data + len): 1 with the value's
+ * bytes in [*value, *value + *value_len), 0 when the object has no such member, -EINVAL when
+ * the bytes are not a plain object. Keys written with escapes never match. */
+int kos_json_member(const char *data, size_t len, const char *key, const char **value,
+                    size_t *value_len);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "codec/json.h"
+#include "codec/json_scan.h"
 
 /* Decodes s, expecting success, and returns the tree. */
 static json_t *decode_ok(const char *s)
@@ -275,6 +276,35 @@ static void test_duplicates_allowed_last_wins(void **state)
     json_decref(v);
 }
 
+/* kos_json_member finds a top-level member's bytes without parsing the rest (the
+ * authorizers' cache reads pods with it), and never a nested one or an escaped key. */
+static void test_member(void **state)
+{
+    (void)state;
+    const char *doc =
+        " {\"kind\":\"Pod\", \"metadata\" : {\"name\":\"p\",\"x\":[1,{\"a\":\"}\\\"\"}]},"
+        "\"spec\":{\"nodeName\":\"n1\"},\"n\":-1.5e3,\"na\\u006de\":1} ";
+    const char *v;
+    size_t n;
+    assert_int_equal(kos_json_member(doc, strlen(doc), "spec", &v, &n), 1);
+    assert_int_equal(n, strlen("{\"nodeName\":\"n1\"}"));
+    assert_memory_equal(v, "{\"nodeName\":\"n1\"}", n);
+    assert_int_equal(kos_json_member(doc, strlen(doc), "n", &v, &n), 1);
+    assert_memory_equal(v, "-1.5e3", n);
+    assert_int_equal(kos_json_member(doc, strlen(doc), "metadata", &v, &n), 1);
+    const char *name;
+    size_t name_len;
+    assert_int_equal(kos_json_member(v, n, "name", &name, &name_len), 1);
+    assert_memory_equal(name, "\"p\"", name_len);
+    assert_int_equal(kos_json_member(doc, strlen(doc), "nodeName", &v, &n), 0); /* nested */
+    assert_int_equal(kos_json_member(doc, strlen(doc), "name", &v, &n), 0);     /* escaped */
+    assert_int_equal(kos_json_member("{}", 2, "a", &v, &n), 0);
+    static const char *const bad[] = {
+        "", "[]", "{\"a\"", "{\"a\":", "{\"a\":\"x", "{\"a\":1", "{\"a\" 1}", "{\"a\":{\"b\":1}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(kos_json_member(bad[i], strlen(bad[i]), "z", &v, &n), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_encode_built),
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_duplicates_allowed_last_wins),
+        cmocka_unit_test(test_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "apiserver/authz/map.h"
 #include "codec/json.h"
+#include "codec/json_scan.h"
 #include "store/watch.h"
 #include "util/json_cleanup.h"
 
@@ -90,12 +91,40 @@ static int classify(const char *key, enum source *src, char *ns, size_t nssize, 
     return -ENOENT;
 }
 
+/* What the Node authorizer's graph reads of a pod: metadata.namespace, metadata.name and spec.
+ * A stored pod is mostly status and managedFields, and every pod is read at start-up before
+ * /readyz, so only those members are parsed (the stored bytes are the server's own encoding).
+ * NULL when the bytes are not what is expected: the caller parses the whole object then. */
+static json_t *pod_for_graph(const char *data, size_t len)
+{
+    const char *meta, *spec, *ns, *name;
+    size_t meta_len, spec_len, ns_len, name_len;
+    if (kos_json_member(data, len, "metadata", &meta, &meta_len) != 1 ||
+        kos_json_member(meta, meta_len, "namespace", &ns, &ns_len) != 1 ||
+        kos_json_member(meta, meta_len, "name", &name, &name_len) != 1)
+        return NULL;
+    int has_spec = kos_json_member(data, len, "spec", &spec, &spec_len);
+    if (has_spec < 0)
+        return NULL;
+    json_t *pod = json_pack("{s:{s:o*, s:o*}}", "metadata", "namespace",
+                            json_loadb(ns, ns_len, JSON_DECODE_ANY, NULL), "name",
+                            json_loadb(name, name_len, JSON_DECODE_ANY, NULL));
+    json_t *spec_v = has_spec ? json_loadb(spec, spec_len, 0, NULL) : NULL;
+    if (!pod || (has_spec && (!spec_v || json_object_set_new(pod, "spec", spec_v) < 0))) {
+        json_decref(pod);
+        return NULL;
+    }
+    return pod;
+}
+
 static int apply(struct authz_cache *c, enum source src, const struct kos_value *v)
 {
-    _cleanup_json_ json_t *obj = NULL;
-    int r = kos_json_decode(v->data, v->len, &obj, NULL);
-    if (r < 0)
-        return r;
+    _cleanup_json_ json_t *obj = src == SRC_POD ? pod_for_graph(v->data, v->len) : NULL;
+    if (!obj) {
+        int r = kos_json_decode(v->data, v->len, &obj, NULL);
+        if (r < 0)
+            return r;
+    }
     switch (src) {
     case SRC_ROLE:
         return rbac_apply(c->rbac, RBAC_KIND_ROLE, obj);
