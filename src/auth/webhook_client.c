@@ -188,3 +188,17 @@ int kos_webhook_review_status(const char *data, size_t len, const char *kind, js
     *root = TAKE_PTR(r);
     return 0;
 }
+
+int kos_webhook_api_version(const char *flag, const char *version, const char *group, char *out,
+                            size_t size, bool *v1beta1, struct kos_error **err)
+{
+    const char *v = version && version[0] ? version : "v1";
+    if (strcmp(v, "v1") != 0 && strcmp(v, "v1beta1") != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "--%s: unsupported version \"%s\" (want v1 or v1beta1)", flag, v);
+    if ((size_t)snprintf(out, size, "%s/%s", group, v) >= size)
+        return -ENAMETOOLONG;
+    if (v1beta1)
+        *v1beta1 = strcmp(v, "v1beta1") == 0;
+    return 0;
+}

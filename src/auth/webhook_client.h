@@ -5,6 +5,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/webhook_config.h"
@@ -26,6 +27,12 @@ const char *kos_webhook_client_server(const struct kos_webhook_client *c);
  * with *err (500) saying what happened, worded as Go's client does ("Post \"URL\": ..."). */
 int kos_webhook_post(struct kos_webhook_client *c, const char *body, size_t len, char **resp,
                      size_t *resp_len, long *http_status, struct kos_error **err);
+
+/* The review API version a --*-webhook-version flag selects: "v1" (also when version is NULL
+ * or empty) or "v1beta1" of group, written as "group/version" into out (size bytes). A 400
+ * naming flag for any other version. *v1beta1 (may be NULL) says which. */
+int kos_webhook_api_version(const char *flag, const char *version, const char *group, char *out,
+                            size_t size, bool *v1beta1, struct kos_error **err);
 
 /* The envelope of a review answer: JSON, an object, kind (when given) equal to kind, status
  * an object or absent. On success *root is the whole answer (the caller's) and *status points

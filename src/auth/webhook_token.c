@@ -312,16 +312,14 @@ static void webhook_freep(struct webhook_token **w)
 int kos_webhook_token_new(const struct kos_webhook_token_options *opts,
                           struct kos_token_authenticator *ret, struct kos_error **err)
 {
-    const char *version = opts->version && opts->version[0] ? opts->version : "v1";
-    if (strcmp(version, "v1") != 0 && strcmp(version, "v1beta1") != 0)
-        return kos_error_set(err, 400, "BadRequest",
-                             "--authentication-token-webhook-version: unsupported version "
-                             "\"%s\" (want v1 or v1beta1)",
-                             version);
     __attribute__((cleanup(webhook_freep))) struct webhook_token *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
-    snprintf(w->api_version, sizeof(w->api_version), "authentication.k8s.io/%s", version);
+    int rv = kos_webhook_api_version("authentication-token-webhook-version", opts->version,
+                                     "authentication.k8s.io", w->api_version,
+                                     sizeof(w->api_version), NULL, err);
+    if (rv < 0)
+        return rv;
     w->ttl_ms = opts->cache_ttl_ms < 0 ? KOS_WEBHOOK_TOKEN_DEFAULT_TTL_MS : opts->cache_ttl_ms;
     if (opts->naudiences) {
         w->audiences = calloc(opts->naudiences, sizeof(*w->audiences));

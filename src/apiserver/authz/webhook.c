@@ -262,24 +262,21 @@ static void webhook_freep(struct authz_webhook **w)
 int authz_webhook_new(const struct authz_webhook_options *opts, struct authz_webhook **ret,
                       struct kos_error **err)
 {
-    const char *version = opts->version && opts->version[0] ? opts->version : "v1";
-    if (strcmp(version, "v1") != 0 && strcmp(version, "v1beta1") != 0)
-        return kos_error_set(err, 400, "BadRequest",
-                             "--authorization-webhook-version: unsupported version \"%s\" (want "
-                             "v1 or v1beta1)",
-                             version);
     __attribute__((cleanup(webhook_freep))) struct authz_webhook *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
-    snprintf(w->api_version, sizeof(w->api_version), "authorization.k8s.io/%s", version);
-    w->v1beta1 = strcmp(version, "v1beta1") == 0;
+    int r = kos_webhook_api_version("authorization-webhook-version", opts->version,
+                                    "authorization.k8s.io", w->api_version, sizeof(w->api_version),
+                                    &w->v1beta1, err);
+    if (r < 0)
+        return r;
     w->authorized_ttl_ms = opts->authorized_ttl_ms < 0 ? AUTHZ_WEBHOOK_DEFAULT_AUTHORIZED_TTL_MS
                                                        : opts->authorized_ttl_ms;
     w->unauthorized_ttl_ms = opts->unauthorized_ttl_ms < 0
                                  ? AUTHZ_WEBHOOK_DEFAULT_UNAUTHORIZED_TTL_MS
                                  : opts->unauthorized_ttl_ms;
-    int r = kos_ttl_cache_new(AUTHZ_WEBHOOK_CACHE_ENTRIES, cached_decision_free, opts->now_ms,
-                              &w->cache);
+    r = kos_ttl_cache_new(AUTHZ_WEBHOOK_CACHE_ENTRIES, cached_decision_free, opts->now_ms,
+                          &w->cache);
     if (r < 0)
         return r;
     struct kos_webhook_config cfg = {0};
