@@ -95,6 +95,8 @@ json_t *kos_event_build(const char *component, const json_t *involved, const cha
     set_str_if(ref, "uid", meta_str(involved, "uid"));
     set_str_if(ref, "apiVersion", json_string_value(json_object_get(involved, "apiVersion")));
     set_str_if(ref, "resourceVersion", meta_str(involved, "resourceVersion"));
+    /* a reference to a part of the object (a pod's container: spec.containers{name}) */
+    set_str_if(ref, "fieldPath", json_string_value(json_object_get(involved, "fieldPath")));
     return json_pack("{s:s, s:s, s:{s:s, s:s}, s:O, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, "
                      "s:s}",
                      "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name, "namespace",
@@ -171,11 +173,14 @@ int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
     const char *uid = meta_str(involved, "uid");
-    size_t klen = strlen(message) + strlen(type) + strlen(reason) + (uid ? strlen(uid) : 0) + 8;
+    const char *field = json_string_value(json_object_get(involved, "fieldPath"));
+    size_t klen = strlen(message) + strlen(type) + strlen(reason) + (uid ? strlen(uid) : 0) +
+                  (field ? strlen(field) : 0) + 8;
     _cleanup_free_ char *key = malloc(klen);
     if (!key)
         return -ENOMEM;
-    snprintf(key, klen, "%s\x1f%s\x1f%s\x1f%s", uid ? uid : "", type, reason, message);
+    snprintf(key, klen, "%s%s\x1f%s\x1f%s\x1f%s", uid ? uid : "", field ? field : "", type, reason,
+             message);
     time_t now = time(NULL);
     pthread_mutex_lock(&r->lock);
     struct recent *rec = find_recent(r, key);

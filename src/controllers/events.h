@@ -22,7 +22,8 @@ int kos_event_recorder_new(struct kos_client *c, const char *component,
 void kos_event_recorder_free(struct kos_event_recorder *r);
 
 /* involved: the object the event is about (apiVersion, kind, metadata.namespace, name, uid
- * and resourceVersion are used). Returns 0 or the negative errno of the failed write. */
+ * and resourceVersion are used; a top-level "fieldPath" string, which no object has, names a
+ * part of it: spec.containers{name}). Returns 0 or the negative errno of the failed write. */
 int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const char *type,
                      const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -33,6 +33,12 @@ static bool view_running(const struct kos_ctr_view *v)
            (v->cur.status == KOS_CONTAINER_RUNNING || v->cur.status == KOS_CONTAINER_CREATED);
 }
 
+/* running and passing its startup and readiness probes */
+static bool view_ready(const struct kos_ctr_view *v)
+{
+    return view_running(v) && !v->not_started && !v->not_ready;
+}
+
 static json_t *container_status(const struct kos_ctr_view *v)
 {
     json_t *state, *last = json_object();
@@ -63,10 +69,10 @@ static json_t *container_status(const struct kos_ctr_view *v)
         last = terminated(&v->last, v->last_id);
     }
     bool running = view_running(v);
-    json_t *o =
-        json_pack("{sssssssbsisbsoso}", "name", v->name, "image", v->image ? v->image : "",
-                  "imageID", v->image_id ? v->image_id : "", "ready", running, "restartCount",
-                  v->restart_count, "started", running, "state", state, "lastState", last);
+    json_t *o = json_pack("{sssssssbsisbsoso}", "name", v->name, "image", v->image ? v->image : "",
+                          "imageID", v->image_id ? v->image_id : "", "ready", view_ready(v),
+                          "restartCount", v->restart_count, "started", running && !v->not_started,
+                          "state", state, "lastState", last);
     if (o && id[0])
         json_object_set_new(o, "containerID", json_string(id));
     return o;
@@ -147,7 +153,7 @@ static void name_list(struct kos_buf *b, const char *prefix, const struct kos_ct
     for (size_t i = 0; i < n; i++) {
         bool done = init ? (v[i].has_cur && v[i].cur.status == KOS_CONTAINER_EXITED &&
                             v[i].cur.exit_code == 0)
-                         : view_running(&v[i]);
+                         : view_ready(&v[i]);
         if (done)
             continue;
         kos_buf_printf(b, "%s%s", first ? "" : " ", v[i].name);
@@ -172,7 +178,7 @@ json_t *kos_pod_status_build(const json_t *pod, const json_t *old_status,
     bool all_ready = init_done;
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(cs, container_status(&ctrs[i]));
-        if (!view_running(&ctrs[i]))
+        if (!view_ready(&ctrs[i]))
             all_ready = false;
     }
     for (size_t i = 0; i < n_init; i++)

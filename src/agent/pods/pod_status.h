@@ -23,6 +23,10 @@ struct kos_ctr_view {
     const char *waiting_reason; /* set: the container waits (error, backoff, creating) */
     const char *waiting_message;
     bool restarting; /* cur exited and will restart: show waiting + lastState = cur */
+    /* probe results (agent/prober) of a running container: its startup probe has not passed
+     * (started false, so not ready either) / its readiness probe has not passed */
+    bool not_started;
+    bool not_ready;
 };
 
 /* RFC 3339 (seconds, UTC) of a nanosecond time. */

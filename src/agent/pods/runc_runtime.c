@@ -20,6 +20,7 @@
 #include "agent/image/image.h"
 #include "agent/pods/backoff.h"
 #include "agent/pods/env.h"
+#include "agent/pods/pod_probes.h"
 #include "agent/pods/pod_runtime.h"
 #include "agent/pods/pod_status.h"
 #include "agent/pods/sa_token.h"
@@ -62,6 +63,7 @@ struct rt {
     struct kos_runtime crt;
     struct image_store *images;
     struct kos_event_recorder *events; /* the kubelet's FailedMount warnings */
+    struct kos_prober *prober;         /* liveness, readiness and startup probes */
     pthread_mutex_t lock;
     struct pod_entry *pods;
 };
@@ -667,6 +669,11 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
         }
         if (deleting || !vols)
             continue;
+        if (kos_pod_probes_kill_failed(rt->prober, rt->events, &rt->crt, pod, c, v)) {
+            /* failed its liveness or startup probe: now it is an exited container */
+            ids[MAX_CTRS + i][0] = '\0';
+            view_of(rt, e, p->uid, c, v, ids[MAX_CTRS + i], sizeof(ids[0]));
+        }
         if (!v->has_cur) {
             if (start_container(rt, e, p, c, 0, pod_dir, vols) == -EAGAIN && requeue != 0)
                 requeue = requeue > 0 && requeue < 10000 ? requeue : 10000;
@@ -705,6 +712,7 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
         if (!w && i >= n_init && !init_done)
             v->waiting_reason = "PodInitializing";
     }
+    kos_pod_probes_apply(rt->prober, pod, rt->env.host_ip, cv, n, true);
     if (requeue > 0 && rt->live_env->requeue) {
         const json_t *meta = json_object_get(pod, "metadata");
         rt->live_env->requeue(rt->live_env->agent, jstr(meta, "namespace"), jstr(meta, "name"),
@@ -784,6 +792,7 @@ static int rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t gra
         pp = &(*pp)->next;
     }
     pthread_mutex_unlock(&rt->lock);
+    kos_prober_remove_pod(rt->prober, uid);
     if (known) {
         const json_t *meta = json_object_get(known, "metadata");
         char ld[4096];
@@ -825,6 +834,7 @@ static int rt_status(void *opaque, const char *uid, json_t **ret_status)
         ids[MAX_CTRS + i][0] = '\0';
         view_of(rt, e, uid, json_array_get(ctrs, i), &cv[i], ids[MAX_CTRS + i], sizeof(ids[0]));
     }
+    kos_pod_probes_apply(rt->prober, pod, rt->env.host_ip, cv, n, false);
     *ret_status = kos_pod_status_build(pod, json_object_get(pod, "status"), iv, n_init, init_done,
                                        false, cv, n, rt->env.host_ip, e->start_time, time(NULL));
     json_decref(pod);
@@ -841,10 +851,19 @@ static void rt_free(void *opaque)
         rt->pods = e->next;
         entry_free(e);
     }
+    kos_prober_free(rt->prober); /* its threads record events */
     image_store_close(rt->images);
     kos_event_recorder_free(rt->events);
     pthread_mutex_destroy(&rt->lock);
     free(rt);
+}
+
+/* A probe result changed: the pod's status (or a restart) is due now. */
+static void probe_changed(void *opaque, const char *ns, const char *name)
+{
+    struct rt *rt = opaque;
+    if (rt->live_env->requeue)
+        rt->live_env->requeue(rt->live_env->agent, ns, name, 0);
 }
 
 static const struct pod_runtime_ops ops = {
@@ -886,6 +905,14 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
     kos_error_free(err);
     if (r >= 0 && env->client)
         r = kos_event_recorder_new(env->client, "kubelet", &rt->events);
+    if (r >= 0) {
+        struct kos_prober_config pc = {.events = rt->events,
+                                       .changed = probe_changed,
+                                       .changed_ctx = rt,
+                                       .exec = kos_pod_probes_exec,
+                                       .exec_ctx = &rt->crt};
+        r = kos_prober_new(&pc, &rt->prober);
+    }
     if (r < 0) {
         rt_free(rt);
         return r;
