@@ -27,7 +27,6 @@ static const char *const taint_effects[] = {"NoSchedule", "PreferNoSchedule", "N
 static const char *const toleration_ops[] = {"Equal", "Exists", NULL};
 static const char *const preemption_policies[] = {"Never", "PreemptLowerPriority", NULL};
 
-
 static void port_range(struct vctx *v, const char *field, int64_t port)
 {
     if (port < 1 || port > 65535)
@@ -257,6 +256,11 @@ static void v_probe(struct vctx *v, const json_t *ctr, const char *key, const ch
     int64_t st;
     if (success_must_be_one && v_int(v, probe, "successThreshold", p, 32, &st) && st != 1)
         v_invalid_int(v, fp(q, "%s.successThreshold", p), st, "must be 1");
+    int64_t tgp;
+    if (v_int(v, probe, "terminationGracePeriodSeconds", p, 64, &tgp) &&
+        json_object_get(probe, "terminationGracePeriodSeconds") && tgp <= 0)
+        v_invalid_int(v, fp(q, "%s.terminationGracePeriodSeconds", p), tgp,
+                      "must be greater than 0");
     if (!strcmp(key, "readinessProbe") && json_object_get(probe, "terminationGracePeriodSeconds"))
         v_invalid_int(v, fp(q, "%s.terminationGracePeriodSeconds", p),
                       json_integer_value(json_object_get(probe, "terminationGracePeriodSeconds")),

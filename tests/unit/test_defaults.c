@@ -87,6 +87,23 @@ static void check_defaults(const struct kos_kind *kind, const char *in, const ch
     json_decref(w);
 }
 
+/* SetDefaults_Probe: zero or absent timing fields take the kubelet's values; set ones stay;
+ * an httpGet gets path "/" and scheme HTTP; readiness and startup probes too. */
+static void test_probe_defaults(void **state)
+{
+    check_defaults(
+        &k_pod,
+        "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+        "\"x\",\"readinessProbe\":{\"tcpSocket\":{\"port\":80},\"periodSeconds\":0,"
+        "\"failureThreshold\":7},\"startupProbe\":{\"httpGet\":{\"port\":\"web\"},"
+        "\"timeoutSeconds\":4,\"initialDelaySeconds\":3}}]}}",
+        "{\"spec\":{\"containers\":[{\"readinessProbe\":{\"tcpSocket\":{\"port\":80},"
+        "\"timeoutSeconds\":1,\"periodSeconds\":10,\"successThreshold\":1,\"failureThreshold\":"
+        "7},\"startupProbe\":{\"httpGet\":{\"port\":\"web\",\"path\":\"/\",\"scheme\":"
+        "\"HTTP\"},\"initialDelaySeconds\":3,\"timeoutSeconds\":4,\"periodSeconds\":10,"
+        "\"successThreshold\":1,\"failureThreshold\":3}}]}}");
+}
+
 static void test_kubectl_run_pod(void **state)
 {
     /* kubectl run nginx --image=nginx --limits cpu=1,memory=200Mi */
@@ -319,11 +336,9 @@ static void test_other_defaults(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kubectl_run_pod),
-        cmocka_unit_test(test_pod_details),
-        cmocka_unit_test(test_qos),
-        cmocka_unit_test(test_workload_defaults),
-        cmocka_unit_test(test_other_defaults),
+        cmocka_unit_test(test_kubectl_run_pod),   cmocka_unit_test(test_probe_defaults),
+        cmocka_unit_test(test_pod_details),       cmocka_unit_test(test_qos),
+        cmocka_unit_test(test_workload_defaults), cmocka_unit_test(test_other_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

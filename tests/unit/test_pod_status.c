@@ -147,12 +147,47 @@ static void test_pending_init(void **state)
     assert_null(json_object_get(st, "podIP"));
 }
 
+/* Probe results: a running container whose readiness probe has not passed is not ready (and
+ * the pod not Ready); one whose startup probe has not passed is neither started nor ready. */
+static void test_probe_results(void **state)
+{
+    _cleanup_json_ json_t *pod = json_loads(
+        "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"restartPolicy\":\"Always\"}}", 0, NULL);
+    struct kos_ctr_view c[3] = {running("web"), running("slow"), running("ok")};
+    c[0].not_ready = true;
+    c[1].not_started = true;
+    c[1].not_ready = true;
+    _cleanup_json_ json_t *st =
+        kos_pod_status_build(pod, NULL, NULL, 0, true, false, c, 3, "10.0.0.1", "", 1795770310);
+    assert_non_null(st);
+    assert_string_equal(json_string_value(json_object_get(st, "phase")), "Running");
+    json_t *cs = json_object_get(st, "containerStatuses");
+    assert_true(json_is_false(json_object_get(json_array_get(cs, 0), "ready")));
+    assert_true(json_is_true(json_object_get(json_array_get(cs, 0), "started")));
+    assert_true(json_is_false(json_object_get(json_array_get(cs, 1), "ready")));
+    assert_true(json_is_false(json_object_get(json_array_get(cs, 1), "started")));
+    assert_true(json_is_true(json_object_get(json_array_get(cs, 2), "ready")));
+    assert_true(json_is_true(json_object_get(json_array_get(cs, 2), "started")));
+    static const char *const types[] = {"Ready", "ContainersReady"};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *r = cond(st, types[i]);
+        assert_string_equal(json_string_value(json_object_get(r, "status")), "False");
+        assert_string_equal(json_string_value(json_object_get(r, "message")),
+                            "containers with unready status: [web slow]");
+    }
+    c[0].not_ready = c[1].not_started = c[1].not_ready = false;
+    _cleanup_json_ json_t *st2 =
+        kos_pod_status_build(pod, st, NULL, 0, true, false, c, 3, "10.0.0.1", "", 1795770320);
+    assert_string_equal(json_string_value(json_object_get(cond(st2, "Ready"), "status")), "True");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phase),
         cmocka_unit_test(test_status_object),
         cmocka_unit_test(test_pending_init),
+        cmocka_unit_test(test_probe_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -578,13 +578,59 @@ static void test_names(void **state)
     assert_string_equal(kos_validate_name(NAME_PATH_SEGMENT, "a/b"), "may not contain '/'");
 }
 
+/* Probes: the thresholds that must be 1, readiness without a grace period, positive grace
+ * periods, a handler required (validateProbe / validateContainers). */
+static void test_probes(void **state)
+{
+#define CTR(probe) POD("{\"containers\":[{\"name\":\"a\",\"image\":\"x\"," probe "}]}")
+    check(&k_pod, CTR("\"livenessProbe\":{\"exec\":{\"command\":[\"true\"]}}"), true, 0, NULL);
+    check(&k_pod,
+          CTR("\"livenessProbe\":{\"exec\":{\"command\":[\"true\"]},\"successThreshold\":2}"), true,
+          422,
+          "Pod \"bad\" is invalid: spec.containers[0].livenessProbe.successThreshold: Invalid "
+          "value: 2: must be 1");
+    check(&k_pod, CTR("\"startupProbe\":{\"tcpSocket\":{\"port\":80},\"successThreshold\":3}"),
+          true, 422,
+          "Pod \"bad\" is invalid: spec.containers[0].startupProbe.successThreshold: Invalid "
+          "value: 3: must be 1");
+    /* readiness may need several successes */
+    check(&k_pod, CTR("\"readinessProbe\":{\"tcpSocket\":{\"port\":80},\"successThreshold\":3}"),
+          true, 0, NULL);
+    check(&k_pod,
+          CTR("\"readinessProbe\":{\"tcpSocket\":{\"port\":80},"
+              "\"terminationGracePeriodSeconds\":5}"),
+          true, 422,
+          "Pod \"bad\" is invalid: spec.containers[0].readinessProbe."
+          "terminationGracePeriodSeconds: Invalid value: 5: must not be set for readinessProbes");
+    check(&k_pod,
+          CTR("\"livenessProbe\":{\"tcpSocket\":{\"port\":80},"
+              "\"terminationGracePeriodSeconds\":0}"),
+          true, 422,
+          "Pod \"bad\" is invalid: spec.containers[0].livenessProbe."
+          "terminationGracePeriodSeconds: Invalid value: 0: must be greater than 0");
+    check(&k_pod, CTR("\"livenessProbe\":{\"tcpSocket\":{\"port\":80},\"periodSeconds\":-1}"), true,
+          422,
+          "Pod \"bad\" is invalid: spec.containers[0].livenessProbe.periodSeconds: Invalid "
+          "value: -1: must be greater than or equal to 0");
+    check(&k_pod, CTR("\"readinessProbe\":{\"periodSeconds\":5}"), true, 422,
+          "Pod \"bad\" is invalid: spec.containers[0].readinessProbe: Required value: must "
+          "specify a handler type");
+    check(&k_pod,
+          CTR("\"readinessProbe\":{\"exec\":{\"command\":[\"true\"]},\"tcpSocket\":{"
+              "\"port\":80}}"),
+          true, 422,
+          "Pod \"bad\" is invalid: spec.containers[0].readinessProbe.tcpSocket: Forbidden: may "
+          "not specify more than 1 handler type");
+#undef CTR
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pod_messages),  cmocka_unit_test(test_causes),
         cmocka_unit_test(test_decode_errors), cmocka_unit_test(test_workloads),
         cmocka_unit_test(test_other_kinds),   cmocka_unit_test(test_updates),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),         cmocka_unit_test(test_probes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

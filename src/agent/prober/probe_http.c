@@ -122,7 +122,7 @@ static struct curl_slist *headers_of(const json_t *action, char *host_hdr, size_
             break;
         l = n;
     }
-    char line[300];
+    char line[700];
     if (!ua) {
         snprintf(line, sizeof(line), "User-Agent: kube-probe/%s.%s", KOS_KUBE_MAJOR,
                  KOS_KUBE_MINOR);
