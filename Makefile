@@ -25,6 +25,8 @@ DEB_PACKAGES += runc busybox-static bc
 # Network namespaces in the e2e tests (tests/e2e/netns.py): socat carries loopback ports
 # between the host and a test's namespace; nsenter and ss come with util-linux and iproute2.
 DEB_PACKAGES += socat iproute2 util-linux
+# gRPC probes (agent/prober): the e2e test's gRPC health server.
+DEB_PACKAGES += python3-grpcio
 
 PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl gnutls
 PKGS    += zlib

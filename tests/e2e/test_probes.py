@@ -49,7 +49,9 @@ def stop_leftover_containers(server):
 @pytest.fixture(scope="module")
 def env():
     reg = Registry()
-    server = KosServer(extra_args=["--node-name", NODE], agent=True)
+    # the pods' IP (the node's while pods share its network) is loopback: the test's own
+    # servers bind 127.0.0.1 only
+    server = KosServer(extra_args=["--node-name", NODE, "--node-ip", "127.0.0.1"], agent=True)
     kubectl = None
     try:
         reg.start()
@@ -334,6 +336,34 @@ def test_exec_probe_timeout(env, ctl):
              what="timeout event")
     cs, _ = status_of(env, ns, "slowprobe")
     assert cs["ready"] is False
+
+
+def test_readiness_grpc(env, ctl):
+    """busybox has no gRPC server: the health server runs in the test, on the address the pod
+    shares with the node (its podIP), standing in for one in the container."""
+    from grpc_health import HealthServer
+    ns = new_ns(env)
+    port = free_port()
+    hs = HealthServer(port, {"": "SERVING", "app": "NOT_SERVING"}).start()
+    try:
+        create_pod(env, ns, "rpc", {
+            "command": ["sleep", "3600"],
+            "readinessProbe": {"grpc": {"port": port, "service": "app"}, "periodSeconds": 1,
+                               "failureThreshold": 1}}, ctl)
+        wait_for(readiness_is(env, ns, "rpc", False), what="running, not ready")
+        wait_for(event_with(env, ns, "Unhealthy",
+                            'Readiness probe failed: service unhealthy (responded with '
+                            '"NOT_SERVING")'), what="NOT_SERVING event")
+        hs.statuses["app"] = "SERVING"
+        wait_for(readiness_is(env, ns, "rpc", True), what="Ready")
+        assert any(ua.startswith("kube-probe/1.33") for ua in hs.user_agents), hs.user_agents
+        del hs.statuses["app"]
+        wait_for(readiness_is(env, ns, "rpc", False), what="not Ready for an unknown service")
+        wait_for(event_with(env, ns, "Unhealthy",
+                            "Readiness probe failed: error: health rpc probe failed: rpc error: "
+                            "code = NotFound desc = unknown service"), what="NotFound event")
+    finally:
+        hs.stop()
 
 
 def test_api_defaults_and_validation(env):

@@ -45,5 +45,11 @@ int kos_probe_http(const json_t *action, const json_t *container, const char *po
 int kos_probe_tcp(const json_t *action, const json_t *container, const char *pod_ip,
                   int64_t timeout_ms, char *out, size_t size);
 
+/* grpc: grpc.health.v1.Health/Check for the action's service on pod_ip:port over HTTP/2
+ * without TLS; passes when the answer is SERVING, fails with the kubelet's texts otherwise
+ * ("service unhealthy (responded with \"NOT_SERVING\")", a timeout, an error status). */
+int kos_probe_grpc(const json_t *action, const char *pod_ip, int64_t timeout_ms, char *out,
+                   size_t size);
+
 /* "host:port", or "[host]:port" for IPv6 (Go's net.JoinHostPort). */
 void kos_probe_join_host_port(const char *host, int port, char *out, size_t size);

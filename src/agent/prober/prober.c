@@ -163,6 +163,8 @@ static int run_probe(struct kos_prober *p, const struct job *j, char *out, size_
             r = kos_probe_http(a, j->container, j->pod_ip, j->timeout_ms, out, size);
         else if ((a = json_object_get(j->probe, "tcpSocket")))
             r = kos_probe_tcp(a, j->container, j->pod_ip, j->timeout_ms, out, size);
+        else if ((a = json_object_get(j->probe, "grpc")))
+            r = kos_probe_grpc(a, j->pod_ip, j->timeout_ms, out, size);
         else {
             snprintf(out, size, "missing probe handler");
             r = -EINVAL;
