@@ -2,6 +2,7 @@
  * HTTP/2 with prior knowledge (libcurl + nghttp2), no TLS, as the kubelet makes it. The
  * request is a length-prefixed HealthCheckRequest{service}; the answer's status field and the
  * call's grpc-status trailer decide. */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -64,7 +65,19 @@ static size_t on_header(char *ptr, size_t sz, size_t nm, void *ud)
         const char *v = line + 13;
         while (*v == ' ')
             v++;
-        kos_strlcpy(c->grpc_message, v, sizeof(c->grpc_message));
+        /* grpc-message is percent-encoded on the wire */
+        size_t o = 0;
+        for (const char *q = v; *q && o + 1 < sizeof(c->grpc_message); q++) {
+            unsigned int x;
+            if (q[0] == '%' && isxdigit((unsigned char)q[1]) && isxdigit((unsigned char)q[2]) &&
+                sscanf(q + 1, "%2x", &x) == 1) {
+                c->grpc_message[o++] = (char)x;
+                q += 2;
+            } else {
+                c->grpc_message[o++] = *q;
+            }
+        }
+        c->grpc_message[o] = '\0';
     }
     return n;
 }
