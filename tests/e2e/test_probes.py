@@ -107,13 +107,13 @@ def new_ns(env):
     return ns
 
 
-def create_pod(env, ns, name, container, ctl, restart="Always"):
+def create_pod(env, ns, name, container, ctl, restart="Always", grace=1):
     container.setdefault("image", env["image"])
     container.setdefault("name", "main")
     container["volumeMounts"] = [{"name": "ctl", "mountPath": "/ctl"}]
     body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
             "spec": {"nodeName": NODE, "restartPolicy": restart, "containers": [container],
-                     "terminationGracePeriodSeconds": 1,
+                     "terminationGracePeriodSeconds": grace,
                      "volumes": [{"name": "ctl", "hostPath": {"path": ctl,
                                                               "type": "Directory"}}]}}
     st, obj, _ = env["server"].request("POST", f"/api/v1/namespaces/{ns}/pods", body)
@@ -307,6 +307,24 @@ def test_startup_probe_holds_the_others_off(env, ctl):
     wait_for(event_with(env, ns, "Killing",
                         "Container main failed liveness probe, will be restarted"),
              what="Killing event")
+
+
+def test_liveness_kill_uses_the_probe_grace_period(env, ctl):
+    """`sleep` as the container's init ignores SIGTERM, so a kill lasts the whole grace period:
+    the pod's hour would outlast the wait below; the probe's own 2 s must be what is used."""
+    ns = new_ns(env)
+    create_pod(env, ns, "stubborn", {
+        "command": ["sleep", "3600"],
+        "livenessProbe": {"exec": {"command": ["false"]}, "periodSeconds": 1,
+                          "failureThreshold": 1, "terminationGracePeriodSeconds": 2}},
+        ctl, grace=3600)
+
+    def restarted():
+        c, _ = status_of(env, ns, "stubborn")
+        return c if c.get("restartCount", 0) >= 1 and \
+            c.get("lastState", {}).get("terminated") else None
+    cs = wait_for(restarted, what="a restart within the probe's grace period")
+    assert cs["lastState"]["terminated"]["exitCode"] == 137  # SIGKILL after the grace period
 
 
 def test_startup_probe_failure_restarts(env, ctl):
