@@ -187,8 +187,12 @@ def test_readiness_exec_follows_the_probe_both_ways(env, ctl):
     assert ev["involvedObject"]["fieldPath"] == "spec.containers{main}"
     assert ev["involvedObject"]["kind"] == "Pod" and ev["involvedObject"]["name"] == "ready"
 
+    out = env["kubectl"].run("get", "pod", "ready", "-n", ns, "--no-headers").stdout
+    assert out.split()[1] == "0/1", out
     touch(os.path.join(ctl, "ready"), "ok\n")
     wait_for(readiness_is(env, ns, "ready", True), what="Ready")
+    out = env["kubectl"].run("get", "pod", "ready", "-n", ns, "--no-headers").stdout
+    assert out.split()[1] == "1/1", out
     os.unlink(os.path.join(ctl, "ready"))
     wait_for(readiness_is(env, ns, "ready", False), what="not Ready again")
     touch(os.path.join(ctl, "ready"))
@@ -341,6 +345,21 @@ def test_startup_probe_failure_restarts(env, ctl):
         c, _ = status_of(env, ns, "never-up")
         return c if c.get("restartCount", 0) >= 1 else None
     wait_for(restarted, what="a restart")
+
+
+def test_probe_that_cannot_run_errors_and_keeps_the_pod_unready(env, ctl):
+    """A named port the container does not have passes validation (any IANA name does) but
+    cannot be probed: the kubelet's "errored" event, the result thrown away, readiness stays
+    at its initial failure, nothing crashes or restarts."""
+    ns = new_ns(env)
+    create_pod(env, ns, "noport", {
+        "command": ["sleep", "3600"],
+        "readinessProbe": {"httpGet": {"path": "/", "port": "nope"}, "periodSeconds": 1}}, ctl)
+    wait_for(event_with(env, ns, "Unhealthy",
+                        "Readiness probe errored and resulted in unknown state: strconv.Atoi: "
+                        'parsing "nope": invalid syntax'), what="errored event")
+    cs, conds = status_of(env, ns, "noport")
+    assert cs["ready"] is False and conds["Ready"] == "False" and cs["restartCount"] == 0
 
 
 def test_exec_probe_timeout(env, ctl):
