@@ -267,6 +267,19 @@ static int64_t sec_ctx_int(const json_t *c, const json_t *pod_sc, const char *ke
 
 /* Pulls, prepares and starts attempt `attempt` of container c. Errors before the start are
  * recorded as the container's waiting reason; a failed start is recorded by the shim. */
+/* The kubelet's value, raised to what the agent may set at all. */
+static int container_oom_adj(struct rt *rt, const json_t *pod, const json_t *c)
+{
+    static int floor_adj = 1001;
+    int f = __atomic_load_n(&floor_adj, __ATOMIC_RELAXED);
+    if (f == 1001) {
+        f = cg_oom_score_adj_floor();
+        __atomic_store_n(&floor_adj, f, __ATOMIC_RELAXED);
+    }
+    int v = rt->env.memory_capacity > 0 ? cg_oom_score_adj(pod, c, rt->env.memory_capacity) : 0;
+    return v < f ? f : v;
+}
+
 static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_runtime_pod *p,
                            const json_t *c, int attempt, const char *pod_dir, const json_t *vols)
 {
@@ -398,6 +411,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
         json_array_append(gids, json_object_get(pod_sc, "fsGroup"));
     const json_t *ape = json_object_get(sc, "allowPrivilegeEscalation");
     const char *wd = jstr(c, "workingDir");
+    int oom_adj = container_oom_adj(rt, pod, c);
     struct kos_oci_params op = {
         .rootfs = rootfs.path,
         .readonly_rootfs = json_is_true(json_object_get(sc, "readOnlyRootFilesystem")),
@@ -415,8 +429,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
         .cap_drop = json_object_get(json_object_get(sc, "capabilities"), "drop"),
         .host_network = true,
         .cgroups_path = cg_path,
-        .oom_score_adj =
-            rt->env.memory_capacity > 0 ? cg_oom_score_adj(pod, c, rt->env.memory_capacity) : 0,
+        .oom_score_adj = oom_adj,
         .resources = {.cpu_shares = res.cpu_shares,
                       .cpu_quota = res.cpu_quota,
                       .cpu_period = res.cpu_period,
