@@ -72,7 +72,8 @@ def hog(mib):
 
 
 class Env:
-    def __init__(self, ranking):
+    def __init__(self, ranking, housekeeping="1s"):
+        self.housekeeping = housekeeping
         self.reg = Registry()
         self.server = None
         self.kubectl = None
@@ -86,7 +87,7 @@ class Env:
         self.threshold_mi = avail // MI - MARGIN_MI
         args = ["--node-name", NODE,
                 "--eviction-hard", "memory.available<%dMi" % self.threshold_mi,
-                "--housekeeping-interval", "1s",
+                "--housekeeping-interval", self.housekeeping,
                 "--eviction-pressure-transition-period", TRANSITION,
                 "--eviction-ranking", self.ranking]
         self.server = KosServer(extra_args=args, agent=True)
@@ -330,3 +331,26 @@ def test_legacy_ranking_orders_by_qos(legacy_env):
     assert_evicted(env, ns, "besteffort")
     time.sleep(3)
     assert env.phase(ns, "burstable") == "Running"
+
+
+@pytest.fixture(scope="module")
+def notify_env(legacy_env):
+    legacy_env.stop()
+    e = Env("default", housekeeping="10m")
+    try:
+        yield e.start()
+    finally:
+        e.stop()
+
+
+@pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/cgroup.event_control"),
+                    reason="memory threshold notifications need a cgroup v1 memory hierarchy")
+def test_threshold_notification_acts_between_housekeeping_ticks(notify_env):
+    """With a 10 minute housekeeping interval only the kubepods memory threshold eventfd can
+    make the agent look in time: the hog is evicted within a minute of allocating."""
+    env = notify_env
+    ns = env.new_ns()
+    time.sleep(2)  # past the first round, which arms the notification
+    env.create_pod(ns, "hog", hog(2 * MARGIN_MI))
+    env.wait(lambda: env.phase(ns, "hog") == "Failed", timeout=60, what="hog evicted")
+    assert_evicted(env, ns, "hog")
