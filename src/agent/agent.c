@@ -187,6 +187,15 @@ static void sync_taints(struct kos_agent *a)
     a->taints_known = true;
 }
 
+/* evict_manager_config.reclaim_disk: the runtime's dead containers and unused images */
+static int reclaim_disk(void *arg, int64_t *freed)
+{
+    struct kos_agent *a = arg;
+    if (!a->runtime || !a->runtime->reclaim_disk)
+        return 0;
+    return a->runtime->reclaim_disk(a->runtime_ctx, freed);
+}
+
 /* evict_manager_config.on_change: the pressure conditions changed, post at once */
 static void pressure_changed(void *arg)
 {
@@ -346,6 +355,8 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
                                       .memory_capacity = a->capacity.memory,
                                       .root_dir = a->cfg.root_dir,
                                       .pod_log_dir = a->cfg.pod_log_dir,
+                                      .reclaim_disk = reclaim_disk,
+                                      .reclaim_ctx = a,
                                       .on_change = pressure_changed,
                                       .ctx = a};
     if ((r = evict_manager_new(&ec, &a->eviction)) < 0)

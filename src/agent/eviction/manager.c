@@ -183,6 +183,31 @@ static void synchronize(struct evict_manager *m)
     (void)kos_event_record(m->events, m->node_ref, KOS_EVENT_WARNING, "EvictionThresholdMet",
                            "Attempting to reclaim %s", evict_resource_name(res));
 
+    /* reclaimNodeLevelResources: dead containers and unused images first; no eviction when
+     * that was enough (every threshold recovered, minimum reclaims included) */
+    bool disk = res == EVICT_RES_EPHEMERAL_STORAGE || res == EVICT_RES_INODES;
+    if (disk && m->c.reclaim_disk) {
+        int64_t freed = 0;
+        int r = m->c.reclaim_disk(m->c.reclaim_ctx, &freed);
+        if (r < 0)
+            log_warn("eviction", "reclaiming disk space failed: %s", strerror(-r));
+        else
+            log_info("eviction", "reclaimed %lld bytes of dead containers and unused images",
+                     (long long)freed);
+        struct evict_observations now_obs;
+        evict_observe(&m->src, &now_obs);
+        bool still = false;
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < m->c.cfg.n; i++) {
+            const struct evict_observation *o = &now_obs.o[m->c.cfg.t[i].signal];
+            still |= evict_threshold_met(&m->c.cfg.t[i], o, false) ||
+                     (m->state.met[i] && evict_threshold_met(&m->c.cfg.t[i], o, true));
+        }
+        pthread_mutex_unlock(&m->lock);
+        if (!still)
+            return;
+    }
+
     _cleanup_json_ json_t *pods = NULL;
     if (agent_pods_active(m->pods, &pods) < 0 || json_array_size(pods) == 0)
         return;
@@ -191,7 +216,6 @@ static void synchronize(struct evict_manager *m)
     _cleanup_free_ struct evict_pod_stats *stats = calloc(n, sizeof(*stats));
     if (!cand || !stats)
         return;
-    bool disk = res == EVICT_RES_EPHEMERAL_STORAGE || res == EVICT_RES_INODES;
     for (size_t i = 0; i < n; i++) {
         const json_t *pod = json_array_get(pods, i);
         pod_stats(m, pod, disk, &stats[i]);

@@ -24,6 +24,9 @@ struct evict_manager_config {
     int64_t memory_capacity; /* MemTotal */
     const char *root_dir;    /* nodefs; the image store is root_dir/images */
     const char *pod_log_dir;
+    /* node-level reclaim before evicting under disk pressure (may be NULL) */
+    int (*reclaim_disk)(void *ctx, int64_t *freed);
+    void *reclaim_ctx;
     /* called from the manager's thread when the reported conditions change */
     void (*on_change)(void *ctx);
     void *ctx;
