@@ -2,7 +2,6 @@
  * Lease), and the pod loop. */
 #include "agent/agent.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +11,8 @@
 #include <time.h>
 
 #include "agent/cgroups/cgroups.h"
+#include "agent/eviction/manager.h"
+#include "agent/eviction/taints.h"
 #include "agent/node/lease.h"
 #include "agent/node/machine.h"
 #include "agent/node/node_status.h"
@@ -39,6 +40,10 @@ struct kos_agent {
     struct kos_client *client;
     char *ca_pem; /* what the client trusts, for the pods' ca.crt */
     struct agent_pods *pods;
+    struct evict_manager *eviction;
+    unsigned tainted; /* the pressure conditions whose taints are on the Node */
+    bool taints_known;
+    bool kick; /* post the node status now (pressure changed) */
     const struct pod_runtime_ops *runtime;
     void *runtime_ctx;
     struct pod_runtime_env env;
@@ -59,47 +64,6 @@ static int64_t pid_max(void)
     return v;
 }
 
-static int64_t process_count(void)
-{
-    DIR *d = opendir("/proc");
-    if (!d)
-        return 0;
-    int64_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
-            n++;
-    closedir(d);
-    return n;
-}
-
-/* Pressure from the hard thresholds, as the eviction manager's node conditions. */
-static void pressure(const struct kos_agent *a, struct node_status_input *in)
-{
-    const struct eviction_thresholds *th = &a->cfg.eviction_hard;
-    const struct eviction_threshold *t;
-    int64_t avail;
-    if ((t = agent_eviction_find(th, "memory.available")) && agent_memory_available(&avail) == 0)
-        in->memory_pressure = avail < agent_threshold_quantity(t, a->capacity.memory);
-    struct agent_fs_stats fs;
-    if (agent_fs_stats(a->cfg.root_dir, &fs) == 0) {
-        static const char *const avail_sig[] = {"nodefs.available", "imagefs.available"};
-        static const char *const inode_sig[] = {"nodefs.inodesFree", "imagefs.inodesFree"};
-        for (size_t i = 0; i < 2; i++) {
-            if ((t = agent_eviction_find(th, avail_sig[i])) &&
-                fs.available < agent_threshold_quantity(t, fs.capacity))
-                in->disk_pressure = true;
-            if ((t = agent_eviction_find(th, inode_sig[i])) && fs.inodes > 0 &&
-                fs.inodes_free < agent_threshold_quantity(t, fs.inodes))
-                in->disk_pressure = true;
-        }
-    }
-    if ((t = agent_eviction_find(th, "pid.available"))) {
-        int64_t max = pid_max();
-        in->pid_pressure = max - process_count() < agent_threshold_quantity(t, max);
-    }
-}
-
 static void status_input(const struct kos_agent *a, struct node_status_input *in)
 {
     *in = (struct node_status_input){
@@ -111,7 +75,10 @@ static void status_input(const struct kos_agent *a, struct node_status_input *in
         .capacity = a->capacity,
         .allocatable = a->allocatable,
     };
-    pressure(a, in);
+    unsigned conds = a->eviction ? evict_manager_conditions(a->eviction) : 0;
+    in->memory_pressure = conds & EVICT_COND_MEMORY;
+    in->disk_pressure = conds & EVICT_COND_DISK;
+    in->pid_pressure = conds & EVICT_COND_PID;
 }
 
 /* pod_runtime_env.requeue: the pod loop starts after the runtime, so the runtime reaches it
@@ -197,6 +164,48 @@ static int post_status(struct kos_agent *a, const json_t *last, bool force, json
     return 1;
 }
 
+/* The node lifecycle controller's pressure taints, set by the agent itself on its own Node
+ * (kos runs no node lifecycle controller). */
+static void sync_taints(struct kos_agent *a)
+{
+    unsigned conds = a->eviction ? evict_manager_conditions(a->eviction) : 0;
+    if (a->taints_known && conds == a->tainted)
+        return;
+    struct kos_ref ref = {.kind = node_kind(), .name = a->cfg.node_name};
+    _cleanup_json_ json_t *node = NULL;
+    struct kos_error *err = NULL;
+    int r = kos_client_get(a->client, &ref, &node, &err);
+    if (r == 0 && (r = evict_node_taints(node, conds)) > 0)
+        r = kos_client_update(a->client, &ref, node, NULL, &err);
+    if (r < 0) {
+        log_warn("agent", "updating the taints of node %s failed: %s", a->cfg.node_name,
+                 err && err->message ? err->message : strerror(-r));
+        kos_error_free(err);
+        return;
+    }
+    a->tainted = conds;
+    a->taints_known = true;
+}
+
+/* evict_manager_config.reclaim_disk: the runtime's dead containers and unused images */
+static int reclaim_disk(void *arg, int64_t *freed)
+{
+    struct kos_agent *a = arg;
+    if (!a->runtime || !a->runtime->reclaim_disk)
+        return 0;
+    return a->runtime->reclaim_disk(a->runtime_ctx, freed);
+}
+
+/* evict_manager_config.on_change: the pressure conditions changed, post at once */
+static void pressure_changed(void *arg)
+{
+    struct kos_agent *a = arg;
+    pthread_mutex_lock(&a->lock);
+    a->kick = true;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+}
+
 static void *node_loop(void *arg)
 {
     struct kos_agent *a = arg;
@@ -217,6 +226,7 @@ static void *node_loop(void *arg)
             bool force = !last || now - last_post >= STATUS_REPORT_SECONDS;
             if (post_status(a, last, force, &last) > 0)
                 last_post = now;
+            sync_taints(a);
             struct kos_error *err = NULL;
             int r = agent_lease_renew(a->client, a->cfg.node_name, uid, &err);
             if (r < 0) {
@@ -230,8 +240,10 @@ static void *node_loop(void *arg)
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += wait_s;
         pthread_mutex_lock(&a->lock);
-        while (!a->stopping && pthread_cond_timedwait(&a->cond, &a->lock, &until) != ETIMEDOUT)
+        while (!a->stopping && !a->kick &&
+               pthread_cond_timedwait(&a->cond, &a->lock, &until) != ETIMEDOUT)
             ;
+        a->kick = false;
         pthread_mutex_unlock(&a->lock);
     }
     return NULL;
@@ -336,16 +348,34 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
         }
     }
 
+    struct evict_manager_config ec = {.cfg = cfg->eviction,
+                                      .node_name = a->cfg.node_name,
+                                      .client = a->client,
+                                      .cgroups = a->cgroups,
+                                      .memory_capacity = a->capacity.memory,
+                                      .root_dir = a->cfg.root_dir,
+                                      .pod_log_dir = a->cfg.pod_log_dir,
+                                      .reclaim_disk = reclaim_disk,
+                                      .reclaim_ctx = a,
+                                      .on_change = pressure_changed,
+                                      .ctx = a};
+    if ((r = evict_manager_new(&ec, &a->eviction)) < 0)
+        goto fail;
+
     struct agent_pods_config pc = {.client = a->client,
                                    .node_name = a->cfg.node_name,
                                    .cgroups = a->cgroups,
                                    .allocatable = a->allocatable,
                                    .runtime = a->runtime,
-                                   .runtime_ctx = a->runtime_ctx};
+                                   .runtime_ctx = a->runtime_ctx,
+                                   .admit_hook = evict_manager_admit,
+                                   .admit_ctx = a->eviction};
     struct agent_pods *pods = NULL;
     if ((r = agent_pods_start(&pc, &pods)) < 0)
         goto fail;
     __atomic_store_n(&a->pods, pods, __ATOMIC_RELEASE);
+    if ((r = evict_manager_start(a->eviction, pods)) < 0)
+        goto fail;
 
     if ((r = -pthread_create(&a->node_thread, NULL, node_loop, a)) < 0)
         goto fail;
@@ -374,6 +404,9 @@ void kos_agent_stop(struct kos_agent *a)
     pthread_mutex_unlock(&a->lock);
     if (a->node_thread_started)
         pthread_join(a->node_thread, NULL);
+    /* before the pods: it may be waiting for one to be torn down */
+    evict_manager_free(a->eviction);
+    a->eviction = NULL;
     /* no sync after this; the runtime's threads may still requeue until it is freed */
     agent_pods_shutdown(a->pods);
     if (a->runtime && a->runtime->free)

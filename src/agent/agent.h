@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "agent/eviction/thresholds.h"
 #include "agent/node/allocatable.h"
 #include "client/client.h"
 
@@ -14,6 +15,7 @@ struct agent_config {
     struct node_resources kube_reserved;
     struct node_resources system_reserved;
     struct eviction_thresholds eviction_hard;
+    struct evict_config eviction; /* every eviction threshold and period */
     char cgroup_root[512];
     char container_runtime[16]; /* "runc" | "crun" */
     char root_dir[1024];

@@ -23,6 +23,13 @@ enum {
     O_ROOT_DIR,
     O_POD_LOG_DIR,
     O_NODE_IP,
+    O_EVICTION_SOFT,
+    O_EVICTION_SOFT_GRACE,
+    O_EVICTION_MIN_RECLAIM,
+    O_EVICTION_MAX_POD_GRACE,
+    O_EVICTION_TRANSITION,
+    O_HOUSEKEEPING,
+    O_EVICTION_RANKING,
 };
 
 const struct option agent_flag_options[AGENT_OPT_COUNT] = {
@@ -36,14 +43,34 @@ const struct option agent_flag_options[AGENT_OPT_COUNT] = {
     {"root-dir", required_argument, NULL, O_ROOT_DIR},
     {"pod-log-dir", required_argument, NULL, O_POD_LOG_DIR},
     {"node-ip", required_argument, NULL, O_NODE_IP},
+    {"eviction-soft", required_argument, NULL, O_EVICTION_SOFT},
+    {"eviction-soft-grace-period", required_argument, NULL, O_EVICTION_SOFT_GRACE},
+    {"eviction-minimum-reclaim", required_argument, NULL, O_EVICTION_MIN_RECLAIM},
+    {"eviction-max-pod-grace-period", required_argument, NULL, O_EVICTION_MAX_POD_GRACE},
+    {"eviction-pressure-transition-period", required_argument, NULL, O_EVICTION_TRANSITION},
+    {"housekeeping-interval", required_argument, NULL, O_HOUSEKEEPING},
+    {"eviction-ranking", required_argument, NULL, O_EVICTION_RANKING},
 };
 
 bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
 {
-    const char **slot[] = {
-        &f->node_name,     &f->max_pods,    &f->kube_reserved,     &f->system_reserved,
-        &f->eviction_hard, &f->cgroup_root, &f->container_runtime, &f->root_dir,
-        &f->pod_log_dir,   &f->node_ip};
+    const char **slot[] = {&f->node_name,
+                           &f->max_pods,
+                           &f->kube_reserved,
+                           &f->system_reserved,
+                           &f->eviction_hard,
+                           &f->cgroup_root,
+                           &f->container_runtime,
+                           &f->root_dir,
+                           &f->pod_log_dir,
+                           &f->node_ip,
+                           &f->eviction.soft,
+                           &f->eviction.soft_grace,
+                           &f->eviction.min_reclaim,
+                           &f->eviction.max_pod_grace,
+                           &f->eviction.transition,
+                           &f->eviction.housekeeping,
+                           &f->eviction.ranking};
     if (opt < AGENT_OPT_BASE || opt >= AGENT_OPT_BASE + AGENT_OPT_COUNT)
         return false;
     *slot[opt - AGENT_OPT_BASE] = arg;
@@ -69,7 +96,21 @@ void agent_flags_usage(FILE *out)
           "cgroup v2 host, runc otherwise)\n"
           "      --root-dir DIR                 agent state (default DATA/agent embedded, "
           "/var/lib/kos/agent standalone)\n"
-          "      --pod-log-dir DIR              container logs (default /var/log/pods)\n",
+          "      --pod-log-dir DIR              container logs (default /var/log/pods)\n"
+          "      --eviction-soft LIST           soft eviction thresholds (e.g. "
+          "memory.available<1.5Gi)\n"
+          "      --eviction-soft-grace-period LIST  grace per soft threshold (e.g. "
+          "memory.available=1m30s)\n"
+          "      --eviction-minimum-reclaim LIST    reclaim past a threshold (e.g. "
+          "nodefs.available=500Mi)\n"
+          "      --eviction-max-pod-grace-period S  grace of a soft eviction at most (default "
+          "0)\n"
+          "      --eviction-pressure-transition-period D  a pressure condition stays this long "
+          "(default 5m0s)\n"
+          "      --housekeeping-interval D      how often eviction signals are read (default "
+          "10s)\n"
+          "      --eviction-ranking MODE        default (requests, priority, usage) or legacy "
+          "(QoS class first, as kubelets before 1.9)\n",
           out);
 }
 
@@ -149,6 +190,10 @@ int agent_flags_resolve(const struct agent_flags *f, const char *default_root_di
         (r = agent_parse_eviction("--eviction-hard",
                                   f->eviction_hard ? f->eviction_hard : AGENT_EVICTION_HARD_DEFAULT,
                                   &c.eviction_hard, err)) < 0)
+        return r;
+    struct evict_flags ef = f->eviction;
+    ef.hard = f->eviction_hard;
+    if ((r = evict_config_parse(&ef, &c.eviction, err)) < 0)
         return r;
     const char *root = f->cgroup_root ? f->cgroup_root : "/";
     if (root[0] != '/' || strstr(root, "/../") || strstr(root, "/./") ||

@@ -7,11 +7,12 @@
 #include <stdio.h>
 
 #include "agent/agent.h"
+#include "agent/eviction/thresholds.h"
 #include "util/error.h"
 
 /* getopt_long codes of the agent flags: [AGENT_OPT_BASE, AGENT_OPT_BASE + AGENT_OPT_COUNT) */
 #define AGENT_OPT_BASE  1000
-#define AGENT_OPT_COUNT 10
+#define AGENT_OPT_COUNT 17
 
 /* The flag texts as given (NULL: default). */
 struct agent_flags {
@@ -25,6 +26,7 @@ struct agent_flags {
     const char *root_dir;
     const char *pod_log_dir;
     const char *node_ip;
+    struct evict_flags eviction; /* --eviction-soft... (hard is eviction_hard above) */
 };
 
 /* AGENT_OPT_COUNT entries (no terminator): append them to a command's option table. */

@@ -26,6 +26,7 @@
 #include "util/json_cleanup.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "util/timeutil.h"
 
 #define PROG "kos keystone-auth"
 
@@ -69,40 +70,16 @@ static void usage(FILE *out)
           out);
 }
 
-/* Go's time.ParseDuration for the units that make sense here: "2m", "90s", "1m30s", "500ms". */
+/* kos_parse_duration_ms, without negative durations (none of these flags takes one). */
 static int parse_duration_ms(const char *s, int64_t *ret)
 {
-    if (strcmp(s, "0") == 0) {
-        *ret = 0;
-        return 0;
-    }
-    int64_t total = 0;
-    const char *p = s;
-    if (!*p)
+    int64_t v;
+    int r = kos_parse_duration_ms(s, &v);
+    if (r < 0)
+        return r;
+    if (v < 0)
         return -EINVAL;
-    while (*p) {
-        int64_t v = 0;
-        if (*p < '0' || *p > '9')
-            return -EINVAL;
-        while (*p >= '0' && *p <= '9') {
-            v = v * 10 + (*p++ - '0');
-            if (v > 1000000000)
-                return -ERANGE;
-        }
-        int64_t mult;
-        if (strncmp(p, "ms", 2) == 0)
-            mult = 1, p += 2;
-        else if (*p == 's')
-            mult = 1000, p++;
-        else if (*p == 'm')
-            mult = 60000, p++;
-        else if (*p == 'h')
-            mult = 3600000, p++;
-        else
-            return -EINVAL;
-        total += v * mult;
-    }
-    *ret = total;
+    *ret = v;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "auth/webhook_token.h"
 #include "util/cleanup.h"
 #include "util/strutil.h"
+#include "util/timeutil.h"
 
 void server_webhook_flags_init(struct server_webhook_flags *f)
 {
@@ -22,39 +23,16 @@ void server_webhook_flags_clear(struct server_webhook_flags *f)
     f->naudiences = 0;
 }
 
-/* A Go time.Duration as kube's flags take it: "2m", "30s", "1h30m", "500ms", "0". */
+/* kos_parse_duration_ms, without negative durations (none of these flags takes one). */
 static int parse_duration_ms(const char *s, int64_t *ret)
 {
-    if (strcmp(s, "0") == 0) {
-        *ret = 0;
-        return 0;
-    }
-    double total = 0;
-    const char *p = s;
-    if (!*p)
+    int64_t v;
+    int r = kos_parse_duration_ms(s, &v);
+    if (r < 0)
+        return r;
+    if (v < 0)
         return -EINVAL;
-    while (*p) {
-        char *end = NULL;
-        double v = strtod(p, &end);
-        if (end == p || v < 0)
-            return -EINVAL;
-        p = end;
-        double unit;
-        if (strncmp(p, "ms", 2) == 0)
-            unit = 1, p += 2;
-        else if (*p == 's')
-            unit = 1000, p++;
-        else if (*p == 'm')
-            unit = 60000, p++;
-        else if (*p == 'h')
-            unit = 3600000, p++;
-        else
-            return -EINVAL;
-        total += v * unit;
-        if (total > 366.0 * 24 * 3600 * 1000)
-            return -EINVAL;
-    }
-    *ret = (int64_t)total;
+    *ret = v;
     return 0;
 }
 

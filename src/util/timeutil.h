@@ -11,3 +11,7 @@ void kos_time_rfc3339(time_t t, char *out, size_t size);
 int kos_time_parse_rfc3339(const char *s, time_t *ret);
 int64_t kos_now_ms_monotonic(void);
 int64_t kos_now_us_monotonic(void);
+/* Go's time.ParseDuration, in milliseconds: "10s", "1m30s", "1.5h", "500ms", "-5m", "0";
+ * units ns, us (µs), ms, s, m, h; sub-millisecond remainders are truncated. -EINVAL on bad
+ * text, -ERANGE past ±100 years. */
+int kos_parse_duration_ms(const char *s, int64_t *ret);

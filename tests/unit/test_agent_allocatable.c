@@ -69,9 +69,9 @@ static void test_eviction(void **state)
     assert_int_equal(agent_threshold_quantity(t, 1000000), 150000);
     assert_null(agent_eviction_find(&th, "pid.available"));
 
-    /* 0% and 0 drop the threshold */
+    /* 0% and 100% drop the threshold (parseThresholdStatement) */
     assert_int_equal(agent_parse_eviction("--eviction-hard",
-                                          "memory.available<0%,nodefs.available<0", &th, &err),
+                                          "memory.available<0%,nodefs.available<100%", &th, &err),
                      0);
     assert_int_equal(th.n, 0);
 
@@ -80,7 +80,7 @@ static void test_eviction(void **state)
         "memory.available<-1Mi", "nodefs.available<101%",
         "nodefs.available<-5%",  "nodefs.available<x%",
         "nodefs.available<%",    "memory.available<1Gi,memory.available<2Gi",
-        "memory.available<1Qi",
+        "memory.available<1Qi",  "nodefs.available<0",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err = NULL;

@@ -52,6 +52,11 @@ const char *cg_mode_name(enum cg_mode m);
  * hierarchy that mounts it, or the v2 tree in unified mode. NULL when there is none. */
 const struct cg_hierarchy *cg_host_controller(const struct cg_host *host, const char *controller);
 
+/* The lowest oom_score_adj this process may give a child: -1000 with CAP_SYS_RESOURCE, its
+ * own value without (runc fails to start a container whose value it cannot write, e.g. a
+ * Guaranteed pod's -997 in a sandbox that drops CAP_SYS_RESOURCE). */
+int cg_oom_score_adj_floor(void);
+
 /* ---- the kubelet's values (pkg/kubelet/cm/helpers_linux.go, kubelet/qos/policy.go) ------ */
 
 #define CG_MIN_SHARES       2
@@ -149,6 +154,10 @@ bool cg_manager_pod_exists(const struct cg_manager *m, const char *uid);
  * holds that controller. */
 int cg_manager_pod_dir(const struct cg_manager *m, enum agent_qos qos, const char *uid,
                        const char *controller, char *out, size_t size);
+/* The directory of <root>/kubepods for a controller ("memory"; "" for the v2 tree). -ENOENT
+ * when no hierarchy holds that controller. */
+int cg_manager_kubepods_dir(const struct cg_manager *m, const char *controller, char *out,
+                            size_t size);
 /* The OCI linux.cgroupsPath of a container (cgroupfs form, as the kubelet hands runc its
  * cgroup parent): "<pod cgroup name>/<container id>". -EINVAL on a bad container id. */
 int cg_manager_container_path(const struct cg_manager *m, enum agent_qos qos, const char *uid,

@@ -176,3 +176,22 @@ const struct cg_hierarchy *cg_host_controller(const struct cg_host *host, const 
     }
     return NULL;
 }
+
+int cg_oom_score_adj_floor(void)
+{
+    /* lowering an oom_score_adj takes CAP_SYS_RESOURCE (bit 24 of CapEff); without it a
+     * child may not go below what its parent has */
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    unsigned long long eff = ~0ULL;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "CapEff: %llx", &eff) == 1)
+            break;
+    if (eff & (1ULL << 24))
+        return -1000;
+    _cleanup_fclose_ FILE *o = fopen("/proc/self/oom_score_adj", "re");
+    int v = 0;
+    if (!o || fscanf(o, "%d", &v) != 1)
+        return 0;
+    return v;
+}

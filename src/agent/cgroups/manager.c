@@ -121,6 +121,16 @@ int cg_manager_pod_dir(const struct cg_manager *m, enum agent_qos qos, const cha
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+int cg_manager_kubepods_dir(const struct cg_manager *m, const char *controller, char *out,
+                            size_t size)
+{
+    const struct cg_hierarchy *h = cg_host_controller(&m->host, controller ? controller : "");
+    if (!h)
+        return -ENOENT;
+    int n = snprintf(out, size, "%s%s/kubepods", h->mount, m->root);
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 /* ---- files ---- */
 
 static int write_file(const char *dir, const char *file, const char *value)

@@ -16,6 +16,7 @@
  * partial blob or layer is never visible. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,12 @@ struct image_store;
 
 int image_store_open(const char *root_dir, struct image_store **out, struct kos_error **err);
 void image_store_close(struct image_store *s);
+
+/* The kubelet's image GC under disk pressure: forgets every reference whose manifest digest
+ * is not in `in_use` (an array of "sha256:..." strings: the images of all containers, running
+ * or exited) and removes the blobs and unpacked layers no remaining image names. Anything
+ * younger than two minutes stays (a pull in flight). Adds what it freed to *freed_bytes. */
+int image_store_gc(struct image_store *s, const json_t *in_use, int64_t *freed_bytes);
 
 /* How image_rootfs_create builds a root filesystem: AUTO tries overlayfs and falls back to a
  * copy; OVERLAY fails where overlayfs cannot be used; COPY always copies. */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,12 @@
 
 #include "agent/image/digest.h"
 #include "agent/image/fsutil.h"
+#include "agent/image/manifest.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
+#include "util/buf.h"
 
 #define REFS_MAX_BYTES    (16u << 20)
 #define IMAGE_TMP_STALE_S (6 * 3600)
@@ -238,14 +241,9 @@ int image_store_ref_get(struct image_store *s, const char *ref, char digest[IMAG
     return 0;
 }
 
-int image_store_ref_set(struct image_store *s, const char *ref, const char *digest)
+/* Writes the index atomically; the caller holds the "refs" lock. */
+static int refs_save(struct image_store *s, const json_t *j)
 {
-    _cleanup_close_ int lk = image_store_lock(s, "refs");
-    if (lk < 0)
-        return lk;
-    _cleanup_json_ json_t *j = refs_load(s);
-    if (!j || json_object_set_new(j, ref, json_string(digest)) < 0)
-        return -ENOMEM;
     _cleanup_free_ char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(1));
     if (!text || strlen(text) > REFS_MAX_BYTES)
         return -ENOMEM;
@@ -267,6 +265,17 @@ int image_store_ref_set(struct image_store *s, const char *ref, const char *dige
     if (fsync(fd) < 0 || renameat(s->dir_fd, tmp, s->dir_fd, "refs.json") < 0)
         return -errno;
     return 0;
+}
+
+int image_store_ref_set(struct image_store *s, const char *ref, const char *digest)
+{
+    _cleanup_close_ int lk = image_store_lock(s, "refs");
+    if (lk < 0)
+        return lk;
+    _cleanup_json_ json_t *j = refs_load(s);
+    if (!j || json_object_set_new(j, ref, json_string(digest)) < 0)
+        return -ENOMEM;
+    return refs_save(s, j);
 }
 
 int image_store_layer_path(struct image_store *s, const char *digest, char *out, size_t size)
@@ -334,4 +343,164 @@ fail : {
         (void)image_rm_rf_at(tdir, strrchr(tmp, '/') + 1);
 }
     return r;
+}
+
+/* ---- garbage collection (the kubelet's ImageGC.DeleteUnusedImages) ---- */
+
+/* Younger than this, a blob or layer may belong to a pull that has not set its reference
+ * yet, and an image may be about to get its first container. */
+#define GC_MIN_AGE_S 120
+
+static bool old_enough(int dir_fd, const char *rel, time_t now)
+{
+    struct stat st;
+    return fstatat(dir_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && now - st.st_mtime >= GC_MIN_AGE_S;
+}
+
+/* Adds the manifest `digest` and everything it names (platform manifest of an index, config,
+ * layers) to `live`. -EINVAL when it cannot be read: then nothing may be deleted. */
+static int mark_image(struct image_store *s, const char *digest, json_t *live, int depth)
+{
+    if (depth > 2 || !image_digest_valid(digest))
+        return -EINVAL;
+    json_object_set_new(live, digest, json_true());
+    _cleanup_buf_ struct kos_buf b;
+    kos_buf_init(&b, IMAGE_MANIFEST_MAX_BYTES);
+    struct kos_error *err = NULL;
+    int r = image_store_read_blob(s, digest, IMAGE_MANIFEST_MAX_BYTES, &b, &err);
+    kos_error_free(err);
+    if (r == -ENOENT)
+        return 0; /* a reference to a manifest that is gone keeps nothing else */
+    if (r < 0)
+        return r;
+    /* the store keeps no Content-Type: a document without its own mediaType is tried as an
+     * OCI manifest, then as an OCI index */
+    static const char *const types[] = {NULL, "application/vnd.oci.image.manifest.v1+json",
+                                        "application/vnd.oci.image.index.v1+json"};
+    struct image_manifest m = {0};
+    for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
+        err = NULL;
+        r = image_manifest_parse(b.data, b.len, types[t], "linux", "amd64", &m, &err);
+        kos_error_free(err);
+        if (r == 0)
+            break;
+    }
+    if (r < 0)
+        return r;
+    if (m.kind == IMAGE_MANIFEST_INDEX) {
+        r = mark_image(s, m.platform.digest, live, depth + 1);
+    } else {
+        json_object_set_new(live, m.config.digest, json_true());
+        for (size_t i = 0; i < m.n_layers; i++)
+            json_object_set_new(live, m.layers[i].digest, json_true());
+    }
+    image_manifest_clear(&m);
+    return r;
+}
+
+static __thread int64_t du_bytes;
+
+static int du_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)p, (void)flag, (void)f;
+    du_bytes += (int64_t)sb->st_blocks * 512;
+    return 0;
+}
+
+static int64_t dir_bytes(const char *path)
+{
+    du_bytes = 0;
+    (void)nftw(path, du_cb, 16, FTW_PHYS | FTW_MOUNT);
+    return du_bytes;
+}
+
+/* Removes the entries of <sub>/sha256/ that `live` does not name; adds their bytes. */
+static void sweep(struct image_store *s, const char *sub, const json_t *live, time_t now,
+                  int64_t *freed)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "%s/sha256", sub);
+    _cleanup_close_ int dfd = openat(s->dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    DIR *d = fdopendir(dup(dfd));
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char digest[IMAGE_DIGEST_MAX];
+        if (snprintf(digest, sizeof(digest), "sha256:%s", e->d_name) >= (int)sizeof(digest) ||
+            !image_digest_valid(digest) || json_object_get(live, digest))
+            continue;
+        char rel[400];
+        if (snprintf(rel, sizeof(rel), "%s/%s", dir, e->d_name) >= (int)sizeof(rel))
+            continue;
+        if (!old_enough(s->dir_fd, rel, now))
+            continue;
+        struct stat st;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+            if (unlinkat(dfd, e->d_name, 0) == 0)
+                *freed += (int64_t)st.st_blocks * 512;
+        } else {
+            char path[4096];
+            (void)snprintf(path, sizeof(path), "%s/%s/%s", s->dir, dir, e->d_name);
+            int64_t before = dir_bytes(path);
+            if (image_rm_rf_at(dfd, e->d_name) == 0)
+                *freed += before;
+        }
+    }
+    closedir(d);
+}
+
+int image_store_gc(struct image_store *s, const json_t *in_use, int64_t *freed_bytes)
+{
+    _cleanup_close_ int lk = image_store_lock(s, "refs");
+    if (lk < 0)
+        return lk;
+    time_t now = time(NULL);
+    _cleanup_json_ json_t *refs = refs_load(s);
+    _cleanup_json_ json_t *live = json_object();
+    if (!refs || !live)
+        return -ENOMEM;
+    bool changed = false;
+    const char *ref;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(refs, tmp, ref, v)
+    {
+        const char *digest = json_string_value(v);
+        bool used = false;
+        size_t i;
+        json_t *u;
+        json_array_foreach(in_use, i, u)
+        {
+            if (digest && json_string_value(u) && !strcmp(digest, json_string_value(u)))
+                used = true;
+        }
+        char rel[128];
+        if (!used && digest && image_digest_valid(digest)) {
+            blob_rel(digest, rel);
+            if (!old_enough(s->dir_fd, rel, now))
+                used = true;
+        }
+        if (used)
+            continue;
+        json_object_del(refs, ref);
+        changed = true;
+    }
+    int r;
+    if (changed && (r = refs_save(s, refs)) < 0)
+        return r;
+    json_object_foreach(refs, ref, v)
+    {
+        if ((r = mark_image(s, json_string_value(v), live, 0)) < 0)
+            return r; /* unreadable: deleting anything could break a live image */
+    }
+    int64_t freed = 0;
+    sweep(s, "blobs", live, now, &freed);
+    sweep(s, "layers", live, now, &freed);
+    *freed_bytes = freed;
+    return 0;
 }

@@ -75,7 +75,7 @@ int agent_parse_reserved(const char *flag, const char *value, struct node_resour
     return 0;
 }
 
-static bool valid_signal(const char *s)
+bool agent_eviction_signal_valid(const char *s)
 {
     static const char *const signals[] = {
         "memory.available",       "nodefs.available",
@@ -90,8 +90,18 @@ static bool valid_signal(const char *s)
     return false;
 }
 
-int agent_parse_eviction(const char *flag, const char *value, struct eviction_thresholds *ret,
-                         struct kos_error **err)
+/* ParseQuantity keeps the suffix's format and String() prints in it: "100Mi" stays binary,
+ * "1G" or "500000000" decimal. */
+static bool binary_suffix(const char *v)
+{
+    return kos_str_has_suffix(v, "i");
+}
+
+/* One parser for every "signal<value" / "signal=value" list of eviction flags:
+ * parseThresholdStatement (reclaim false: 0% and 100% ignored, a quantity must be > 0) and
+ * parseMinimumReclaims (reclaim true: a percentage must be > 0, a quantity >= 0). */
+static int parse_signal_values(const char *flag, const char *value, char sep, bool reclaim,
+                               struct eviction_thresholds *ret, struct kos_error **err)
 {
     struct eviction_thresholds th = {0};
     if (!value || !*value) {
@@ -105,15 +115,15 @@ int agent_parse_eviction(const char *flag, const char *value, struct eviction_th
         return -ENOMEM;
     char *save = NULL;
     for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *lt = strchr(kv, '<');
+        char *lt = strchr(kv, sep);
         if (!lt)
             return kos_error_set(err, 400, "BadRequest",
                                  "invalid argument \"%s\" for \"%s\" flag: malformed pair, "
-                                 "expect string<string",
-                                 value, flag);
+                                 "expect string%cstring",
+                                 value, flag, sep);
         *lt = '\0';
         const char *sig = kv, *v = lt + 1;
-        if (!valid_signal(sig))
+        if (!agent_eviction_signal_valid(sig))
             return kos_error_set(err, 400, "BadRequest", "%s: unsupported eviction signal %s", flag,
                                  sig);
         for (size_t i = 0; i < th.n; i++)
@@ -125,6 +135,8 @@ int agent_parse_eviction(const char *flag, const char *value, struct eviction_th
         kos_strlcpy(t.signal, sig, sizeof(t.signal));
         size_t vlen = strlen(v);
         if (vlen > 0 && v[vlen - 1] == '%') {
+            if (!reclaim && (!strcmp(v, "0%") || !strcmp(v, "100%")))
+                continue; /* the kubelet ignores both */
             char num[64];
             if (vlen - 1 == 0 || vlen - 1 >= sizeof(num))
                 return kos_error_set(err, 400, "BadRequest",
@@ -138,6 +150,11 @@ int agent_parse_eviction(const char *flag, const char *value, struct eviction_th
                 return kos_error_set(err, 400, "BadRequest",
                                      "%s: invalid percentage %s for signal %s", flag, v, sig);
             float pct = (float)d / 100.0f;
+            if (reclaim && pct <= 0)
+                return kos_error_set(
+                    err, 400, "BadRequest",
+                    "%s: eviction percentage minimum reclaim %s must be positive: %s", flag, sig,
+                    v);
             if (pct < 0)
                 return kos_error_set(err, 400, "BadRequest",
                                      "%s: eviction percentage threshold %s must be >= 0%%: %s",
@@ -147,7 +164,7 @@ int agent_parse_eviction(const char *flag, const char *value, struct eviction_th
                                      "%s: eviction percentage threshold %s must be <= 100%%: %s",
                                      flag, sig, v);
             if (pct == 0)
-                continue; /* 0% means "no threshold" */
+                continue; /* "0.0%": no threshold */
             t.is_percent = true;
             t.percentage = pct;
         } else {
@@ -156,13 +173,17 @@ int agent_parse_eviction(const char *flag, const char *value, struct eviction_th
                 return kos_error_set(err, 400, "BadRequest",
                                      "%s: failed to parse quantity \"%s\" for signal %s: %s", flag,
                                      v, sig, KOS_QUANTITY_ERR_MSG);
-            if (q.negative)
+            bool zero = q.milli == 0 && q.nano_short == 0 && !q.overflow;
+            if (reclaim && q.negative && !zero)
                 return kos_error_set(err, 400, "BadRequest",
-                                     "%s: eviction threshold %s cannot be negative: %s", flag, sig,
+                                     "%s: negative eviction minimum reclaim specified for %s", flag,
+                                     sig);
+            if (!reclaim && (q.negative || zero))
+                return kos_error_set(err, 400, "BadRequest",
+                                     "%s: eviction threshold %s must be positive: %s", flag, sig,
                                      v);
             t.quantity = kos_quantity_value(&q);
-            if (t.quantity == 0)
-                continue;
+            t.binary = binary_suffix(v);
         }
         if (th.n >= AGENT_MAX_THRESHOLDS)
             return kos_error_set(err, 400, "BadRequest", "%s: too many thresholds", flag);
@@ -170,6 +191,18 @@ int agent_parse_eviction(const char *flag, const char *value, struct eviction_th
     }
     *ret = th;
     return 0;
+}
+
+int agent_parse_eviction(const char *flag, const char *value, struct eviction_thresholds *ret,
+                         struct kos_error **err)
+{
+    return parse_signal_values(flag, value, '<', false, ret, err);
+}
+
+int agent_parse_eviction_reclaim(const char *flag, const char *value,
+                                 struct eviction_thresholds *ret, struct kos_error **err)
+{
+    return parse_signal_values(flag, value, '=', true, ret, err);
 }
 
 int64_t agent_threshold_quantity(const struct eviction_threshold *t, int64_t capacity)

@@ -34,6 +34,7 @@ struct eviction_threshold {
     bool is_percent;
     float percentage; /* 0.1 for "10%" (float32 as the kubelet keeps it) */
     int64_t quantity; /* whole units, when !is_percent */
+    bool binary;      /* the quantity had a binary suffix (Ki, Mi, ...): printed back so */
 };
 
 struct eviction_thresholds {
@@ -41,10 +42,17 @@ struct eviction_thresholds {
     struct eviction_threshold t[AGENT_MAX_THRESHOLDS];
 };
 
-/* "memory.available<100Mi,nodefs.available<10%" (kubelet --eviction-hard syntax). A 0%
- * threshold is dropped as the kubelet drops it. */
+/* "memory.available<100Mi,nodefs.available<10%" (kubelet --eviction-hard / --eviction-soft
+ * syntax). 0% and 100% thresholds are dropped as the kubelet drops them; a quantity must be
+ * positive. */
 int agent_parse_eviction(const char *flag, const char *value, struct eviction_thresholds *ret,
                          struct kos_error **err);
+/* "memory.available=0Mi,nodefs.available=5%" (--eviction-minimum-reclaim): a percentage must
+ * be positive, a quantity not negative. */
+int agent_parse_eviction_reclaim(const char *flag, const char *value,
+                                 struct eviction_thresholds *ret, struct kos_error **err);
+/* One of the kubelet's eviction signals (memory.available, nodefs.inodesFree, ...). */
+bool agent_eviction_signal_valid(const char *signal);
 /* The threshold's value for a capacity: the quantity, or int64(capacity * percentage). */
 int64_t agent_threshold_quantity(const struct eviction_threshold *t, int64_t capacity);
 /* The threshold for a signal, or NULL. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/cgroups/qos.h"
 #include "agent/pods/admission.h"
@@ -34,6 +35,11 @@ struct pod_entry {
     bool rejected;
     bool cgroup;
     struct admit_used req; /* its requests, counted while admitted */
+    /* node-pressure eviction (agent_pods_evict): stop with evict_grace, then write
+     * evict_status; evicted once both are done (the informer may still show it running) */
+    bool evicting, evicted;
+    int64_t evict_grace;
+    json_t *evict_status;
     struct pod_entry *next;
 };
 
@@ -48,6 +54,7 @@ struct agent_pods {
     struct pod_entry *entries;
     struct admit_used used;
     struct kos_ref pods_ref;
+    pthread_cond_t evicted; /* an eviction finished (under lock) */
 };
 
 static const char *meta_str(const json_t *obj, const char *field)
@@ -101,6 +108,14 @@ static struct pod_entry *entry_find(struct agent_pods *p, const char *key)
         if (!strcmp(e->key, key))
             return e;
     return NULL;
+}
+
+static void entry_free(struct pod_entry *e)
+{
+    if (e) {
+        json_decref(e->evict_status);
+        free(e);
+    }
 }
 
 static void entry_unlink(struct agent_pods *p, struct pod_entry *e)
@@ -194,7 +209,8 @@ static void forget(struct agent_pods *p, const char *key, const char *uid)
             used_add(&p->used, &e->req, -1);
         burstable = e->admitted && e->qos == AGENT_QOS_BURSTABLE;
         entry_unlink(p, e);
-        free(e);
+        entry_free(e);
+        pthread_cond_broadcast(&p->evicted);
     }
     pthread_mutex_unlock(&p->lock);
     if (burstable)
@@ -221,7 +237,7 @@ static int64_t grace_of(const json_t *pod)
  * admitted, 0 rejected (status written), negative errno. */
 static int admit(struct agent_pods *p, const char *key, const json_t *pod, const char *uid)
 {
-    struct admit_result res;
+    struct admit_result res = {.admit = true};
     struct admit_used req = {0};
     pthread_mutex_lock(&p->lock);
     struct pod_entry *e = entry_find(p, key);
@@ -233,7 +249,13 @@ static int admit(struct agent_pods *p, const char *key, const json_t *pod, const
         pthread_mutex_unlock(&p->lock);
         return 0;
     }
-    int r = agent_admit(pod, &p->used, &p->cfg.allocatable, &res);
+    int r = 0;
+    res.admit = true;
+    /* the eviction manager's handler runs before resource fit, as in the kubelet */
+    if (p->cfg.admit_hook)
+        r = p->cfg.admit_hook(p->cfg.admit_ctx, pod, &res);
+    if (r == 0 && res.admit)
+        r = agent_admit(pod, &p->used, &p->cfg.allocatable, &res);
     if (r == 0)
         r = agent_admit_account(&req, pod, 1);
     if (r < 0) {
@@ -315,6 +337,42 @@ static int sweep_orphans(struct agent_pods *p)
     return ret;
 }
 
+/* The eviction manager's request for this pod: stop it with the grace it chose, then write
+ * its Failed/Evicted status. Returns 1 when the pod was (or is already) evicted and nothing
+ * else must happen to it until the informer shows it terminal or deleted, 0 otherwise. */
+static int evict_step(struct agent_pods *p, const char *key, const json_t *pod, const char *uid)
+{
+    _cleanup_json_ json_t *status = NULL;
+    int64_t grace = 0;
+    bool evicted = false;
+    pthread_mutex_lock(&p->lock);
+    struct pod_entry *e = entry_find(p, key);
+    if (e && !strcmp(e->uid, uid)) {
+        evicted = e->evicted;
+        if (e->evicting && !e->evicted) {
+            status = json_incref(e->evict_status);
+            grace = e->evict_grace;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!status) {
+        bool done = json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") ||
+                    is_terminal(pod);
+        return evicted && !done ? 1 : 0;
+    }
+    int r = teardown(p, uid, pod, grace);
+    if (r < 0)
+        return r;
+    if ((r = patch_status(p, pod, status)) < 0)
+        return r;
+    pthread_mutex_lock(&p->lock);
+    if ((e = entry_find(p, key)) && !strcmp(e->uid, uid))
+        e->evicted = true;
+    pthread_cond_broadcast(&p->evicted);
+    pthread_mutex_unlock(&p->lock);
+    return 1;
+}
+
 static int sync_pod(struct agent_pods *p, const char *key)
 {
     if (!strcmp(key, ORPHANS_KEY))
@@ -347,15 +405,18 @@ static int sync_pod(struct agent_pods *p, const char *key)
         return 0;
 
     bool deleting = json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") != NULL;
+    int r = evict_step(p, key, pod, uid);
+    if (r != 0)
+        return r < 0 ? r : 0;
     if (deleting || is_terminal(pod)) {
-        int r = teardown(p, uid, pod, deleting ? grace_of(pod) : 0);
+        r = teardown(p, uid, pod, deleting ? grace_of(pod) : 0);
         if (r < 0)
             return r;
         forget(p, key, uid);
         return deleting ? confirm_deletion(p, pod) : 0;
     }
 
-    int r = admit(p, key, pod, uid);
+    r = admit(p, key, pod, uid);
     if (r <= 0)
         return r;
     if ((r = cg_manager_ensure_pod(p->cfg.cgroups, pod)) < 0) {
@@ -434,6 +495,7 @@ int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **re
         return -ENOMEM;
     p->cfg = *cfg;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->evicted, NULL);
     p->pods_ref.kind = kos_client_kind_of("v1", "Pod");
     char selector[300];
     snprintf(selector, sizeof(selector), "spec.nodeName=%s", cfg->node_name);
@@ -468,6 +530,86 @@ int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **re
     return 0;
 }
 
+int agent_pods_active(struct agent_pods *p, json_t **ret)
+{
+    _cleanup_json_ json_t *out = json_array();
+    if (!out)
+        return -ENOMEM;
+    size_t n = 0, cap = 0;
+    _cleanup_free_ char(*keys)[KEY_MAX] = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (struct pod_entry *e = p->entries; e; e = e->next)
+        cap++;
+    keys = cap ? calloc(cap, sizeof(*keys)) : NULL;
+    for (struct pod_entry *e = p->entries; keys && e; e = e->next)
+        if (e->admitted && !e->evicting && !e->evicted)
+            kos_strlcpy(keys[n++], e->key, KEY_MAX);
+    pthread_mutex_unlock(&p->lock);
+    if (cap && !keys)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char *slash = strchr(keys[i], '/');
+        if (!slash)
+            continue;
+        *slash = '\0';
+        json_t *pod = kos_informer_get(p->informer, keys[i], slash + 1);
+        if (!pod)
+            continue;
+        if (json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") ||
+            is_terminal(pod) || json_array_append_new(out, pod) < 0)
+            json_decref(pod);
+    }
+    *ret = TAKE_PTR(out);
+    return 0;
+}
+
+int agent_pods_evict(struct agent_pods *p, const json_t *pod, int64_t grace_seconds,
+                     const json_t *status, int64_t timeout_ms)
+{
+    const char *ns = meta_str(pod, "namespace"), *name = meta_str(pod, "name");
+    const char *uid = meta_str(pod, "uid");
+    char key[KEY_MAX];
+    if (!ns || !name || !uid || snprintf(key, sizeof(key), "%s/%s", ns, name) >= (int)sizeof(key))
+        return -EINVAL;
+    json_t *st = json_deep_copy(status);
+    if (!st)
+        return -ENOMEM;
+    pthread_mutex_lock(&p->lock);
+    struct pod_entry *e = entry_find(p, key);
+    if (!e || strcmp(e->uid, uid) != 0 || !e->admitted || e->evicted || e->evicting) {
+        pthread_mutex_unlock(&p->lock);
+        json_decref(st);
+        return -ENOENT;
+    }
+    e->evicting = true;
+    e->evict_grace = grace_seconds;
+    e->evict_status = st;
+    pthread_mutex_unlock(&p->lock);
+    kos_workqueue_add(p->queue, key);
+
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    int r = 0;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        e = entry_find(p, key);
+        if (!e || strcmp(e->uid, uid) != 0 || e->evicted)
+            break;
+        if (pthread_cond_timedwait(&p->evicted, &p->lock, &until) == ETIMEDOUT) {
+            r = -ETIMEDOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
 void agent_pods_shutdown(struct agent_pods *p)
 {
     if (!p)
@@ -492,8 +634,9 @@ void agent_pods_stop(struct agent_pods *p)
     while (p->entries) {
         struct pod_entry *e = p->entries;
         p->entries = e->next;
-        free(e);
+        entry_free(e);
     }
+    pthread_cond_destroy(&p->evicted);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

@@ -57,6 +57,11 @@ struct pod_runtime_ops {
     /* The status the runtime knows for a pod (same shape as sync's), without acting; -ENOENT
      * when it has nothing for that uid. */
     int (*status)(void *rt, const char *uid, json_t **ret_status);
+    /* Node-level reclaim under disk pressure (the kubelet's ContainerGC
+     * DeleteAllUnusedContainers, then ImageGC DeleteUnusedImages): removes dead containers no
+     * status needs and the images no container uses; adds the bytes freed to *freed. May be
+     * NULL (the eviction manager then goes straight to evicting). */
+    int (*reclaim_disk)(void *rt, int64_t *freed);
     /* Stops background work; running containers are left running (agent restarts pick them
      * up again). Accepts NULL. */
     void (*free)(void *rt);

@@ -269,6 +269,19 @@ static int64_t sec_ctx_int(const json_t *c, const json_t *pod_sc, const char *ke
 
 /* Pulls, prepares and starts attempt `attempt` of container c. Errors before the start are
  * recorded as the container's waiting reason; a failed start is recorded by the shim. */
+/* The kubelet's value, raised to what the agent may set at all. */
+static int container_oom_adj(struct rt *rt, const json_t *pod, const json_t *c)
+{
+    static int floor_adj = 1001;
+    int f = __atomic_load_n(&floor_adj, __ATOMIC_RELAXED);
+    if (f == 1001) {
+        f = cg_oom_score_adj_floor();
+        __atomic_store_n(&floor_adj, f, __ATOMIC_RELAXED);
+    }
+    int v = rt->env.memory_capacity > 0 ? cg_oom_score_adj(pod, c, rt->env.memory_capacity) : 0;
+    return v < f ? f : v;
+}
+
 static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_runtime_pod *p,
                            const json_t *c, int attempt, const char *pod_dir, const json_t *vols)
 {
@@ -400,6 +413,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
         json_array_append(gids, json_object_get(pod_sc, "fsGroup"));
     const json_t *ape = json_object_get(sc, "allowPrivilegeEscalation");
     const char *wd = jstr(c, "workingDir");
+    int oom_adj = container_oom_adj(rt, pod, c);
     struct kos_oci_params op = {
         .rootfs = rootfs.path,
         .readonly_rootfs = json_is_true(json_object_get(sc, "readOnlyRootFilesystem")),
@@ -417,8 +431,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
         .cap_drop = json_object_get(json_object_get(sc, "capabilities"), "drop"),
         .host_network = true,
         .cgroups_path = cg_path,
-        .oom_score_adj =
-            rt->env.memory_capacity > 0 ? cg_oom_score_adj(pod, c, rt->env.memory_capacity) : 0,
+        .oom_score_adj = oom_adj,
         .resources = {.cpu_shares = res.cpu_shares,
                       .cpu_quota = res.cpu_quota,
                       .cpu_period = res.cpu_period,
@@ -841,6 +854,59 @@ static int rt_status(void *opaque, const char *uid, json_t **ret_status)
     return *ret_status ? 0 : -ENOMEM;
 }
 
+/* ContainerGC.DeleteAllUnusedContainers, then ImageGC.DeleteUnusedImages: every exited
+ * earlier attempt goes (the latest attempt of a container is its status and stays; the logs
+ * stay with the pod), then every image no remaining container uses. */
+static int rt_reclaim_disk(void *opaque, int64_t *freed)
+{
+    struct rt *rt = opaque;
+    char **ids = NULL;
+    size_t n = 0;
+    int r = kos_container_list(&rt->crt, &ids, &n);
+    if (r < 0)
+        return r;
+    _cleanup_json_ json_t *in_use = json_array();
+    for (size_t i = 0; i < n && in_use; i++) {
+        const char *us = strrchr(ids[i], '_');
+        int64_t attempt;
+        if (!us || kos_parse_int64(us + 1, &attempt) < 0)
+            continue;
+        size_t pl = (size_t)(us - ids[i]) + 1; /* "<uid>_<name>_" */
+        bool newer = false;
+        for (size_t j = 0; j < n && !newer; j++) {
+            int64_t a;
+            newer = j != i && !strncmp(ids[j], ids[i], pl) && !strchr(ids[j] + pl, '_') &&
+                    kos_parse_int64(ids[j] + pl, &a) == 0 && a > attempt;
+        }
+        struct kos_container_state st;
+        if (newer && kos_container_state(&rt->crt, ids[i], &st) == 0 &&
+            st.status == KOS_CONTAINER_EXITED) {
+            char dir[4096];
+            if (kos_container_dir(&rt->crt, ids[i], dir, sizeof(dir)) == 0)
+                image_rootfs_remove(dir);
+            kos_container_remove(&rt->crt, ids[i]);
+            continue;
+        }
+        char image_id[IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
+        read_image_id(rt, ids[i], image_id, sizeof(image_id));
+        image_id[strcspn(image_id, "\n")] = '\0';
+        const char *at = strrchr(image_id, '@');
+        const char *digest = at ? at + 1 : image_id;
+        if (*digest)
+            json_array_append_new(in_use, json_string(digest));
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    if (!in_use)
+        return -ENOMEM;
+    int64_t f = 0;
+    r = image_store_gc(rt->images, in_use, &f);
+    if (r == 0 && freed)
+        *freed += f;
+    return r;
+}
+
 static void rt_free(void *opaque)
 {
     struct rt *rt = opaque;
@@ -871,6 +937,7 @@ static const struct pod_runtime_ops ops = {
     .sync = rt_sync,
     .kill = rt_kill,
     .status = rt_status,
+    .reclaim_disk = rt_reclaim_disk,
     .free = rt_free,
 };
 

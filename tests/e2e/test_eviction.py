@@ -1,0 +1,356 @@
+"""Node-pressure eviction with real cgroups and real memory (issue 7): kos server's embedded
+agent with --eviction-hard memory.available a margin below the memory available when the
+test starts, --housekeeping-interval 1s and a short --eviction-pressure-transition-period.
+Pods allocate anonymous memory in a busybox shell variable; the margins are several hundred
+MiB so that other processes on the machine moving by ~100 MiB cannot decide the outcome."""
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from kos import KosServer, Kubectl
+from registry import Registry, push_busybox_image
+from kos import KOS_BIN
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
+
+MI = 1024 * 1024
+NODE = "kos-evict-node"
+# threshold = available at start − MARGIN
+MARGIN_MI = 900
+TRANSITION = "12s"
+
+
+def stop_leftover_containers(server):
+    """Safety net after the server stopped: the agent leaves containers running by design."""
+    root = os.path.join(server.data_dir, "agent")
+    state = os.path.join(root, "containers")
+    if not os.path.isdir(state):
+        return
+    flags = ["--state-root", state, "--runtime-root", os.path.join(root, "runtime")]
+    for cid in os.listdir(state):
+        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
+                       capture_output=True, timeout=60)
+        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
+                       timeout=60)
+
+
+def memory_available():
+    """memory.available as the kubelet (and kos) compute it: MemTotal − working set of the
+    root memory cgroup (usage − inactive file pages)."""
+    meminfo = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            meminfo[k] = int(v.split()[0]) * 1024
+    v1 = "/sys/fs/cgroup/memory/memory.usage_in_bytes"
+    if os.path.exists(v1):
+        with open(v1) as f:
+            usage = int(f.read())
+        stat_path, key = "/sys/fs/cgroup/memory/memory.stat", "total_inactive_file"
+    else:
+        usage = meminfo["MemTotal"] - meminfo["MemFree"]
+        stat_path, key = "/sys/fs/cgroup/memory.stat", "inactive_file"
+    inactive = 0
+    with open(stat_path) as f:
+        for line in f:
+            k, v = line.split()
+            if k == key:
+                inactive = int(v)
+    return meminfo["MemTotal"] - max(usage - inactive, 0)
+
+
+def hog(mib):
+    """A shell whose dd holds `mib` MiB of anonymous memory (its one block, read from
+    /dev/zero and stuck writing into a pipe nobody reads), says so, and stays."""
+    return ("(dd if=/dev/zero bs=%dM count=1 2>/dev/null | sleep 3600) & sleep 2; "
+            "echo allocated; wait" % mib)
+
+
+class Env:
+    def __init__(self, ranking, housekeeping="1s"):
+        self.housekeeping = housekeeping
+        self.reg = Registry()
+        self.server = None
+        self.kubectl = None
+        self.ranking = ranking
+        self.stopped = False
+
+    def start(self):
+        self.reg.start()
+        self.image = push_busybox_image(self.reg)["ref"]
+        avail = memory_available()
+        self.threshold_mi = avail // MI - MARGIN_MI
+        args = ["--node-name", NODE,
+                "--eviction-hard", "memory.available<%dMi" % self.threshold_mi,
+                "--housekeeping-interval", self.housekeeping,
+                "--eviction-pressure-transition-period", TRANSITION,
+                "--eviction-ranking", self.ranking]
+        self.server = KosServer(extra_args=args, agent=True)
+        self.server.start()
+        self.kubectl = Kubectl(self.server, "1.33")
+        for name, value in [("low", 100), ("high", 1000)]:
+            st, obj, _ = self.server.request(
+                "POST", "/apis/scheduling.k8s.io/v1/priorityclasses",
+                {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                 "metadata": {"name": "evict-" + name}, "value": value})
+            assert st == 201, obj
+        return self
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        try:
+            if self.kubectl and self.server and self.server.proc:
+                self.kubectl.run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
+                                 "--wait=false", check=False)
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    st, body, _ = self.server.request("GET", "/api/v1/pods")
+                    if st == 200 and not body.get("items"):
+                        break
+                    time.sleep(0.2)
+            if self.server:
+                self.server.stop()
+                stop_leftover_containers(self.server)
+        finally:
+            try:
+                if self.server:
+                    self.server.cleanup()
+            finally:
+                self.reg.stop()
+                if self.kubectl:
+                    self.kubectl.cleanup()
+
+    # ---- helpers ----
+
+    def new_ns(self):
+        ns = "ev-" + uuid.uuid4().hex[:8]
+        self.kubectl.run("create", "namespace", ns)
+        return ns
+
+    def create_pod(self, ns, name, script, resources=None, priority_class=None):
+        c = {"name": name, "image": self.image, "command": ["sh", "-c", script]}
+        if resources:
+            c["resources"] = resources
+        spec = {"nodeName": NODE, "restartPolicy": "Never", "containers": [c],
+                "terminationGracePeriodSeconds": 30}
+        if priority_class:
+            spec["priorityClassName"] = priority_class
+        body = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": ns}, "spec": spec}
+        st, obj, _ = self.server.request("POST", "/api/v1/namespaces/%s/pods" % ns, body)
+        assert st == 201, obj
+        return obj
+
+    def pod(self, ns, name):
+        st, obj, _ = self.server.request("GET", "/api/v1/namespaces/%s/pods/%s" % (ns, name))
+        return obj if st == 200 else None
+
+    def node(self):
+        st, obj, _ = self.server.request("GET", "/api/v1/nodes/" + NODE)
+        assert st == 200, obj
+        return obj
+
+    def condition(self, type_):
+        for c in self.node()["status"].get("conditions", []):
+            if c["type"] == type_:
+                return c
+        return None
+
+    def taint_keys(self):
+        return {t["key"] for t in self.node().get("spec", {}).get("taints", [])
+                if t.get("effect") == "NoSchedule"}
+
+    def log(self, ns, name):
+        st, body, _ = self.server.request(
+            "GET", "/api/v1/namespaces/%s/pods/%s/log" % (ns, name))
+        return body.decode() if st == 200 and isinstance(body, bytes) else ""
+
+    def wait(self, fn, timeout=90, what="condition"):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            last = fn()
+            if last:
+                return last
+            time.sleep(0.25)
+        raise AssertionError("timed out waiting for %s (last: %r)\nserver log:\n%s" % (
+            what, last, self.server.log()))
+
+    def phase(self, ns, name):
+        p = self.pod(ns, name)
+        return p and p.get("status", {}).get("phase")
+
+    def wait_running(self, ns, name):
+        self.wait(lambda: self.phase(ns, name) == "Running", what="%s Running" % name)
+
+    def wait_allocated(self, ns, name):
+        self.wait(lambda: "allocated" in self.log(ns, name), what="%s allocated" % name)
+
+    def wait_no_pressure(self):
+        self.wait(lambda: (self.condition("MemoryPressure") or {}).get("status") == "False",
+                  timeout=120, what="MemoryPressure False")
+
+    def events(self, ns, name):
+        st, body, _ = self.server.request("GET", "/api/v1/namespaces/%s/events" % ns)
+        assert st == 200
+        return [e for e in body["items"] if e["involvedObject"].get("name") == name]
+
+
+@pytest.fixture(scope="module")
+def default_env():
+    e = Env("default")
+    try:
+        yield e.start()
+    finally:
+        e.stop()
+
+
+def assert_evicted(env, ns, name):
+    p = env.pod(ns, name)
+    st = p["status"]
+    assert st["phase"] == "Failed", st
+    assert st["reason"] == "Evicted", st
+    prefix = ("The node was low on resource: memory. Threshold quantity: %dMi, available: "
+              % env.threshold_mi)
+    assert st["message"].startswith(prefix), st["message"]
+    assert ("Container %s was using " % name) in st["message"], st["message"]
+    conds = {c["type"]: c for c in st.get("conditions", [])}
+    dt = conds["DisruptionTarget"]
+    assert dt["status"] == "True" and dt["reason"] == "TerminationByKubelet"
+    assert dt["message"] == st["message"]
+    assert conds["Ready"]["status"] == "False"
+    evs = [e for e in env.events(ns, name) if e["reason"] == "Evicted"]
+    assert evs and evs[0]["type"] == "Warning" and evs[0]["message"] == st["message"], evs
+    return st["message"]
+
+
+def test_besteffort_hog_is_evicted_and_pressure_comes_and_goes(default_env):
+    env = default_env
+    ns = env.new_ns()
+    assert env.condition("MemoryPressure")["status"] == "False"
+    env.create_pod(ns, "guaranteed", "sleep 3600",
+                   resources={"requests": {"cpu": "100m", "memory": "64Mi"},
+                              "limits": {"cpu": "100m", "memory": "64Mi"}})
+    env.create_pod(ns, "idle", "sleep 3600")
+    env.wait_running(ns, "guaranteed")
+    env.wait_running(ns, "idle")
+
+    # twice the margin: the hog alone takes the node well below the threshold
+    env.create_pod(ns, "hog", hog(2 * MARGIN_MI))
+    seen = {}
+
+    def evicted():
+        if (env.condition("MemoryPressure") or {}).get("status") == "True":
+            seen["pressure"] = True
+            seen.setdefault("taints", env.taint_keys())
+        return env.phase(ns, "hog") == "Failed"
+
+    env.wait(evicted, timeout=180, what="hog evicted")
+    msg = assert_evicted(env, ns, "hog")
+    assert msg.endswith(", request is 0, has larger consumption of memory. "), msg
+    # MemoryPressure is on for at least the transition period after the eviction
+    assert env.condition("MemoryPressure")["status"] == "True"
+    assert env.condition("MemoryPressure")["reason"] == "KubeletHasInsufficientMemory"
+    seen.setdefault("taints", env.taint_keys())
+    assert "node.kubernetes.io/memory-pressure" in seen["taints"], seen
+    # the others were never touched
+    for name in ("guaranteed", "idle"):
+        p = env.pod(ns, name)
+        assert p["status"]["phase"] == "Running", p["status"]
+        assert not [c for c in p["status"].get("conditions", [])
+                    if c["type"] == "DisruptionTarget"]
+
+    # a BestEffort pod is refused while the node reports MemoryPressure...
+    if env.condition("MemoryPressure")["status"] == "True":
+        env.create_pod(ns, "refused", "sleep 3600")
+        env.wait(lambda: env.phase(ns, "refused") == "Failed", what="refused")
+        p = env.pod(ns, "refused")["status"]
+        assert p["reason"] == "Evicted"
+        assert p["message"] == ("Pod was rejected: The node had condition: [MemoryPressure]. ")
+
+    # ...and the condition and its taint go away after the transition period
+    env.wait_no_pressure()
+    assert env.condition("MemoryPressure")["reason"] == "KubeletHasSufficientMemory"
+    env.wait(lambda: "node.kubernetes.io/memory-pressure" not in env.taint_keys(),
+             what="taint removed")
+    for name in ("guaranteed", "idle"):
+        assert env.phase(ns, name) == "Running"
+    # priority 0: they would be the next victims of the other tests
+    env.kubectl.run("delete", "namespace", ns, "--wait=true", timeout=120)
+
+
+def test_lower_priority_above_requests_goes_first(default_env):
+    env = default_env
+    env.wait_no_pressure()
+    ns = env.new_ns()
+    req = {"requests": {"memory": "16Mi"}}
+    # the high-priority pod uses more; by usage alone it would go first
+    env.create_pod(ns, "high", hog(MARGIN_MI - 300), resources=req,
+                   priority_class="evict-high")
+    env.wait_allocated(ns, "high")
+    env.create_pod(ns, "low", hog(500), resources=req, priority_class="evict-low")
+    env.wait(lambda: env.phase(ns, "low") == "Failed" or env.phase(ns, "high") == "Failed",
+             timeout=180, what="an eviction")
+    assert env.phase(ns, "low") == "Failed", env.pod(ns, "high")["status"]
+    assert_evicted(env, ns, "low")
+    # the node recovered with the low one gone: the high one stays
+    time.sleep(3)
+    assert env.phase(ns, "high") == "Running"
+
+
+@pytest.fixture(scope="module")
+def legacy_env(default_env):
+    # after the default-ranking server (module order): one server at a time
+    default_env.stop()
+    e = Env("legacy")
+    try:
+        yield e.start()
+    finally:
+        e.stop()
+
+
+def test_legacy_ranking_orders_by_qos(legacy_env):
+    env = legacy_env
+    ns = env.new_ns()
+    # the Burstable pod uses more memory above its request than the BestEffort one: the
+    # default ranking would take it first, the legacy one takes BestEffort first
+    env.create_pod(ns, "burstable", hog(MARGIN_MI - 300),
+                   resources={"requests": {"memory": "16Mi"}})
+    env.wait_allocated(ns, "burstable")
+    env.create_pod(ns, "besteffort", hog(500))
+    env.wait(lambda: env.phase(ns, "besteffort") == "Failed" or
+             env.phase(ns, "burstable") == "Failed", timeout=180, what="an eviction")
+    assert env.phase(ns, "besteffort") == "Failed", env.pod(ns, "burstable")["status"]
+    assert_evicted(env, ns, "besteffort")
+    time.sleep(3)
+    assert env.phase(ns, "burstable") == "Running"
+
+
+@pytest.fixture(scope="module")
+def notify_env(legacy_env):
+    legacy_env.stop()
+    e = Env("default", housekeeping="10m")
+    try:
+        yield e.start()
+    finally:
+        e.stop()
+
+
+@pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/cgroup.event_control"),
+                    reason="memory threshold notifications need a cgroup v1 memory hierarchy")
+def test_threshold_notification_acts_between_housekeeping_ticks(notify_env):
+    """With a 10 minute housekeeping interval only the kubepods memory threshold eventfd can
+    make the agent look in time: the hog is evicted within a minute of allocating."""
+    env = notify_env
+    ns = env.new_ns()
+    time.sleep(2)  # past the first round, which arms the notification
+    env.create_pod(ns, "hog", hog(2 * MARGIN_MI))
+    env.wait(lambda: env.phase(ns, "hog") == "Failed", timeout=60, what="hog evicted")
+    assert_evicted(env, ns, "hog")
