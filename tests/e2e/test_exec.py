@@ -1,0 +1,155 @@
+"""kubectl exec / attach / port-forward and the Python client's stream() against kos server
+with its embedded node agent (root, real runc, busybox pods from a local registry)."""
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from kos import KosServer, Kubectl, kubectl_path
+from registry import Registry, push_busybox_image
+from test_runtime_pods import stop_leftover_containers, wait_for
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
+
+NODE = "kos-exec-node"
+
+
+@pytest.fixture(scope="module")
+def env():
+    reg = Registry()
+    server = KosServer(extra_args=["--node-name", NODE], agent=True)
+    kubectls = []
+    try:
+        reg.start()
+        img = push_busybox_image(reg)
+        server.start()
+        k = Kubectl(server, "1.33")
+        kubectls.append(k)
+        ns = "ex-" + uuid.uuid4().hex[:8]
+        k.run("create", "namespace", ns)
+        e = {"server": server, "image": img["ref"], "kubectl": k, "ns": ns,
+             "kubectls": kubectls}
+        create_pod(e, "box", [{"name": "main", "command": ["sleep", "3600"]},
+                              {"name": "side", "command": ["sleep", "3600"]}])
+        wait_running(e, "box")
+        yield e
+    finally:
+        try:
+            if kubectls and server.proc:
+                kubectls[0].run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
+                                "--wait=false", check=False)
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    st, body, _ = server.request("GET", "/api/v1/pods")
+                    if st == 200 and not body.get("items"):
+                        break
+                    time.sleep(0.2)
+            server.stop()
+            stop_leftover_containers(server)
+        finally:
+            server.cleanup()
+            reg.stop()
+            for k in kubectls:
+                k.cleanup()
+
+
+def kubectl(env, version):
+    for k in env["kubectls"]:
+        if k.version == version:
+            return k
+    k = Kubectl(env["server"], version)
+    env["kubectls"].append(k)
+    return k
+
+
+def create_pod(env, name, containers, **spec):
+    for c in containers:
+        c.setdefault("image", env["image"])
+    body = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": env["ns"]},
+            "spec": {"nodeName": NODE, "restartPolicy": "Never", "containers": containers,
+                     "terminationGracePeriodSeconds": 1, **spec}}
+    st, obj, _ = env["server"].request("POST", f"/api/v1/namespaces/{env['ns']}/pods", body)
+    assert st == 201, obj
+    return obj
+
+
+def wait_running(env, name):
+    def running():
+        st, p, _ = env["server"].request(
+            "GET", f"/api/v1/namespaces/{env['ns']}/pods/{name}")
+        cs = (p.get("status") or {}).get("containerStatuses") or []
+        return p if st == 200 and cs and all("running" in c.get("state", {}) for c in cs) \
+            else None
+    return wait_for(running, what=f"pod {name} running")
+
+
+def test_exec_output_stdin_and_exit_code(env):
+    k, ns = env["kubectl"], env["ns"]
+    p = k.run("exec", "-n", ns, "box", "-c", "main", "--", "sh", "-c", "echo out; echo err >&2")
+    assert p.stdout == "out\n" and p.stderr == "err\n"
+    p = k.run("exec", "-n", ns, "box", "-c", "main", "--", "sh", "-c", "exit 3", check=False)
+    assert p.returncode == 3, p.stderr
+    assert "command terminated with exit code 3" in p.stderr
+    p = k.run("exec", "-i", "-n", ns, "box", "-c", "side", "--", "sh", "-c",
+              "tr a-z A-Z; echo done", input="hello stdin\n")
+    assert p.stdout == "HELLO STDIN\ndone\n"
+    # large output arrives whole
+    p = k.run("exec", "-n", ns, "box", "-c", "main", "--", "sh", "-c",
+              "i=0; while [ $i -lt 20000 ]; do echo line-$i; i=$((i+1)); done")
+    lines = p.stdout.splitlines()
+    assert len(lines) == 20000 and lines[-1] == "line-19999"
+
+
+def test_exec_errors(env):
+    k, ns = env["kubectl"], env["ns"]
+    p = k.run("exec", "-n", ns, "box", "-c", "nope", "--", "true", check=False)
+    assert p.returncode != 0 and "container nope is not valid for pod box" in p.stderr
+    p = k.run("exec", "-n", ns, "missing", "--", "true", check=False)
+    assert p.returncode != 0 and 'pods "missing" not found' in p.stderr
+    st, body, _ = env["server"].request(
+        "GET", f"/api/v1/namespaces/{ns}/pods/box/exec?command=true&stdout=true")
+    assert st == 400 and "a container name must be specified for pod box, choose one of: " \
+        "[main side]" in body["message"], body
+    st, body, _ = env["server"].request(
+        "GET", f"/api/v1/namespaces/{ns}/pods/box/exec?command=true&stdout=true&container=main")
+    assert st == 400 and body["message"] == "Upgrade request required", body
+    p = k.run("exec", "-n", ns, "box", "-c", "main", "--", "/no/such/binary", check=False)
+    assert p.returncode != 0
+
+
+def test_python_client_stream(env):
+    kubernetes = pytest.importorskip("kubernetes")
+    from kubernetes import client, config
+    from kubernetes.stream import stream
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
+    api = client.CoreV1Api(client.ApiClient(cfg))
+    ns = env["ns"]
+    out = stream(api.connect_get_namespaced_pod_exec, "box", ns, container="main",
+                 command=["sh", "-c", "echo py-out"], stderr=True, stdin=False, stdout=True,
+                 tty=False)
+    assert out == "py-out\n"
+    ws = stream(api.connect_get_namespaced_pod_exec, "box", ns, container="main",
+                command=["sh", "-c", "read x; echo got-$x; exit 5"], stderr=True, stdin=True,
+                stdout=True, tty=False, _preload_content=False)
+    ws.write_stdin("abc\n")
+    ws.run_forever(timeout=20)
+    assert ws.read_stdout() == "got-abc\n"
+    assert ws.returncode == 5
+    ws.close()
+    # a terminal: the command sees a tty, output comes back on stdout
+    ws = stream(api.connect_get_namespaced_pod_exec, "box", ns, container="main",
+                command=["sh", "-c", "tty >/dev/null && echo is-a-tty; stty size"],
+                stderr=False, stdin=True, stdout=True, tty=True, _preload_content=False)
+    ws.write_channel(4, '{"Width":123,"Height":45}')
+    ws.run_forever(timeout=20)
+    out = ws.read_stdout()
+    assert "is-a-tty" in out, out
+    ws.close()
