@@ -153,3 +153,90 @@ def test_python_client_stream(env):
     out = ws.read_stdout()
     assert "is-a-tty" in out, out
     ws.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def web(env):
+    """A busybox httpd pod serving a known page on a free port."""
+    port = free_port()
+    create_pod(env, "web", [{"name": "httpd", "command": [
+        "sh", "-c", "mkdir -p /www && echo hello-from-pod > /www/index.html && "
+        "i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done > /www/big.txt && "
+        f"exec httpd -f -p {port} -h /www"]}])
+    pod = wait_running(env, "web")
+
+    def listening():
+        try:
+            socket.create_connection((pod["status"]["podIP"], port), timeout=2).close()
+            return True
+        except OSError:
+            return False
+    wait_for(listening, what="httpd up")
+    return port
+
+
+def port_forward(env, version, remote):
+    k = kubectl(env, version)
+    local = free_port()
+    p = k.popen("port-forward", "-n", env["ns"], "pod/web", f"{local}:{remote}")
+    try:
+        deadline = time.time() + 30
+        line = ""
+        while time.time() < deadline and "Forwarding from" not in line:
+            line = p.stdout.readline()
+            if not line and p.poll() is not None:
+                raise AssertionError("port-forward exited: " + p.stderr.read())
+        for _ in range(3):  # several connections through one session
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}/index.html",
+                                        timeout=10) as r:
+                assert r.read() == b"hello-from-pod\n"
+        with urllib.request.urlopen(f"http://127.0.0.1:{local}/big.txt", timeout=10) as r:
+            lines = r.read().decode().splitlines()
+            assert len(lines) == 3000 and lines[-1] == "line-2999"
+    finally:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_port_forward_websocket_tunnel(env, web):
+    port_forward(env, "1.33", web)
+
+
+def test_port_forward_spdy(env, web):
+    port_forward(env, "1.29", web)
+
+
+def test_port_forward_python_client(env, web):
+    pytest.importorskip("kubernetes")
+    from kubernetes import client, config
+    from kubernetes.stream import portforward
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
+    api = client.CoreV1Api(client.ApiClient(cfg))
+    pf = portforward(api.connect_get_namespaced_pod_portforward, "web", env["ns"],
+                     ports=str(web))
+    s = pf.socket(web)
+    s.settimeout(10)
+    s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert data.endswith(b"hello-from-pod\n"), data
+    assert pf.error(web) is None
+    pf.close()
