@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apiserver/authorization.h"
 #include "apiserver/objects.h"
@@ -29,6 +30,8 @@ enum connect_kind { CONNECT_EXEC, CONNECT_ATTACH, CONNECT_PORTFORWARD };
 struct connect_session {
     enum connect_kind kind;
     enum rc_protocol proto;
+    bool spdy; /* exec/attach over raw SPDY (else WebSocket) */
+    struct kos_exec_options opts;
     bool started;
     struct kos_exec_process proc;
     char **command;
@@ -73,7 +76,10 @@ static void session_run(void *ctx, int fd, const char *extra, size_t extra_len)
         pf_serve(fd, extra, extra_len, s->pf_proto, s->ports, s->nports, pf_dial, s);
         return;
     }
-    rc_serve_websocket(fd, extra, extra_len, s->proto, &s->proc, s->command, s->ncommand);
+    if (s->spdy)
+        rc_serve_spdy(fd, extra, extra_len, &s->opts, &s->proc, s->command, s->ncommand);
+    else
+        rc_serve_websocket(fd, extra, extra_len, s->proto, &s->proc, s->command, s->ncommand);
 }
 
 static bool has_container(const json_t *pod, const char *name)
@@ -190,6 +196,47 @@ static int websocket_accept(const struct http_request *req, const char *protocol
         http_reply_add_header(rep, "Connection", "Upgrade") < 0 ||
         http_reply_add_header(rep, "Sec-WebSocket-Accept", accept) < 0 ||
         http_reply_add_header(rep, "Sec-WebSocket-Protocol", protocol) < 0)
+        return kos_error_set(err, 500, "InternalError", "out of memory");
+    return 0;
+}
+
+struct version_scan {
+    const char *want;
+    bool found;
+    struct kos_buf offered;
+};
+
+static bool scan_version(void *ctx, const char *name, const char *value)
+{
+    struct version_scan *v = ctx;
+    if (strcasecmp(name, "X-Stream-Protocol-Version") != 0)
+        return true;
+    kos_buf_printf(&v->offered, "%s%s", v->offered.len ? " " : "", value);
+    if (ws_header_has_token(value, v->want))
+        v->found = true;
+    return true;
+}
+
+/* The SPDY/3.1 upgrade answer (httpstream.Handshake): the client lists its protocol versions
+ * in X-Stream-Protocol-Version (repeated); the one served here must be among them. */
+static int spdy_accept(const struct http_request *req, const char *protocol, struct http_reply *rep,
+                       struct kos_error **err)
+{
+    struct version_scan v = {.want = protocol};
+    kos_buf_init(&v.offered, 4096);
+    http_headers_with_prefix(req, "X-Stream-Protocol-Version", scan_version, &v);
+    int r = 0;
+    if (!v.found)
+        r = kos_error_set(err, 403, "Forbidden",
+                          "unable to upgrade: unable to negotiate protocol: client supports [%s], "
+                          "server supports [%s]",
+                          v.offered.data ? v.offered.data : "", protocol);
+    kos_buf_free(&v.offered);
+    if (r < 0)
+        return r;
+    if (http_reply_add_header(rep, "Connection", "Upgrade") < 0 ||
+        http_reply_add_header(rep, "Upgrade", "SPDY/3.1") < 0 ||
+        http_reply_add_header(rep, "X-Stream-Protocol-Version", protocol) < 0)
         return kos_error_set(err, 500, "InternalError", "out of memory");
     return 0;
 }
@@ -313,15 +360,21 @@ static int prepare(struct resource_request *rr, enum connect_kind kind, struct c
                                      : "v5.channel.k8s.io v4.channel.k8s.io");
         if ((r = websocket_accept(req, proto_name, rep, err)) < 0)
             return r;
-    } else if (kind == CONNECT_PORTFORWARD &&
-               ws_header_has_token(http_header(req, "Upgrade"), "SPDY/3.1")) {
+    } else if (ws_header_has_token(http_header(req, "Upgrade"), "SPDY/3.1")) {
         s->pf_proto = PF_PROTO_SPDY;
-        if (!pf_spdy_accept(req, rep, err))
-            return -EINVAL;
+        s->spdy = true;
+        r = spdy_accept(req,
+                        kind == CONNECT_PORTFORWARD ? "portforward.k8s.io" : "v4.channel.k8s.io",
+                        rep, err);
+        if (r < 0)
+            return r;
     } else {
         return kos_error_set(err, 400, "BadRequest", "Upgrade request required");
     }
 
+    s->opts = o;
+    s->opts.command = NULL;
+    s->opts.container = NULL;
     if (kind == CONNECT_PORTFORWARD) {
         if (!b->port_connect)
             return kos_error_set(err, 500, "InternalError", "port-forward is not supported");

@@ -41,39 +41,6 @@ const char *pf_protocol_name(enum pf_protocol p)
     }
 }
 
-struct version_scan {
-    bool found;
-};
-
-static bool scan_version(void *ctx, const char *name, const char *value)
-{
-    struct version_scan *v = ctx;
-    if (strcasecmp(name, "X-Stream-Protocol-Version") == 0 &&
-        ws_header_has_token(value, "portforward.k8s.io"))
-        v->found = true;
-    return !v->found;
-}
-
-bool pf_spdy_accept(const struct http_request *req, struct http_reply *rep, struct kos_error **err)
-{
-    /* the header may repeat; MHD keeps each occurrence */
-    struct version_scan v = {false};
-    http_headers_with_prefix(req, "X-Stream-Protocol-Version", scan_version, &v);
-    if (!v.found) {
-        kos_error_set(err, 403, "Forbidden",
-                      "unable to upgrade: unable to negotiate protocol: client supports [], "
-                      "server supports [portforward.k8s.io]");
-        return false;
-    }
-    if (http_reply_add_header(rep, "Connection", "Upgrade") < 0 ||
-        http_reply_add_header(rep, "Upgrade", "SPDY/3.1") < 0 ||
-        http_reply_add_header(rep, "X-Stream-Protocol-Version", "portforward.k8s.io") < 0) {
-        kos_error_set(err, 500, "InternalError", "out of memory");
-        return false;
-    }
-    return true;
-}
-
 static void set_nonblock(int fd)
 {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

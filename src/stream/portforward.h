@@ -28,10 +28,6 @@ enum pf_protocol {
 enum pf_protocol pf_select_websocket_protocol(const char *header);
 const char *pf_protocol_name(enum pf_protocol p);
 
-/* The SPDY upgrade answer (Upgrade: SPDY/3.1, X-Stream-Protocol-Version); false with err
- * when the client offers no protocol version we speak. */
-bool pf_spdy_accept(const struct http_request *req, struct http_reply *rep, struct kos_error **err);
-
 /* Connects to a port of the pod: 0 and a connected fd, or a negative errno with *ret_error
  * (malloc'd) the message for the client. */
 typedef int (*pf_dial_fn)(void *ctx, uint16_t port, int *ret_fd, char **ret_error);

@@ -44,5 +44,10 @@ int rc_parse_resize(const void *data, size_t len, unsigned *width, unsigned *hei
 /* Serves one exec/attach session on an upgraded WebSocket connection until the process
  * ends (its status goes on channel 3, then a close frame) or the client leaves (the process
  * is ended). Takes p, and command (a copy for the final message; may be NULL). */
+/* The same over raw SPDY/3.1 with v4.channel.k8s.io (remotecommand_spdy.c); o says which
+ * streams the client will open. */
+void rc_serve_spdy(int fd, const char *extra, size_t extra_len, const struct kos_exec_options *o,
+                   struct kos_exec_process *p, char **command, size_t ncommand);
+
 void rc_serve_websocket(int fd, const char *extra, size_t extra_len, enum rc_protocol proto,
                         struct kos_exec_process *p, char **command, size_t ncommand);

@@ -90,8 +90,10 @@ def wait_running(env, name):
     return wait_for(running, what=f"pod {name} running")
 
 
-def test_exec_output_stdin_and_exit_code(env):
-    k, ns = env["kubectl"], env["ns"]
+# 1.30+: WebSocket v5; 1.27-1.29: SPDY/3.1 with v4.channel.k8s.io
+@pytest.mark.parametrize("version", ["1.33", "1.30", "1.29", "1.27"])
+def test_exec_output_stdin_and_exit_code(env, version):
+    k, ns = kubectl(env, version), env["ns"]
     p = k.run("exec", "-n", ns, "box", "-c", "main", "--", "sh", "-c", "echo out; echo err >&2")
     assert p.stdout == "out\n" and p.stderr == "err\n"
     p = k.run("exec", "-n", ns, "box", "-c", "main", "--", "sh", "-c", "exit 3", check=False)
@@ -107,8 +109,9 @@ def test_exec_output_stdin_and_exit_code(env):
     assert len(lines) == 20000 and lines[-1] == "line-19999"
 
 
-def test_exec_errors(env):
-    k, ns = env["kubectl"], env["ns"]
+@pytest.mark.parametrize("version", ["1.33", "1.29"])
+def test_exec_errors(env, version):
+    k, ns = kubectl(env, version), env["ns"]
     p = k.run("exec", "-n", ns, "box", "-c", "nope", "--", "true", check=False)
     assert p.returncode != 0 and "container nope is not valid for pod box" in p.stderr
     p = k.run("exec", "-n", ns, "missing", "--", "true", check=False)
