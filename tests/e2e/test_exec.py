@@ -243,3 +243,147 @@ def test_port_forward_python_client(env, web):
     assert data.endswith(b"hello-from-pod\n"), data
     assert pf.error(web) is None
     pf.close()
+
+
+def test_exec_tty_with_kubectl(env):
+    """kubectl exec -it from a terminal: the command runs on a tty sized as kubectl's."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    k, ns = env["kubectl"], env["ns"]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+    script = ('i=0; while [ $i -lt 100 ]; do s=$(stty size); [ "$s" = "33 111" ] && break; '
+              'sleep 0.1; i=$((i+1)); done; echo "size=$s"; tty; read x; echo "got=$x"; exit 4')
+    cmd = [k.bin, "--kubeconfig", env["server"].kubeconfig, "--cache-dir", k.cache, "exec",
+           "-it", "-n", ns, "box", "-c", "main", "--", "sh", "-c", script]
+    p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    out = b""
+    sent = False
+    deadline = time.time() + 30
+    try:
+        while time.time() < deadline:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not sent and b"/dev/pts" in out:
+                os.write(master, b"typed\r")
+                sent = True
+            if p.poll() is not None and not r:
+                break
+        rc = p.wait(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    text = out.decode(errors="replace")
+    assert "size=33 111" in text, text
+    assert "/dev/pts/" in text and "got=typed" in text, text
+    assert rc == 4, text
+
+
+def raw_upgrade(server, path, headers):
+    """Sends a GET with the given headers on a fresh TLS connection; returns (status, the
+    socket, the bytes after the head)."""
+    s = server.tls_socket()
+    req = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % path
+    req += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+    s.sendall(req.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), s, rest
+
+
+WS_HEADERS = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+              "Sec-WebSocket-Protocol": "v5.channel.k8s.io"}
+
+
+def test_exec_websocket_get_needs_create(env):
+    """The upgrade GET is authorized as get and also as create (kube 1.35's
+    AuthorizePodWebsocketUpgradeCreatePermission): get alone never opens a shell."""
+    srv, ns = env["server"], env["ns"]
+    rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/%s/" % ns
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "exec-get", "namespace": ns},
+            "rules": [{"apiGroups": [""], "resources": ["pods", "pods/exec"], "verbs": ["get"]}]}
+    st, body, _ = srv.request("POST", rbac + "roles", role)
+    assert st == 201, body
+    rb = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+          "metadata": {"name": "exec-get", "namespace": ns},
+          "subjects": [{"kind": "User", "name": "getter",
+                        "apiGroup": "rbac.authorization.k8s.io"}],
+          "roleRef": {"kind": "Role", "name": "exec-get",
+                      "apiGroup": "rbac.authorization.k8s.io"}}
+    st, body, _ = srv.request("POST", rbac + "rolebindings", rb)
+    assert st == 201, body
+    path = f"/api/v1/namespaces/{ns}/pods/box/exec?command=true&stdout=true&container=main"
+    headers = dict(WS_HEADERS, **{"Impersonate-User": "getter"})
+
+    def status():
+        code, s, _ = raw_upgrade(srv, path, headers)
+        s.close()
+        return code
+    code = status()
+    assert code == 403, code
+    st, body, _ = srv.request("GET", rbac + "roles/exec-get")
+    body["rules"][0]["verbs"] = ["get", "create"]
+    st, body, _ = srv.request("PUT", rbac + "roles/exec-get", body)
+    assert st == 200, body
+    assert wait_for(lambda: status() == 101, what="exec allowed with create")
+
+
+def test_bad_websocket_input_ends_only_that_session(env):
+    """Garbage after the upgrade: the session closes with a protocol error, the server and
+    other sessions go on."""
+    srv, ns = env["server"], env["ns"]
+    path = (f"/api/v1/namespaces/{ns}/pods/box/exec?command=sleep&command=30&stdin=true"
+            "&stdout=true&container=main")
+    code, s, _ = raw_upgrade(srv, path, WS_HEADERS)
+    assert code == 101
+    s.sendall(b"\x82\x05hello")  # unmasked client frame: a protocol error
+    s.settimeout(10)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ConnectionError):
+        pass
+    s.close()
+    assert b"\x88\x02\x03\xea" in data  # close 1002
+    # an oversized frame header is refused before its payload
+    code, s, _ = raw_upgrade(srv, path, WS_HEADERS)
+    assert code == 101
+    s.sendall(b"\x82\xff\x00\x00\x00\x00\x7f\xff\xff\xff\x00\x00\x00\x00")
+    s.settimeout(10)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ConnectionError):
+        pass
+    s.close()
+    assert b"\x88\x02\x03\xf1" in data  # close 1009
+    p = env["kubectl"].run("exec", "-n", ns, "box", "-c", "main", "--", "echo", "still-fine")
+    assert p.stdout == "still-fine\n"
