@@ -387,3 +387,35 @@ def test_bad_websocket_input_ends_only_that_session(env):
     assert b"\x88\x02\x03\xf1" in data  # close 1009
     p = env["kubectl"].run("exec", "-n", ns, "box", "-c", "main", "--", "echo", "still-fine")
     assert p.stdout == "still-fine\n"
+
+
+@pytest.mark.parametrize("version", ["1.33", "1.29"])
+def test_attach_stdin_once(env, version):
+    """kubectl attach -i to a container with stdin and stdinOnce: input reaches the main
+    process, its output comes back, and closing stdin ends the container."""
+    k, ns = kubectl(env, version), env["ns"]
+    name = "att-" + version.replace(".", "")
+    create_pod(env, name, [{"name": "main", "stdin": True, "stdinOnce": True, "command": [
+        "sh", "-c", "while read l; do echo got-$l; done; echo bye"]}])
+    wait_running(env, name)
+    p = k.run("attach", "-i", "-n", ns, name, "-c", "main", input="a\nb\n", timeout=60)
+    assert "got-a\ngot-b\nbye\n" in p.stdout, (p.stdout, p.stderr)
+
+    def finished():
+        st, pod, _ = env["server"].request("GET", f"/api/v1/namespaces/{ns}/pods/{name}")
+        return pod.get("status", {}).get("phase") == "Succeeded"
+    wait_for(finished, what="container ended by stdin EOF")
+
+
+def test_attach_output_only(env):
+    k, ns = env["kubectl"], env["ns"]
+    create_pod(env, "ticker", [{"name": "main", "command": [
+        "sh", "-c", "sleep 2; i=0; while [ $i -lt 5 ]; do echo tick-$i; i=$((i+1)); "
+        "sleep 0.2; done"]}])
+    wait_running(env, "ticker")
+    p = k.run("attach", "-n", ns, "ticker", timeout=60)
+    assert "tick-4" in p.stdout, (p.stdout, p.stderr)
+    # kubectl checks the name itself; the API answers as kube-apiserver does
+    st, body, _ = env["server"].request(
+        "GET", f"/api/v1/namespaces/{ns}/pods/box/attach?container=nope&stdout=true")
+    assert st == 400 and body["message"] == "container nope is not valid for pod box", body

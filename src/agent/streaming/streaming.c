@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/runtime/attach.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/container_exec.h"
 #include "util/strutil.h"
@@ -70,6 +71,89 @@ static int do_exec(void *ctx, const json_t *pod, const struct kos_exec_options *
     if (r < 0)
         return r;
     return kos_container_exec(&s->rt, id, o->command, o->ncommand, o, ret, err);
+}
+
+/* An attach ends when the container does; like the kubelet over CRI it reports Success
+ * then, whatever the container's exit code (kubectl attach exits 0). */
+struct attach_ctx {
+    struct kos_runtime rt;
+    char id[512];
+};
+
+static int attach_wait(struct kos_exec_process *p, bool block, int *exit_code)
+{
+    struct attach_ctx *a = p->attach_ctx;
+    for (;;) {
+        struct kos_container_state st;
+        if (kos_container_state(&a->rt, a->id, &st) < 0 || st.status == KOS_CONTAINER_EXITED ||
+            st.status == KOS_CONTAINER_UNKNOWN) {
+            *exit_code = 0;
+            return 1;
+        }
+        if (!block)
+            return 0;
+        usleep(100 * 1000);
+    }
+}
+
+static void attach_end(struct kos_exec_process *p)
+{
+    free(p->attach_ctx);
+    p->attach_ctx = NULL;
+}
+
+static const json_t *container_spec(const json_t *pod, const char *name)
+{
+    const json_t *spec = json_object_get(pod, "spec");
+    const char *lists[] = {"containers", "initContainers", "ephemeralContainers"};
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        {
+            if (kos_streq_null(jstr(c, "name"), name))
+                return c;
+        }
+    }
+    return NULL;
+}
+
+static int do_attach(void *ctx, const json_t *pod, const struct kos_exec_options *o,
+                     struct kos_exec_process *ret, struct kos_error **err)
+{
+    struct kos_agent_streaming *s = ctx;
+    char id[512], dir[4096];
+    int r = running_container(s, pod, o->container, id, sizeof(id), err);
+    if (r < 0)
+        return r;
+    if (kos_container_dir(&s->rt, id, dir, sizeof(dir)) < 0)
+        return kos_error_set(err, 500, "InternalError", "invalid container id \"%s\"", id);
+    const json_t *c = container_spec(pod, o->container);
+    bool has_stdin = json_is_true(json_object_get(c, "stdin"));
+    struct kos_exec_process p;
+    kos_exec_process_init(&p);
+    struct attach_ctx *a = calloc(1, sizeof(*a));
+    if (!a)
+        return kos_error_set(err, 500, "InternalError", "out of memory");
+    a->rt = s->rt;
+    kos_strlcpy(a->id, id, sizeof(a->id));
+    p.attach_ctx = a;
+    p.wait = attach_wait;
+    p.terminate = attach_end;
+    r = 0;
+    if (o->stdout)
+        r = kos_attach_connect(dir, 'o', &p.stdout_fd);
+    if (r == 0 && o->stderr && !o->tty)
+        r = kos_attach_connect(dir, 'e', &p.stderr_fd);
+    if (r == 0 && o->stdin && has_stdin)
+        r = kos_attach_connect(dir, 'i', &p.stdin_fd);
+    if (r < 0) {
+        kos_exec_process_close(&p);
+        return kos_error_set(err, 500, "InternalError", "cannot attach to container %s: %s",
+                             o->container, strerror(-r));
+    }
+    *ret = p;
+    return 0;
 }
 
 static int connect_timeout(const char *ip, uint16_t port, int *ret_fd)
@@ -159,5 +243,5 @@ void kos_agent_streaming_free(struct kos_agent_streaming *s)
 void kos_agent_streaming_backend(struct kos_agent_streaming *s, struct kos_stream_backend *ret)
 {
     *ret = (struct kos_stream_backend){
-        .exec = do_exec, .attach = NULL, .port_connect = do_port_connect, .ctx = s};
+        .exec = do_exec, .attach = do_attach, .port_connect = do_port_connect, .ctx = s};
 }
