@@ -388,6 +388,26 @@ def test_bad_websocket_input_ends_only_that_session(env):
     p = env["kubectl"].run("exec", "-n", ns, "box", "-c", "main", "--", "echo", "still-fine")
     assert p.stdout == "still-fine\n"
 
+    # the commands of the sessions that ended are gone too
+    def no_sleepers():
+        p = env["kubectl"].run("exec", "-n", ns, "box", "-c", "main", "--", "ps", "-o", "args")
+        return "sleep 30" not in p.stdout
+    wait_for(no_sleepers, what="the ended sessions' commands to stop")
+
+
+def test_exec_into_a_finished_container(env):
+    srv, ns = env["server"], env["ns"]
+    create_pod(env, "done", [{"name": "main", "command": ["true"]}])
+
+    def finished():
+        st, pod, _ = srv.request("GET", f"/api/v1/namespaces/{ns}/pods/done")
+        return pod.get("status", {}).get("phase") == "Succeeded"
+    wait_for(finished, what="pod done")
+    code, s, rest = raw_upgrade(
+        srv, f"/api/v1/namespaces/{ns}/pods/done/exec?command=true&stdout=true", WS_HEADERS)
+    s.close()
+    assert code == 500, code
+
 
 @pytest.mark.parametrize("version", ["1.33", "1.29"])
 def test_attach_stdin_once(env, version):
