@@ -27,6 +27,10 @@ enum kos_subresource {
     SUB_TOKEN = 1 << 3,    /* serviceaccounts/token: TokenRequest */
     SUB_FINALIZE = 1 << 5, /* namespaces/finalize: the only way to change spec.finalizers */
     SUB_LOG = 1 << 4,      /* pods/log */
+    /* pods/exec, pods/attach, pods/portforward: connect subresources (stream upgrades) */
+    SUB_EXEC = 1 << 10,
+    SUB_ATTACH = 1 << 11,
+    SUB_PORTFORWARD = 1 << 12,
 };
 
 /* How metadata.name is validated (apimachinery's name validators). */

@@ -223,7 +223,16 @@ static void dispatch_resource(struct apiserver *srv, struct http_request *req,
         bool token = strcmp(rr.sub, "token") == 0 && (kind->subresources & SUB_TOKEN);
         bool finalize = strcmp(rr.sub, "finalize") == 0 && (kind->subresources & SUB_FINALIZE);
         bool log = strcmp(rr.sub, "log") == 0 && (kind->subresources & SUB_LOG);
-        if (token) {
+        bool connect =
+            (strcmp(rr.sub, "exec") == 0 && (kind->subresources & SUB_EXEC)) ||
+            (strcmp(rr.sub, "attach") == 0 && (kind->subresources & SUB_ATTACH)) ||
+            (strcmp(rr.sub, "portforward") == 0 && (kind->subresources & SUB_PORTFORWARD));
+        if (connect) {
+            if (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0)
+                method_not_allowed(rep);
+            else
+                handle_pod_connect(&rr, rep);
+        } else if (token) {
             if (strcmp(m, "POST") != 0)
                 method_not_allowed(rep);
             else

@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 struct kos_sa;
+struct kos_stream_backend;
 
 #define KOS_KUBE_MAJOR       "1"
 #define KOS_KUBE_MINOR       "33"
@@ -51,6 +52,10 @@ struct apiserver {
     /* The embedded node agent's --pod-log-dir, where pods/log reads container logs (NULL:
      * the kubelet's default, /var/log/pods). */
     const char *pod_log_dir;
+    /* pods/exec, attach, portforward: the embedded agent's streaming side (stream/backend.h)
+     * and the node it runs; NULL: no agent is reachable from here. */
+    const struct kos_stream_backend *streaming;
+    const char *streaming_node;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

@@ -56,6 +56,11 @@ static const struct sub_info subs[] = {
      (const char *const[]){"create", NULL}},
     {SUB_FINALIZE, "finalize", NULL, NULL, NULL, (const char *const[]){"update", NULL}},
     {SUB_LOG, "log", "", "v1", "Pod", (const char *const[]){"get", NULL}},
+    {SUB_EXEC, "exec", "", "v1", "PodExecOptions", (const char *const[]){"create", "get", NULL}},
+    {SUB_ATTACH, "attach", "", "v1", "PodAttachOptions",
+     (const char *const[]){"create", "get", NULL}},
+    {SUB_PORTFORWARD, "portforward", "", "v1", "PodPortForwardOptions",
+     (const char *const[]){"create", "get", NULL}},
 };
 
 static json_t *aggregated_resource(const struct kos_kind *k)

@@ -5,6 +5,8 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,8 +16,23 @@
 #include "pki/pki.h"
 #include "util/cleanup.h"
 
+/* An upgraded connection being served; listed so that stopping the server can end it. */
+struct upgrade_session {
+    struct http_server *srv;
+    struct upgrade_holder *holder;
+    int fd;
+    char *extra;
+    size_t extra_len;
+    struct MHD_UpgradeResponseHandle *urh;
+    struct upgrade_session *next;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    pthread_mutex_t sessions_lock;
+    pthread_cond_t sessions_done;
+    struct upgrade_session *sessions;
+    bool stopping;
     http_handler_fn handler;
     void *handler_ctx;
     uint16_t port;
@@ -125,9 +142,40 @@ void http_reply_add_warning(struct http_reply *rep, const char *text)
     kos_buf_free(&b);
 }
 
+int http_reply_add_header(struct http_reply *rep, const char *name, const char *value)
+{
+    if (rep->nheaders >= HTTP_MAX_HEADERS)
+        return -E2BIG;
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -ENOMEM;
+    }
+    rep->headers[rep->nheaders][0] = n;
+    rep->headers[rep->nheaders][1] = v;
+    rep->nheaders++;
+    return 0;
+}
+
+void http_reply_upgrade(struct http_reply *rep, const struct http_upgrade *up)
+{
+    if (rep->upgrading && rep->upgrade.free)
+        rep->upgrade.free(rep->upgrade.ctx);
+    rep->status = 101;
+    rep->upgrade = *up;
+    rep->upgrading = true;
+}
+
 void http_reply_clear(struct http_reply *rep)
 {
     free(rep->body);
+    if (rep->upgrading && rep->upgrade.free)
+        rep->upgrade.free(rep->upgrade.ctx);
+    for (size_t i = 0; i < rep->nheaders; i++) {
+        free(rep->headers[i][0]);
+        free(rep->headers[i][1]);
+    }
     if (rep->iov_free)
         rep->iov_free(rep->iov_ctx);
     free(rep->iov);
@@ -206,6 +254,112 @@ static void stream_free(void *cls)
     free(s);
 }
 
+/* The upgrade travels with two references: the request's (dropped when MHD completes it,
+ * whether or not the switch happened) and the session thread's. */
+struct upgrade_holder {
+    struct http_upgrade up;
+    atomic_int refs;
+    struct http_server *srv;
+};
+
+static void holder_unref(struct upgrade_holder *h)
+{
+    if (!h || atomic_fetch_sub(&h->refs, 1) != 1)
+        return;
+    if (h->up.free)
+        h->up.free(h->up.ctx);
+    free(h);
+}
+
+static void *session_main(void *arg)
+{
+    struct upgrade_session *s = arg;
+    struct http_server *srv = s->srv;
+    s->holder->up.run(s->holder->up.ctx, s->fd, s->extra, s->extra_len);
+    pthread_mutex_lock(&srv->sessions_lock);
+    for (struct upgrade_session **p = &srv->sessions; *p; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    }
+    MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
+    pthread_cond_broadcast(&srv->sessions_done);
+    pthread_mutex_unlock(&srv->sessions_lock);
+    holder_unref(s->holder);
+    free(s->extra);
+    free(s);
+    return NULL;
+}
+
+/* MHD calls this on the connection's thread once the 101 went out; under TLS it forwards the
+ * socketpair only after we return, so the session runs on a thread of its own. */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+                       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    struct upgrade_holder *h = cls;
+    struct http_server *srv = h->srv;
+    struct upgrade_session *s = calloc(1, sizeof(*s));
+    if (s && extra_in_size > 0) {
+        s->extra = malloc(extra_in_size);
+        if (s->extra)
+            memcpy(s->extra, extra_in, extra_in_size);
+    }
+    if (!s || (extra_in_size > 0 && !s->extra)) {
+        if (s)
+            free(s);
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+    s->srv = srv;
+    s->holder = h;
+    s->fd = sock;
+    s->extra_len = extra_in_size;
+    s->urh = urh;
+    atomic_fetch_add(&h->refs, 1);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    pthread_mutex_lock(&srv->sessions_lock);
+    pthread_t t;
+    bool ok = !srv->stopping && pthread_create(&t, &attr, session_main, s) == 0;
+    if (ok) {
+        s->next = srv->sessions;
+        srv->sessions = s;
+    }
+    pthread_mutex_unlock(&srv->sessions_lock);
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        holder_unref(h);
+        free(s->extra);
+        free(s);
+    }
+}
+
+static struct MHD_Response *make_upgrade_response(struct http_server *srv, struct http_request *req,
+                                                  struct http_reply *rep)
+{
+    struct upgrade_holder *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->up = rep->upgrade;
+    h->srv = srv;
+    atomic_init(&h->refs, 1);
+    rep->upgrading = false; /* ownership moved to the holder */
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, h);
+    if (!resp) {
+        holder_unref(h);
+        return NULL;
+    }
+    holder_unref(req->upgrade);
+    req->upgrade = h;
+    for (size_t i = 0; i < rep->nheaders; i++)
+        MHD_add_response_header(resp, rep->headers[i][0], rep->headers[i][1]);
+    return resp;
+}
+
 static struct MHD_Response *make_response(struct http_reply *rep)
 {
     struct MHD_Response *resp = NULL;
@@ -257,6 +411,8 @@ static struct MHD_Response *make_response(struct http_reply *rep)
         MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
         for (size_t i = 0; i < rep->nwarnings; i++)
             MHD_add_response_header(resp, "Warning", rep->warnings[i]);
+        for (size_t i = 0; i < rep->nheaders; i++)
+            MHD_add_response_header(resp, rep->headers[i][0], rep->headers[i][1]);
     }
     return resp;
 }
@@ -370,7 +526,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     struct http_reply rep = {0};
     srv->handler(srv->handler_ctx, req, &rep);
-    struct MHD_Response *resp = make_response(&rep);
+    struct MHD_Response *resp =
+        rep.upgrading ? make_upgrade_response(srv, req, &rep) : make_response(&rep);
     int status = rep.status ? rep.status : 500;
     http_reply_clear(&rep);
     if (!resp)
@@ -387,6 +544,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     kos_buf_free(&req->body);
+    holder_unref(req->upgrade);
     free(req);
     *con_cls = NULL;
 }
@@ -448,6 +606,8 @@ int http_server_start(const struct http_server_options *opts, struct http_server
         return -ENOMEM;
     srv->handler = opts->handler;
     srv->handler_ctx = opts->handler_ctx;
+    pthread_mutex_init(&srv->sessions_lock, NULL);
+    pthread_cond_init(&srv->sessions_done, NULL);
     struct MHD_OptionItem tls_opts[8];
     int r = tls_options(srv, opts, tls_opts, ARRAY_SIZE(tls_opts));
     if (r < 0) {
@@ -457,7 +617,8 @@ int http_server_start(const struct http_server_options *opts, struct http_server
     }
 
     /* Thread per connection: handlers block on group commit and on watch events. */
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE;
     if (srv->tls)
         flags |= MHD_USE_TLS;
     srv->daemon = MHD_start_daemon(
@@ -488,6 +649,21 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* Upgraded sessions end when their stream does; MHD must not be stopped under them. */
+    pthread_mutex_lock(&s->sessions_lock);
+    s->stopping = true;
+    for (struct upgrade_session *u = s->sessions; u; u = u->next)
+        shutdown(u->fd, SHUT_RDWR);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    while (s->sessions &&
+           pthread_cond_timedwait(&s->sessions_done, &s->sessions_lock, &deadline) == 0)
+        ;
+    bool stuck = s->sessions != NULL;
+    pthread_mutex_unlock(&s->sessions_lock);
+    if (stuck)
+        return; /* a session still runs and uses s: leave it all to the exiting process */
     MHD_stop_daemon(s->daemon);
     free_tls(s);
     free(s);

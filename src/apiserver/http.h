@@ -14,6 +14,7 @@
 
 #define HTTP_MAX_BODY     (3u * 1024 * 1024) /* kube-apiserver's 3 MiB request limit */
 #define HTTP_MAX_WARNINGS 8
+#define HTTP_MAX_HEADERS  8 /* extra response headers a handler sets */
 
 struct MHD_Connection;
 
@@ -28,6 +29,7 @@ struct http_request {
     /* TLS only (NULL otherwise): the client certificate verdict, shared by the requests of
      * one connection and valid until the request completes. */
     const struct pki_peer *peer;
+    struct upgrade_holder *upgrade; /* private to http.c */
 };
 
 /* A query parameter (decoded) or NULL. */
@@ -52,6 +54,17 @@ struct http_stream {
     void *ctx;
 };
 
+/* A protocol switch (WebSocket, SPDY): after the 101 answer, run() owns the connection as a
+ * bidirectional byte stream on a thread of its own (TLS is terminated below it: fd may be
+ * MHD's socketpair). extra holds bytes the client sent after the request head. run() must
+ * return once fd reports EOF or an error; the server shuts fd down when it stops. free()
+ * releases ctx afterwards, and also when the upgrade never happened. */
+struct http_upgrade {
+    void (*run)(void *ctx, int fd, const char *extra, size_t extra_len);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
 struct http_reply {
     int status;
     const char *content_type; /* static string */
@@ -64,13 +77,21 @@ struct http_reply {
     void *iov_ctx;
     struct http_stream stream;
     bool streaming;
+    struct http_upgrade upgrade; /* with status 101 */
+    bool upgrading;
     char *warnings[HTTP_MAX_WARNINGS];
     size_t nwarnings;
+    char *headers[HTTP_MAX_HEADERS][2]; /* name, value (owned) */
+    size_t nheaders;
 };
 
 void http_reply_set_body(struct http_reply *rep, int status, const char *content_type, char *body,
                          size_t len);
 void http_reply_add_warning(struct http_reply *rep, const char *text);
+/* Adds a response header (copied); -E2BIG past HTTP_MAX_HEADERS. */
+int http_reply_add_header(struct http_reply *rep, const char *name, const char *value);
+/* Answers 101 Switching Protocols and hands the connection to up (ownership moves). */
+void http_reply_upgrade(struct http_reply *rep, const struct http_upgrade *up);
 void http_reply_clear(struct http_reply *rep);
 
 typedef void (*http_handler_fn)(void *ctx, struct http_request *req, struct http_reply *rep);

@@ -74,6 +74,8 @@ void handle_scale(struct resource_request *rr, struct http_reply *rep);
 void handle_token_request(struct resource_request *rr, struct http_reply *rep);
 /* pods/log (apiserver/pod_logs.c). */
 void handle_pod_log(struct resource_request *rr, struct http_reply *rep);
+/* pods/exec, pods/attach, pods/portforward (apiserver/pod_connect.c). */
+void handle_pod_connect(struct resource_request *rr, struct http_reply *rep);
 /* The create-only self-subject reviews (kinds marked ephemeral). */
 void handle_review(struct resource_request *rr, struct http_reply *rep);
 

@@ -15,6 +15,7 @@
 
 #include "agent/agent.h"
 #include "agent/flags.h"
+#include "agent/streaming/streaming.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/authorization.h"
 #include "apiserver/authz/chain.h"
@@ -539,6 +540,14 @@ int cmd_server(int argc, char **argv)
     /* pods/log reads the embedded agent's log files (agent_cfg lives as long as api) */
     if (!f.disable_agent)
         api.pod_log_dir = agent_cfg.pod_log_dir;
+    /* exec, attach and port-forward reach the embedded agent in process */
+    struct kos_agent_streaming *streaming = NULL;
+    struct kos_stream_backend streaming_backend;
+    if (!f.disable_agent && kos_agent_streaming_new(&agent_cfg, &streaming) == 0) {
+        kos_agent_streaming_backend(streaming, &streaming_backend);
+        api.streaming = &streaming_backend;
+        api.streaming_node = agent_cfg.node_name;
+    }
 
     /* The controllers and kubectl reach the API as any client would, over loopback when the
      * server binds every address. */
@@ -661,6 +670,7 @@ int cmd_server(int argc, char **argv)
     kos_controllers_stop(controllers);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
+    kos_agent_streaming_free(streaming);
     apiserver_authz_stop(&api);
     store_close(store);
     apiserver_done(&api);

@@ -26,6 +26,7 @@
 #include "agent/pods/sa_token.h"
 #include "agent/pods/volumes.h"
 #include "controllers/events.h"
+#include "agent/runtime/attach.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
 #include "util/fs.h"
@@ -442,6 +443,9 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     if (jstr(json_object_get(pod, "spec"), "hostname"))
         op.hostname = jstr(json_object_get(pod, "spec"), "hostname");
     r = kos_oci_spec_build(&op, &spec, &err);
+    if (r == 0) /* kubectl attach: a stdin the shim keeps open */
+        kos_attach_mark_spec(spec, json_is_true(json_object_get(c, "stdin")),
+                             json_is_true(json_object_get(c, "stdinOnce")));
     kos_pod_mounts_free(&pm);
     image_info_clear(&info);
     if (r < 0) {

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/runtime/attach.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/crilog.h"
 #include "agent/runtime/runtime_exec.h"
@@ -125,12 +126,13 @@ static void fail_start(const struct shim_args *a, struct kos_container_state *st
     kos_cstate_write(a->dir, st);
 }
 
-static void pump(struct kos_crilog *log, int *fd, enum kos_crilog_stream s)
+static void pump(struct kos_crilog *log, struct shim_attach *att, int *fd, enum kos_crilog_stream s)
 {
     char buf[65536];
     ssize_t n = read(*fd, buf, sizeof(buf));
     if (n > 0) {
         kos_crilog_write(log, s, buf, (size_t)n);
+        shim_attach_output(att, (int)s, buf, (size_t)n);
         return;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -173,14 +175,24 @@ int kos_shim_main(int argc, char **argv)
         fail_start(&a, &st, "cannot create pipes");
         return 1;
     }
+    /* stdin: true keeps a pipe for kubectl attach (else the container reads /dev/null) */
+    bool want_stdin = false, stdin_once = false;
+    int in[2] = {-1, -1};
+    shim_attach_spec(a.dir, &want_stdin, &stdin_once);
+    if (want_stdin && pipe2(in, O_CLOEXEC) < 0) {
+        fail_start(&a, &st, "cannot create pipes");
+        return 1;
+    }
     char pidfile[4096];
     snprintf(pidfile, sizeof(pidfile), "%s/init.pid", a.dir);
     char msg[1024];
-    int stdio[3] = {-1, out[1], err[1]};
+    int stdio[3] = {in[0], out[1], err[1]};
     r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file", pidfile,
                          a.id, NULL);
     close(out[1]);
     close(err[1]);
+    if (in[0] >= 0)
+        close(in[0]);
     if (r != 0) {
         kos_runtime_last_error(a.dir, msg, sizeof(msg));
         fail_start(&a, &st, msg);
@@ -210,12 +222,15 @@ int kos_shim_main(int argc, char **argv)
     st.started_ns = kos_cstate_now_ns();
     kos_cstate_write(a.dir, &st);
 
+    struct shim_attach *att = NULL;
+    if (shim_attach_open(a.dir, in[1], stdin_once, &att) < 0)
+        att = NULL; /* no attach for this container; it runs all the same */
     int fds[2] = {out[0], err[0]};
     bool exited = false;
     int status = 0;
     int64_t drain_deadline = 0;
     while (fds[0] >= 0 || fds[1] >= 0 || !exited) {
-        struct pollfd p[2];
+        struct pollfd p[2 + 1 + KOS_ATTACH_MAX_CLIENTS];
         nfds_t n = 0;
         int map[2];
         for (int i = 0; i < 2; i++) {
@@ -225,10 +240,14 @@ int kos_shim_main(int argc, char **argv)
                 map[n++] = i;
             }
         }
+        nfds_t outputs = n;
+        n += shim_attach_pollfds(att, p + n, ARRAY_SIZE(p) - n);
         int pr = poll(p, n, 200);
-        for (nfds_t i = 0; pr > 0 && i < n; i++)
+        for (nfds_t i = 0; pr > 0 && i < outputs; i++)
             if (p[i].revents)
-                pump(log, &fds[map[i]], (enum kos_crilog_stream)map[i]);
+                pump(log, att, &fds[map[i]], (enum kos_crilog_stream)map[i]);
+        if (pr > 0)
+            shim_attach_handle(att, p + outputs, n - outputs);
         int ws;
         pid_t w;
         while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
@@ -256,6 +275,7 @@ int kos_shim_main(int argc, char **argv)
             close(fds[i]);
     }
     kos_crilog_close(log);
+    shim_attach_close(att);
 
     st.finished_ns = kos_cstate_now_ns();
     if (WIFEXITED(status))
