@@ -151,6 +151,9 @@ struct iov_holder {
     void *ctx;
 };
 
+#define IOV_BLOCK_MIN 1024
+#define IOV_BLOCK_MAX (256 * 1024)
+
 static void iov_holder_free(void *cls)
 {
     struct iov_holder *h = cls;
@@ -231,7 +234,12 @@ static struct MHD_Response *make_response(struct http_reply *rep)
         h->iovcnt = rep->iovcnt;
         h->free_fn = rep->iov_free;
         h->ctx = rep->iov_ctx;
-        resp = MHD_create_response_from_callback(total, 256 * 1024, iov_reader, h, iov_holder_free);
+        /* MHD callocs the block with the response: a 256 KiB one for a 3 KB object cost
+         * more than encoding it (memset, page faults, malloc_consolidate) */
+        size_t block = total < IOV_BLOCK_MIN   ? IOV_BLOCK_MIN
+                       : total > IOV_BLOCK_MAX ? IOV_BLOCK_MAX
+                                               : (size_t)total;
+        resp = MHD_create_response_from_callback(total, block, iov_reader, h, iov_holder_free);
         if (!resp) {
             free(h);
             return NULL;
