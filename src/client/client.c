@@ -18,7 +18,10 @@
 #include "util/strutil.h"
 #include "util/timeutil.h"
 
-#define POOL_MAX              8
+/* Idle handles kept, each with its keep-alive connection: the scheduler's 32 workers and 16
+ * event writers share one client, and a handle dropped for lack of room cost a new TLS
+ * handshake (and a parse of the client key) on the next request. */
+#define POOL_MAX              64
 #define DEFAULT_TIMEOUT_MS    30000
 #define CONNECT_TIMEOUT_MS    10000
 #define PATH_MAX_LEN          2048
