@@ -234,12 +234,19 @@ static struct MHD_Response *make_response(struct http_reply *rep)
         h->iovcnt = rep->iovcnt;
         h->free_fn = rep->iov_free;
         h->ctx = rep->iov_ctx;
-        /* MHD callocs the block with the response: a 256 KiB one for a 3 KB object cost
-         * more than encoding it (memset, page faults, malloc_consolidate) */
-        size_t block = total < IOV_BLOCK_MIN   ? IOV_BLOCK_MIN
-                       : total > IOV_BLOCK_MAX ? IOV_BLOCK_MAX
-                                               : (size_t)total;
-        resp = MHD_create_response_from_callback(total, block, iov_reader, h, iov_holder_free);
+        if (rep->iovcnt == 1) {
+            /* one part (a stored object): sent from its own bytes, without the block a
+             * callback response callocs */
+            resp = MHD_create_response_from_buffer_with_free_callback_cls(
+                rep->iov[0].iov_len, rep->iov[0].iov_base, iov_holder_free, h);
+        } else {
+            /* MHD callocs the block with the response: a 256 KiB one for a 3 KB object cost
+             * more than encoding it (memset, page faults, malloc_consolidate) */
+            size_t block = total < IOV_BLOCK_MIN   ? IOV_BLOCK_MIN
+                           : total > IOV_BLOCK_MAX ? IOV_BLOCK_MAX
+                                                   : (size_t)total;
+            resp = MHD_create_response_from_callback(total, block, iov_reader, h, iov_holder_free);
+        }
         if (!resp) {
             free(h);
             return NULL;
