@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "apiserver/http_local.h"
 #include "pki/pki.h"
 #include "util/cleanup.h"
 
@@ -26,6 +27,8 @@ struct http_server {
 
 const char *http_query(const struct http_request *r, const char *key)
 {
+    if (r->local)
+        return http_local_query(r->local, key);
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
@@ -47,6 +50,8 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 
 size_t http_query_all(const struct http_request *r, const char *key, const char **out, size_t max)
 {
+    if (r->local)
+        return http_local_query_all(r->local, key, out, max);
     struct query_collect c = {key, out, max, 0};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, &c);
     return c.n;
@@ -54,6 +59,8 @@ size_t http_query_all(const struct http_request *r, const char *key, const char 
 
 const char *http_header(const struct http_request *r, const char *name)
 {
+    if (r->local)
+        return http_local_header(r->local, name);
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
@@ -79,6 +86,10 @@ static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const cha
 void http_headers_with_prefix(const struct http_request *r, const char *prefix, http_header_fn fn,
                               void *ctx)
 {
+    if (r->local) {
+        http_local_headers_with_prefix(r->local, prefix, fn, ctx);
+        return;
+    }
     struct header_walk w = {prefix, strlen(prefix), fn, ctx, false};
     MHD_get_connection_values(r->conn, MHD_HEADER_KIND, walk_header, &w);
 }
@@ -290,6 +301,11 @@ static int hex_value(char c)
 /* Decodes %HH in paths and query values, except %00: a NUL would cut the C string and make
  * "keep%00evil" address "keep". Left encoded, such a name simply matches nothing. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    return http_unescape(s);
+}
+
+size_t http_unescape(char *s)
 {
     char *out = s;
     for (const char *in = s; *in;) {
