@@ -381,15 +381,21 @@ static int sorted_children(const json_t *node, struct sort_item **ret, size_t *r
     struct sort_item *items = calloc(cap, sizeof(*items));
     if (!items)
         return -ENOMEM;
+    size_t per_rank[5] = {0};
     json_object_foreach((json_t *)node, k, v)
     {
         if (is_self(k))
             continue;
         items[n].key = k;
         items[n].node = v;
-        if (k[0] && k[1] == ':' && k[0] != 'f')
-            items[n].value = json_loads(k + 2, JSON_DECODE_ANY, NULL);
+        per_rank[element_rank(k)]++;
         n++;
+    }
+    /* a k:, v: or i: payload is parsed only where it is compared with another of its kind */
+    for (size_t i = 0; i < n; i++) {
+        const char *key = items[i].key;
+        if (key[0] && key[1] == ':' && key[0] != 'f' && per_rank[element_rank(key)] > 1)
+            items[i].value = json_loads(key + 2, JSON_DECODE_ANY, NULL);
     }
     qsort(items, n, sizeof(*items), sort_item_cmp);
     *ret = items;

@@ -28,12 +28,24 @@ struct mft_type {
     char path[TYPE_PATH_MAX]; /* field names from the root, indices dropped */
 };
 
+/* The nodes of the last path inserted into one set: a depth-first walk inserts paths that
+ * share their prefix with the previous one, so an insert starts below the shared part
+ * instead of at the root. node[i] is valid for i < valid; a push at depth d cuts valid to d. */
+struct mft_cursor {
+    json_t *set;
+    json_t *node[KOS_FIELDSET_MAX_DEPTH];
+    size_t valid;
+};
+
+#define MFT_CURSORS 3 /* Compare fills added, modified and removed */
+
 struct mft_walk {
     const struct kos_kind *kind;
     unsigned flags;
     struct kos_error **err;
     const char *path[KOS_FIELDSET_MAX_DEPTH];
     size_t depth;
+    struct mft_cursor cursor[MFT_CURSORS];
 };
 
 void mft_root_type(const struct mft_walk *w, struct mft_type *t);

@@ -57,9 +57,13 @@ static void set_path(struct mft_type *t, const struct mft_type *parent, const ch
     t->known = false;
     if (!parent->known)
         return;
-    int n = parent->path[0] ? snprintf(t->path, sizeof(t->path), "%s.%s", parent->path, name)
-                            : snprintf(t->path, sizeof(t->path), "%s", name);
-    t->known = n > 0 && (size_t)n < sizeof(t->path);
+    size_t a = strlen(parent->path), b = strlen(name), dot = a ? 1 : 0;
+    if (a + dot + b == 0 || a + dot + b >= sizeof(t->path))
+        return;
+    memcpy(t->path, parent->path, a);
+    t->path[a] = '.';
+    memcpy(t->path + a + dot, name, b + 1);
+    t->known = true;
 }
 
 static void list_type(const struct mft_walk *w, struct mft_type *t)
@@ -206,6 +210,9 @@ int mft_push(struct mft_walk *w, const char *pe)
 {
     if (w->depth >= KOS_FIELDSET_MAX_DEPTH)
         return -E2BIG;
+    for (size_t i = 0; i < MFT_CURSORS; i++)
+        if (w->cursor[i].valid > w->depth)
+            w->cursor[i].valid = w->depth;
     w->path[w->depth++] = pe;
     return 0;
 }
@@ -215,9 +222,51 @@ void mft_pop(struct mft_walk *w)
     w->depth--;
 }
 
+static struct mft_cursor *cursor_of(struct mft_walk *w, json_t *set)
+{
+    for (size_t i = 0; i < MFT_CURSORS; i++) {
+        struct mft_cursor *c = &w->cursor[i];
+        if (c->set == set || !c->set) {
+            if (!c->set)
+                *c = (struct mft_cursor){.set = set};
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* kos_fieldset_insert's rules, resumed from the cursor's nodes of the shared prefix. */
 int mft_insert_here(struct mft_walk *w, json_t *set)
 {
-    return w->depth ? kos_fieldset_insert(set, w->path, w->depth) : 0;
+    size_t n = w->depth;
+    struct mft_cursor *c = n ? cursor_of(w, set) : NULL;
+    if (!c)
+        return n ? kos_fieldset_insert(set, w->path, n) : 0;
+    size_t k = c->valid < n ? c->valid : n;
+    size_t i = k ? k - 1 : 0;
+    json_t *cur = i ? c->node[i - 1] : set;
+    for (; i < n; i++) {
+        bool last = i + 1 == n;
+        json_t *child = i < k ? c->node[i] : json_object_get(cur, w->path[i]);
+        if (!child) {
+            child = json_object();
+            if (!child || json_object_set_new(cur, w->path[i], child) < 0) {
+                c->valid = i;
+                return -ENOMEM;
+            }
+        } else if (last) {
+            if (json_object_size(child) != 0 && !json_object_get(child, ".") &&
+                json_object_set_new(child, ".", json_object()) < 0)
+                return -ENOMEM;
+        } else if (json_object_size(child) == 0) {
+            if (json_object_set_new(child, ".", json_object()) < 0)
+                return -ENOMEM;
+        }
+        c->node[i] = child;
+        cur = child;
+    }
+    c->valid = n;
+    return 0;
 }
 
 char *mft_prefixed(const char *prefix, const char *s)

@@ -17,9 +17,13 @@
 #define HTTP_MAX_HEADERS  8 /* extra response headers a handler sets */
 
 struct MHD_Connection;
+struct http_local;
 
 struct http_request {
     struct MHD_Connection *conn;
+    /* Set instead of conn for a request made in process (http_local.h): its query and
+     * headers come from there. */
+    const struct http_local *local;
     const char *method;
     const char *path; /* percent-decoded path, no query */
     struct kos_buf body;
@@ -43,6 +47,9 @@ const char *http_header(const struct http_request *r, const char *name);
 typedef bool (*http_header_fn)(void *ctx, const char *name, const char *value);
 void http_headers_with_prefix(const struct http_request *r, const char *prefix, http_header_fn fn,
                               void *ctx);
+/* Decodes %HH in place, except %00 (a NUL would cut the string: "keep%00evil" must not
+ * address "keep"); returns the new length. As MHD is told to decode paths and queries. */
+size_t http_unescape(char *s);
 /* True when the peer closed its side (checked without blocking). */
 bool http_peer_gone(const struct http_request *r);
 

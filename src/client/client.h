@@ -30,6 +30,15 @@
 #define KOS_CLIENT_MAX_EVENT (64u * 1024 * 1024)
 
 struct store;
+struct kos_buf;
+
+/* An in-process transport: the API server answers the request on the caller's thread, as
+ * the identity the transport was made for. 0 with the HTTP status and the body, or a
+ * negative errno when no answer came. */
+typedef int (*kos_client_local_fn)(void *ctx, const char *method, const char *path_query,
+                                   const char *content_type, const char *user_agent,
+                                   const char *body, size_t len, long *ret_status,
+                                   struct kos_buf *ret_body);
 
 struct kos_client_config {
     const char *server;       /* base URL: "https://127.0.0.1:6443" */
@@ -50,6 +59,11 @@ struct kos_client_config {
      * bytes, instead of LIST and WATCH over HTTP with each event re-encoded and parsed on
      * both sides. Every other call still goes through the API (admission, validation). */
     struct store *local_store;
+    /* In-process requests (components inside `kos server` only): every request but a watch
+     * (or a followed log) goes to local_request instead of TLS and HTTP over loopback; the
+     * API server still authenticates the identity it carries, authorizes and admits it. */
+    kos_client_local_fn local_request;
+    void *local_request_ctx;
 };
 
 struct kos_client;

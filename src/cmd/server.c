@@ -20,6 +20,7 @@
 #include "apiserver/authorization.h"
 #include "apiserver/authz/chain.h"
 #include "apiserver/http.h"
+#include "apiserver/local_client.h"
 #include "auth/authn.h"
 #include "cmd/server_keystone.h"
 #include "auth/token_file.h"
@@ -343,6 +344,27 @@ static int component_client(const struct pki_material *m, const char *url, const
     return 0;
 }
 
+static int use_local_requests(struct apiserver *api, const struct pki_material *m,
+                              struct kos_client_config *c, struct apiserver_local **ret)
+{
+    _cleanup_error_ struct kos_error *err = NULL;
+    int r = apiserver_local_new(api, m->ca_cert_pem, c->cert_pem, ret, &err);
+    if (r < 0) {
+        log_error("server", "the in-process transport for %s: %s", c->user_agent,
+                  err ? err->message : strerror(-r));
+        return r;
+    }
+    c->local_request = apiserver_local_request;
+    c->local_request_ctx = *ret;
+    return 0;
+}
+
+static void locals_free(struct apiserver_local *(*l)[5])
+{
+    for (size_t i = 0; i < 5; i++)
+        apiserver_local_free((*l)[i]);
+}
+
 /* The embedded agent's client: a node certificate (CN system:node:<name>, O system:nodes) as
  * the Node authorizer expects of a kubelet. */
 static int make_dir(const char *dir)
@@ -609,9 +631,21 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     /* The components' informers take the in-process fast path to the store
-     * (client/informer_local.c); their writes go through the API as any client's. */
+     * (client/informer_local.c); their other requests (bindings, events, status, deletes)
+     * run the API's handler in process as their certificate's identity
+     * (apiserver/local_client.h): authenticated, authorized and admitted as any client's. */
     cc.local_store = store;
     sc.local_store = store;
+    _cleanup_(locals_free) struct apiserver_local *locals[5] = {0};
+    struct kos_client_config *in_process[5] = {&cc, &sc, &gcc, &nsc, &aggc};
+    for (size_t i = 0; r == 0 && i < 5; i++)
+        r = use_local_requests(&api, &pki, in_process[i], &locals[i]);
+    if (r < 0) {
+        http_server_stop(http);
+        apiserver_done(&api);
+        store_close(store);
+        return 1;
+    }
     /* /readyz is the API server's readiness, as kube-apiserver's is: the components below are
      * its clients and catch up by listing, which takes both cores for a moment with 10,000
      * objects stored, so they start once the API answers rather than delay it. */

@@ -232,17 +232,58 @@ int kos_json_format_double(double d, char *out, size_t size)
     return 0;
 }
 
+/* The encoder writes straight into the buffer after one reserve per token: the appends of a
+ * few bytes each (quotes, colons, commas) were most of its time. The buffer is
+ * NUL-terminated only at the end. */
+static inline int put(struct kos_buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len <= n) {
+        int r = kos_buf_reserve(b, n);
+        if (r < 0)
+            return r;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static inline int put_char(struct kos_buf *b, char c)
+{
+    if (b->cap - b->len <= 1) {
+        int r = kos_buf_reserve(b, 1);
+        if (r < 0)
+            return r;
+    }
+    b->data[b->len++] = c;
+    return 0;
+}
+
+/* 1 for the bytes a JSON string must escape. */
+static const unsigned char needs_escape[256] = {
+    [0x00 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+};
+
 static int encode_string(struct kos_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
     size_t run = 0;
-    int r = kos_buf_append(b, "\"", 1);
+    /* the quotes and the common case of nothing to escape, reserved at once */
+    if (len > SIZE_MAX / 2)
+        return -E2BIG;
+    int r = kos_buf_reserve(b, len + 2);
+    if (r < 0)
+        return r;
+    b->data[b->len++] = '"';
 
-    for (size_t i = 0; r == 0 && i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < len; i++) {
+        if (!needs_escape[u[i]])
+            continue;
+        unsigned char c = u[i];
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t esc_len = 2;
-
         if (c == '"' || c == '\\')
             esc[1] = (char)c;
         else if (c == '\n')
@@ -251,25 +292,36 @@ static int encode_string(struct kos_buf *b, const char *s, size_t len)
             esc[1] = 'r';
         else if (c == '\t')
             esc[1] = 't';
-        else if (c < 0x20) {
+        else {
             esc[1] = 'u';
             esc[2] = esc[3] = '0';
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             esc_len = 6;
-        } else
-            continue;
+        }
         /* Copy the unescaped run before this byte in one go. */
-        r = kos_buf_append(b, s + run, i - run);
-        if (r == 0)
-            r = kos_buf_append(b, esc, esc_len);
+        if ((r = put(b, s + run, i - run)) < 0 || (r = put(b, esc, esc_len)) < 0)
+            return r;
         run = i + 1;
     }
-    if (r == 0)
-        r = kos_buf_append(b, s + run, len - run);
-    if (r == 0)
-        r = kos_buf_append(b, "\"", 1);
-    return r;
+    if ((r = put(b, s + run, len - run)) < 0)
+        return r;
+    return put_char(b, '"');
+}
+
+static int encode_integer(struct kos_buf *b, json_int_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    /* through unsigned: the most negative value has no positive counterpart */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof(tmp) - 1 - n++] = '-';
+    return put(b, tmp + sizeof(tmp) - n, n);
 }
 
 static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
@@ -286,64 +338,61 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
         json_t *child;
         bool first = true;
 
-        r = kos_buf_append(b, "{", 1);
+        if ((r = put_char(b, '{')) < 0)
+            return r;
         json_object_keylen_foreach((json_t *)v, key, key_len, child)
         {
-            if (r == 0 && !first)
-                r = kos_buf_append(b, ",", 1);
-            if (r == 0)
-                r = encode_string(b, key, key_len);
-            if (r == 0)
-                r = kos_buf_append(b, ":", 1);
-            if (r == 0)
-                r = encode_value(b, child, depth + 1);
-            if (r < 0)
+            if ((!first && (r = put_char(b, ',')) < 0) ||
+                (r = encode_string(b, key, key_len)) < 0 || (r = put_char(b, ':')) < 0 ||
+                (r = encode_value(b, child, depth + 1)) < 0)
                 return r;
             first = false;
         }
-        return r < 0 ? r : kos_buf_append(b, "}", 1);
+        return put_char(b, '}');
     }
     case JSON_ARRAY: {
         size_t i;
         json_t *child;
 
-        r = kos_buf_append(b, "[", 1);
+        if ((r = put_char(b, '[')) < 0)
+            return r;
         json_array_foreach(v, i, child)
         {
-            if (r == 0 && i > 0)
-                r = kos_buf_append(b, ",", 1);
-            if (r == 0)
-                r = encode_value(b, child, depth + 1);
-            if (r < 0)
+            if ((i > 0 && (r = put_char(b, ',')) < 0) ||
+                (r = encode_value(b, child, depth + 1)) < 0)
                 return r;
         }
-        return r < 0 ? r : kos_buf_append(b, "]", 1);
+        return put_char(b, ']');
     }
     case JSON_STRING:
         return encode_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return kos_buf_append_str(b, num);
+        return encode_integer(b, json_integer_value(v));
     case JSON_REAL:
         r = kos_json_format_double(json_real_value(v), num, sizeof(num));
-        return r < 0 ? r : kos_buf_append_str(b, num);
+        return r < 0 ? r : put(b, num, strlen(num));
     case JSON_TRUE:
-        return kos_buf_append(b, "true", 4);
+        return put(b, "true", 4);
     case JSON_FALSE:
-        return kos_buf_append(b, "false", 5);
+        return put(b, "false", 5);
     case JSON_NULL:
-        return kos_buf_append(b, "null", 4);
+        return put(b, "null", 4);
     }
     return -EINVAL;
 }
+
+/* Most objects kos stores are a few KB: start there rather than doubling up from 256 bytes. */
+#define ENCODE_INITIAL_CAP 4096
 
 char *kos_json_encode(const json_t *v, size_t *ret_len)
 {
     _cleanup_buf_ struct kos_buf b;
 
     kos_buf_init(&b, SIZE_MAX / 2);
-    if (!v || encode_value(&b, v, 0) < 0)
+    if (!v || kos_buf_reserve(&b, ENCODE_INITIAL_CAP) < 0 || encode_value(&b, v, 0) < 0 ||
+        kos_buf_reserve(&b, 0) < 0)
         return NULL;
+    b.data[b.len] = '\0';
     return kos_buf_steal(&b, ret_len);
 }
 

@@ -93,28 +93,76 @@ static uint64_t fnv1a(const char *s, size_t n)
     return h;
 }
 
-/* Shallow copies: only the two top levels are rebuilt, the rest is shared. */
-static int spec_hash(const json_t *obj, uint64_t *ret)
+static uint64_t mix64(uint64_t x)
 {
-    json_t *copy = json_copy((json_t *)obj);
-    json_t *meta = json_copy(json_object_get(obj, "metadata"));
-    if (!copy || !meta) {
-        json_decref(copy);
-        json_decref(meta);
-        return -ENOMEM;
-    }
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static bool volatile_member(const char *k, unsigned level, bool in_meta)
+{
     static const char *const volatile_meta[] = {"resourceVersion", "generation", "managedFields",
                                                 "finalizers"};
-    for (size_t i = 0; i < ARRAY_SIZE(volatile_meta); i++)
-        json_object_del(meta, volatile_meta[i]);
-    json_object_del(copy, "status");
-    int r = json_object_set_new(copy, "metadata", meta) == 0 ? 0 : -ENOMEM;
-    char *text = r == 0 ? json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(copy);
-    if (!text)
-        return -ENOMEM;
-    *ret = fnv1a(text, strlen(text));
-    free(text);
+    if (level == 0)
+        return strcmp(k, "status") == 0;
+    if (level == 1 && in_meta)
+        for (size_t i = 0; i < ARRAY_SIZE(volatile_meta); i++)
+            if (strcmp(k, volatile_meta[i]) == 0)
+                return true;
+    return false;
+}
+
+/* A hash of the value in place, without serializing it: members are combined by a sum, so
+ * the order of keys does not matter (as with sorted keys); list items are chained in order.
+ * At the top, status and the metadata kube changes on every write are left out. */
+static uint64_t value_hash(const json_t *v, unsigned level, bool in_meta)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        uint64_t h = 0x9e3779b97f4a7c15ULL;
+        const char *k;
+        json_t *m;
+        json_object_foreach((json_t *)v, k, m)
+        {
+            if (volatile_member(k, level, in_meta))
+                continue;
+            bool meta = level == 0 && strcmp(k, "metadata") == 0;
+            h += mix64(fnv1a(k, strlen(k)) ^ (value_hash(m, level + 1, meta) * 31));
+        }
+        return mix64(h ^ 1);
+    }
+    case JSON_ARRAY: {
+        uint64_t h = 0x51ed270b27a1f3c5ULL;
+        for (size_t i = 0; i < json_array_size(v); i++)
+            h = mix64(h ^ value_hash(json_array_get(v, i), level + 1, false));
+        return mix64(h ^ 2);
+    }
+    case JSON_STRING:
+        return mix64(fnv1a(json_string_value(v), json_string_length(v)) ^ 3);
+    case JSON_INTEGER:
+        return mix64((uint64_t)json_integer_value(v) ^ 0x400000000000000ULL);
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof(bits));
+        return mix64(bits ^ 5);
+    }
+    case JSON_TRUE:
+        return 6;
+    case JSON_FALSE:
+        return 7;
+    default:
+        return 8;
+    }
+}
+
+static int spec_hash(const json_t *obj, uint64_t *ret)
+{
+    *ret = value_hash(obj, 0, false);
     return 0;
 }
 

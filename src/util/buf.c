@@ -35,6 +35,11 @@ static int grow(struct kos_buf *b, size_t extra)
     return 0;
 }
 
+int kos_buf_reserve(struct kos_buf *b, size_t extra)
+{
+    return grow(b, extra);
+}
+
 int kos_buf_append(struct kos_buf *b, const void *data, size_t len)
 {
     int r = grow(b, len);

@@ -15,6 +15,9 @@ struct kos_buf {
 
 void kos_buf_init(struct kos_buf *b, size_t limit);
 int kos_buf_append(struct kos_buf *b, const void *data, size_t len);
+/* Room for extra more bytes (and the NUL) without another allocation; -E2BIG past the
+ * limit (the buffer is freed then, as kos_buf_append does). */
+int kos_buf_reserve(struct kos_buf *b, size_t extra);
 int kos_buf_append_str(struct kos_buf *b, const char *s);
 int kos_buf_printf(struct kos_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */

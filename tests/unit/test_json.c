@@ -212,6 +212,27 @@ static void test_encode_built(void **state)
     assert_encodes(o, "{\"b\":0.5,\"a\":-9223372036854775808,\"s\":\"x\\u0000y\",\"r\":-2}");
     json_decref(o);
 
+    json_t *a = json_pack("[i,i,I,s,s,{},[],s]", 0, -1, (json_int_t)INT64_MAX,
+                          "q\"b\\n\nt\tr\r\x1f\x7f", "", "\xc3\xa9");
+    assert_encodes(a, "[0,-1,9223372036854775807,\"q\\\"b\\\\n\\nt\\tr\\r\\u001f\x7f\",\"\",{},[],"
+                      "\"\xc3\xa9\"]");
+    json_decref(a);
+
+    /* past the encoder's first buffer, with escapes on both sides of its end */
+    char big[10000];
+    for (size_t i = 0; i < sizeof(big) - 1; i++)
+        big[i] = i % 97 == 0 ? '"' : 'x';
+    big[sizeof(big) - 1] = '\0';
+    json_t *bs = json_string(big);
+    size_t len = 0;
+    char *enc = kos_json_encode(bs, &len);
+    json_t *back = json_loadb(enc, len, JSON_DECODE_ANY, NULL);
+    assert_true(json_equal(back, bs));
+    assert_int_equal(strlen(enc), len);
+    free(enc);
+    json_decref(back);
+    json_decref(bs);
+
     assert_null(kos_json_encode(NULL, NULL));
     char *s = kos_json_encode(json_true(), NULL); /* length out-parameter is optional */
     assert_string_equal(s, "true");

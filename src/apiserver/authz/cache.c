@@ -109,6 +109,17 @@ static json_t *pod_for_graph(const char *data, size_t len)
     json_t *pod = json_pack("{s:{s:o*, s:o*}}", "metadata", "namespace",
                             json_loadb(ns, ns_len, JSON_DECODE_ANY, NULL), "name",
                             json_loadb(name, name_len, JSON_DECODE_ANY, NULL));
+    /* the graph has no edges for a pod without a node (kube's graph populator skips it):
+     * the rest of its spec is not parsed, which the create of every new pod would pay */
+    const char *node;
+    size_t node_len;
+    int has_node = has_spec ? kos_json_member(spec, spec_len, "nodeName", &node, &node_len) : 0;
+    if (has_node < 0)
+        return NULL;
+    if (has_spec && (has_node == 0 || (node_len == 2 && node[0] == '"'))) {
+        spec = "{}";
+        spec_len = 2;
+    }
     json_t *spec_v = has_spec ? json_loadb(spec, spec_len, 0, NULL) : NULL;
     if (!pod || (has_spec && (!spec_v || json_object_set_new(pod, "spec", spec_v) < 0))) {
         json_decref(pod);
