@@ -588,6 +588,36 @@ static void test_recovery(void **state)
     watch_sub_close(sub);
 }
 
+/* The index is loaded unordered from SQLite and sorted in memory: after a restart a LIST is in
+ * key order and every key is found, whatever order the keys were written in. */
+static void test_reload_sorts_keys(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 500 };
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "/k/%03d", (i * 7) % N);
+        write_ok(f->s, STORE_CREATE, key, "v");
+    }
+    write_ok(f->s, STORE_UPDATE, "/k/000", "w");
+    write_ok(f->s, STORE_DELETE, "/k/001", "d");
+    reopen(f);
+    struct store_list l;
+    assert_int_equal(store_list(f->s, "/k/", NULL, 0, &l), 0);
+    assert_int_equal(l.count, N - 1);
+    for (size_t i = 1; i < l.count; i++)
+        assert_true(strcmp(l.items[i - 1].key, l.items[i].key) < 0);
+    store_list_clear(&l);
+    struct store_kv kv;
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "/k/%03d", i);
+        assert_int_equal(store_get(f->s, key, &kv), i == 1 ? -ENOENT : 0);
+        if (i == 0)
+            assert_int_equal(strncmp(kv.value->data, "w@", 2), 0);
+        store_kv_clear(&kv);
+    }
+}
+
 /* The newest row is a tombstone; compaction deletes it, yet revisions must not go back. */
 static void test_revisions_survive_compaction_restart(void **state)
 {
@@ -1105,6 +1135,7 @@ int main(void)
         T(test_group_commit_and_compaction),
         T(test_compaction),
         T(test_recovery),
+        T(test_reload_sorts_keys),
         T(test_revisions_survive_compaction_restart),
         T(test_window_overflow_after_restart),
         T(test_periodic_compaction),

@@ -218,19 +218,26 @@ static void publish(struct authz_cache *c, int64_t rev)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Subscribes from the current revision, then lists every source; objects that vanished since
- * the last list are removed. */
-static int sync_all(struct authz_cache *c)
+/* The sources fall in two parts: RBAC's objects are few and are listed before /readyz; the
+ * Node authorizer's (every pod) are many and are listed by the cache's thread after start,
+ * while the Node authorizer holds back the decisions that read its graph (node.h). */
+enum { PART_RBAC = 1, PART_NODE = 2 };
+
+static unsigned part_of(enum source s)
 {
-    int64_t start = store_current_rev(c->store);
-    struct watch_sub *sub = NULL;
-    int r = watch_window_subscribe(store_window(c->store), "/registry/", start, &sub);
-    if (r < 0)
-        return r;
+    return s <= SRC_CLUSTER_ROLE_BINDING ? PART_RBAC : PART_NODE;
+}
+
+/* Lists the wanted sources of `parts` (c->sub must already follow the store from a revision
+ * at or before the list, so nothing written meanwhile is missed); objects of those parts that
+ * vanished since the last list are removed, what the other parts hold stays. */
+static int list_parts(struct authz_cache *c, unsigned parts)
+{
     struct authz_map listed;
     authz_map_init(&listed);
+    int r = 0;
     for (size_t i = 0; i < NSOURCES && r >= 0; i++) {
-        if (!wanted(c, sources[i].src))
+        if (!wanted(c, sources[i].src) || !(part_of(sources[i].src) & parts))
             continue;
         struct store_list l = {0};
         r = store_list(c->store, sources[i].prefix, NULL, 0, &l);
@@ -241,30 +248,70 @@ static int sync_all(struct authz_cache *c)
         }
         store_list_clear(&l);
     }
-    if (r < 0) {
-        authz_map_clear(&listed, NULL);
-        watch_sub_close(sub);
-        return r;
-    }
     struct authz_map_iter it;
     const char *key;
     void *val;
     authz_map_iter_init(&c->known, &it);
-    while (authz_map_iter_next(&c->known, &it, &key, &val)) {
+    while (r >= 0 && authz_map_iter_next(&c->known, &it, &key, &val)) {
         if (authz_map_get(&listed, key))
             continue;
         enum source src;
         char ns[256];
         const char *name;
-        if (classify(key, &src, ns, sizeof(ns), &name) == 0)
+        if (classify(key, &src, ns, sizeof(ns), &name) < 0)
+            continue;
+        if (part_of(src) & parts)
             remove_obj(c, src, ns, name);
+        else
+            r = authz_map_put(&listed, key, val, NULL);
+    }
+    if (r < 0) {
+        authz_map_clear(&listed, NULL);
+        return r;
     }
     authz_map_clear(&c->known, NULL);
     c->known = listed;
-    watch_sub_close(c->sub);
+    return 0;
+}
+
+/* Subscribes from the current revision, then lists the sources of `parts`. */
+static int sync_parts(struct authz_cache *c, unsigned parts)
+{
+    int64_t start = store_current_rev(c->store);
+    struct watch_sub *sub = NULL;
+    int r = watch_window_subscribe(store_window(c->store), "/registry/", start, &sub);
+    if (r < 0)
+        return r;
+    struct watch_sub *old = c->sub;
     c->sub = sub;
+    r = list_parts(c, parts);
+    if (r < 0) {
+        c->sub = old;
+        watch_sub_close(sub);
+        return r;
+    }
+    watch_sub_close(old);
     publish(c, start);
     return 0;
+}
+
+/* The thread's first task: the Node authorizer's part, then the events written meanwhile,
+ * before the graph counts as synced. */
+static int fill_node_graph(struct authz_cache *c)
+{
+    int r = list_parts(c, PART_NODE);
+    struct watch_event evs[16];
+    int n;
+    while (r >= 0 && (n = watch_sub_next_batch(c->sub, 0, evs, 16)) > 0) {
+        for (int i = 0; i < n; i++) {
+            handle(c, evs[i].key, evs[i].rev, evs[i].type == WATCH_DELETED ? NULL : evs[i].value);
+            watch_event_clear(&evs[i]);
+        }
+        publish(c, watch_sub_rev(c->sub));
+    }
+    if (r >= 0 && n < 0)
+        r = n;
+    return r;
 }
 
 #define BATCH 64
@@ -273,13 +320,24 @@ static void *run(void *arg)
 {
     struct authz_cache *c = arg;
     struct watch_event evs[BATCH];
+    if (c->node) {
+        int r = fill_node_graph(c);
+        while (r < 0 && !atomic_load(&c->stopping)) {
+            /* Fell out of the window meanwhile (or ran out of memory): list everything. */
+            r = sync_parts(c, PART_RBAC | PART_NODE);
+            if (r < 0)
+                nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+        }
+        if (r == 0)
+            authz_node_set_synced(c->node, true);
+    }
     while (!atomic_load(&c->stopping)) {
         int n = watch_sub_next_batch(c->sub, 500, evs, BATCH);
         if (n == -ECANCELED)
             break;
         if (n < 0) {
             /* Fell out of the window: start over from a fresh list (retry until it works). */
-            while (!atomic_load(&c->stopping) && sync_all(c) < 0)
+            while (!atomic_load(&c->stopping) && sync_parts(c, PART_RBAC | PART_NODE) < 0)
                 nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
             continue;
         }
@@ -312,7 +370,11 @@ int authz_cache_start(struct store *store, struct rbac_authorizer *rbac,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
-    int r = sync_all(c);
+    /* What RBAC decides from is loaded before the first request (it is small); the Node
+     * authorizer's graph fills in the thread. */
+    int r = sync_parts(c, PART_RBAC);
+    if (r == 0 && node)
+        authz_node_set_synced(node, false);
     if (r == 0) {
         r = -pthread_create(&c->thread, NULL, run, c);
         c->started = r == 0;

@@ -1,7 +1,9 @@
 /* The authorizers' view of the store: Roles, ClusterRoles, RoleBindings and
  * ClusterRoleBindings feed the RBAC authorizer; pods, PersistentVolumes and VolumeAttachments
- * feed the Node authorizer's graph. One thread lists them at start and then follows the
- * store's watch window in revision order (re-listing if it ever falls out of the window).
+ * feed the Node authorizer's graph. The RBAC objects are listed before authz_cache_start
+ * returns; a thread then lists the Node authorizer's objects (while that authorizer holds back
+ * the decisions that need them, see authz_node_set_synced) and follows the store's watch window
+ * in revision order (re-listing if it ever falls out of the window).
  *
  * Consistency: the request path calls authz_cache_wait() after an RBAC write it served, with the
  * store's revision, so a binding created by one request is in effect for the next request of
@@ -16,7 +18,8 @@
 
 struct authz_cache;
 
-/* Lists what exists (returns once the authorizers hold it) and starts following the watch.
+/* Lists the RBAC objects (returns once RBAC holds them) and starts the thread that fills the
+ * Node authorizer's graph and follows the watch.
  * rbac and node may each be NULL (that authorizer is not in use). */
 int authz_cache_start(struct store *store, struct rbac_authorizer *rbac,
                       struct authz_node_authorizer *node, struct authz_cache **ret);

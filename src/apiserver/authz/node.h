@@ -33,6 +33,15 @@ int authz_node_pv_delete(struct authz_node_authorizer *n, const char *name);
 int authz_node_va_set(struct authz_node_authorizer *n, const json_t *va);
 int authz_node_va_delete(struct authz_node_authorizer *n, const char *name);
 
+/* Whether the graph holds every pod, PV and VolumeAttachment that was stored when it started
+ * being filled. A new authorizer counts as synced (its graph is whatever _set put in); the
+ * watch-fed cache clears the flag before /readyz and fills the graph in the background, so
+ * that start-up does not wait for parsing every pod. A decision that reads the graph waits
+ * for it (up to timeout_ms), so no request is ever decided on a partial graph. */
+void authz_node_set_synced(struct authz_node_authorizer *n, bool synced);
+/* 0 once synced, -ETIMEDOUT after timeout_ms. */
+int authz_node_wait_synced(struct authz_node_authorizer *n, int timeout_ms);
+
 /* NodeIdentity: true for a node user; *node_name points into user->name ("" when the name has
  * no node part). */
 bool authz_node_identity(const struct kos_user *user, const char **node_name);
