@@ -354,6 +354,32 @@ static void test_tcp_probe(void **state)
     assert_string_equal(out, "dial tcp 127.0.0.1:1: connect: connection refused");
 }
 
+/* The framed HealthCheckResponse a grpc probe reads back. */
+static void test_grpc_answer(void **state)
+{
+    static const unsigned char serving[] = {0, 0, 0, 0, 2, 0x08, 0x01};
+    static const unsigned char not_serving[] = {0, 0, 0, 0, 2, 0x08, 0x02};
+    static const unsigned char empty[] = {0, 0, 0, 0, 0}; /* status absent: UNKNOWN */
+    /* an unknown string field and a fixed32 around the status are skipped */
+    static const unsigned char extra[] = {0,   0,    0,    0,    11, 0x12, 0x02, 'h',
+                                          'i', 0x08, 0x01, 0x25, 1,  2,    3,    4};
+    static const unsigned char short_frame[] = {0, 0, 0, 0, 9, 0x08, 0x01};
+    static const unsigned char compressed[] = {1, 0, 0, 0, 2, 0x08, 0x01};
+    static const unsigned char bad_len[] = {0, 0, 0, 0, 3, 0x12, 0x7f, 'x'};
+    assert_int_equal(kos_probe_grpc_answer_status(serving, sizeof(serving)), 1);
+    assert_int_equal(kos_probe_grpc_answer_status(not_serving, sizeof(not_serving)), 2);
+    assert_int_equal(kos_probe_grpc_answer_status(empty, sizeof(empty)), 0);
+    assert_int_equal(kos_probe_grpc_answer_status(extra, sizeof(extra)), 1);
+    assert_int_equal(kos_probe_grpc_answer_status(short_frame, sizeof(short_frame)), -1);
+    assert_int_equal(kos_probe_grpc_answer_status(compressed, sizeof(compressed)), -1);
+    assert_int_equal(kos_probe_grpc_answer_status(bad_len, sizeof(bad_len)), -1);
+    assert_int_equal(kos_probe_grpc_answer_status(serving, 3), -1);
+    /* a status beyond int32 (found by fuzz_grpc_health) is no status */
+    static const unsigned char huge[] = {0,    0,    0,    0,    11,   0x08, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_int_equal(kos_probe_grpc_answer_status(huge, sizeof(huge)), -1);
+}
+
 /* ---- exec, over a fake runner ---- */
 
 struct fake_exec {
@@ -415,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_tick_cases),
         cmocka_unit_test(test_http_probe),
         cmocka_unit_test(test_tcp_probe),
+        cmocka_unit_test(test_grpc_answer),
         cmocka_unit_test(test_exec_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
