@@ -254,7 +254,7 @@ static int http(const char *action_json, char *out, size_t size)
     _cleanup_json_ json_t *c =
         json_loads("{\"name\":\"c\",\"ports\":[{\"name\":\"web\",\"containerPort\":1}]}", 0, NULL);
     assert_non_null(a);
-    return kos_probe_http(a, c, "127.0.0.1", 2000, out, size);
+    return kos_probe_http(a, c, "127.0.0.1", 10000, out, size);
 }
 
 static void test_http_probe(void **state)
@@ -332,24 +332,24 @@ static void test_tcp_probe(void **state)
         json_loads("{\"name\":\"c\",\"ports\":[{\"name\":\"web\",\"containerPort\":1}]}", 0, NULL);
     snprintf(act, sizeof(act), "{\"port\":%d}", s.port);
     _cleanup_json_ json_t *a = json_loads(act, 0, NULL);
-    assert_int_equal(kos_probe_tcp(a, c, "127.0.0.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(a, c, "127.0.0.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_SUCCESS);
     /* the host field wins over the pod's IP */
     snprintf(act, sizeof(act), "{\"port\":%d,\"host\":\"127.0.0.1\"}", s.port);
     _cleanup_json_ json_t *h = json_loads(act, 0, NULL);
-    assert_int_equal(kos_probe_tcp(h, c, "192.0.2.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(h, c, "192.0.2.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_SUCCESS);
     server_stop(&s);
     int port = dead_port();
     snprintf(act, sizeof(act), "{\"port\":%d}", port);
     _cleanup_json_ json_t *d = json_loads(act, 0, NULL);
-    assert_int_equal(kos_probe_tcp(d, c, "127.0.0.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(d, c, "127.0.0.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_FAILURE);
     snprintf(want, sizeof(want), "dial tcp 127.0.0.1:%d: connect: connection refused", port);
     assert_string_equal(out, want);
     _cleanup_json_ json_t *named = json_loads("{\"port\":\"web\"}", 0, NULL);
     /* port 1 by name: resolved, refused */
-    assert_int_equal(kos_probe_tcp(named, c, "127.0.0.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(named, c, "127.0.0.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_FAILURE);
     assert_string_equal(out, "dial tcp 127.0.0.1:1: connect: connection refused");
 }
