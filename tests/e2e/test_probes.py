@@ -251,8 +251,9 @@ def test_liveness_exec_passes_while_the_command_succeeds(env, ctl):
     touch(os.path.join(ctl, "alive"))
     create_pod(env, ns, "steady", {
         "command": ["busybox", "httpd", "-f", "-p", str(port), "-h", "/ctl"],
+        # a generous timeout: a slow `runc exec` on a loaded machine must not count as a failure
         "livenessProbe": {"exec": {"command": ["test", "-f", "/ctl/alive"]}, "periodSeconds": 1,
-                          "failureThreshold": 1},
+                          "failureThreshold": 1, "timeoutSeconds": 10},
         "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1}}, ctl)
     cs, _ = wait_for(readiness_is(env, ns, "steady", True), what="Ready through tcpSocket")
     first = cs["containerID"]
@@ -278,7 +279,7 @@ def test_startup_probe_holds_the_others_off(env, ctl):
         "command": ["sleep", "3600"],
         # would kill the container at once if it ran before the startup probe passed
         "livenessProbe": {"exec": {"command": ["test", "-f", "/ctl/healthy"]},
-                          "periodSeconds": 1, "failureThreshold": 1},
+                          "periodSeconds": 1, "failureThreshold": 1, "timeoutSeconds": 10},
         "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 1},
         "startupProbe": {"exec": {"command": ["test", "-f", "/ctl/started"]},
                          "periodSeconds": 1, "failureThreshold": 1000}}, ctl)

@@ -254,7 +254,7 @@ static int http(const char *action_json, char *out, size_t size)
     _cleanup_json_ json_t *c =
         json_loads("{\"name\":\"c\",\"ports\":[{\"name\":\"web\",\"containerPort\":1}]}", 0, NULL);
     assert_non_null(a);
-    return kos_probe_http(a, c, "127.0.0.1", 2000, out, size);
+    return kos_probe_http(a, c, "127.0.0.1", 10000, out, size);
 }
 
 static void test_http_probe(void **state)
@@ -332,26 +332,52 @@ static void test_tcp_probe(void **state)
         json_loads("{\"name\":\"c\",\"ports\":[{\"name\":\"web\",\"containerPort\":1}]}", 0, NULL);
     snprintf(act, sizeof(act), "{\"port\":%d}", s.port);
     _cleanup_json_ json_t *a = json_loads(act, 0, NULL);
-    assert_int_equal(kos_probe_tcp(a, c, "127.0.0.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(a, c, "127.0.0.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_SUCCESS);
     /* the host field wins over the pod's IP */
     snprintf(act, sizeof(act), "{\"port\":%d,\"host\":\"127.0.0.1\"}", s.port);
     _cleanup_json_ json_t *h = json_loads(act, 0, NULL);
-    assert_int_equal(kos_probe_tcp(h, c, "192.0.2.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(h, c, "192.0.2.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_SUCCESS);
     server_stop(&s);
     int port = dead_port();
     snprintf(act, sizeof(act), "{\"port\":%d}", port);
     _cleanup_json_ json_t *d = json_loads(act, 0, NULL);
-    assert_int_equal(kos_probe_tcp(d, c, "127.0.0.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(d, c, "127.0.0.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_FAILURE);
     snprintf(want, sizeof(want), "dial tcp 127.0.0.1:%d: connect: connection refused", port);
     assert_string_equal(out, want);
     _cleanup_json_ json_t *named = json_loads("{\"port\":\"web\"}", 0, NULL);
     /* port 1 by name: resolved, refused */
-    assert_int_equal(kos_probe_tcp(named, c, "127.0.0.1", 1000, out, sizeof(out)),
+    assert_int_equal(kos_probe_tcp(named, c, "127.0.0.1", 10000, out, sizeof(out)),
                      KOS_PROBE_OUT_FAILURE);
     assert_string_equal(out, "dial tcp 127.0.0.1:1: connect: connection refused");
+}
+
+/* The framed HealthCheckResponse a grpc probe reads back. */
+static void test_grpc_answer(void **state)
+{
+    static const unsigned char serving[] = {0, 0, 0, 0, 2, 0x08, 0x01};
+    static const unsigned char not_serving[] = {0, 0, 0, 0, 2, 0x08, 0x02};
+    static const unsigned char empty[] = {0, 0, 0, 0, 0}; /* status absent: UNKNOWN */
+    /* an unknown string field and a fixed32 around the status are skipped */
+    static const unsigned char extra[] = {0,   0,    0,    0,    11, 0x12, 0x02, 'h',
+                                          'i', 0x08, 0x01, 0x25, 1,  2,    3,    4};
+    static const unsigned char short_frame[] = {0, 0, 0, 0, 9, 0x08, 0x01};
+    static const unsigned char compressed[] = {1, 0, 0, 0, 2, 0x08, 0x01};
+    static const unsigned char bad_len[] = {0, 0, 0, 0, 3, 0x12, 0x7f, 'x'};
+    assert_int_equal(kos_probe_grpc_answer_status(serving, sizeof(serving)), 1);
+    assert_int_equal(kos_probe_grpc_answer_status(not_serving, sizeof(not_serving)), 2);
+    assert_int_equal(kos_probe_grpc_answer_status(empty, sizeof(empty)), 0);
+    assert_int_equal(kos_probe_grpc_answer_status(extra, sizeof(extra)), 1);
+    assert_int_equal(kos_probe_grpc_answer_status(short_frame, sizeof(short_frame)), -1);
+    assert_int_equal(kos_probe_grpc_answer_status(compressed, sizeof(compressed)), -1);
+    assert_int_equal(kos_probe_grpc_answer_status(bad_len, sizeof(bad_len)), -1);
+    assert_int_equal(kos_probe_grpc_answer_status(serving, 3), -1);
+    /* a status beyond int32 (found by fuzz_grpc_health) is no status */
+    static const unsigned char huge[] = {0,    0,    0,    0,    11,   0x08, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_int_equal(kos_probe_grpc_answer_status(huge, sizeof(huge)), -1);
 }
 
 /* ---- exec, over a fake runner ---- */
@@ -415,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_tick_cases),
         cmocka_unit_test(test_http_probe),
         cmocka_unit_test(test_tcp_probe),
+        cmocka_unit_test(test_grpc_answer),
         cmocka_unit_test(test_exec_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

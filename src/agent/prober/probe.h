@@ -51,5 +51,10 @@ int kos_probe_tcp(const json_t *action, const json_t *container, const char *pod
 int kos_probe_grpc(const json_t *action, const char *pod_ip, int64_t timeout_ms, char *out,
                    size_t size);
 
+/* The status of a framed HealthCheckResponse as it came from the server (0 UNKNOWN, 1
+ * SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN, or any other number it sent); -1 when the bytes
+ * are not one such message. */
+int64_t kos_probe_grpc_answer_status(const unsigned char *body, size_t len);
+
 /* "host:port", or "[host]:port" for IPv6 (Go's net.JoinHostPort). */
 void kos_probe_join_host_port(const char *host, int port, char *out, size_t size);

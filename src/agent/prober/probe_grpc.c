@@ -135,8 +135,11 @@ static int64_t response_status(const unsigned char *m, size_t n)
                 if (!(m[i++] & 0x80))
                     break;
             }
-            if ((key >> 3) == 1)
+            if ((key >> 3) == 1) {
+                if (v > INT32_MAX)
+                    return -1; /* an enum is an int32; no health status is negative */
                 status = (int64_t)v;
+            }
         } else if (wire == 2) {
             uint64_t len = 0;
             shift = 0;
@@ -149,11 +152,27 @@ static int64_t response_status(const unsigned char *m, size_t n)
             if (len > n - i)
                 return -1;
             i += len;
+        } else if (wire == 1 || wire == 5) {
+            size_t skip = wire == 1 ? 8 : 4; /* fixed64 / fixed32 fields it does not know */
+            if (skip > n - i)
+                return -1;
+            i += skip;
         } else {
-            return -1; /* the health answer has no other wire types */
+            return -1; /* groups are not in proto3 */
         }
     }
     return status;
+}
+
+int64_t kos_probe_grpc_answer_status(const unsigned char *body, size_t len)
+{
+    /* one uncompressed message: flag 0, 4-byte big-endian length, the message */
+    if (len < 5 || body[0] != 0)
+        return -1;
+    size_t n = ((size_t)body[1] << 24) | ((size_t)body[2] << 16) | ((size_t)body[3] << 8) | body[4];
+    if (n > len - 5)
+        return -1;
+    return response_status(body + 5, n);
 }
 
 /* Go's time.Duration text for whole seconds ("1s", "1m0s"). */
@@ -271,13 +290,7 @@ int kos_probe_grpc(const json_t *action, const char *pod_ip, int64_t timeout_ms,
         snprintf(out, size, "error: health rpc probe failed: rpc error: code = %s desc = %s",
                  code_name(gs), call->grpc_message);
     } else {
-        int64_t st = -1;
-        if (call->len >= 5 && call->body[0] == 0) {
-            size_t n = ((size_t)call->body[1] << 24) | ((size_t)call->body[2] << 16) |
-                       ((size_t)call->body[3] << 8) | call->body[4];
-            if (n <= call->len - 5)
-                st = response_status(call->body + 5, n);
-        }
+        int64_t st = kos_probe_grpc_answer_status(call->body, call->len);
         if (st < 0) {
             snprintf(out, size,
                      "error: health rpc probe failed: rpc error: code = Internal desc "
