@@ -291,10 +291,15 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         reply_json(rep, 201, obj);
         return;
     }
-    struct store_write w = {
-        .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
+    struct obj_prepared pre = {0};
+    bool prepared = obj_prepare(obj, &pre) == 0;
+    struct store_write w = {.type = STORE_CREATE,
+                            .key = key,
+                            .render = prepared ? obj_render_prepared : obj_render,
+                            .render_ctx = prepared ? (void *)&pre : obj};
     struct store_write_result res = {0};
     r = store_write(rr->srv->store, &w, &res);
+    obj_prepared_clear(&pre);
     if (r < 0) {
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, name);
         return;
