@@ -139,6 +139,21 @@ void obj_prepared_clear(struct obj_prepared *p)
     *p = (struct obj_prepared){0};
 }
 
+int obj_store_write(struct store *st, enum store_write_type type, const char *key,
+                    int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret)
+{
+    struct obj_prepared pre = {0};
+    bool prepared = obj_prepare(obj, &pre) == 0;
+    const struct store_write w = {.type = type,
+                                  .key = key,
+                                  .expected_mod_rev = expected_mod_rev,
+                                  .render = prepared ? obj_render_prepared : obj_render,
+                                  .render_ctx = prepared ? (void *)&pre : obj};
+    int r = store_write(st, &w, ret);
+    obj_prepared_clear(&pre);
+    return r;
+}
+
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)
 {
     json_error_t jerr;

@@ -43,6 +43,9 @@ int obj_prepare(json_t *obj, struct obj_prepared *ret);
 int obj_render_prepared(void *ctx, int64_t rev, struct kos_value **ret);
 /* Accepts a zeroed one. */
 void obj_prepared_clear(struct obj_prepared *p);
+/* store_write of obj, serialized by the caller's thread (obj_prepare) when it can be. */
+int obj_store_write(struct store *st, enum store_write_type type, const char *key,
+                    int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret);
 
 /* Decodes a stored value (new reference) or NULL with a 500 in err. */
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err);

@@ -291,15 +291,8 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         reply_json(rep, 201, obj);
         return;
     }
-    struct obj_prepared pre = {0};
-    bool prepared = obj_prepare(obj, &pre) == 0;
-    struct store_write w = {.type = STORE_CREATE,
-                            .key = key,
-                            .render = prepared ? obj_render_prepared : obj_render,
-                            .render_ctx = prepared ? (void *)&pre : obj};
     struct store_write_result res = {0};
-    r = store_write(rr->srv->store, &w, &res);
-    obj_prepared_clear(&pre);
+    r = obj_store_write(rr->srv->store, STORE_CREATE, key, 0, obj, &res);
     if (r < 0) {
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, name);
         return;
@@ -475,13 +468,9 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
                    json_integer_value(obj_path(next, "metadata.deletionGracePeriodSeconds")) == 0 &&
                    json_array_size(obj_path(cur, "metadata.finalizers")) > 0 &&
                    json_array_size(obj_path(next, "metadata.finalizers")) == 0;
-    struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE,
-                            .key = key,
-                            .expected_mod_rev = cur_rev,
-                            .render = obj_render,
-                            .render_ctx = next};
     struct store_write_result res = {0};
-    r = store_write(rr->srv->store, &w, &res);
+    r = obj_store_write(rr->srv->store, release ? STORE_DELETE : STORE_UPDATE, key, cur_rev, next,
+                        &res);
     if (r < 0)
         return r;
     *ret_value = res.value;
