@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "codec/json.h"
 #include "util/cleanup.h"
+#include "util/random.h"
 #include "util/timeutil.h"
 
 json_t *obj_meta(json_t *obj)
@@ -72,6 +74,84 @@ int obj_render(void *ctx, int64_t rev, struct kos_value **ret)
         return -ENOMEM;
     *ret = v;
     return 0;
+}
+
+/* The placeholder: random per process, so that no client can write the same text into an
+ * object; found exactly once in the encoding, or the object is rendered by the writer. */
+static char rv_marker[40];
+static size_t rv_marker_len;
+static pthread_once_t rv_marker_once = PTHREAD_ONCE_INIT;
+
+static void rv_marker_init(void)
+{
+    char rnd[24];
+    if (kos_random_suffix(rnd, 20) < 0)
+        return;
+    int n = snprintf(rv_marker, sizeof(rv_marker), "kos-rv-%s", rnd);
+    if (n > 0 && (size_t)n < sizeof(rv_marker))
+        rv_marker_len = (size_t)n;
+}
+
+int obj_prepare(json_t *obj, struct obj_prepared *ret)
+{
+    pthread_once(&rv_marker_once, rv_marker_init);
+    if (!rv_marker_len)
+        return -EIO;
+    json_t *meta = obj_meta(obj);
+    if (!meta || obj_set_str(meta, "resourceVersion", rv_marker) < 0)
+        return -ENOMEM;
+    size_t len = 0;
+    char *data = kos_json_encode(obj, &len);
+    if (!data)
+        return -ENOMEM;
+    const char *at = memmem(data, len, rv_marker, rv_marker_len);
+    size_t off = at ? (size_t)(at - data) : 0;
+    if (!at || memmem(data + off + 1, len - off - 1, rv_marker, rv_marker_len)) {
+        free(data);
+        return -EEXIST;
+    }
+    *ret = (struct obj_prepared){
+        .obj = obj, .data = data, .len = len, .at = off, .marker_len = rv_marker_len};
+    return 0;
+}
+
+int obj_render_prepared(void *ctx, int64_t rev, struct kos_value **ret)
+{
+    struct obj_prepared *p = ctx;
+    char rv[24];
+    int n = snprintf(rv, sizeof(rv), "%" PRId64, rev);
+    json_t *meta = obj_meta(p->obj);
+    if (n <= 0 || !meta || obj_set_str(meta, "resourceVersion", rv) < 0)
+        return -ENOMEM;
+    size_t tail = p->at + p->marker_len;
+    const struct iovec parts[3] = {
+        {p->data, p->at}, {rv, (size_t)n}, {p->data + tail, p->len - tail}};
+    struct kos_value *v = kos_value_concat(parts, 3);
+    if (!v)
+        return -ENOMEM;
+    *ret = v;
+    return 0;
+}
+
+void obj_prepared_clear(struct obj_prepared *p)
+{
+    free(p->data);
+    *p = (struct obj_prepared){0};
+}
+
+int obj_store_write(struct store *st, enum store_write_type type, const char *key,
+                    int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret)
+{
+    struct obj_prepared pre = {0};
+    bool prepared = obj_prepare(obj, &pre) == 0;
+    const struct store_write w = {.type = type,
+                                  .key = key,
+                                  .expected_mod_rev = expected_mod_rev,
+                                  .render = prepared ? obj_render_prepared : obj_render,
+                                  .render_ctx = prepared ? (void *)&pre : obj};
+    int r = store_write(st, &w, ret);
+    obj_prepared_clear(&pre);
+    return r;
 }
 
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)

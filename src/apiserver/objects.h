@@ -22,6 +22,31 @@ int obj_set_str(json_t *obj, const char *key, const char *value);
  * and serializes it. */
 int obj_render(void *ctx, int64_t rev, struct kos_value **ret);
 
+/* The object serialized by the request's thread before its write is queued, with the place
+ * of metadata.resourceVersion left open, so that the store's single writer only fills in the
+ * revision (obj_render_prepared) instead of walking a tree another thread built, while the
+ * whole batch waits. */
+struct obj_prepared {
+    json_t *obj;
+    char *data;
+    size_t len;
+    size_t at;         /* where the placeholder for the resourceVersion starts */
+    size_t marker_len; /* and its length */
+};
+
+/* 0, or a negative errno when the object cannot be prepared (then render it with
+ * obj_render). Leaves a placeholder in the object's metadata.resourceVersion until
+ * obj_render_prepared runs. */
+int obj_prepare(json_t *obj, struct obj_prepared *ret);
+/* store_render_fn; ctx is a struct obj_prepared. Also sets metadata.resourceVersion in the
+ * object, as obj_render does. */
+int obj_render_prepared(void *ctx, int64_t rev, struct kos_value **ret);
+/* Accepts a zeroed one. */
+void obj_prepared_clear(struct obj_prepared *p);
+/* store_write of obj, serialized by the caller's thread (obj_prepare) when it can be. */
+int obj_store_write(struct store *st, enum store_write_type type, const char *key,
+                    int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret);
+
 /* Decodes a stored value (new reference) or NULL with a 500 in err. */
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err);
 

@@ -291,10 +291,8 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         reply_json(rep, 201, obj);
         return;
     }
-    struct store_write w = {
-        .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
     struct store_write_result res = {0};
-    r = store_write(rr->srv->store, &w, &res);
+    r = obj_store_write(rr->srv->store, STORE_CREATE, key, 0, obj, &res);
     if (r < 0) {
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, name);
         return;
@@ -470,13 +468,9 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
                    json_integer_value(obj_path(next, "metadata.deletionGracePeriodSeconds")) == 0 &&
                    json_array_size(obj_path(cur, "metadata.finalizers")) > 0 &&
                    json_array_size(obj_path(next, "metadata.finalizers")) == 0;
-    struct store_write w = {.type = release ? STORE_DELETE : STORE_UPDATE,
-                            .key = key,
-                            .expected_mod_rev = cur_rev,
-                            .render = obj_render,
-                            .render_ctx = next};
     struct store_write_result res = {0};
-    r = store_write(rr->srv->store, &w, &res);
+    r = obj_store_write(rr->srv->store, release ? STORE_DELETE : STORE_UPDATE, key, cur_rev, next,
+                        &res);
     if (r < 0)
         return r;
     *ret_value = res.value;

@@ -90,13 +90,8 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
             break;
         char key[1024];
         rr_key(rr, rr->name, key, sizeof(key));
-        struct store_write w = {.type = STORE_UPDATE,
-                                .key = key,
-                                .expected_mod_rev = rev,
-                                .render = obj_render,
-                                .render_ctx = pod};
         struct store_write_result res = {0};
-        r = store_write(rr->srv->store, &w, &res);
+        r = obj_store_write(rr->srv->store, STORE_UPDATE, key, rev, pod, &res);
         if (r == -ECANCELED)
             continue;
         if (r < 0) {

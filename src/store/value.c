@@ -28,6 +28,29 @@ struct kos_value *kos_value_from_malloc(char *data, size_t len)
     return v;
 }
 
+struct kos_value *kos_value_concat(const struct iovec *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].iov_len > SIZE_MAX - sizeof(struct kos_value) - 1 - len)
+            return NULL;
+        len += parts[i].iov_len;
+    }
+    struct kos_value *v = malloc(sizeof(*v) + len + 1);
+    if (!v)
+        return NULL;
+    atomic_init(&v->refs, 1);
+    v->len = len;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].iov_len)
+            memcpy(v->data + at, parts[i].iov_base, parts[i].iov_len);
+        at += parts[i].iov_len;
+    }
+    v->data[len] = '\0';
+    return v;
+}
+
 struct kos_value *kos_value_ref(struct kos_value *v)
 {
     if (v)

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 struct kos_value {
     atomic_int refs;
@@ -17,6 +18,8 @@ struct kos_value *kos_value_new(const void *data, size_t len);
 /* Takes ownership of a malloc'd buffer would need a second allocation anyway; this variant
  * copies and frees `data`, for callers that built it in a kos_buf. */
 struct kos_value *kos_value_from_malloc(char *data, size_t len);
+/* The parts' bytes one after another (NULL on allocation failure or overflow). */
+struct kos_value *kos_value_concat(const struct iovec *parts, size_t n);
 struct kos_value *kos_value_ref(struct kos_value *v);
 /* Accepts NULL. */
 void kos_value_unref(struct kos_value *v);
