@@ -78,7 +78,17 @@ static int do_exec(void *ctx, const json_t *pod, const struct kos_exec_options *
 struct attach_ctx {
     struct kos_runtime rt;
     char id[512];
+    int resize_fd; /* the shim's 'r' stream for a terminal, -1 otherwise */
 };
+
+static int attach_resize(struct kos_exec_process *p, unsigned width, unsigned height)
+{
+    struct attach_ctx *a = p->attach_ctx;
+    uint16_t wh[2] = {(uint16_t)width, (uint16_t)height};
+    if (a->resize_fd < 0)
+        return -ENOTTY;
+    return send(a->resize_fd, wh, sizeof(wh), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(wh) ? 0 : -EIO;
+}
 
 static int attach_wait(struct kos_exec_process *p, bool block, int *exit_code)
 {
@@ -98,6 +108,9 @@ static int attach_wait(struct kos_exec_process *p, bool block, int *exit_code)
 
 static void attach_end(struct kos_exec_process *p)
 {
+    struct attach_ctx *a = p->attach_ctx;
+    if (a && a->resize_fd >= 0)
+        close(a->resize_fd);
     free(p->attach_ctx);
     p->attach_ctx = NULL;
 }
@@ -137,6 +150,7 @@ static int do_attach(void *ctx, const json_t *pod, const struct kos_exec_options
         return kos_error_set(err, 500, "InternalError", "out of memory");
     a->rt = s->rt;
     kos_strlcpy(a->id, id, sizeof(a->id));
+    a->resize_fd = -1;
     p.attach_ctx = a;
     p.wait = attach_wait;
     p.terminate = attach_end;
@@ -145,8 +159,13 @@ static int do_attach(void *ctx, const json_t *pod, const struct kos_exec_options
         r = kos_attach_connect(dir, 'o', &p.stdout_fd);
     if (r == 0 && o->stderr && !o->tty)
         r = kos_attach_connect(dir, 'e', &p.stderr_fd);
-    if (r == 0 && o->stdin && has_stdin)
+    bool tty = json_is_true(json_object_get(c, "tty"));
+    if (r == 0 && o->stdin && (has_stdin || tty))
         r = kos_attach_connect(dir, 'i', &p.stdin_fd);
+    if (r == 0 && o->tty && tty) {
+        r = kos_attach_connect(dir, 'r', &a->resize_fd);
+        p.resize = attach_resize;
+    }
     if (r < 0) {
         kos_exec_process_close(&p);
         return kos_error_set(err, 500, "InternalError", "cannot attach to container %s: %s",
