@@ -461,3 +461,44 @@ def test_attach_output_only(env):
     st, body, _ = env["server"].request(
         "GET", f"/api/v1/namespaces/{ns}/pods/box/attach?container=nope&stdout=true")
     assert st == 400 and body["message"] == "container nope is not valid for pod box", body
+
+
+def test_port_forward_reaches_pod_loopback_and_reports_errors(env):
+    """The connection is made inside the pod's network namespace: a server bound to the
+    pod's 127.0.0.1 is reachable; a closed port comes back as kubelet's error text."""
+    pytest.importorskip("kubernetes")
+    from kubernetes import client, config
+    from kubernetes.stream import portforward
+    port, closed = free_port(), free_port()
+    create_pod(env, "loweb", [{"name": "httpd", "command": [
+        "sh", "-c", "mkdir -p /www && echo loopback-only > /www/index.html && "
+        f"exec httpd -f -p 127.0.0.1:{port} -h /www"]}])
+    wait_running(env, "loweb")
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
+    api = client.CoreV1Api(client.ApiClient(cfg))
+
+    def fetch():
+        pf = portforward(api.connect_get_namespaced_pod_portforward, "loweb", env["ns"],
+                         ports=str(port))
+        try:
+            s = pf.socket(port)
+            s.settimeout(10)
+            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return data if data.endswith(b"loopback-only\n") else None
+        finally:
+            pf.close()
+    wait_for(fetch, what="the pod's loopback server through port-forward")
+    pf = portforward(api.connect_get_namespaced_pod_portforward, "loweb", env["ns"],
+                     ports=str(closed))
+    try:
+        err = wait_for(lambda: pf.error(closed), what="the forwarding error")
+        assert f"error forwarding port {closed} to pod loweb" in err, err
+    finally:
+        pf.close()
