@@ -38,6 +38,8 @@ struct kos_exec_process {
     void *attach_ctx; /* attach: what wait() and close() need */
     int (*wait)(struct kos_exec_process *p, bool block, int *exit_code);
     void (*terminate)(struct kos_exec_process *p);
+    /* a terminal elsewhere (attach: the shim's); NULL: TIOCSWINSZ on tty_fd */
+    int (*resize)(struct kos_exec_process *p, unsigned width, unsigned height);
 };
 
 /* 1 and *exit_code once it ended, 0 while it runs (block false), negative errno on errors. */

@@ -86,10 +86,12 @@ void kos_exec_process_close(struct kos_exec_process *p)
 
 int kos_exec_process_resize(struct kos_exec_process *p, unsigned width, unsigned height)
 {
-    if (p->tty_fd < 0)
-        return -ENOTTY;
     if (width > 0xFFFF || height > 0xFFFF)
         return -EINVAL;
+    if (p->resize)
+        return p->resize(p, width, height);
+    if (p->tty_fd < 0)
+        return -ENOTTY;
     struct winsize ws = {.ws_row = (unsigned short)height, .ws_col = (unsigned short)width};
     return ioctl(p->tty_fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
 }

@@ -245,20 +245,22 @@ def test_port_forward_python_client(env, web):
     pf.close()
 
 
-def test_exec_tty_with_kubectl(env):
-    """kubectl exec -it from a terminal: the command runs on a tty sized as kubectl's."""
+TTY_SCRIPT = ('i=0; while [ $i -lt 300 ]; do s=$(stty size); [ "$s" = "33 111" ] && break; '
+              'sleep 0.1; i=$((i+1)); done; echo "size=$s"; tty; read x; echo "got=$x"; exit 4')
+
+
+def run_on_terminal(env, args):
+    """Runs kubectl with a terminal of 33x111 as its stdio; types a line once the remote
+    side shows its tty; returns (exit code, everything kubectl wrote)."""
     import fcntl
     import pty
     import select
     import struct
     import termios
-    k, ns = env["kubectl"], env["ns"]
+    k = env["kubectl"]
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
-    script = ('i=0; while [ $i -lt 100 ]; do s=$(stty size); [ "$s" = "33 111" ] && break; '
-              'sleep 0.1; i=$((i+1)); done; echo "size=$s"; tty; read x; echo "got=$x"; exit 4')
-    cmd = [k.bin, "--kubeconfig", env["server"].kubeconfig, "--cache-dir", k.cache, "exec",
-           "-it", "-n", ns, "box", "-c", "main", "--", "sh", "-c", script]
+    cmd = [k.bin, "--kubeconfig", env["server"].kubeconfig, "--cache-dir", k.cache] + args
     p = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
     os.close(slave)
     out = b""
@@ -286,10 +288,30 @@ def test_exec_tty_with_kubectl(env):
             p.kill()
             p.wait()
         os.close(master)
-    text = out.decode(errors="replace")
+    return rc, out.decode(errors="replace")
+
+
+def test_exec_tty_with_kubectl(env):
+    """kubectl exec -it from a terminal: the command runs on a tty sized as kubectl's."""
+    rc, text = run_on_terminal(env, ["exec", "-it", "-n", env["ns"], "box", "-c", "main", "--",
+                                     "sh", "-c", TTY_SCRIPT])
     assert "size=33 111" in text, text
     assert "/dev/pts/" in text and "got=typed" in text, text
     assert rc == 4, text
+
+
+def test_attach_tty_with_kubectl(env):
+    """A tty: true container: kubectl attach -it reaches its terminal (size, input, output),
+    and the terminal's output is the container's log."""
+    ns = env["ns"]
+    create_pod(env, "term", [{"name": "main", "stdin": True, "tty": True, "command": [
+        "sh", "-c", TTY_SCRIPT]}])
+    wait_running(env, "term")
+    rc, text = run_on_terminal(env, ["attach", "-it", "-n", ns, "term"])
+    assert "size=33 111" in text, text
+    assert "/dev/pts/" in text and "got=typed" in text, text
+    log = env["kubectl"].run("logs", "-n", ns, "term").stdout
+    assert "got=typed" in log, log
 
 
 def raw_upgrade(server, path, headers):
@@ -439,3 +461,44 @@ def test_attach_output_only(env):
     st, body, _ = env["server"].request(
         "GET", f"/api/v1/namespaces/{ns}/pods/box/attach?container=nope&stdout=true")
     assert st == 400 and body["message"] == "container nope is not valid for pod box", body
+
+
+def test_port_forward_reaches_pod_loopback_and_reports_errors(env):
+    """The connection is made inside the pod's network namespace: a server bound to the
+    pod's 127.0.0.1 is reachable; a closed port comes back as kubelet's error text."""
+    pytest.importorskip("kubernetes")
+    from kubernetes import client, config
+    from kubernetes.stream import portforward
+    port, closed = free_port(), free_port()
+    create_pod(env, "loweb", [{"name": "httpd", "command": [
+        "sh", "-c", "mkdir -p /www && echo loopback-only > /www/index.html && "
+        f"exec httpd -f -p 127.0.0.1:{port} -h /www"]}])
+    wait_running(env, "loweb")
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
+    api = client.CoreV1Api(client.ApiClient(cfg))
+
+    def fetch():
+        pf = portforward(api.connect_get_namespaced_pod_portforward, "loweb", env["ns"],
+                         ports=str(port))
+        try:
+            s = pf.socket(port)
+            s.settimeout(10)
+            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return data if data.endswith(b"loopback-only\n") else None
+        finally:
+            pf.close()
+    wait_for(fetch, what="the pod's loopback server through port-forward")
+    pf = portforward(api.connect_get_namespaced_pod_portforward, "loweb", env["ns"],
+                     ports=str(closed))
+    try:
+        err = wait_for(lambda: pf.error(closed), what="the forwarding error")
+        assert f"error forwarding port {closed} to pod loweb" in err, err
+    finally:
+        pf.close()

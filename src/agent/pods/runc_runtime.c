@@ -445,7 +445,8 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     r = kos_oci_spec_build(&op, &spec, &err);
     if (r == 0) /* kubectl attach: a stdin the shim keeps open */
         kos_attach_mark_spec(spec, json_is_true(json_object_get(c, "stdin")),
-                             json_is_true(json_object_get(c, "stdinOnce")));
+                             json_is_true(json_object_get(c, "stdinOnce")),
+                             json_is_true(json_object_get(c, "tty")));
     kos_pod_mounts_free(&pm);
     image_info_clear(&info);
     if (r < 0) {

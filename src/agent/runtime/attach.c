@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,8 +21,10 @@
 #define ANNOTATION_STDIN      "kos.agent/stdin"
 #define ANNOTATION_STDIN_ONCE "kos.agent/stdin-once"
 
-void kos_attach_mark_spec(json_t *spec, bool stdin_open, bool stdin_once)
+void kos_attach_mark_spec(json_t *spec, bool stdin_open, bool stdin_once, bool tty)
 {
+    if (tty)
+        json_object_set_new(json_object_get(spec, "process"), "terminal", json_true());
     if (!stdin_open)
         return;
     json_t *ann = json_object_get(spec, "annotations");
@@ -69,7 +73,7 @@ int kos_attach_connect(const char *dir, char role, int *ret_fd)
     return 0;
 }
 
-void shim_attach_spec(const char *dir, bool *ret_stdin, bool *ret_stdin_once)
+void shim_attach_spec(const char *dir, bool *ret_stdin, bool *ret_stdin_once, bool *ret_tty)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/config.json", dir);
@@ -77,11 +81,65 @@ void shim_attach_spec(const char *dir, bool *ret_stdin, bool *ret_stdin_once)
     json_t *ann = json_object_get(spec, "annotations");
     *ret_stdin = json_string_value(json_object_get(ann, ANNOTATION_STDIN)) != NULL;
     *ret_stdin_once = json_string_value(json_object_get(ann, ANNOTATION_STDIN_ONCE)) != NULL;
+    *ret_tty = json_is_true(json_object_get(json_object_get(spec, "process"), "terminal"));
+}
+
+int shim_console_listen(const char *dir, int *ret_fd, char *path, size_t size)
+{
+    /* runc is another process: the path goes through the shim's own /proc entry */
+    _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return -errno;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/%d/fd/%d/console.sock", (int)getpid(),
+                     dirfd);
+    if (n < 0 || (size_t)n >= sizeof(sa.sun_path) || (size_t)n >= size)
+        return -ENAMETOOLONG;
+    char real[PATH_MAX];
+    snprintf(real, sizeof(real), "%s/console.sock", dir);
+    unlink(real);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+        return -errno;
+    memcpy(path, sa.sun_path, (size_t)n + 1);
+    *ret_fd = TAKE_FD(fd);
+    /* the directory fd must stay open while runc connects: keep it alive until exec ends
+     * by leaking it into the shim (one per container, closed at exit) */
+    dirfd = -1;
+    return 0;
+}
+
+int shim_console_receive(int listen_fd, int *ret_master)
+{
+    struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+    if (poll(&p, 1, 10000) <= 0)
+        return -ETIMEDOUT;
+    _cleanup_close_ int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0)
+        return -errno;
+    char name[256];
+    struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl)};
+    if (recvmsg(c, &msg, MSG_CMSG_CLOEXEC) < 0)
+        return -errno;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+        cm->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EPROTO;
+    memcpy(ret_master, CMSG_DATA(cm), sizeof(int));
+    return 0;
 }
 
 struct attach_client {
     int fd;
-    char role; /* 0 until the first byte came */
+    char role;        /* 0 until the first byte came */
+    uint8_t carry[4]; /* 'r': a partial size record */
+    size_t ncarry;
 };
 
 struct shim_attach {
@@ -89,10 +147,12 @@ struct shim_attach {
     int listen_fd;
     int stdin_fd;
     bool stdin_once;
+    int tty_fd;
     struct attach_client clients[KOS_ATTACH_MAX_CLIENTS];
 };
 
-int shim_attach_open(const char *dir, int stdin_fd, bool stdin_once, struct shim_attach **ret)
+int shim_attach_open(const char *dir, int stdin_fd, bool stdin_once, int tty_fd,
+                     struct shim_attach **ret)
 {
     struct shim_attach *a = calloc(1, sizeof(*a));
     if (!a) {
@@ -102,6 +162,7 @@ int shim_attach_open(const char *dir, int stdin_fd, bool stdin_once, struct shim
     }
     a->stdin_fd = stdin_fd;
     a->stdin_once = stdin_once;
+    a->tty_fd = tty_fd;
     for (size_t i = 0; i < KOS_ATTACH_MAX_CLIENTS; i++)
         a->clients[i].fd = -1;
     snprintf(a->path, sizeof(a->path), "%s/%s", dir, KOS_ATTACH_SOCKET);
@@ -126,7 +187,10 @@ int shim_attach_open(const char *dir, int stdin_fd, bool stdin_once, struct shim
 static void drop_client(struct shim_attach *a, struct attach_client *c)
 {
     if (c->role == 'i' && a->stdin_once && a->stdin_fd >= 0) {
-        /* stdinOnce: the first attached writer's end is the container's end of input */
+        /* stdinOnce: the first attached writer's end is the container's end of input (on a
+         * terminal, the EOT character) */
+        if (a->tty_fd >= 0 && write(a->stdin_fd, "\x04", 1) < 0)
+            c->ncarry = 0;
         close(a->stdin_fd);
         a->stdin_fd = -1;
     }
@@ -178,7 +242,7 @@ static void client_input(struct shim_attach *a, struct attach_client *c)
     if (!c->role) {
         char role;
         ssize_t n = read(c->fd, &role, 1);
-        if (n == 1 && (role == 'o' || role == 'e' || role == 'i') &&
+        if (n == 1 && (role == 'o' || role == 'e' || role == 'i' || role == 'r') &&
             send(c->fd, "k", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
             c->role = role;
         else if (n == 0 || (n < 0 && errno != EAGAIN) || n == 1)
@@ -195,6 +259,17 @@ static void client_input(struct shim_attach *a, struct attach_client *c)
     if (n > 0 && c->role == 'i' && a->stdin_fd >= 0) {
         ssize_t w = write(a->stdin_fd, buf, (size_t)n);
         (void)w; /* a full pipe loses the input, as a terminal would on overrun */
+    }
+    for (ssize_t i = 0; c->role == 'r' && i < n; i++) {
+        c->carry[c->ncarry++] = (uint8_t)buf[i];
+        if (c->ncarry < 4)
+            continue;
+        c->ncarry = 0;
+        uint16_t wh[2];
+        memcpy(wh, c->carry, 4);
+        struct winsize ws = {.ws_col = wh[0], .ws_row = wh[1]};
+        if (a->tty_fd >= 0)
+            ioctl(a->tty_fd, TIOCSWINSZ, &ws);
     }
 }
 

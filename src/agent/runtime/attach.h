@@ -15,21 +15,29 @@
 #define KOS_ATTACH_MAX_CLIENTS 16
 
 /* Marks config.json for a container with stdin: true (and stdinOnce), which the shim reads:
- * it keeps a stdin pipe for attach instead of /dev/null. */
-void kos_attach_mark_spec(json_t *spec, bool stdin_open, bool stdin_once);
+ * it keeps a stdin pipe for attach instead of /dev/null; tty: true gives the process a
+ * terminal (process.terminal), whose master the shim receives from runc. */
+void kos_attach_mark_spec(json_t *spec, bool stdin_open, bool stdin_once, bool tty);
 
 /* Client side: a connected socket for one stream of the container whose state directory is
- * dir ('o', 'e' or 'i'). */
+ * dir ('o', 'e' or 'i'; 'r' for a terminal's size: 4-byte records, width and height as
+ * native 16-bit integers). */
 int kos_attach_connect(const char *dir, char role, int *ret_fd);
 
 /* Shim side. */
 struct shim_attach;
 /* Reads the marks from <dir>/config.json: *ret_stdin true when the container wants a stdin
  * pipe. */
-void shim_attach_spec(const char *dir, bool *ret_stdin, bool *ret_stdin_once);
+void shim_attach_spec(const char *dir, bool *ret_stdin, bool *ret_stdin_once, bool *ret_tty);
 /* Listens on <dir>/attach.sock; stdin_fd: the write end of the container's stdin (-1: none;
- * owned from here on). */
-int shim_attach_open(const char *dir, int stdin_fd, bool stdin_once, struct shim_attach **ret);
+ * owned from here on); tty_fd: the terminal master to resize (-1: none; borrowed). */
+int shim_attach_open(const char *dir, int stdin_fd, bool stdin_once, int tty_fd,
+                     struct shim_attach **ret);
+/* The console socket runc create --console-socket sends the terminal master to: listens on
+ * <dir>/console.sock and returns a path to it short enough for sun_path. */
+int shim_console_listen(const char *dir, int *ret_fd, char *path, size_t size);
+/* Receives the master runc sent (after runc create returned). */
+int shim_console_receive(int listen_fd, int *ret_master);
 /* Adds the fds to wait for; returns how many were added (at most max). */
 size_t shim_attach_pollfds(struct shim_attach *a, struct pollfd *pf, size_t max);
 /* Handles the poll results of the fds shim_attach_pollfds added. */

@@ -176,9 +176,18 @@ int kos_shim_main(int argc, char **argv)
         return 1;
     }
     /* stdin: true keeps a pipe for kubectl attach (else the container reads /dev/null) */
-    bool want_stdin = false, stdin_once = false;
+    bool want_stdin = false, stdin_once = false, tty = false;
     int in[2] = {-1, -1};
-    shim_attach_spec(a.dir, &want_stdin, &stdin_once);
+    shim_attach_spec(a.dir, &want_stdin, &stdin_once, &tty);
+    /* tty: true: runc makes the terminal and hands us its master on a console socket */
+    int console = -1;
+    char console_path[108] = "";
+    if (tty && shim_console_listen(a.dir, &console, console_path, sizeof(console_path)) < 0) {
+        fail_start(&a, &st, "cannot create the console socket");
+        return 1;
+    }
+    if (tty)
+        want_stdin = false; /* the terminal is the input */
     if (want_stdin && pipe2(in, O_CLOEXEC) < 0) {
         fail_start(&a, &st, "cannot create pipes");
         return 1;
@@ -187,8 +196,19 @@ int kos_shim_main(int argc, char **argv)
     snprintf(pidfile, sizeof(pidfile), "%s/init.pid", a.dir);
     char msg[1024];
     int stdio[3] = {in[0], out[1], err[1]};
-    r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file", pidfile,
-                         a.id, NULL);
+    if (tty)
+        r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file",
+                             pidfile, "--console-socket", console_path, a.id, NULL);
+    else
+        r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file",
+                             pidfile, a.id, NULL);
+    int master = -1;
+    if (r == 0 && tty && shim_console_receive(console, &master) < 0) {
+        fail_start(&a, &st, "the runtime sent no terminal");
+        return 1;
+    }
+    if (console >= 0)
+        close(console);
     close(out[1]);
     close(err[1]);
     if (in[0] >= 0)
@@ -223,7 +243,16 @@ int kos_shim_main(int argc, char **argv)
     kos_cstate_write(a.dir, &st);
 
     struct shim_attach *att = NULL;
-    if (shim_attach_open(a.dir, in[1], stdin_once, &att) < 0)
+    int attach_in = in[1];
+    if (master >= 0) {
+        /* the terminal carries all output (logged as stdout) and takes the input */
+        close(out[0]);
+        close(err[0]);
+        out[0] = master;
+        err[0] = -1;
+        attach_in = fcntl(master, F_DUPFD_CLOEXEC, 3);
+    }
+    if (shim_attach_open(a.dir, attach_in, stdin_once, master, &att) < 0)
         att = NULL; /* no attach for this container; it runs all the same */
     int fds[2] = {out[0], err[0]};
     bool exited = false;

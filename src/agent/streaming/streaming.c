@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +80,17 @@ static int do_exec(void *ctx, const json_t *pod, const struct kos_exec_options *
 struct attach_ctx {
     struct kos_runtime rt;
     char id[512];
+    int resize_fd; /* the shim's 'r' stream for a terminal, -1 otherwise */
 };
+
+static int attach_resize(struct kos_exec_process *p, unsigned width, unsigned height)
+{
+    struct attach_ctx *a = p->attach_ctx;
+    uint16_t wh[2] = {(uint16_t)width, (uint16_t)height};
+    if (a->resize_fd < 0)
+        return -ENOTTY;
+    return send(a->resize_fd, wh, sizeof(wh), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(wh) ? 0 : -EIO;
+}
 
 static int attach_wait(struct kos_exec_process *p, bool block, int *exit_code)
 {
@@ -98,6 +110,9 @@ static int attach_wait(struct kos_exec_process *p, bool block, int *exit_code)
 
 static void attach_end(struct kos_exec_process *p)
 {
+    struct attach_ctx *a = p->attach_ctx;
+    if (a && a->resize_fd >= 0)
+        close(a->resize_fd);
     free(p->attach_ctx);
     p->attach_ctx = NULL;
 }
@@ -137,6 +152,7 @@ static int do_attach(void *ctx, const json_t *pod, const struct kos_exec_options
         return kos_error_set(err, 500, "InternalError", "out of memory");
     a->rt = s->rt;
     kos_strlcpy(a->id, id, sizeof(a->id));
+    a->resize_fd = -1;
     p.attach_ctx = a;
     p.wait = attach_wait;
     p.terminate = attach_end;
@@ -145,8 +161,13 @@ static int do_attach(void *ctx, const json_t *pod, const struct kos_exec_options
         r = kos_attach_connect(dir, 'o', &p.stdout_fd);
     if (r == 0 && o->stderr && !o->tty)
         r = kos_attach_connect(dir, 'e', &p.stderr_fd);
-    if (r == 0 && o->stdin && has_stdin)
+    bool tty = json_is_true(json_object_get(c, "tty"));
+    if (r == 0 && o->stdin && (has_stdin || tty))
         r = kos_attach_connect(dir, 'i', &p.stdin_fd);
+    if (r == 0 && o->tty && tty) {
+        r = kos_attach_connect(dir, 'r', &a->resize_fd);
+        p.resize = attach_resize;
+    }
     if (r < 0) {
         kos_exec_process_close(&p);
         return kos_error_set(err, 500, "InternalError", "cannot attach to container %s: %s",
@@ -200,23 +221,74 @@ static int connect_timeout(const char *ip, uint16_t port, int *ret_fd)
     return 0;
 }
 
-/* The pod's IP reaches its ports from the node: the host's address while pods share the
- * host network, the pod's own address on the node's bridge once they have their own. */
+/* The connection is made from inside the pod's network namespace to its loopback, as
+ * containerd does: it reaches servers bound to 127.0.0.1 in the pod too, with or without pod
+ * networking. setns() moves only the calling thread, so a short-lived thread does it; the
+ * socket keeps the namespace it was made in. */
+struct ns_connect {
+    int nsfd;
+    uint16_t port;
+    int fd;
+    int err;
+};
+
+static void *ns_connect_main(void *arg)
+{
+    struct ns_connect *c = arg;
+    if (setns(c->nsfd, CLONE_NEWNET) < 0) {
+        c->err = -errno;
+        return NULL;
+    }
+    c->err = connect_timeout("127.0.0.1", c->port, &c->fd);
+    if (c->err < 0 && connect_timeout("::1", c->port, &c->fd) == 0)
+        c->err = 0;
+    return NULL;
+}
+
+/* The network namespace of the pod's first running container (its init's). */
+static int pod_netns(struct kos_agent_streaming *s, const json_t *pod)
+{
+    size_t i;
+    const json_t *cs;
+    json_array_foreach(json_object_get(json_object_get(pod, "status"), "containerStatuses"), i, cs)
+    {
+        const char *cid = jstr(cs, "containerID");
+        const char *sep = cid ? strstr(cid, "://") : NULL;
+        struct kos_container_state st;
+        if (!sep || kos_container_state(&s->rt, sep + 3, &st) < 0 ||
+            st.status != KOS_CONTAINER_RUNNING || st.pid <= 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", st.pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+    }
+    return -ESRCH;
+}
+
 static int do_port_connect(void *ctx, const json_t *pod, uint16_t port, int *ret_fd,
                            struct kos_error **err)
 {
+    struct kos_agent_streaming *s = ctx;
     const json_t *meta = json_object_get(pod, "metadata");
-    const char *ip = jstr(json_object_get(pod, "status"), "podIP");
-    if (!ip || !ip[0])
+    int nsfd = pod_netns(s, pod);
+    if (nsfd < 0)
         return kos_error_set(err, 500, "InternalError",
-                             "error forwarding port %u to pod %s, uid %s: the pod has no IP yet",
+                             "error forwarding port %u to pod %s, uid %s: the pod has no running "
+                             "container",
                              port, jstr(meta, "name"), jstr(meta, "uid"));
-    int r = connect_timeout(ip, port, ret_fd);
-    if (r < 0)
+    struct ns_connect c = {.nsfd = nsfd, .port = port, .fd = -1, .err = -EIO};
+    pthread_t t;
+    if (pthread_create(&t, NULL, ns_connect_main, &c) == 0)
+        pthread_join(t, NULL);
+    close(nsfd);
+    if (c.err < 0)
         return kos_error_set(err, 500, "InternalError",
                              "error forwarding port %u to pod %s, uid %s: failed to connect to "
-                             "%s:%u: %s",
-                             port, jstr(meta, "name"), jstr(meta, "uid"), ip, port, strerror(-r));
+                             "localhost:%u inside the pod's network namespace: %s",
+                             port, jstr(meta, "name"), jstr(meta, "uid"), port, strerror(-c.err));
+    *ret_fd = c.fd;
     return 0;
 }
 
