@@ -36,6 +36,11 @@
 #define MAX_CTRS 64
 #define POLL_MS  1000
 
+/* a container's imageID as the status shows it */
+struct image_id {
+    char s[IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
+};
+
 struct pod_entry {
     char uid[64];
     char start_time[40];
@@ -624,13 +629,17 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
     size_t n_init = json_array_size(inits), n = json_array_size(ctrs);
     if (n_init > MAX_CTRS || n > MAX_CTRS)
         return -E2BIG;
-    struct kos_ctr_view iv[MAX_CTRS], cv[MAX_CTRS];
-    static __thread char ids[2 * MAX_CTRS][IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
+    /* on the heap: a worker thread's stack and TLS stay small (RSS with many workers) */
+    _cleanup_free_ struct kos_ctr_view *iv = calloc(n_init + 1, sizeof(*iv));
+    _cleanup_free_ struct kos_ctr_view *cv = calloc(n + 1, sizeof(*cv));
+    _cleanup_free_ struct image_id *ids = calloc(n_init + n + 1, sizeof(*ids));
+    if (!iv || !cv || !ids)
+        return -ENOMEM;
     bool init_done = true, init_failed = false;
     for (size_t i = 0; i < n_init; i++) {
         const json_t *c = json_array_get(inits, i);
-        ids[i][0] = '\0';
-        view_of(rt, e, p->uid, c, &iv[i], ids[i], sizeof(ids[i]));
+        ids[i].s[0] = '\0';
+        view_of(rt, e, p->uid, c, &iv[i], ids[i].s, sizeof(ids[i].s));
         if (!init_done)
             continue; /* later init containers wait for this one */
         struct kos_ctr_view *v = &iv[i];
@@ -657,8 +666,8 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_array_get(ctrs, i);
-        ids[MAX_CTRS + i][0] = '\0';
-        view_of(rt, e, p->uid, c, &cv[i], ids[MAX_CTRS + i], sizeof(ids[0]));
+        ids[n_init + i].s[0] = '\0';
+        view_of(rt, e, p->uid, c, &cv[i], ids[n_init + i].s, sizeof(ids[0].s));
         struct kos_ctr_view *v = &cv[i];
         if (!init_done) {
             if (!v->waiting_reason)
@@ -683,13 +692,13 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
     if (requeue == 0) {
         /* something started: report what it looks like now */
         for (size_t i = 0; i < n_init; i++) {
-            ids[i][0] = '\0';
-            view_of(rt, e, p->uid, json_array_get(inits, i), &iv[i], ids[i], sizeof(ids[i]));
+            ids[i].s[0] = '\0';
+            view_of(rt, e, p->uid, json_array_get(inits, i), &iv[i], ids[i].s, sizeof(ids[i].s));
         }
         for (size_t i = 0; i < n; i++) {
-            ids[MAX_CTRS + i][0] = '\0';
-            view_of(rt, e, p->uid, json_array_get(ctrs, i), &cv[i], ids[MAX_CTRS + i],
-                    sizeof(ids[0]));
+            ids[n_init + i].s[0] = '\0';
+            view_of(rt, e, p->uid, json_array_get(ctrs, i), &cv[i], ids[n_init + i].s,
+                    sizeof(ids[0].s));
             if (cv[i].has_cur && cv[i].cur.status == KOS_CONTAINER_EXITED &&
                 should_restart(policy, &cv[i].cur))
                 cv[i].restarting = true;
@@ -807,23 +816,24 @@ static int rt_status(void *opaque, const char *uid, json_t **ret_status)
     const json_t *inits = json_object_get(spec, "initContainers");
     const json_t *ctrs = json_object_get(spec, "containers");
     size_t n_init = json_array_size(inits), n = json_array_size(ctrs);
-    if (n_init > MAX_CTRS || n > MAX_CTRS) {
+    _cleanup_free_ struct kos_ctr_view *iv = calloc(n_init + 1, sizeof(*iv));
+    _cleanup_free_ struct kos_ctr_view *cv = calloc(n + 1, sizeof(*cv));
+    _cleanup_free_ struct image_id *ids = calloc(n_init + n + 1, sizeof(*ids));
+    if (n_init > MAX_CTRS || n > MAX_CTRS || !iv || !cv || !ids) {
         json_decref(pod);
-        return -E2BIG;
+        return n_init > MAX_CTRS || n > MAX_CTRS ? -E2BIG : -ENOMEM;
     }
-    struct kos_ctr_view iv[MAX_CTRS], cv[MAX_CTRS];
-    static __thread char ids[2 * MAX_CTRS][IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
     bool init_done = true;
     for (size_t i = 0; i < n_init; i++) {
-        ids[i][0] = '\0';
-        view_of(rt, e, uid, json_array_get(inits, i), &iv[i], ids[i], sizeof(ids[i]));
+        ids[i].s[0] = '\0';
+        view_of(rt, e, uid, json_array_get(inits, i), &iv[i], ids[i].s, sizeof(ids[i].s));
         if (!(iv[i].has_cur && iv[i].cur.status == KOS_CONTAINER_EXITED &&
               iv[i].cur.exit_code == 0))
             init_done = false;
     }
     for (size_t i = 0; i < n; i++) {
-        ids[MAX_CTRS + i][0] = '\0';
-        view_of(rt, e, uid, json_array_get(ctrs, i), &cv[i], ids[MAX_CTRS + i], sizeof(ids[0]));
+        ids[n_init + i].s[0] = '\0';
+        view_of(rt, e, uid, json_array_get(ctrs, i), &cv[i], ids[n_init + i].s, sizeof(ids[0].s));
     }
     *ret_status = kos_pod_status_build(pod, json_object_get(pod, "status"), iv, n_init, init_done,
                                        false, cv, n, rt->env.host_ip, e->start_time, time(NULL));
