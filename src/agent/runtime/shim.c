@@ -1,7 +1,7 @@
 /* `kos container-shim`: the monitor of one container (containerd-shim's role).
  *
- * It is a child subreaper, so the container's init, created by `runc create` and orphaned
- * when runc exits, becomes its child and its exit status comes to it. It copies the
+ * It is a child subreaper, so the container's init, created by `runc run --detach` and
+ * orphaned when runc exits, becomes its child and its exit status comes to it. It copies the
  * container's stdout/stderr into the CRI log file, records state.json when the container
  * runs and when it has exited, and deletes the runtime's container (cgroups included)
  * after the exit. It runs in its own session, so it outlives the agent. */
@@ -177,8 +177,12 @@ int kos_shim_main(int argc, char **argv)
     snprintf(pidfile, sizeof(pidfile), "%s/init.pid", a.dir);
     char msg[1024];
     int stdio[3] = {-1, out[1], err[1]};
-    r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file", pidfile,
-                         a.id, NULL);
+    /* `run --detach` creates and starts the container in one runtime process: one start-up
+     * of the runtime per container instead of two (create, then start). The container's
+     * init, orphaned when the runtime exits, comes to us as the subreaper; if it fails to
+     * start, the runtime removes what it made. */
+    r = kos_runtime_exec(&rt, a.dir, stdio, 0, "run", "--detach", "--bundle", a.dir, "--pid-file",
+                         pidfile, a.id, NULL);
     close(out[1]);
     close(err[1]);
     if (r != 0) {
@@ -196,14 +200,6 @@ int kos_shim_main(int argc, char **argv)
             kos_crilog_close(log);
             return 1;
         }
-    }
-    r = kos_runtime_exec(&rt, a.dir, NULL, 0, "start", a.id, NULL);
-    if (r != 0) {
-        kos_runtime_last_error(a.dir, msg, sizeof(msg));
-        kill((pid_t)pid, SIGKILL);
-        fail_start(&a, &st, msg);
-        kos_crilog_close(log);
-        return 1;
     }
     st.status = KOS_CONTAINER_RUNNING;
     st.pid = (int)pid;
