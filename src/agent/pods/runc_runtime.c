@@ -27,6 +27,7 @@
 #include "controllers/events.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -198,6 +199,29 @@ static void set_waiting(struct pod_entry *e, const char *name, const char *reaso
                         json_pack("{ssss}", "reason", reason, "message", message ? message : ""));
 }
 
+/* Writes a file that containers have bind-mounted: in place (a rename would leave their
+ * mounts on the old inode), and only when its content changed (every sync writes it). */
+static int write_shared_file(const char *dir, const char *name, const char *data, size_t len)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (kos_file_has(path, data, len, 0644))
+        return 0;
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || fchmod(fd, 0644) < 0 || ftruncate(fd, 0) < 0)
+        return -errno;
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 /* Files every container of the pod shares: /etc/hosts, /etc/hostname, /etc/resolv.conf. */
 static int pod_files(struct rt *rt, const json_t *pod, const char *pod_dir)
 {
@@ -205,35 +229,29 @@ static int pod_files(struct rt *rt, const json_t *pod, const char *pod_dir)
     const char *hostname = jstr(spec, "hostname");
     if (!hostname)
         hostname = jstr(json_object_get(pod, "metadata"), "name");
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/etc-hosts", pod_dir);
-    FILE *f = fopen(path, "we");
-    if (!f)
-        return -errno;
+    if (!hostname)
+        hostname = "";
+    _cleanup_(kos_buf_freep) struct kos_buf b;
+    kos_buf_init(&b, 1 << 16);
     /* kubelet's managed hosts file */
-    fprintf(f,
-            "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
-            "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
-            "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
-            rt->env.host_ip ? rt->env.host_ip : "127.0.0.1", hostname ? hostname : "");
-    fclose(f);
-    snprintf(path, sizeof(path), "%s/etc-hostname", pod_dir);
-    if (!(f = fopen(path, "we")))
-        return -errno;
-    fprintf(f, "%s\n", hostname ? hostname : "");
-    fclose(f);
+    int r = kos_buf_printf(
+        &b,
+        "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
+        "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
+        "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
+        rt->env.host_ip ? rt->env.host_ip : "127.0.0.1", hostname);
+    if (r < 0 || (r = write_shared_file(pod_dir, "etc-hosts", b.data, b.len)) < 0)
+        return r;
+    kos_buf_reset(&b);
+    if ((r = kos_buf_printf(&b, "%s\n", hostname)) < 0 ||
+        (r = write_shared_file(pod_dir, "etc-hostname", b.data, b.len)) < 0)
+        return r;
     /* no cluster DNS yet: dnsPolicy falls back to the node's resolver (Default) */
-    snprintf(path, sizeof(path), "%s/resolv.conf", pod_dir);
-    if (!(f = fopen(path, "we")))
-        return -errno;
-    FILE *host = fopen("/etc/resolv.conf", "re");
-    char line[1024];
-    while (host && fgets(line, sizeof(line), host))
-        fputs(line, f);
-    if (host)
-        fclose(host);
-    fclose(f);
-    return 0;
+    _cleanup_free_ char *resolv = NULL;
+    size_t n = 0;
+    if (kos_read_file("/etc/resolv.conf", 1 << 16, &resolv, &n) < 0)
+        n = 0;
+    return write_shared_file(pod_dir, "resolv.conf", resolv ? resolv : "", n);
 }
 
 static void parse_user(const char *user, uint32_t *uid, uint32_t *gid)
