@@ -29,6 +29,7 @@ struct shim_args {
     const char *id, *dir, *log_path, *runtime, *runtime_root;
     int64_t log_max_size;
     int64_t log_max_files;
+    int notify_fd; /* -1: none */
 };
 
 static int parse_args(int argc, char **argv, struct shim_args *a)
@@ -41,9 +42,11 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
         {"runtime-root", required_argument, NULL, 'R'},
         {"log-max-size", required_argument, NULL, 's'},
         {"log-max-files", required_argument, NULL, 'n'},
+        {"notify-fd", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     a->log_max_files = 5;
+    a->notify_fd = -1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -72,6 +75,16 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
                 a->log_max_files > 100)
                 return -EINVAL;
             break;
+        case 'N': {
+            int64_t fd;
+            if (kos_parse_int64(optarg, &fd) < 0 || fd < 3 || fd > 1023 ||
+                fcntl((int)fd, F_GETFD) < 0)
+                return -EINVAL;
+            a->notify_fd = (int)fd;
+            /* never handed on to the runtime or the container */
+            fcntl(a->notify_fd, F_SETFD, FD_CLOEXEC);
+            break;
+        }
         default:
             return -EINVAL;
         }
@@ -123,6 +136,18 @@ static void fail_start(const struct shim_args *a, struct kos_container_state *st
     const struct kos_runtime rt = {.runtime = a->runtime, .runtime_root = a->runtime_root};
     kos_runtime_exec(&rt, a->dir, NULL, 0, "delete", "--force", a->id, NULL);
     kos_cstate_write(a->dir, st);
+}
+
+/* The agent waits on --notify-fd (a pipe) for the container to run: one byte when
+ * state.json says so. A failed start needs nothing: the pipe's EOF at our exit wakes it. */
+static void notify_started(struct shim_args *a)
+{
+    if (a->notify_fd < 0)
+        return;
+    while (write(a->notify_fd, "r", 1) < 0 && errno == EINTR)
+        ;
+    close(a->notify_fd);
+    a->notify_fd = -1;
 }
 
 static void pump(struct kos_crilog *log, int *fd, enum kos_crilog_stream s)
@@ -205,6 +230,7 @@ int kos_shim_main(int argc, char **argv)
     st.pid = (int)pid;
     st.started_ns = kos_cstate_now_ns();
     kos_cstate_write(a.dir, &st);
+    notify_started(&a);
 
     int fds[2] = {out[0], err[0]};
     bool exited = false;
