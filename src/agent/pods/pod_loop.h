@@ -19,7 +19,7 @@ struct agent_pods_config {
     struct node_resources allocatable;
     const struct pod_runtime_ops *runtime; /* NULL: pods stay Pending with their cgroup made */
     void *runtime_ctx;
-    int workers; /* default 4 */
+    int workers; /* default 16 */
 };
 
 int agent_pods_start(const struct agent_pods_config *cfg, struct agent_pods **ret);
