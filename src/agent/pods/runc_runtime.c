@@ -20,6 +20,7 @@
 #include "agent/image/image.h"
 #include "agent/pods/backoff.h"
 #include "agent/pods/env.h"
+#include "agent/pods/exit_watch.h"
 #include "agent/pods/pod_runtime.h"
 #include "agent/pods/pod_status.h"
 #include "agent/pods/sa_token.h"
@@ -68,6 +69,7 @@ struct rt {
     struct kos_runtime crt;
     struct image_store *images;
     struct kos_event_recorder *events; /* the kubelet's FailedMount warnings */
+    struct exit_watch *exits;          /* the exits of the containers started here */
     pthread_mutex_t lock;
     struct pod_entry *pods;
 };
@@ -475,7 +477,13 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     *strrchr(ldir, '/') = '\0';
     kos_mkdir_p(ldir, 0755);
     json_object_del(e->waiting, name);
-    r = kos_container_start(&rt->crt, id, lp, &err);
+    int exit_fd = -1;
+    r = kos_container_start(&rt->crt, id, lp, &exit_fd, &err);
+    if (exit_fd >= 0) {
+        const json_t *meta = json_object_get(pod, "metadata");
+        /* on failure (too many watched) the pod is looked at every POLL_MS instead */
+        (void)exit_watch_add(rt->exits, exit_fd, id, jstr(meta, "namespace"), jstr(meta, "name"));
+    }
     /* StartError is recorded in the container's state and shows as its termination */
     return r;
 }
@@ -588,6 +596,16 @@ static int64_t handle_exited(struct rt *rt, struct pod_entry *e, const struct po
     return 0;
 }
 
+/* Whether the current attempt of a container runs with its exit watched (no polling). */
+static bool exit_watched(struct rt *rt, const char *uid, const struct kos_ctr_view *v)
+{
+    if (!v->has_cur || v->cur.status != KOS_CONTAINER_RUNNING)
+        return false;
+    char id[512];
+    container_id(uid, v->name, v->restart_count, id, sizeof(id));
+    return exit_watch_has(rt->exits, id);
+}
+
 static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_status)
 {
     struct rt *rt = opaque;
@@ -678,7 +696,7 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
                 int64_t d = handle_exited(rt, e, p, c, v, pod_dir, vols, "Always");
                 requeue = d > 0 ? d : 0;
             }
-        } else {
+        } else if (!exit_watched(rt, p->uid, v)) {
             requeue = POLL_MS;
         }
     }
@@ -703,15 +721,20 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
             int64_t d = handle_exited(rt, e, p, c, v, pod_dir, vols, policy);
             if (d >= 0 && (requeue < 0 || d < requeue))
                 requeue = d;
-        } else if (requeue < 0 || requeue > POLL_MS) {
-            requeue = POLL_MS; /* watch for its exit */
+        } else if ((requeue < 0 || requeue > POLL_MS) && !exit_watched(rt, p->uid, v)) {
+            requeue = POLL_MS; /* look for its exit */
         }
     }
     if (requeue == 0) {
-        /* something started: report what it looks like now */
+        /* something started: report what it looks like now, and look again soon unless
+         * everything runs with its exit watched (or is an init container that is done) */
+        bool watched = true;
         for (size_t i = 0; i < n_init; i++) {
             ids[i].s[0] = '\0';
             view_of(rt, e, p->uid, json_array_get(inits, i), &iv[i], ids[i].s, sizeof(ids[i].s));
+            watched &= exit_watched(rt, p->uid, &iv[i]) ||
+                       (iv[i].has_cur && iv[i].cur.status == KOS_CONTAINER_EXITED &&
+                        iv[i].cur.exit_code == 0 && strcmp(iv[i].cur.reason, "StartError") != 0);
         }
         for (size_t i = 0; i < n; i++) {
             ids[n_init + i].s[0] = '\0';
@@ -720,8 +743,9 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
             if (cv[i].has_cur && cv[i].cur.status == KOS_CONTAINER_EXITED &&
                 should_restart(policy, &cv[i].cur))
                 cv[i].restarting = true;
+            watched &= exit_watched(rt, p->uid, &cv[i]);
         }
-        requeue = 200;
+        requeue = watched ? -1 : 200;
     }
     /* Waiting reasons may have changed (and their strings with them) while acting. */
     for (size_t i = 0; i < n_init + n; i++) {
@@ -864,6 +888,7 @@ static void rt_free(void *opaque)
     struct rt *rt = opaque;
     if (!rt)
         return;
+    exit_watch_free(rt->exits); /* first: its thread requeues through the agent */
     while (rt->pods) {
         struct pod_entry *e = rt->pods;
         rt->pods = e->next;
@@ -873,6 +898,13 @@ static void rt_free(void *opaque)
     kos_event_recorder_free(rt->events);
     pthread_mutex_destroy(&rt->lock);
     free(rt);
+}
+
+static void container_exited(void *opaque, const char *ns, const char *name)
+{
+    struct rt *rt = opaque;
+    if (rt->live_env->requeue)
+        rt->live_env->requeue(rt->live_env->agent, ns, name, 0);
 }
 
 static const struct pod_runtime_ops ops = {
@@ -914,6 +946,8 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
     kos_error_free(err);
     if (r >= 0 && env->client)
         r = kos_event_recorder_new(env->client, "kubelet", &rt->events);
+    if (r >= 0)
+        r = exit_watch_new(container_exited, rt, &rt->exits);
     if (r < 0) {
         rt_free(rt);
         return r;

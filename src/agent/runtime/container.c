@@ -110,7 +110,7 @@ int kos_container_state(const struct kos_runtime *rt, const char *id,
 }
 
 int kos_container_start(const struct kos_runtime *rt, const char *id, const char *log_path,
-                        struct kos_error **err)
+                        int *ret_exit_fd, struct kos_error **err)
 {
     char dir[4096];
     if (kos_container_dir(rt, id, dir, sizeof(dir)) < 0)
@@ -193,7 +193,10 @@ int kos_container_start(const struct kos_runtime *rt, const char *id, const char
         ;
     /* One byte once the container runs (state.json says so), or EOF when the shim exits:
      * after a failed start (state.json says why) or a crash (it says CREATED). */
+    if (ret_exit_fd)
+        *ret_exit_fd = -1;
     int64_t deadline = kos_cstate_now_ns() + (int64_t)START_TIMEOUT_MS * 1000000;
+    char c = 0;
     for (;;) {
         int64_t left_ms = (deadline - kos_cstate_now_ns()) / 1000000;
         if (left_ms <= 0) {
@@ -203,19 +206,31 @@ int kos_container_start(const struct kos_runtime *rt, const char *id, const char
         }
         struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
         int pr = poll(&pfd, 1, (int)left_ms);
-        if (pr != 0 && !(pr < 0 && errno == EINTR))
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr > 0 && read(ready[0], &c, 1) < 0 && errno == EINTR)
+            continue;
+        if (pr != 0)
             break;
     }
-    close(ready[0]);
     struct kos_container_state st;
     if (kos_cstate_read(dir, &st) == 0) {
-        if (st.status == KOS_CONTAINER_RUNNING)
+        if (st.status == KOS_CONTAINER_RUNNING) {
+            /* the shim keeps its end open until it exits */
+            if (ret_exit_fd && c == 'r')
+                *ret_exit_fd = ready[0];
+            else
+                close(ready[0]);
             return 0;
+        }
+        close(ready[0]);
         if (st.status == KOS_CONTAINER_EXITED) {
             if (strcmp(st.reason, "StartError") != 0)
                 return 0; /* ran and already finished */
             return kos_error_set(err, 422, "StartError", "%s", st.message);
         }
+    } else {
+        close(ready[0]);
     }
     return kos_error_set(err, 500, "StartError",
                          "the container monitor exited before the container started");

@@ -139,15 +139,14 @@ static void fail_start(const struct shim_args *a, struct kos_container_state *st
 }
 
 /* The agent waits on --notify-fd (a pipe) for the container to run: one byte when
- * state.json says so. A failed start needs nothing: the pipe's EOF at our exit wakes it. */
-static void notify_started(struct shim_args *a)
+ * state.json says so. The pipe stays open until we exit, after recording the container's
+ * exit (or a failed start): its EOF tells the agent to look again. */
+static void notify_started(const struct shim_args *a)
 {
     if (a->notify_fd < 0)
         return;
     while (write(a->notify_fd, "r", 1) < 0 && errno == EINTR)
         ;
-    close(a->notify_fd);
-    a->notify_fd = -1;
 }
 
 static void pump(struct kos_crilog *log, int *fd, enum kos_crilog_stream s)
