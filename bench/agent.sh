@@ -111,13 +111,31 @@ echo "raw: agent_rss_kb_idle_no_pods $(awk '/^VmRSS/ {print $2}' /proc/$AGENT_PI
 
 # 4. warm the image cache with one pod, then the measured run
 "$PY" "$HERE/agent_pods.py" "$KC" warm "$NODE" "$IMAGE"
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime+stime
+child_ticks() { awk '{ sub(/^.*\) /, ""); print $14 + $15 }' "/proc/$1/stat"; } # cutime+cstime
+HZ=$(getconf CLK_TCK)
+ba0=$(cpu_ticks "$AGENT_PID") bs0=$(cpu_ticks "$SERVER_PID")
 "$PY" "$HERE/agent_pods.py" "$KC" latency "$NODE" "$IMAGE" "$PODS" | tee "$TMP/latency.out" ||
     { tail -20 "$TMP/agent.log" >&2; exit 1; }
+# The CPU the burst cost, whatever the machine's load (which stretches the latencies): the
+# agent and the API server over the measured run; each shim (exec of kos, state files) and
+# the runtime it waited for (runc run, which includes runc init's first stages); each
+# container's process (runc init's last stage before its exec, then sleep).
+ba1=$(cpu_ticks "$AGENT_PID") bs1=$(cpu_ticks "$SERVER_PID")
+sh_self=0 sh_rt=0 ctr=0
+for p in $(our_shims); do
+    sh_self=$((sh_self + $(cpu_ticks "$p" 2>/dev/null || echo 0)))
+    sh_rt=$((sh_rt + $(child_ticks "$p" 2>/dev/null || echo 0)))
+done
+for f in "$TMP"/agent/containers/*/init.pid; do
+    [ -f "$f" ] && ctr=$((ctr + $(cpu_ticks "$(cat "$f")" 2>/dev/null || echo 0)))
+done
+ms() { echo $(($1 * 1000 / HZ)); }
+BURST_TICKS=$((ba1 - ba0 + bs1 - bs0 + sh_self + sh_rt + ctr))
+echo "raw: burst_cpu_ms agent $(ms $((ba1 - ba0))) server $(ms $((bs1 - bs0))) shims $(ms $sh_self) runtime $(ms $sh_rt) containers $(ms $ctr) (ticks of 1/$HZ s)"
 
 # 5. RSS and idle CPU with the pods running
 sleep 5 # let the status updates of the last pods settle
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime+stime
-HZ=$(getconf CLK_TCK)
 SHIMS=$(our_shims)
 t0=$(date +%s.%N); a0=$(cpu_ticks "$AGENT_PID")
 s0=0; for p in $SHIMS; do s0=$((s0 + $(cpu_ticks "$p"))); done
@@ -162,3 +180,4 @@ echo "| agent RSS | $(mb "$RSS") MB (peak $(mb "$HWM")) | k3s agent 275 MB | < 3
 echo "| agent idle CPU over ${IDLE_SECONDS} s | ${CPU} % of one core | | | |"
 echo "| $NSHIM shims, RSS summed (PSS summed) | $(mb "$SHIM_RSS") MB ($(mb "$SHIM_PSS") MB) | | | |"
 echo "| $NSHIM shims, idle CPU summed | ${SHIM_CPU} % of one core | | | |"
+echo "| CPU of the $PODS starts (agent+server+shims+runtime+containers) | $(ms "$BURST_TICKS") ms, $(echo "scale=1; $(ms "$BURST_TICKS") / $PODS" | bc -l) ms per pod | | | |"

@@ -228,7 +228,7 @@ static int ctr_run(struct ctr_flags *f, int argc, char **argv)
         fprintf(stderr, "kos ctr: cannot write %s\n", cfg);
         return 1;
     }
-    if (kos_container_start(&f->rt, f->id, f->log_path, &err) < 0) {
+    if (kos_container_start(&f->rt, f->id, f->log_path, NULL, &err) < 0) {
         fprintf(stderr, "kos ctr: %s: %s\n", err ? err->reason : "Error",
                 err ? err->message : "start failed");
         return 1;

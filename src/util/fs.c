@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,4 +61,29 @@ int kos_read_file(const char *path, size_t limit, char **ret, size_t *ret_len)
     if (ret_len)
         *ret_len = len;
     return 0;
+}
+
+bool kos_file_has(const char *path, const void *data, size_t len, mode_t mode)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != mode ||
+        st.st_size < 0 || (size_t)st.st_size != len)
+        return false;
+    const char *want = data;
+    char chunk[16384];
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || (size_t)n > len - off || memcmp(chunk, want + off, (size_t)n) != 0)
+            return false;
+        off += (size_t)n;
+    }
+    /* it may have grown since the fstat */
+    ssize_t n;
+    while ((n = read(fd, chunk, 1)) < 0 && errno == EINTR)
+        ;
+    return n == 0;
 }

@@ -2,6 +2,8 @@
  * agent's image store, container and volume directories). */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* mkdir -p: creates path and every missing parent with mode (existing ones are left as they
@@ -12,3 +14,8 @@ int kos_mkdir_p(const char *path, mode_t mode);
  * caller; *ret_len without the NUL). 0; -EFBIG when it is larger; the negative errno of the
  * open or read that failed (-ENOENT when it does not exist). */
 int kos_read_file(const char *path, size_t limit, char **ret, size_t *ret_len);
+
+/* Whether path (not followed if a symlink) is a regular file with permission bits mode that
+ * holds exactly the len bytes of data. Writers of files that are rewritten on every sync
+ * check it first: an unchanged file is not replaced (no new inode, no dirty page). */
+bool kos_file_has(const char *path, const void *data, size_t len, mode_t mode);

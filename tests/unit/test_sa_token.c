@@ -163,12 +163,23 @@ static void test_setup_writes_files_once(void **state)
     assert_string_equal(buf, "CA PEM\n");
     read_into(dir, "namespace", buf, sizeof(buf));
     assert_string_equal(buf, "ns1");
-    /* a current token is kept */
+    char ca_path[4200];
+    snprintf(ca_path, sizeof(ca_path), "%s/ca.crt", dir);
+    struct stat before, after;
+    assert_int_equal(stat(ca_path, &before), 0);
+    /* a current token is kept, and unchanged files are not replaced (same inode) */
     assert_int_equal(kos_sa_token_setup(p, tmp, "CA PEM\n", fake_fetch, &f, dir, sizeof(dir), NULL),
                      0);
     assert_int_equal(f.calls, 1);
     read_into(dir, "token", buf, sizeof(buf));
     assert_string_equal(buf, "tok-1");
+    assert_int_equal(stat(ca_path, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+    /* a changed CA is written */
+    assert_int_equal(kos_sa_token_setup(p, tmp, "CA 2\n", fake_fetch, &f, dir, sizeof(dir), NULL),
+                     0);
+    read_into(dir, "ca.crt", buf, sizeof(buf));
+    assert_string_equal(buf, "CA 2\n");
 }
 
 static void test_setup_off_and_failure(void **state)

@@ -20,7 +20,7 @@ struct agent_pods_config {
     struct node_resources allocatable;
     const struct pod_runtime_ops *runtime; /* NULL: pods stay Pending with their cgroup made */
     void *runtime_ctx;
-    int workers; /* default 4 */
+    int workers; /* default 16 */
     /* Admission that runs before resource fit (the eviction manager's under node pressure):
      * sets res->admit false with reason and message to refuse; 0 or a negative errno. */
     int (*admit_hook)(void *ctx, const json_t *pod, struct admit_result *res);

@@ -20,6 +20,7 @@
 #include "agent/image/image.h"
 #include "agent/pods/backoff.h"
 #include "agent/pods/env.h"
+#include "agent/pods/exit_watch.h"
 #include "agent/pods/pod_probes.h"
 #include "agent/pods/pod_runtime.h"
 #include "agent/pods/pod_status.h"
@@ -29,6 +30,7 @@
 #include "agent/runtime/attach.h"
 #include "agent/runtime/container.h"
 #include "agent/runtime/oci_spec.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -37,6 +39,11 @@
 
 #define MAX_CTRS 64
 #define POLL_MS  1000
+
+/* a container's imageID as the status shows it */
+struct image_id {
+    char s[IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
+};
 
 struct pod_entry {
     char uid[64];
@@ -65,6 +72,7 @@ struct rt {
     struct image_store *images;
     struct kos_event_recorder *events; /* the kubelet's FailedMount warnings */
     struct kos_prober *prober;         /* liveness, readiness and startup probes */
+    struct exit_watch *exits;          /* the exits of the containers started here */
     pthread_mutex_t lock;
     struct pod_entry *pods;
 };
@@ -196,6 +204,29 @@ static void set_waiting(struct pod_entry *e, const char *name, const char *reaso
                         json_pack("{ssss}", "reason", reason, "message", message ? message : ""));
 }
 
+/* Writes a file that containers have bind-mounted: in place (a rename would leave their
+ * mounts on the old inode), and only when its content changed (every sync writes it). */
+static int write_shared_file(const char *dir, const char *name, const char *data, size_t len)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (kos_file_has(path, data, len, 0644))
+        return 0;
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || fchmod(fd, 0644) < 0 || ftruncate(fd, 0) < 0)
+        return -errno;
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 /* Files every container of the pod shares: /etc/hosts, /etc/hostname, /etc/resolv.conf. */
 static int pod_files(struct rt *rt, const json_t *pod, const char *pod_dir)
 {
@@ -203,35 +234,29 @@ static int pod_files(struct rt *rt, const json_t *pod, const char *pod_dir)
     const char *hostname = jstr(spec, "hostname");
     if (!hostname)
         hostname = jstr(json_object_get(pod, "metadata"), "name");
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/etc-hosts", pod_dir);
-    FILE *f = fopen(path, "we");
-    if (!f)
-        return -errno;
+    if (!hostname)
+        hostname = "";
+    _cleanup_(kos_buf_freep) struct kos_buf b;
+    kos_buf_init(&b, 1 << 16);
     /* kubelet's managed hosts file */
-    fprintf(f,
-            "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
-            "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
-            "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
-            rt->env.host_ip ? rt->env.host_ip : "127.0.0.1", hostname ? hostname : "");
-    fclose(f);
-    snprintf(path, sizeof(path), "%s/etc-hostname", pod_dir);
-    if (!(f = fopen(path, "we")))
-        return -errno;
-    fprintf(f, "%s\n", hostname ? hostname : "");
-    fclose(f);
+    int r = kos_buf_printf(
+        &b,
+        "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
+        "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
+        "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
+        rt->env.host_ip ? rt->env.host_ip : "127.0.0.1", hostname);
+    if (r < 0 || (r = write_shared_file(pod_dir, "etc-hosts", b.data, b.len)) < 0)
+        return r;
+    kos_buf_reset(&b);
+    if ((r = kos_buf_printf(&b, "%s\n", hostname)) < 0 ||
+        (r = write_shared_file(pod_dir, "etc-hostname", b.data, b.len)) < 0)
+        return r;
     /* no cluster DNS yet: dnsPolicy falls back to the node's resolver (Default) */
-    snprintf(path, sizeof(path), "%s/resolv.conf", pod_dir);
-    if (!(f = fopen(path, "we")))
-        return -errno;
-    FILE *host = fopen("/etc/resolv.conf", "re");
-    char line[1024];
-    while (host && fgets(line, sizeof(line), host))
-        fputs(line, f);
-    if (host)
-        fclose(host);
-    fclose(f);
-    return 0;
+    _cleanup_free_ char *resolv = NULL;
+    size_t n = 0;
+    if (kos_read_file("/etc/resolv.conf", 1 << 16, &resolv, &n) < 0)
+        n = 0;
+    return write_shared_file(pod_dir, "resolv.conf", resolv ? resolv : "", n);
 }
 
 static void parse_user(const char *user, uint32_t *uid, uint32_t *gid)
@@ -472,7 +497,13 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     *strrchr(ldir, '/') = '\0';
     kos_mkdir_p(ldir, 0755);
     json_object_del(e->waiting, name);
-    r = kos_container_start(&rt->crt, id, lp, &err);
+    int exit_fd = -1;
+    r = kos_container_start(&rt->crt, id, lp, &exit_fd, &err);
+    if (exit_fd >= 0) {
+        const json_t *meta = json_object_get(pod, "metadata");
+        /* on failure (too many watched) the pod is looked at every POLL_MS instead */
+        (void)exit_watch_add(rt->exits, exit_fd, id, jstr(meta, "namespace"), jstr(meta, "name"));
+    }
     /* StartError is recorded in the container's state and shows as its termination */
     return r;
 }
@@ -585,6 +616,16 @@ static int64_t handle_exited(struct rt *rt, struct pod_entry *e, const struct po
     return 0;
 }
 
+/* Whether the current attempt of a container runs with its exit watched (no polling). */
+static bool exit_watched(struct rt *rt, const char *uid, const struct kos_ctr_view *v)
+{
+    if (!v->has_cur || v->cur.status != KOS_CONTAINER_RUNNING)
+        return false;
+    char id[512];
+    container_id(uid, v->name, v->restart_count, id, sizeof(id));
+    return exit_watch_has(rt->exits, id);
+}
+
 static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_status)
 {
     struct rt *rt = opaque;
@@ -644,13 +685,17 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
     size_t n_init = json_array_size(inits), n = json_array_size(ctrs);
     if (n_init > MAX_CTRS || n > MAX_CTRS)
         return -E2BIG;
-    struct kos_ctr_view iv[MAX_CTRS], cv[MAX_CTRS];
-    static __thread char ids[2 * MAX_CTRS][IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
+    /* on the heap: a worker thread's stack and TLS stay small (RSS with many workers) */
+    _cleanup_free_ struct kos_ctr_view *iv = calloc(n_init + 1, sizeof(*iv));
+    _cleanup_free_ struct kos_ctr_view *cv = calloc(n + 1, sizeof(*cv));
+    _cleanup_free_ struct image_id *ids = calloc(n_init + n + 1, sizeof(*ids));
+    if (!iv || !cv || !ids)
+        return -ENOMEM;
     bool init_done = true, init_failed = false;
     for (size_t i = 0; i < n_init; i++) {
         const json_t *c = json_array_get(inits, i);
-        ids[i][0] = '\0';
-        view_of(rt, e, p->uid, c, &iv[i], ids[i], sizeof(ids[i]));
+        ids[i].s[0] = '\0';
+        view_of(rt, e, p->uid, c, &iv[i], ids[i].s, sizeof(ids[i].s));
         if (!init_done)
             continue; /* later init containers wait for this one */
         struct kos_ctr_view *v = &iv[i];
@@ -671,14 +716,14 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
                 int64_t d = handle_exited(rt, e, p, c, v, pod_dir, vols, "Always");
                 requeue = d > 0 ? d : 0;
             }
-        } else {
+        } else if (!exit_watched(rt, p->uid, v)) {
             requeue = POLL_MS;
         }
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_array_get(ctrs, i);
-        ids[MAX_CTRS + i][0] = '\0';
-        view_of(rt, e, p->uid, c, &cv[i], ids[MAX_CTRS + i], sizeof(ids[0]));
+        ids[n_init + i].s[0] = '\0';
+        view_of(rt, e, p->uid, c, &cv[i], ids[n_init + i].s, sizeof(ids[0].s));
         struct kos_ctr_view *v = &cv[i];
         if (!init_done) {
             if (!v->waiting_reason)
@@ -689,8 +734,8 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
             continue;
         if (kos_pod_probes_kill_failed(rt->prober, rt->events, &rt->crt, pod, c, v)) {
             /* failed its liveness or startup probe: now it is an exited container */
-            ids[MAX_CTRS + i][0] = '\0';
-            view_of(rt, e, p->uid, c, v, ids[MAX_CTRS + i], sizeof(ids[0]));
+            ids[n_init + i].s[0] = '\0';
+            view_of(rt, e, p->uid, c, v, ids[n_init + i].s, sizeof(ids[0].s));
         }
         if (!v->has_cur) {
             if (start_container(rt, e, p, c, 0, pod_dir, vols) == -EAGAIN && requeue != 0)
@@ -701,25 +746,31 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
             int64_t d = handle_exited(rt, e, p, c, v, pod_dir, vols, policy);
             if (d >= 0 && (requeue < 0 || d < requeue))
                 requeue = d;
-        } else if (requeue < 0 || requeue > POLL_MS) {
-            requeue = POLL_MS; /* watch for its exit */
+        } else if ((requeue < 0 || requeue > POLL_MS) && !exit_watched(rt, p->uid, v)) {
+            requeue = POLL_MS; /* look for its exit */
         }
     }
     if (requeue == 0) {
-        /* something started: report what it looks like now */
+        /* something started: report what it looks like now, and look again soon unless
+         * everything runs with its exit watched (or is an init container that is done) */
+        bool watched = true;
         for (size_t i = 0; i < n_init; i++) {
-            ids[i][0] = '\0';
-            view_of(rt, e, p->uid, json_array_get(inits, i), &iv[i], ids[i], sizeof(ids[i]));
+            ids[i].s[0] = '\0';
+            view_of(rt, e, p->uid, json_array_get(inits, i), &iv[i], ids[i].s, sizeof(ids[i].s));
+            watched &= exit_watched(rt, p->uid, &iv[i]) ||
+                       (iv[i].has_cur && iv[i].cur.status == KOS_CONTAINER_EXITED &&
+                        iv[i].cur.exit_code == 0 && strcmp(iv[i].cur.reason, "StartError") != 0);
         }
         for (size_t i = 0; i < n; i++) {
-            ids[MAX_CTRS + i][0] = '\0';
-            view_of(rt, e, p->uid, json_array_get(ctrs, i), &cv[i], ids[MAX_CTRS + i],
-                    sizeof(ids[0]));
+            ids[n_init + i].s[0] = '\0';
+            view_of(rt, e, p->uid, json_array_get(ctrs, i), &cv[i], ids[n_init + i].s,
+                    sizeof(ids[0].s));
             if (cv[i].has_cur && cv[i].cur.status == KOS_CONTAINER_EXITED &&
                 should_restart(policy, &cv[i].cur))
                 cv[i].restarting = true;
+            watched &= exit_watched(rt, p->uid, &cv[i]);
         }
-        requeue = 200;
+        requeue = watched ? -1 : 200;
     }
     /* Waiting reasons may have changed (and their strings with them) while acting. */
     for (size_t i = 0; i < n_init + n; i++) {
@@ -834,23 +885,24 @@ static int rt_status(void *opaque, const char *uid, json_t **ret_status)
     const json_t *inits = json_object_get(spec, "initContainers");
     const json_t *ctrs = json_object_get(spec, "containers");
     size_t n_init = json_array_size(inits), n = json_array_size(ctrs);
-    if (n_init > MAX_CTRS || n > MAX_CTRS) {
+    _cleanup_free_ struct kos_ctr_view *iv = calloc(n_init + 1, sizeof(*iv));
+    _cleanup_free_ struct kos_ctr_view *cv = calloc(n + 1, sizeof(*cv));
+    _cleanup_free_ struct image_id *ids = calloc(n_init + n + 1, sizeof(*ids));
+    if (n_init > MAX_CTRS || n > MAX_CTRS || !iv || !cv || !ids) {
         json_decref(pod);
-        return -E2BIG;
+        return n_init > MAX_CTRS || n > MAX_CTRS ? -E2BIG : -ENOMEM;
     }
-    struct kos_ctr_view iv[MAX_CTRS], cv[MAX_CTRS];
-    static __thread char ids[2 * MAX_CTRS][IMAGE_REF_MAX + IMAGE_DIGEST_MAX];
     bool init_done = true;
     for (size_t i = 0; i < n_init; i++) {
-        ids[i][0] = '\0';
-        view_of(rt, e, uid, json_array_get(inits, i), &iv[i], ids[i], sizeof(ids[i]));
+        ids[i].s[0] = '\0';
+        view_of(rt, e, uid, json_array_get(inits, i), &iv[i], ids[i].s, sizeof(ids[i].s));
         if (!(iv[i].has_cur && iv[i].cur.status == KOS_CONTAINER_EXITED &&
               iv[i].cur.exit_code == 0))
             init_done = false;
     }
     for (size_t i = 0; i < n; i++) {
-        ids[MAX_CTRS + i][0] = '\0';
-        view_of(rt, e, uid, json_array_get(ctrs, i), &cv[i], ids[MAX_CTRS + i], sizeof(ids[0]));
+        ids[n_init + i].s[0] = '\0';
+        view_of(rt, e, uid, json_array_get(ctrs, i), &cv[i], ids[n_init + i].s, sizeof(ids[0].s));
     }
     kos_pod_probes_apply(rt->prober, pod, rt->env.host_ip, cv, n, false);
     *ret_status = kos_pod_status_build(pod, json_object_get(pod, "status"), iv, n_init, init_done,
@@ -917,6 +969,7 @@ static void rt_free(void *opaque)
     struct rt *rt = opaque;
     if (!rt)
         return;
+    exit_watch_free(rt->exits); /* first: its thread requeues through the agent */
     while (rt->pods) {
         struct pod_entry *e = rt->pods;
         rt->pods = e->next;
@@ -929,8 +982,9 @@ static void rt_free(void *opaque)
     free(rt);
 }
 
-/* A probe result changed: the pod's status (or a restart) is due now. */
-static void probe_changed(void *opaque, const char *ns, const char *name)
+/* A probe result changed, or a container exited: the pod's status (or a restart) is due
+ * now. */
+static void pod_changed(void *opaque, const char *ns, const char *name)
 {
     struct rt *rt = opaque;
     if (rt->live_env->requeue)
@@ -979,12 +1033,14 @@ int pod_runtime_new(const struct pod_runtime_env *env, const struct pod_runtime_
         r = kos_event_recorder_new(env->client, "kubelet", &rt->events);
     if (r >= 0) {
         struct kos_prober_config pc = {.events = rt->events,
-                                       .changed = probe_changed,
+                                       .changed = pod_changed,
                                        .changed_ctx = rt,
                                        .exec = kos_pod_probes_exec,
                                        .exec_ctx = &rt->crt};
         r = kos_prober_new(&pc, &rt->prober);
     }
+    if (r >= 0)
+        r = exit_watch_new(pod_changed, rt, &rt->exits);
     if (r < 0) {
         rt_free(rt);
         return r;

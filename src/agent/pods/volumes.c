@@ -56,6 +56,8 @@ static int write_file(const char *dir, const char *rel, const char *data, size_t
     if (r < 0)
         return r;
     *slash = '/';
+    if (kos_file_has(path, data, len, (mode_t)mode & 07777))
+        return 0; /* rewritten on every sync: an unchanged file stays as it is */
     char tmp[MAX_PATH + 8];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     _cleanup_close_ int fd =

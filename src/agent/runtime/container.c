@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,7 @@ int kos_container_state(const struct kos_runtime *rt, const char *id,
 }
 
 int kos_container_start(const struct kos_runtime *rt, const char *id, const char *log_path,
-                        struct kos_error **err)
+                        int *ret_exit_fd, struct kos_error **err)
 {
     char dir[4096];
     if (kos_container_dir(rt, id, dir, sizeof(dir)) < 0)
@@ -151,12 +152,24 @@ int kos_container_start(const struct kos_runtime *rt, const char *id, const char
                           size_s,
                           "--log-max-files",
                           files_s,
+                          "--notify-fd",
+                          "3",
                           NULL};
+    /* The shim tells us through this pipe (its fd 3) when it has recorded the container as
+     * running or failed: no polling of state.json while the runtime works. A shim that dies
+     * closes it as well. */
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return kos_error_set(err, 500, "InternalError", "pipe: %s", strerror(errno));
     /* Double fork + setsid: the shim belongs to no process of ours, so it survives our
      * exit and our process group's signals; only async-signal-safe calls after fork. */
     pid_t pid = fork();
-    if (pid < 0)
-        return kos_error_set(err, 500, "InternalError", "fork: %s", strerror(errno));
+    if (pid < 0) {
+        int e = errno;
+        close(ready[0]);
+        close(ready[1]);
+        return kos_error_set(err, 500, "InternalError", "fork: %s", strerror(e));
+    }
     if (pid == 0) {
         setsid();
         pid_t g = fork();
@@ -167,33 +180,60 @@ int kos_container_start(const struct kos_runtime *rt, const char *id, const char
         dup2(null, 0);
         dup2(null, 1);
         dup2(lfd >= 0 ? lfd : null, 2);
-        for (int fd = 3; fd < 1024; fd++)
+        if (ready[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(ready[1], 3) < 0)
+            _exit(127);
+        for (int fd = 4; fd < 1024; fd++)
             close(fd);
         execv(exe, (char *const *)argv);
         _exit(127);
     }
+    close(ready[1]);
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
-    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 10) {
-        struct kos_container_state st;
-        if (kos_cstate_read(dir, &st) == 0) {
-            if (st.status == KOS_CONTAINER_RUNNING)
-                return 0;
-            if (st.status == KOS_CONTAINER_EXITED) {
-                if (strcmp(st.reason, "StartError") != 0)
-                    return 0; /* ran and already finished */
-                return kos_error_set(err, 422, "StartError", "%s", st.message);
-            }
-            if (!shim_alive(st.shim_pid) && kos_cstate_read(dir, &st) == 0 &&
-                st.status == KOS_CONTAINER_CREATED)
-                return kos_error_set(err, 500, "StartError",
-                                     "the container monitor exited before the container started");
+    /* One byte once the container runs (state.json says so), or EOF when the shim exits:
+     * after a failed start (state.json says why) or a crash (it says CREATED). */
+    if (ret_exit_fd)
+        *ret_exit_fd = -1;
+    int64_t deadline = kos_cstate_now_ns() + (int64_t)START_TIMEOUT_MS * 1000000;
+    char c = 0;
+    for (;;) {
+        int64_t left_ms = (deadline - kos_cstate_now_ns()) / 1000000;
+        if (left_ms <= 0) {
+            close(ready[0]);
+            return kos_error_set(err, 504, "StartError", "the container did not start within %d s",
+                                 START_TIMEOUT_MS / 1000);
         }
-        sleep_ms(10);
+        struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+        int pr = poll(&pfd, 1, (int)left_ms);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr > 0 && read(ready[0], &c, 1) < 0 && errno == EINTR)
+            continue;
+        if (pr != 0)
+            break;
     }
-    return kos_error_set(err, 504, "StartError", "the container did not start within %d s",
-                         START_TIMEOUT_MS / 1000);
+    struct kos_container_state st;
+    if (kos_cstate_read(dir, &st) == 0) {
+        if (st.status == KOS_CONTAINER_RUNNING) {
+            /* the shim keeps its end open until it exits */
+            if (ret_exit_fd && c == 'r')
+                *ret_exit_fd = ready[0];
+            else
+                close(ready[0]);
+            return 0;
+        }
+        close(ready[0]);
+        if (st.status == KOS_CONTAINER_EXITED) {
+            if (strcmp(st.reason, "StartError") != 0)
+                return 0; /* ran and already finished */
+            return kos_error_set(err, 422, "StartError", "%s", st.message);
+        }
+    } else {
+        close(ready[0]);
+    }
+    return kos_error_set(err, 500, "StartError",
+                         "the container monitor exited before the container started");
 }
 
 static int wait_exited(const struct kos_runtime *rt, const char *id, int timeout_ms)

@@ -46,9 +46,12 @@ int kos_container_dir(const struct kos_runtime *rt, const char *id, char *out, s
 /* Starts the container whose config.json is in kos_container_dir(id), its output going to
  * log_path, and waits until it runs or has failed to start. A start failure returns
  * -EINVAL with the runtime's message in err (reason StartError), and the state directory
- * records the failure. */
+ * records the failure. When it runs and ret_exit_fd is not NULL, *ret_exit_fd is a
+ * descriptor (close-on-exec, the caller's to close) that turns readable (EOF) when the shim
+ * exits, i.e. once it has recorded the container's exit: a watcher polls it instead of
+ * state.json; otherwise it is -1. */
 int kos_container_start(const struct kos_runtime *rt, const char *id, const char *log_path,
-                        struct kos_error **err);
+                        int *ret_exit_fd, struct kos_error **err);
 
 int kos_container_state(const struct kos_runtime *rt, const char *id,
                         struct kos_container_state *ret);

@@ -1,7 +1,7 @@
 /* `kos container-shim`: the monitor of one container (containerd-shim's role).
  *
- * It is a child subreaper, so the container's init, created by `runc create` and orphaned
- * when runc exits, becomes its child and its exit status comes to it. It copies the
+ * It is a child subreaper, so the container's init, created by `runc run --detach` and
+ * orphaned when runc exits, becomes its child and its exit status comes to it. It copies the
  * container's stdout/stderr into the CRI log file, records state.json when the container
  * runs and when it has exited, and deletes the runtime's container (cgroups included)
  * after the exit. It runs in its own session, so it outlives the agent. */
@@ -30,6 +30,7 @@ struct shim_args {
     const char *id, *dir, *log_path, *runtime, *runtime_root;
     int64_t log_max_size;
     int64_t log_max_files;
+    int notify_fd; /* -1: none */
 };
 
 static int parse_args(int argc, char **argv, struct shim_args *a)
@@ -42,9 +43,11 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
         {"runtime-root", required_argument, NULL, 'R'},
         {"log-max-size", required_argument, NULL, 's'},
         {"log-max-files", required_argument, NULL, 'n'},
+        {"notify-fd", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     a->log_max_files = 5;
+    a->notify_fd = -1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -73,6 +76,16 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
                 a->log_max_files > 100)
                 return -EINVAL;
             break;
+        case 'N': {
+            int64_t fd;
+            if (kos_parse_int64(optarg, &fd) < 0 || fd < 3 || fd > 1023 ||
+                fcntl((int)fd, F_GETFD) < 0)
+                return -EINVAL;
+            a->notify_fd = (int)fd;
+            /* never handed on to the runtime or the container */
+            fcntl(a->notify_fd, F_SETFD, FD_CLOEXEC);
+            break;
+        }
         default:
             return -EINVAL;
         }
@@ -124,6 +137,17 @@ static void fail_start(const struct shim_args *a, struct kos_container_state *st
     const struct kos_runtime rt = {.runtime = a->runtime, .runtime_root = a->runtime_root};
     kos_runtime_exec(&rt, a->dir, NULL, 0, "delete", "--force", a->id, NULL);
     kos_cstate_write(a->dir, st);
+}
+
+/* The agent waits on --notify-fd (a pipe) for the container to run: one byte when
+ * state.json says so. The pipe stays open until we exit, after recording the container's
+ * exit (or a failed start): its EOF tells the agent to look again. */
+static void notify_started(const struct shim_args *a)
+{
+    if (a->notify_fd < 0)
+        return;
+    while (write(a->notify_fd, "r", 1) < 0 && errno == EINTR)
+        ;
 }
 
 static void pump(struct kos_crilog *log, struct shim_attach *att, int *fd, enum kos_crilog_stream s)
@@ -196,12 +220,16 @@ int kos_shim_main(int argc, char **argv)
     snprintf(pidfile, sizeof(pidfile), "%s/init.pid", a.dir);
     char msg[1024];
     int stdio[3] = {in[0], out[1], err[1]};
+    /* `run --detach` creates and starts the container in one runtime process: one start-up
+     * of the runtime per container instead of two (create, then start). The container's
+     * init, orphaned when the runtime exits, comes to us as the subreaper; if it fails to
+     * start, the runtime removes what it made. */
     if (tty)
-        r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file",
-                             pidfile, "--console-socket", console_path, a.id, NULL);
+        r = kos_runtime_exec(&rt, a.dir, stdio, 0, "run", "--detach", "--bundle", a.dir,
+                             "--pid-file", pidfile, "--console-socket", console_path, a.id, NULL);
     else
-        r = kos_runtime_exec(&rt, a.dir, stdio, 0, "create", "--bundle", a.dir, "--pid-file",
-                             pidfile, a.id, NULL);
+        r = kos_runtime_exec(&rt, a.dir, stdio, 0, "run", "--detach", "--bundle", a.dir,
+                             "--pid-file", pidfile, a.id, NULL);
     int master = -1;
     if (r == 0 && tty && shim_console_receive(console, &master) < 0) {
         fail_start(&a, &st, "the runtime sent no terminal");
@@ -229,18 +257,11 @@ int kos_shim_main(int argc, char **argv)
             return 1;
         }
     }
-    r = kos_runtime_exec(&rt, a.dir, NULL, 0, "start", a.id, NULL);
-    if (r != 0) {
-        kos_runtime_last_error(a.dir, msg, sizeof(msg));
-        kill((pid_t)pid, SIGKILL);
-        fail_start(&a, &st, msg);
-        kos_crilog_close(log);
-        return 1;
-    }
     st.status = KOS_CONTAINER_RUNNING;
     st.pid = (int)pid;
     st.started_ns = kos_cstate_now_ns();
     kos_cstate_write(a.dir, &st);
+    notify_started(&a);
 
     struct shim_attach *att = NULL;
     int attach_in = in[1];

@@ -1,0 +1,93 @@
+/* Unit tests for src/util/fs.c: kos_file_has, the check that lets writers of files rewritten
+ * on every sync leave an unchanged file alone. Works in a temp dir. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "util/fs.h"
+
+static char tmp[64];
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w)
+{
+    (void)s;
+    (void)w;
+    return f == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmp, sizeof(tmp), "/tmp/kos-fs-XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nftw(tmp, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+static void put(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(fchmod(fd, mode), 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+static void test_file_has(void **state)
+{
+    (void)state;
+    char a[512], b[512], big_path[512];
+    snprintf(a, sizeof(a), "%s/a", tmp);
+    snprintf(b, sizeof(b), "%s/b", tmp);
+    put(a, "hello\n", 6, 0644);
+    assert_true(kos_file_has(a, "hello\n", 6, 0644));
+    assert_false(kos_file_has(a, "hello\n", 6, 0600));  /* mode differs */
+    assert_false(kos_file_has(a, "hellO\n", 6, 0644));  /* content differs */
+    assert_false(kos_file_has(a, "hello", 5, 0644));    /* shorter */
+    assert_false(kos_file_has(a, "hello\n!", 7, 0644)); /* longer */
+    assert_false(kos_file_has(b, "", 0, 0644));         /* missing */
+    put(b, "", 0, 0400);
+    assert_true(kos_file_has(b, "", 0, 0400));
+    assert_false(kos_file_has(tmp, "", 0, 0755)); /* a directory is no file */
+    /* a symlink is not followed */
+    char l[512];
+    snprintf(l, sizeof(l), "%s/l", tmp);
+    assert_int_equal(symlink(a, l), 0);
+    assert_false(kos_file_has(l, "hello\n", 6, 0644));
+    /* larger than one read chunk, differing only in its last byte */
+    size_t n = 100000;
+    char *data = malloc(n);
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)('a' + i % 26);
+    snprintf(big_path, sizeof(big_path), "%s/big", tmp);
+    put(big_path, data, n, 0644);
+    assert_true(kos_file_has(big_path, data, n, 0644));
+    data[n - 1] ^= 1;
+    assert_false(kos_file_has(big_path, data, n, 0644));
+    free(data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_file_has, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
