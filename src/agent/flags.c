@@ -23,6 +23,8 @@ enum {
     O_ROOT_DIR,
     O_POD_LOG_DIR,
     O_NODE_IP,
+    O_NETWORK_PLUGIN,
+    O_BRIDGE_NAME,
 };
 
 const struct option agent_flag_options[AGENT_OPT_COUNT] = {
@@ -36,14 +38,16 @@ const struct option agent_flag_options[AGENT_OPT_COUNT] = {
     {"root-dir", required_argument, NULL, O_ROOT_DIR},
     {"pod-log-dir", required_argument, NULL, O_POD_LOG_DIR},
     {"node-ip", required_argument, NULL, O_NODE_IP},
+    {"network-plugin", required_argument, NULL, O_NETWORK_PLUGIN},
+    {"bridge-name", required_argument, NULL, O_BRIDGE_NAME}, /* hidden: tests */
 };
 
 bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
 {
-    const char **slot[] = {
-        &f->node_name,     &f->max_pods,    &f->kube_reserved,     &f->system_reserved,
-        &f->eviction_hard, &f->cgroup_root, &f->container_runtime, &f->root_dir,
-        &f->pod_log_dir,   &f->node_ip};
+    const char **slot[] = {&f->node_name,         &f->max_pods,       &f->kube_reserved,
+                           &f->system_reserved,   &f->eviction_hard,  &f->cgroup_root,
+                           &f->container_runtime, &f->root_dir,       &f->pod_log_dir,
+                           &f->node_ip,           &f->network_plugin, &f->bridge_name};
     if (opt < AGENT_OPT_BASE || opt >= AGENT_OPT_BASE + AGENT_OPT_COUNT)
         return false;
     *slot[opt - AGENT_OPT_BASE] = arg;
@@ -69,7 +73,11 @@ void agent_flags_usage(FILE *out)
           "cgroup v2 host, runc otherwise)\n"
           "      --root-dir DIR                 agent state (default DATA/agent embedded, "
           "/var/lib/kos/agent standalone)\n"
-          "      --pod-log-dir DIR              container logs (default /var/log/pods)\n",
+          "      --pod-log-dir DIR              container logs (default /var/log/pods)\n"
+          "      --network-plugin NAME          kubenet: each pod in its own network namespace on\n"
+          "                                     the node's bridge with an address from the Node's\n"
+          "                                     podCIDR (default); none: pods share the node's\n"
+          "                                     network\n",
           out);
 }
 
@@ -189,6 +197,17 @@ int agent_flags_resolve(const struct agent_flags *f, const char *default_root_di
         if ((r = copy_flag("--node-ip", f->node_ip, c.node_ip, sizeof(c.node_ip), err)) < 0)
             return r;
     }
+    const char *np = f->network_plugin ? f->network_plugin : "kubenet";
+    if (strcmp(np, "kubenet") != 0 && strcmp(np, "none") != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "--network-plugin: \"%s\" is not supported (kubenet or none)", np);
+    c.pod_network = strcmp(np, "kubenet") == 0;
+    const char *br = f->bridge_name ? f->bridge_name : "kos0";
+    if (!*br || strlen(br) >= 16 || strchr(br, '/') || strchr(br, ' ') || !strcmp(br, ".") ||
+        !strcmp(br, ".."))
+        return kos_error_set(err, 400, "BadRequest",
+                             "--bridge-name: \"%s\" is not a valid interface name", br);
+    kos_strlcpy(c.bridge_name, br, sizeof(c.bridge_name));
     *ret = c;
     return 0;
 }

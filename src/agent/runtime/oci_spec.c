@@ -381,7 +381,9 @@ int kos_oci_spec_build(const struct kos_oci_params *p, json_t **ret, struct kos_
 
     json_t *ns = json_pack("[{ss}{ss}{ss}{ss}]", "type", "pid", "type", "ipc", "type", "uts",
                            "type", "mount");
-    if (ns && !p->host_network)
+    if (ns && !p->host_network && p->netns_path && *p->netns_path)
+        json_array_append_new(ns, json_pack("{ssss}", "type", "network", "path", p->netns_path));
+    else if (ns && !p->host_network)
         json_array_append_new(ns, json_pack("{ss}", "type", "network"));
     json_t *linux_ =
         json_pack("{sososs}", "resources", resources(&p->resources, p->privileged), "namespaces",
