@@ -223,12 +223,14 @@ def test_hosts_resolv_and_hostname(env):
 
 def test_host_network_pod_keeps_the_node_address(env):
     ns = env.new_ns()
-    env.create_pod(ns, "hostnet", ["sh", "-c", "head -1 /etc/hosts; %s ip -o link" % BB],
-                   hostNetwork=True)
+    env.create_pod(ns, "hostnet", ["sh", "-c", "head -1 /etc/hosts; hostname; cat /etc/hostname;"
+                                               " %s ip -o link" % BB], hostNetwork=True)
     pod = env.wait_phase(ns, "hostnet", "Succeeded", "Failed")
     assert pod["status"]["podIP"] == pod["status"]["hostIP"]
     out = env.logs(ns, "hostnet")
-    assert out.startswith("# Kubernetes-managed hosts file (host network).\n")
+    node_hostname = os.uname().nodename
+    assert out.startswith("# Kubernetes-managed hosts file (host network).\n%s\n%s\n" % (
+        node_hostname, node_hostname)), out
     assert "kos0" in out  # it sees the node's interfaces, the bridge among them
 
 

@@ -458,6 +458,38 @@ static int make_veth(const char *host_if, int bridge_index, const char *path, st
     return e;
 }
 
+int kos_podnet_attach(const char *netns, const char *host_if, int bridge_index, uint32_t ip,
+                      const struct kos_cidr *cidr)
+{
+    struct rtnl ns = {.fd = -1};
+    int e = kos_netns_open(netns, &ns);
+    if (e == -ENOENT)
+        e = kos_netns_create(netns, &ns);
+    if (e == 0)
+        e = make_veth(host_if, bridge_index, netns, &ns);
+    if (e == 0)
+        e = configure_inside(&ns, ip, cidr);
+    rtnl_close(&ns);
+    return e;
+}
+
+int kos_podnet_detach(const char *netns, const char *host_if)
+{
+    int ret = 0;
+    struct rtnl r = {.fd = -1};
+    if (rtnl_open(&r) == 0) {
+        struct rtnl_msg m;
+        int e = rtnl_build_link_del(&m, host_if);
+        if (e == 0)
+            e = rtnl_talk(&r, &m, NULL);
+        if (e < 0 && e != -ENODEV)
+            ret = e;
+        rtnl_close(&r);
+    }
+    int e = kos_netns_remove(netns);
+    return ret < 0 ? ret : e;
+}
+
 static bool lookup_done(struct kos_podnet *n, const char *uid, uint32_t *ip)
 {
     for (struct done_pod *d = n->done; d; d = d->next)
@@ -509,17 +541,9 @@ int kos_podnet_setup(struct kos_podnet *n, const char *uid, char *netns, size_t 
                           "Failed to create pod sandbox: allocating an address: %s", strerror(-e));
             return e;
         }
-        struct rtnl ns = {.fd = -1};
-        e = kos_netns_open(path, &ns);
-        if (e == -ENOENT)
-            e = kos_netns_create(path, &ns);
         char host_if[16];
         kos_podnet_veth_name(uid, host_if, sizeof(host_if));
-        if (e == 0)
-            e = make_veth(host_if, bridge_index, path, &ns);
-        if (e == 0)
-            e = configure_inside(&ns, ip, &cidr);
-        rtnl_close(&ns);
+        e = kos_podnet_attach(path, host_if, bridge_index, ip, &cidr);
         if (e < 0) {
             kos_error_set(err, 500, "FailedCreatePodSandBox",
                           "Failed to create pod sandbox: failed to set up the network for "
@@ -579,20 +603,9 @@ int kos_podnet_teardown(struct kos_podnet *n, const char *uid)
     char host_if[16], path[1400];
     kos_podnet_veth_name(uid, host_if, sizeof(host_if));
     netns_path(n, uid, path, sizeof(path));
-    int ret = 0;
-    struct rtnl r = {.fd = -1};
-    if (rtnl_open(&r) == 0) {
-        struct rtnl_msg m;
-        int e = rtnl_build_link_del(&m, host_if);
-        if (e == 0)
-            e = rtnl_talk(&r, &m, NULL);
-        if (e < 0 && e != -ENODEV)
-            ret = e;
-        rtnl_close(&r);
-    }
-    int e = kos_netns_remove(path);
-    if (e < 0 && ret == 0)
-        ret = e;
+    int ret = kos_podnet_detach(path, host_if), e;
+    if (ret < 0)
+        return ret; /* the address stays held until the veth is gone */
     pthread_mutex_lock(&n->lock);
     for (struct done_pod **pp = &n->done; *pp; pp = &(*pp)->next)
         if (strcmp((*pp)->uid, uid) == 0) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "client/client.h"
+#include "util/cidr.h"
 #include "util/error.h"
 
 #define KOS_PODNET_BRIDGE_DEFAULT "kos0"
@@ -38,5 +39,12 @@ int kos_podnet_setup(struct kos_podnet *n, const char *uid, char *netns, size_t 
                      char *pod_ip, size_t pod_ip_size, struct kos_error **err);
 /* Removes the pod's veth pair and namespace and frees its address (0 also when it had none). */
 int kos_podnet_teardown(struct kos_podnet *n, const char *uid);
+/* The per-pod steps, for the benchmark too: the namespace at netns (made unless it exists),
+ * the veth pair host_if <-> eth0 on bridge_index, inside it lo and eth0 up, ip/prefix on eth0
+ * and the default route via the subnet's first address. Idempotent. */
+int kos_podnet_attach(const char *netns, const char *host_if, int bridge_index, uint32_t ip,
+                      const struct kos_cidr *cidr);
+/* Deletes host_if (and with it eth0) and unbinds the namespace (0 when already gone). */
+int kos_podnet_detach(const char *netns, const char *host_if);
 /* The host-side veth name of a pod ("kos" + 8 hex digits of a hash of its uid). */
 void kos_podnet_veth_name(const char *uid, char *out, size_t size);

@@ -429,6 +429,8 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
         .cap_drop = json_object_get(json_object_get(sc, "capabilities"), "drop"),
         .host_network = !e->netns[0],
         .netns_path = e->netns,
+        /* containerd gives a hostNetwork sandbox the node's UTS namespace as well */
+        .host_uts = json_is_true(json_object_get(json_object_get(pod, "spec"), "hostNetwork")),
         .cgroups_path = cg_path,
         .oom_score_adj =
             rt->env.memory_capacity > 0 ? cg_oom_score_adj(pod, c, rt->env.memory_capacity) : 0,
