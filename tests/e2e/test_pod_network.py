@@ -422,3 +422,77 @@ def test_pods_on_two_nodes_reach_each_other(registry):
             server.cleanup()
             if kubectl:
                 kubectl.cleanup()
+
+
+def test_pods_wait_for_the_node_pod_cidr(registry):
+    """Without node IPAM (--allocate-node-cidrs=false) the node has no podCIDR: pods wait
+    with the kubelet's "network is not ready" (hostNetwork pods run), and start with an
+    address from the podCIDR as soon as one is set on the Node."""
+    reg, image = registry
+    ns = NetNS()
+    server = KosServer(extra_args=["--node-name", NODE, "--allocate-node-cidrs=false"],
+                       agent=True, netns=ns)
+    kubectl = None
+    try:
+        ns.forward_in(reg.port)
+        server.start()
+        kubectl = Kubectl(server, "1.33")
+        env = Env(server, image, kubectl, ns)
+        pns = env.new_ns()
+        env.create_pod(pns, "waits", ["sleep", "3600"])
+        env.create_pod(pns, "hostnet", ["sleep", "3600"], hostNetwork=True)
+        env.wait_phase(pns, "hostnet", "Running")
+
+        def not_ready():
+            p = env.pod(pns, "waits")
+            cs = (p or {}).get("status", {}).get("containerStatuses") or [{}]
+            w = cs[0].get("state", {}).get("waiting", {})
+            return w if "network is not ready" in w.get("message", "") else None
+        w = wait_for(not_ready, what="network is not ready")
+        assert w["reason"] == "ContainerCreating"
+        assert "NetworkReady=false reason:NetworkPluginNotReady" in w["message"]
+        assert wait_for(lambda: env.events(pns, "NetworkNotReady"), what="NetworkNotReady")
+        st, body, _ = server.request(
+            "PATCH", "/api/v1/nodes/" + NODE, {"spec": {"podCIDR": "10.66.3.0/24",
+                                                       "podCIDRs": ["10.66.3.0/24"]}},
+            content_type="application/strategic-merge-patch+json")
+        assert st == 200, body
+        pod = env.wait_phase(pns, "waits", "Running")
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in \
+            ipaddress.ip_network("10.66.3.0/24")
+        # and the podCIDR cannot be changed under the running pod
+        st, body, _ = server.request(
+            "PATCH", "/api/v1/nodes/" + NODE, {"spec": {"podCIDR": "10.66.4.0/24",
+                                                       "podCIDRs": ["10.66.4.0/24"]}},
+            content_type="application/strategic-merge-patch+json")
+        assert st == 422 and "node updates may not change podCIDR" in body["message"], body
+    finally:
+        try:
+            if server.proc:
+                delete_all_pods(server)
+            server.stop()
+            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
+        finally:
+            server.cleanup()
+            ns.close()
+            if kubectl:
+                kubectl.cleanup()
+
+
+def test_network_flags_are_checked(tmp_path):
+    for argv, text in [
+            (["server", "--cluster-cidr", "10.42.0.0/33"], "--cluster-cidr: invalid CIDR address"),
+            (["server", "--cluster-cidr", "10.42.0.0/16", "--node-cidr-mask-size", "8"],
+             "is smaller than the mask of --cluster-cidr"),
+            (["server", "--cluster-cidr", "10.0.0.0/8", "--node-cidr-mask-size", "26"],
+             "New CIDR set failed; the node CIDR size is too big"),
+            (["server", "--allocate-node-cidrs=maybe"], "strconv.ParseBool"),
+            (["agent", "--server", "https://127.0.0.1:1", "--network-plugin", "cni"],
+             "--network-plugin: \"cni\" is not supported (kubenet or none)"),
+            (["agent", "--server", "https://127.0.0.1:1", "--bridge-name", "a-very-long-bridge"],
+             "--bridge-name")]:
+        p = subprocess.run([KOS_BIN] + argv + ["--data-dir", str(tmp_path / "d")]
+                           if argv[0] == "server" else [KOS_BIN] + argv,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2, (argv, p.returncode, p.stderr)
+        assert text in p.stderr, (argv, p.stderr)
