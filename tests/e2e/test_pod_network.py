@@ -185,6 +185,10 @@ def test_node_gets_pod_cidr_and_pods_their_own_addresses(env):
     # the node reaches the pod too
     got = env.netns.run([BB, "wget", "-q", "-O", "-", "http://%s:8080/" % web_ip])
     assert got.stdout == "hello-from-web\n"
+    # the pods' veths are ports of kos0 in hairpin mode (a pod reaches itself via a Service)
+    ports = json.loads(env.netns.run(["bridge", "-d", "-j", "link", "show"]).stdout)
+    ours = [p for p in ports if p.get("master") == "kos0"]
+    assert ours and all(p.get("hairpin") for p in ours), ports  # (client: done, gone)
 
 
 def test_hosts_resolv_and_hostname(env):

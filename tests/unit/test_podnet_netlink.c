@@ -98,6 +98,19 @@ static void test_bridge_and_link(void **state)
     ifi = NLMSG_DATA((const struct nlmsghdr *)m.buf);
     assert_int_equal(ifi->ifi_index, 0);
 
+    assert_int_equal(rtnl_build_hairpin(&m, 9), 0);
+    h = check_header(&m, RTM_SETLINK, 0);
+    ifi = NLMSG_DATA(h);
+    assert_int_equal(ifi->ifi_family, AF_BRIDGE);
+    assert_int_equal(ifi->ifi_index, 9);
+    attrs = (const uint8_t *)ifi + NLMSG_ALIGN(sizeof(*ifi));
+    alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+    const struct rtattr *pi = find(attrs, alen, IFLA_PROTINFO);
+    assert_non_null(pi);
+    assert_int_equal(*(uint8_t *)RTA_DATA(find(RTA_DATA(pi), RTA_PAYLOAD(pi), IFLA_BRPORT_MODE)),
+                     1);
+    assert_int_equal(rtnl_build_hairpin(&m, 0), -EINVAL);
+
     assert_int_equal(rtnl_build_link_del(&m, "kos1a2b3c4d"), 0);
     check_header(&m, RTM_DELLINK, 0);
 

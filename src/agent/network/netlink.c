@@ -171,6 +171,19 @@ int rtnl_build_link_up(struct rtnl_msg *m, int ifindex, const char *name)
     return done(m);
 }
 
+int rtnl_build_hairpin(struct rtnl_msg *m, int ifindex)
+{
+    if (ifindex <= 0)
+        return -EINVAL;
+    struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
+    rtnl_msg_init(m, RTM_SETLINK, 0, &ifi, sizeof(ifi));
+    rtnl_nest_begin(m, IFLA_PROTINFO);
+    uint8_t on = 1;
+    rtnl_attr(m, IFLA_BRPORT_MODE, &on, 1);
+    rtnl_nest_end(m);
+    return done(m);
+}
+
 int rtnl_build_link_del(struct rtnl_msg *m, const char *name)
 {
     if (!valid_ifname(name))

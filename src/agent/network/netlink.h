@@ -43,6 +43,9 @@ int rtnl_build_veth(struct rtnl_msg *m, const char *name, int master_ifindex, co
                     int peer_netns_fd);
 /* RTM_NEWLINK: sets IFF_UP on a link by index (>0) or, with index 0, by name. */
 int rtnl_build_link_up(struct rtnl_msg *m, int ifindex, const char *name);
+/* RTM_SETLINK (AF_BRIDGE): hairpin mode on a bridge port, so a pod's packets that come back
+ * to it through the node (a Service VIP that picks the pod itself) are delivered. */
+int rtnl_build_hairpin(struct rtnl_msg *m, int ifindex);
 /* RTM_DELLINK by name. */
 int rtnl_build_link_del(struct rtnl_msg *m, const char *name);
 /* RTM_GETLINK by name (the answer carries the index). */

@@ -134,6 +134,11 @@ static int setup_bridge(struct kos_podnet *n, const struct kos_cidr *cidr)
         return e;
     if ((e = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
         return e;
+    /* bridged pod-to-pod packets pass the ip hooks (Service rules), as kubenet requires;
+     * absent when the kernel has no br_netfilter */
+    e = write_sysctl("/proc/sys/net/bridge/bridge-nf-call-iptables", "1");
+    if (e < 0 && e != -ENOENT)
+        return e;
     n->bridge_index = idx;
     return 0;
 }
@@ -454,6 +459,12 @@ static int make_veth(const char *host_if, int bridge_index, const char *path, st
             break;
         e = -EEXIST;
     }
+    /* hairpin, as kubenet's hairpin-veth mode: a pod reaches itself through a Service */
+    int idx = e == 0 ? rtnl_link_index(&host, host_if) : e;
+    if (idx > 0 && (e = rtnl_build_hairpin(&m, idx)) == 0)
+        e = rtnl_talk(&host, &m, NULL);
+    else if (idx < 0)
+        e = idx;
     rtnl_close(&host);
     return e;
 }
