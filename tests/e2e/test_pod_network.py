@@ -362,7 +362,7 @@ def test_pods_on_two_nodes_reach_each_other(registry):
     the other node: a pod on node A fetches from a pod on node B by pod IP."""
     reg, image = registry
     server = KosServer(agent=False)
-    nss, roots, cgroups = [], [], []
+    nss, roots, cgroups, procs = [], [], [], []
     kubectl = None
     try:
         server.start()
@@ -379,10 +379,11 @@ def test_pods_on_two_nodes_reach_each_other(registry):
             cg = "/kos-test-net-" + uuid.uuid4().hex[:8]
             roots.append(root)
             cgroups.append(cg)
+            argv = [KOS_BIN, "agent", "--kubeconfig", server.kubeconfig, "--node-name", name,
+                    "--node-ip", ip, "--cgroup-root", cg, "--root-dir", root,
+                    "--pod-log-dir", os.path.join(root, "logs")]
             log = open(os.path.join(server.dir, name + ".log"), "ab")
-            ns.popen([KOS_BIN, "agent", "--kubeconfig", server.kubeconfig, "--node-name", name,
-                      "--node-ip", ip, "--cgroup-root", cg, "--root-dir", root,
-                      "--pod-log-dir", os.path.join(root, "logs")], stdout=log, stderr=log)
+            procs.append((ns.popen(argv, stdout=log, stderr=log), argv))
             log.close()
         ca = node_pod_cidr(env, "node-a")["podCIDR"]
         cb = node_pod_cidr(env, "node-b")["podCIDR"]
@@ -412,6 +413,19 @@ def test_pods_on_two_nodes_reach_each_other(registry):
         for ip in (web_ip, client["status"]["podIP"]):  # both nodes' pods are "pods"
             a.run(["nft", "get", "element", "ip", "kos", "pod-cidrs", "{ %s }" % ip])
         delete_all_pods(server)
+
+        # node B leaves while node A's agent is down: A drops the route when it is back
+        agent_a, argv_a = procs[0]
+        agent_a.terminate()
+        agent_a.wait(timeout=30)
+        st, _, _ = server.request("DELETE", "/api/v1/nodes/node-b")
+        assert st == 200
+        log = open(os.path.join(server.dir, "node-a.log"), "ab")
+        a.popen(argv_a, stdout=log, stderr=log)
+        log.close()
+        wait_for(lambda: not a.run(["ip", "route", "show", cb]).stdout.strip(),
+                 what="the route to the deleted node's pods gone")
+        assert "via 10.200.0.2" not in a.run(["ip", "route"]).stdout
     finally:
         try:
             for ns in nss:

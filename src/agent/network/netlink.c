@@ -320,6 +320,66 @@ int rtnl_talk(struct rtnl *r, struct rtnl_msg *m, int *ret_ifindex)
     }
 }
 
+static void route_of(const struct nlmsghdr *a, struct rtnl_route *rt)
+{
+    const struct rtmsg *rm = NLMSG_DATA(a);
+    *rt = (struct rtnl_route){.prefix = rm->rtm_dst_len};
+    int left = (int)RTM_PAYLOAD(a);
+    for (const struct rtattr *at = RTM_RTA(rm); RTA_OK(at, left); at = RTA_NEXT(at, left)) {
+        if (RTA_PAYLOAD(at) != 4)
+            continue;
+        uint32_t v;
+        memcpy(&v, RTA_DATA(at), 4);
+        if (at->rta_type == RTA_DST)
+            rt->dst = ntohl(v);
+        else if (at->rta_type == RTA_GATEWAY)
+            rt->gw = ntohl(v);
+    }
+}
+
+int rtnl_dump_routes(struct rtnl *r, uint8_t protocol, struct rtnl_route *out, size_t max)
+{
+    struct rtnl_msg m;
+    struct rtmsg rq = {.rtm_family = AF_INET};
+    rtnl_msg_init(&m, RTM_GETROUTE, NLM_F_DUMP, &rq, sizeof(rq));
+    struct nlmsghdr *h = hdr(&m);
+    h->nlmsg_seq = ++r->seq;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(r->fd, m.buf, m.len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return -errno;
+    static __thread uint8_t buf[32768] __attribute__((aligned(4)));
+    size_t count = 0;
+    for (;;) {
+        ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        size_t left = (size_t)n;
+        for (struct nlmsghdr *a = (struct nlmsghdr *)buf; NLMSG_OK(a, left);
+             a = NLMSG_NEXT(a, left)) {
+            if (a->nlmsg_seq != h->nlmsg_seq)
+                continue;
+            if (a->nlmsg_type == NLMSG_DONE)
+                return (int)count;
+            if (a->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(a);
+                return a->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error ? e->error : -EIO;
+            }
+            if (a->nlmsg_type != RTM_NEWROUTE || a->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+                continue;
+            const struct rtmsg *rm = NLMSG_DATA(a);
+            if (rm->rtm_protocol != protocol || rm->rtm_table != RT_TABLE_MAIN ||
+                rm->rtm_family != AF_INET)
+                continue;
+            if (count < max)
+                route_of(a, &out[count]);
+            count++;
+        }
+    }
+}
+
 int rtnl_link_index(struct rtnl *r, const char *name)
 {
     struct rtnl_msg m;

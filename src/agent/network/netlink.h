@@ -67,5 +67,14 @@ void rtnl_close(struct rtnl *r);
 /* Sends m with NLM_F_ACK and waits for the kernel's answer: 0 or its negative errno. For a
  * GET, the first answering message's ifinfomsg index goes to *ret_ifindex (may be NULL). */
 int rtnl_talk(struct rtnl *r, struct rtnl_msg *m, int *ret_ifindex);
+/* One IPv4 route of the main table. */
+struct rtnl_route {
+    uint32_t dst;
+    int prefix;
+    uint32_t gw;
+};
+/* The IPv4 routes of the main table that carry protocol (RTNL_PROTO_KOS: the ones kos made,
+ * e.g. before an agent restart). Fills up to max, returns how many there are or -errno. */
+int rtnl_dump_routes(struct rtnl *r, uint8_t protocol, struct rtnl_route *out, size_t max);
 /* The index of a link by name, in r's namespace. -ENODEV. */
 int rtnl_link_index(struct rtnl *r, const char *name);

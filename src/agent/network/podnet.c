@@ -58,6 +58,7 @@ struct kos_podnet {
     struct kos_cidr *masq_pods; /* what the nft table holds */
     size_t nmasq;
     bool masq_applied;
+    bool routes_loaded;
     struct done_pod *done;
 };
 
@@ -204,6 +205,20 @@ static int reconcile(struct kos_podnet *n)
 
     int ret = 0;
     pthread_mutex_lock(&n->lock);
+    if (!n->routes_loaded) {
+        /* routes made before an agent restart: those to Nodes gone since are dropped below */
+        struct rtnl r = {.fd = -1};
+        struct rtnl_route found[MAX_ROUTES];
+        int k = rtnl_open(&r);
+        if (k == 0)
+            k = rtnl_dump_routes(&r, RTNL_PROTO_KOS, found, MAX_ROUTES);
+        rtnl_close(&r);
+        for (int j = 0; j < k && j < MAX_ROUTES; j++)
+            if (found[j].gw && found[j].prefix > 0)
+                n->routes[n->nroutes++] = (struct route){
+                    .dst = {.addr = found[j].dst, .prefix = found[j].prefix}, .via = found[j].gw};
+        n->routes_loaded = k >= 0;
+    }
     if (have_own && !n->ready) {
         char s[24];
         kos_cidr_format(&own, s, sizeof(s));
