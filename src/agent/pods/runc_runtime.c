@@ -42,14 +42,14 @@
 struct pod_entry {
     char uid[64];
     char start_time[40];
-    json_t *pod;         /* last seen */
-    json_t *waiting;     /* container name -> {reason, message}: errors before a start */
-    json_t *images;      /* container name -> imageID */
-    char sa_dir[4096];   /* the service-account token directory ("": the pod does not mount it) */
-    bool dns_warned;     /* MissingClusterDNS recorded */
-    char pod_ip[64];     /* its own address ("": the node's, hostNetwork or no pod network) */
-    char netns[1400];    /* its network namespace ("": the node's) */
-    char net_error[512]; /* the last network set-up failure reported (events once each) */
+    json_t *pod;       /* last seen */
+    json_t *waiting;   /* container name -> {reason, message}: errors before a start */
+    json_t *images;    /* container name -> imageID */
+    char sa_dir[4096]; /* the service-account token directory ("": the pod does not mount it) */
+    bool dns_warned;   /* MissingClusterDNS recorded */
+    char pod_ip[64];   /* its own address ("": the node's, hostNetwork or no pod network) */
+    char netns[1400];  /* its network namespace ("": the node's) */
+    char net_err[512]; /* the last network set-up failure reported (events once each) */
     struct {
         char name[256];
         struct kos_crash_backoff b;
@@ -597,13 +597,13 @@ static int pod_network(struct rt *rt, struct pod_entry *e, const json_t *pod)
     int r = kos_podnet_setup(rt->env.network, e->uid, e->netns, sizeof(e->netns), e->pod_ip,
                              sizeof(e->pod_ip), &err);
     if (r == 0) {
-        e->net_error[0] = '\0';
+        e->net_err[0] = '\0';
         return 0;
     }
     const char *msg = err && err->message ? err->message : strerror(-r);
     const char *reason = err ? err->reason : "FailedCreatePodSandBox";
-    if (strcmp(e->net_error, msg) != 0) {
-        kos_strlcpy(e->net_error, msg, sizeof(e->net_error));
+    if (strcmp(e->net_err, msg) != 0) {
+        kos_strlcpy(e->net_err, msg, sizeof(e->net_err));
         if (rt->events)
             (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, reason, "%s", msg);
     }
@@ -625,7 +625,7 @@ static void set_pod_ip(json_t *st, const struct pod_entry *e)
     if (e->pod_ip[0]) {
         json_object_set_new(st, "podIP", json_string(e->pod_ip));
         json_object_set_new(st, "podIPs", json_pack("[{ss}]", "ip", e->pod_ip));
-    } else if (e->net_error[0]) {
+    } else if (e->net_err[0]) {
         json_object_del(st, "podIP");
         json_object_del(st, "podIPs");
     }
