@@ -85,9 +85,6 @@ class NetNS:
         self.procs.append(p)
         return p
 
-    def _sock(self, kind, port):
-        return os.path.join(self.dir, "%s-%d.sock" % (kind, port))
-
     def _wait_listening(self, inside, port, timeout=10):
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -105,31 +102,27 @@ class NetNS:
         raise RuntimeError("socat did not listen on port %d (%s) in time" % (
             port, "namespace" if inside else "host"))
 
-    def forward_out(self, port):
-        """Host 127.0.0.1:port reaches 127.0.0.1:port inside the namespace."""
-        sock = self._sock("out", port)
-        self._socat(True, ["UNIX-LISTEN:%s,fork" % sock, "TCP:127.0.0.1:%d" % port])
+    def _forward(self, port, listen_inside):
+        """socat at the listening end accepts 127.0.0.1:port and hands each connection
+        through a unix socket to socat at the other end, which connects to 127.0.0.1:port."""
+        sock = os.path.join(self.dir, "%s-%d.sock" % ("in" if listen_inside else "out", port))
+        self._socat(not listen_inside, ["UNIX-LISTEN:%s,fork" % sock, "TCP:127.0.0.1:%d" % port])
         deadline = time.time() + 10
         while not os.path.exists(sock):
             if time.time() > deadline:
                 raise RuntimeError("socat made no socket " + sock)
             time.sleep(0.02)
-        self._socat(False, ["TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork" % port,
-                            "UNIX-CONNECT:" + sock])
-        self._wait_listening(False, port)
+        self._socat(listen_inside, ["TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork" % port,
+                                    "UNIX-CONNECT:" + sock])
+        self._wait_listening(listen_inside, port)
+
+    def forward_out(self, port):
+        """Host 127.0.0.1:port reaches 127.0.0.1:port inside the namespace."""
+        self._forward(port, listen_inside=False)
 
     def forward_in(self, port):
         """127.0.0.1:port inside the namespace reaches the host's 127.0.0.1:port."""
-        sock = self._sock("in", port)
-        self._socat(False, ["UNIX-LISTEN:%s,fork" % sock, "TCP:127.0.0.1:%d" % port])
-        deadline = time.time() + 10
-        while not os.path.exists(sock):
-            if time.time() > deadline:
-                raise RuntimeError("socat made no socket " + sock)
-            time.sleep(0.02)
-        self._socat(True, ["TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork" % port,
-                           "UNIX-CONNECT:" + sock])
-        self._wait_listening(True, port)
+        self._forward(port, listen_inside=True)
 
     def link(self, other, my_cidr, other_cidr, my_if=None, other_if=None):
         """A veth pair between this namespace and another, addressed with my_cidr here and
