@@ -278,9 +278,16 @@ static int reconcile(struct kos_podnet *n)
             changed = !same_cidr(&pods[j], &n->masq_pods[j]);
         if (changed) {
             int e = kos_masq_apply(&n->cidr, pods, npods);
-            if (e < 0) {
-                log_warn("network", "nftables masquerade rules: %s",
-                         e == -ENOENT ? "nft is not installed" : strerror(-e));
+            if (e == -ENOENT) {
+                /* no nft on this node: pods still reach each other, only not the outside */
+                log_warn("network", "nft is not installed: pod traffic to other networks is "
+                                    "not masqueraded");
+                n->masq_applied = true;
+                free(n->masq_pods);
+                n->masq_pods = TAKE_PTR(pods);
+                n->nmasq = npods;
+            } else if (e < 0) {
+                log_warn("network", "nftables masquerade rules: %s", strerror(-e));
                 if (ret == 0)
                     ret = e;
             } else {
@@ -353,7 +360,11 @@ static void *loop(void *arg)
         pthread_mutex_unlock(&n->lock);
         if (stop)
             break;
-        retry_ms = reconcile(n) < 0 ? 2000 : 0;
+        /* failures (a node not reachable yet) are retried, less often while they last */
+        if (reconcile(n) < 0)
+            retry_ms = retry_ms == 0 ? 2000 : (retry_ms >= 30000 ? 60000 : retry_ms * 2);
+        else
+            retry_ms = 0;
     }
     return NULL;
 }
