@@ -337,6 +337,14 @@ static void *loop(void *arg)
 {
     struct kos_podnet *n = arg;
     int retry_ms = 0;
+    /* the first look needs every Node: a partial list would drop routes made before a restart */
+    while (kos_informer_wait_synced(n->nodes, 1000) == -ETIMEDOUT) {
+        pthread_mutex_lock(&n->lock);
+        bool stop = n->stopping;
+        pthread_mutex_unlock(&n->lock);
+        if (stop)
+            return NULL;
+    }
     for (;;) {
         pthread_mutex_lock(&n->lock);
         while (!n->stopping && !n->dirty) {
