@@ -16,6 +16,7 @@
 #include "agent/node/lease.h"
 #include "agent/node/machine.h"
 #include "agent/node/node_status.h"
+#include "agent/network/podnet.h"
 #include "agent/pods/pod_loop.h"
 #include "agent/pods/pod_runtime.h"
 #include "apiserver/apiserver.h"
@@ -38,6 +39,8 @@ struct kos_agent {
     struct node_resources capacity, allocatable;
     struct cg_manager *cgroups;
     struct kos_client *client;
+    struct kos_client *network_client; /* NULL: client */
+    struct kos_podnet *network;
     char *ca_pem; /* what the client trusts, for the pods' ca.crt */
     struct agent_pods *pods;
     struct evict_manager *eviction;
@@ -329,6 +332,24 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
         }
     }
 
+    if (cfg->pod_network) {
+        struct kos_client *nc = a->client;
+        if (cfg->network_client) {
+            if ((r = kos_client_new(cfg->network_client, &a->network_client)) < 0)
+                goto fail;
+            nc = a->network_client;
+        }
+        const struct kos_podnet_config pn = {.client = nc,
+                                             .node_name = a->cfg.node_name,
+                                             .root_dir = a->cfg.root_dir,
+                                             .bridge = a->cfg.bridge_name};
+        if ((r = kos_podnet_new(&pn, &a->network)) < 0) {
+            r = kos_error_set(err, 500, "InternalError", "starting the pod network failed: %s",
+                              strerror(-r));
+            goto fail;
+        }
+    }
+
     a->env = (struct pod_runtime_env){.client = a->client,
                                       .node_name = a->cfg.node_name,
                                       .host_ip = a->host_ip,
@@ -338,6 +359,7 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
                                       .ca_pem = a->ca_pem,
                                       .cgroups = a->cgroups,
                                       .memory_capacity = a->capacity.memory,
+                                      .network = a->network,
                                       .requeue = agent_requeue,
                                       .agent = a};
     if (pod_runtime_new) {
@@ -412,6 +434,8 @@ void kos_agent_stop(struct kos_agent *a)
     if (a->runtime && a->runtime->free)
         a->runtime->free(a->runtime_ctx);
     agent_pods_stop(a->pods);
+    kos_podnet_free(a->network);
+    kos_client_free(a->network_client);
     kos_client_free(a->client);
     free(a->ca_pem);
     cg_manager_free(a->cgroups);

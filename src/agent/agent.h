@@ -21,6 +21,11 @@ struct agent_config {
     char root_dir[1024];
     char pod_log_dir[1024];
     char node_ip[64]; /* "" = detect */
+    bool pod_network; /* --network-plugin=kubenet: pods get their own network (agent/network) */
+    char bridge_name[16];
+    /* who reads every Node for the pod network's routes (NULL: the agent's own client; the
+     * Node authorizer lets a node read only its own Node) */
+    const struct kos_client_config *network_client;
 };
 
 struct kos_agent;

@@ -30,6 +30,8 @@ enum {
     O_EVICTION_TRANSITION,
     O_HOUSEKEEPING,
     O_EVICTION_RANKING,
+    O_NETWORK_PLUGIN,
+    O_BRIDGE_NAME,
 };
 
 const struct option agent_flag_options[AGENT_OPT_COUNT] = {
@@ -50,6 +52,8 @@ const struct option agent_flag_options[AGENT_OPT_COUNT] = {
     {"eviction-pressure-transition-period", required_argument, NULL, O_EVICTION_TRANSITION},
     {"housekeeping-interval", required_argument, NULL, O_HOUSEKEEPING},
     {"eviction-ranking", required_argument, NULL, O_EVICTION_RANKING},
+    {"network-plugin", required_argument, NULL, O_NETWORK_PLUGIN},
+    {"bridge-name", required_argument, NULL, O_BRIDGE_NAME}, /* hidden: tests */
 };
 
 bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
@@ -70,7 +74,9 @@ bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
                            &f->eviction.max_pod_grace,
                            &f->eviction.transition,
                            &f->eviction.housekeeping,
-                           &f->eviction.ranking};
+                           &f->eviction.ranking,
+                           &f->network_plugin,
+                           &f->bridge_name};
     if (opt < AGENT_OPT_BASE || opt >= AGENT_OPT_BASE + AGENT_OPT_COUNT)
         return false;
     *slot[opt - AGENT_OPT_BASE] = arg;
@@ -110,7 +116,11 @@ void agent_flags_usage(FILE *out)
           "      --housekeeping-interval D      how often eviction signals are read (default "
           "10s)\n"
           "      --eviction-ranking MODE        default (requests, priority, usage) or legacy "
-          "(QoS class first, as kubelets before 1.9)\n",
+          "(QoS class first, as kubelets before 1.9)\n"
+          "      --network-plugin NAME          kubenet: each pod in its own network namespace on\n"
+          "                                     the node's bridge with an address from the Node's\n"
+          "                                     podCIDR (default); none: pods share the node's\n"
+          "                                     network\n",
           out);
 }
 
@@ -234,6 +244,17 @@ int agent_flags_resolve(const struct agent_flags *f, const char *default_root_di
         if ((r = copy_flag("--node-ip", f->node_ip, c.node_ip, sizeof(c.node_ip), err)) < 0)
             return r;
     }
+    const char *np = f->network_plugin ? f->network_plugin : "kubenet";
+    if (strcmp(np, "kubenet") != 0 && strcmp(np, "none") != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "--network-plugin: \"%s\" is not supported (kubenet or none)", np);
+    c.pod_network = strcmp(np, "kubenet") == 0;
+    const char *br = f->bridge_name ? f->bridge_name : "kos0";
+    if (!*br || strlen(br) >= 16 || strchr(br, '/') || strchr(br, ' ') || !strcmp(br, ".") ||
+        !strcmp(br, ".."))
+        return kos_error_set(err, 400, "BadRequest",
+                             "--bridge-name: \"%s\" is not a valid interface name", br);
+    kos_strlcpy(c.bridge_name, br, sizeof(c.bridge_name));
     *ret = c;
     return 0;
 }

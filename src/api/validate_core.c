@@ -628,6 +628,18 @@ static void v_node(struct vctx *v, const json_t *obj)
     }
 }
 
+/* kube's ValidateNodeUpdate: the node IPAM controller may give a Node its podCIDRs once;
+ * after that no update changes them (pods hold addresses from them). */
+static void v_node_update(struct vctx *v, const json_t *obj, const json_t *old)
+{
+    const json_t *was = json_object_get(json_object_get(old, "spec"), "podCIDRs");
+    const json_t *now = json_object_get(json_object_get(obj, "spec"), "podCIDRs");
+    if (json_array_size(was) > 0 && !json_equal(was, now))
+        v_forbidden(v, "spec.podCIDRs",
+                    "node updates may not change podCIDR except from \"\" to "
+                    "valid");
+}
+
 /* ---- Event ---- */
 
 static void v_event(struct vctx *v, const json_t *obj)
@@ -671,7 +683,7 @@ const struct vkind vkinds_core[] = {
     {"", "Namespace", v_namespace, NULL},
     {"", "PersistentVolumeClaim", v_pvc, v_pvc_update},
     {"", "PersistentVolume", v_pv, v_pv_update},
-    {"", "Node", v_node, NULL},
+    {"", "Node", v_node, v_node_update},
     {"", "Event", v_event, NULL},
     {NULL, NULL, NULL, NULL},
 };

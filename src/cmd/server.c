@@ -26,6 +26,7 @@
 #include "auth/token_file.h"
 #include "cmd/server_webhook.h"
 #include "client/client.h"
+#include "controllers/cidr_set.h"
 #include "controllers/controllers.h"
 #include "pki/pki.h"
 #include "scheduler/scheduler.h"
@@ -56,6 +57,10 @@ struct server_flags {
     size_t ntls_sans;
     struct server_webhook_flags webhook;
     struct agent_flags agent;
+    /* node IPAM (kube-controller-manager's flags, k3s's defaults) */
+    bool allocate_node_cidrs;
+    struct kos_cidr cluster_cidr;
+    int64_t node_cidr_mask_size;
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -127,6 +132,11 @@ static void usage(FILE *out)
           "      --authorization-mode MODES     ordered authorizers: Node, RBAC, Webhook, "
           "AlwaysAllow,\n"
           "                                     AlwaysDeny (default Node,RBAC)\n"
+          "      --cluster-cidr CIDR            the pods' addresses; each Node gets a subnet of "
+          "it\n"
+          "                                     in spec.podCIDR (default 10.42.0.0/16)\n"
+          "      --node-cidr-mask-size N        prefix length of a Node's subnet (default 24)\n"
+          "      --allocate-node-cidrs[=BOOL]   give Nodes their podCIDR (default true)\n"
           "  -v, --v LEVEL                      log verbosity (0-4)\n"
           "  -h, --help                         show this help\n"
           "\n",
@@ -166,6 +176,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_CLIENT_CA,
         F_TOKEN_FILE,
         F_ANONYMOUS,
+        F_CLUSTER_CIDR,
+        F_NODE_MASK,
+        F_ALLOCATE_CIDRS,
     };
     static const struct option server_opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
@@ -183,6 +196,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
         {"token-auth-file", required_argument, NULL, F_TOKEN_FILE},
         {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
+        {"cluster-cidr", required_argument, NULL, F_CLUSTER_CIDR},
+        {"node-cidr-mask-size", required_argument, NULL, F_NODE_MASK},
+        {"allocate-node-cidrs", optional_argument, NULL, F_ALLOCATE_CIDRS},
         SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -199,7 +215,10 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .compaction_interval_s = 300,
                                .compaction_retain = 10000,
                                .watch_cache_events = 10000,
-                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
+                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES,
+                               .allocate_node_cidrs = true,
+                               .cluster_cidr = {.addr = 0x0a2a0000u, .prefix = 16},
+                               .node_cidr_mask_size = 24};
     server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
@@ -272,6 +291,27 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                 return -EINVAL;
             }
             break;
+        case F_CLUSTER_CIDR:
+            if (kos_cidr_parse(optarg, false, &f->cluster_cidr) < 0) {
+                fprintf(stderr, "kos server: --cluster-cidr: invalid CIDR address: %s\n", optarg);
+                return -EINVAL;
+            }
+            break;
+        case F_NODE_MASK:
+            if (parse_number("--node-cidr-mask-size", optarg, 1, 30, &f->node_cidr_mask_size) < 0)
+                return -EINVAL;
+            break;
+        case F_ALLOCATE_CIDRS:
+            if (!optarg) {
+                f->allocate_node_cidrs = true;
+            } else if (kos_parse_bool(optarg, &f->allocate_node_cidrs) < 0) {
+                fprintf(stderr,
+                        "kos server: invalid argument \"%s\" for \"--allocate-node-cidrs\" "
+                        "flag: strconv.ParseBool: parsing \"%s\": invalid syntax\n",
+                        optarg, optarg);
+                return -EINVAL;
+            }
+            break;
         case 'v':
             if (parse_number("--v", optarg, 0, 10, &level) < 0)
                 return -EINVAL;
@@ -297,6 +337,19 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
     }
     if (optind < argc) {
         fprintf(stderr, "kos server: unexpected argument \"%s\"\n", argv[optind]);
+        return -EINVAL;
+    }
+    /* kube-controller-manager's checks of the node CIDR size against the cluster CIDR */
+    if (f->allocate_node_cidrs && f->node_cidr_mask_size < f->cluster_cidr.prefix) {
+        fprintf(stderr,
+                "kos server: --node-cidr-mask-size %lld is smaller than the mask of "
+                "--cluster-cidr (/%d)\n",
+                (long long)f->node_cidr_mask_size, f->cluster_cidr.prefix);
+        return -EINVAL;
+    }
+    if (f->allocate_node_cidrs &&
+        f->node_cidr_mask_size - f->cluster_cidr.prefix > KOS_CIDR_SET_MAX_BITS) {
+        fprintf(stderr, "kos server: New CIDR set failed; the node CIDR size is too big\n");
         return -EINVAL;
     }
     return 0;
@@ -591,8 +644,9 @@ int cmd_server(int argc, char **argv)
                       perr ? perr->message : strerror(-r));
     }
     _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
-                                                    ns_kp = {0}, agg_kp = {0}, agent_kp = {0};
-    struct kos_client_config cc, sc, gcc, nsc, aggc, agc;
+                                                    ns_kp = {0}, agg_kp = {0}, agent_kp = {0},
+                                                    ipam_kp = {0}, proxy_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc, agc, ipamc, proxyc;
     /* Each controller writes as its kube-system service account, as kube-controller-manager
      * with --use-service-account-credentials does, so RBAC grants it its controller role. */
     static const char *const sa_groups[] = {"system:serviceaccounts",
@@ -614,6 +668,10 @@ int cmd_server(int argc, char **argv)
             sa_groups, 2, "kos-controller-manager/clusterrole-aggregation-controller", &agg_kp,
             &aggc);
     if (r == 0)
+        r = component_client(&pki, api_url, "system:serviceaccount:kube-system:node-controller",
+                             sa_groups, 2, "kos-controller-manager/node-ipam-controller", &ipam_kp,
+                             &ipamc);
+    if (r == 0)
         r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
                              &sched_kp, &sc);
     /* the embedded agent logs in as its node: CN system:node:<name>, O system:nodes */
@@ -623,6 +681,13 @@ int cmd_server(int argc, char **argv)
         snprintf(node_user, sizeof(node_user), "system:node:%s", agent_cfg.node_name);
         r = component_client(&pki, api_url, node_user, node_groups, 1, "kos-agent", &agent_kp,
                              &agc);
+        /* the pod network reads every Node (routes to their podCIDRs), which the Node
+         * authorizer denies a node: it reads them as kube-proxy does (system:node-proxier) */
+        if (r == 0)
+            r = component_client(&pki, api_url, "system:kube-proxy", NULL, 0, "kos-agent/network",
+                                 &proxy_kp, &proxyc);
+        if (r == 0)
+            agent_cfg.network_client = &proxyc;
     }
     if (r < 0) {
         http_server_stop(http);
@@ -654,7 +719,11 @@ int cmd_server(int argc, char **argv)
     const struct kos_controllers_config ctl = {.manager = &cc,
                                                .garbage_collector = &gcc,
                                                .namespace_controller = &nsc,
-                                               .clusterrole_aggregation = &aggc};
+                                               .clusterrole_aggregation = &aggc,
+                                               .node_ipam = &ipamc,
+                                               .allocate_node_cidrs = f.allocate_node_cidrs,
+                                               .cluster_cidr = f.cluster_cidr,
+                                               .node_cidr_mask_size = (int)f.node_cidr_mask_size};
     r = kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));

@@ -13,6 +13,7 @@
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
+#include "controllers/node_ipam.h"
 #include "controllers/serviceaccounts.h"
 
 #define MAX_KINDS 64
@@ -34,7 +35,33 @@ struct kos_controllers {
     /* full ClusterRoles (the metadata informers carry no rules) */
     struct kos_informer *clusterroles;
     struct kos_aggregation_controller *agg;
+    /* node IPAM: full Nodes (it reads spec.podCIDR) */
+    struct kos_client *ipam_client;
+    struct kos_informer *nodes;
+    struct kos_event_recorder *ipam_events;
+    struct kos_node_ipam *ipam;
 };
+
+static int start_node_ipam(struct kos_controllers *c, const struct kos_controllers_config *cfg)
+{
+    if (!cfg->allocate_node_cidrs)
+        return 0;
+    struct kos_informer_options o = {.kind = kos_kind_by_kind("", "Node"),
+                                     .drop_managed_fields = true};
+    int r = kos_client_new(cfg->node_ipam ? cfg->node_ipam : cfg->manager, &c->ipam_client);
+    if (r == 0)
+        r = o.kind ? kos_informer_new(c->client, &o, &c->nodes) : -ENOENT;
+    if (r == 0)
+        r = kos_event_recorder_new(c->ipam_client, "cidrAllocator", &c->ipam_events);
+    if (r == 0)
+        r = kos_node_ipam_new(c->ipam_client, c->nodes, c->ipam_events, &cfg->cluster_cidr,
+                              cfg->node_cidr_mask_size, &c->ipam);
+    if (r == 0)
+        r = kos_informer_start(c->nodes);
+    if (r == 0)
+        r = kos_node_ipam_start(c->ipam);
+    return r;
+}
 
 /* What the garbage collector and the namespace controller read of an object's metadata
  * (they GET the live object before they change anything): labels, annotations and the rest
@@ -121,6 +148,8 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
         r = kos_namespace_controller_start(c->nsc);
     if (r == 0)
         r = kos_sa_controller_start(c->sac);
+    if (r == 0)
+        r = start_node_ipam(c, cfg);
     if (r < 0) {
         kos_controllers_stop(c);
         return r;
@@ -142,6 +171,13 @@ void kos_controllers_stop(struct kos_controllers *c)
     if (c->sac)
         kos_sa_controller_stop(c->sac);
     kos_aggregation_controller_stop(c->agg);
+    kos_node_ipam_stop(c->ipam);
+    if (c->nodes)
+        kos_informer_stop(c->nodes);
+    kos_node_ipam_free(c->ipam);
+    kos_informer_free(c->nodes);
+    kos_event_recorder_free(c->ipam_events);
+    kos_client_free(c->ipam_client);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
     if (c->clusterroles)

@@ -4,7 +4,10 @@
  * server through the same client a remote component would use (here over loopback). */
 #pragma once
 
+#include <stdbool.h>
+
 #include "client/client.h"
+#include "util/cidr.h"
 
 struct kos_controllers;
 
@@ -17,6 +20,11 @@ struct kos_controllers_config {
     const struct kos_client_config *garbage_collector;
     const struct kos_client_config *namespace_controller;
     const struct kos_client_config *clusterrole_aggregation;
+    /* node IPAM (--allocate-node-cidrs): writes as the node-controller service account */
+    const struct kos_client_config *node_ipam;
+    bool allocate_node_cidrs;
+    struct kos_cidr cluster_cidr; /* --cluster-cidr */
+    int node_cidr_mask_size;      /* --node-cidr-mask-size */
 };
 
 /* Creates the clients, starts the informers and the controllers; returns at once (the

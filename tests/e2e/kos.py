@@ -107,6 +107,11 @@ class KosServer:
             args += ["--cgroup-root", self.cgroup_root]
         if not any(a.startswith("--pod-log-dir") for a in self.extra_args):
             args += ["--pod-log-dir", self.pod_log_dir]
+        # pods get networks of their own (bridge, veth, routes, nftables) only inside a
+        # namespace of the test's: on the host's they share the node's, as before
+        if self.netns is None and not any(a.startswith("--network-plugin")
+                                          for a in self.extra_args):
+            args += ["--network-plugin=none"]
         return args
 
     @property
@@ -253,7 +258,23 @@ class KosServer:
                 if self.cgroup_root:
                     remove_cgroup_tree(self.cgroup_root)
             finally:
+                unmount_under(self.dir)
                 shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def unmount_under(path):
+    """Detaches every mount at or below path (pods' network namespaces are bind mounts in
+    the agent's state dir), deepest first, so that the directory can be removed."""
+    path = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f]
+    except OSError:
+        return
+    points = [p.replace("\\040", " ") for p in points]
+    for p in sorted(set(points), key=len, reverse=True):
+        if p == path or p.startswith(path + "/"):
+            subprocess.run(["umount", "-l", p], capture_output=True)
 
 
 class Kubectl:

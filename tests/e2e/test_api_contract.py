@@ -369,6 +369,15 @@ def test_every_kind_round_trips(server):
     for path, body in bodies.items():
         obj = create(server, path, body)
         status, got, _ = server.request("GET", path + "/" + body["metadata"]["name"])
+        if path == "/api/v1/nodes":
+            # the node IPAM controller may have given the Node its podCIDR meanwhile
+            for o in (obj, got):
+                spec = o.pop("spec", {})
+                spec.pop("podCIDR", None)
+                spec.pop("podCIDRs", None)
+                o["metadata"].pop("resourceVersion", None)
+                if spec:
+                    o["spec"] = spec
         assert status == 200 and got == obj, path
         status, lst, _ = server.request("GET", path)
         # cluster-scoped RBAC collections also hold the bootstrap policy, and every namespace

@@ -32,10 +32,15 @@ def _create(server, path, body):
 
 
 def _set_status(server, path, status_body):
-    status, obj, _ = server.request("GET", path)
-    assert status == 200, obj
-    obj["status"] = status_body
-    status, obj, _ = server.request("PUT", path + "/status", obj)
+    # read-modify-write: a controller may change the object in between (the node IPAM
+    # controller gives a new Node its podCIDR), so a conflict is retried as clients do
+    for _ in range(10):
+        status, obj, _ = server.request("GET", path)
+        assert status == 200, obj
+        obj["status"] = status_body
+        status, obj, _ = server.request("PUT", path + "/status", obj)
+        if status != 409:
+            break
     assert status == 200, obj
     return obj
 

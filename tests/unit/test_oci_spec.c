@@ -195,6 +195,18 @@ static void test_spec_shape(void **state)
                        m) if (strcmp(json_string_value(json_object_get(m, "destination")),
                                      "/dev/shm") == 0) n_shm++;
     assert_int_equal(n_shm, 1);
+
+    /* the pod's own network: every container joins the namespace the agent made for it */
+    p.host_network = false;
+    p.netns_path = "/var/lib/kos/agent/netns/uid-1";
+    _cleanup_json_ json_t *podnet = build(&p);
+    assert_non_null(podnet);
+    ns = json_object_get(json_object_get(podnet, "linux"), "namespaces");
+    assert_int_equal(json_array_size(ns), 5);
+    json_t *net = json_array_get(ns, 4);
+    assert_string_equal(json_string_value(json_object_get(net, "type")), "network");
+    assert_string_equal(json_string_value(json_object_get(net, "path")),
+                        "/var/lib/kos/agent/netns/uid-1");
 }
 
 static void test_spec_variants(void **state)

@@ -50,6 +50,11 @@ static const struct kos_kind k_secret = {.group = "",
                                          .kind = "Secret",
                                          .namespaced = true,
                                          .name_rule = NAME_DNS1123_SUBDOMAIN};
+static const struct kos_kind k_node = {.group = "",
+                                       .version = "v1",
+                                       .kind = "Node",
+                                       .namespaced = false,
+                                       .name_rule = NAME_DNS1123_SUBDOMAIN};
 static const struct kos_kind k_pvc = {.group = "",
                                       .version = "v1",
                                       .kind = "PersistentVolumeClaim",
@@ -530,6 +535,18 @@ static void test_updates(void **state)
         "Deployment.apps \"d\" is invalid: spec.selector: Invalid value: "
         "v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"x\", \"b\":\"c\"}, "
         "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable");
+    /* a Node gets its podCIDRs once (node IPAM); they never change after */
+    check_update(&k_node,
+                 "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDR\":\"10.42.0.0/24\","
+                 "\"podCIDRs\":[\"10.42.0.0/24\"]}}",
+                 "{\"metadata\":{\"name\":\"n\"},\"spec\":{}}", NULL);
+    check_update(&k_node,
+                 "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDR\":\"10.42.1.0/24\","
+                 "\"podCIDRs\":[\"10.42.1.0/24\"]}}",
+                 "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDR\":\"10.42.0.0/24\","
+                 "\"podCIDRs\":[\"10.42.0.0/24\"]}}",
+                 "Node \"n\" is invalid: spec.podCIDRs: Forbidden: node updates may not change "
+                 "podCIDR except from \"\" to valid");
     check_update(&k_cm, "{" META("c") ",\"immutable\":true,\"data\":{\"a\":\"2\"}}",
                  "{" META("c") ",\"immutable\":true,\"data\":{\"a\":\"1\"}}",
                  "ConfigMap \"c\" is invalid: data: Forbidden: field is immutable when "

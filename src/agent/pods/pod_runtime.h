@@ -15,6 +15,8 @@
 #include "agent/cgroups/qos.h"
 #include "client/client.h"
 
+struct kos_podnet;
+
 /* What the agent knows that a runtime needs; valid for the runtime's whole life. */
 struct pod_runtime_env {
     struct kos_client *client; /* the agent's API client (secrets, configmaps, PVs) */
@@ -26,6 +28,7 @@ struct pod_runtime_env {
     const char *ca_pem;               /* the CA the agent trusts (pods' ca.crt); may be NULL */
     const struct cg_manager *cgroups; /* cg_manager_container_path for cgroupsPath */
     int64_t memory_capacity;          /* MemTotal bytes, for cg_oom_score_adj */
+    struct kos_podnet *network;       /* pods' own networks; NULL: they share the node's */
     /* Asks the agent to call sync for this pod again after delay_ms (container exited,
      * backoff over, image pulled). Thread-safe; may be called from any thread. */
     void (*requeue)(void *agent, const char *ns, const char *name, int64_t delay_ms);

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "agent/image/image.h"
+#include "agent/network/pod_files.h"
+#include "agent/network/podnet.h"
 #include "agent/pods/backoff.h"
 #include "agent/pods/env.h"
 #include "agent/pods/exit_watch.h"
@@ -52,6 +54,10 @@ struct pod_entry {
     json_t *waiting;   /* container name -> {reason, message}: errors before a start */
     json_t *images;    /* container name -> imageID */
     char sa_dir[4096]; /* the service-account token directory ("": the pod does not mount it) */
+    bool dns_warned;   /* MissingClusterDNS recorded */
+    char pod_ip[64];   /* its own address ("": the node's, hostNetwork or no pod network) */
+    char netns[1400];  /* its network namespace ("": the node's) */
+    char net_err[512]; /* the last network set-up failure reported (events once each) */
     struct {
         char name[256];
         struct kos_crash_backoff b;
@@ -227,36 +233,42 @@ static int write_shared_file(const char *dir, const char *name, const char *data
     return 0;
 }
 
-/* Files every container of the pod shares: /etc/hosts, /etc/hostname, /etc/resolv.conf. */
-static int pod_files(struct rt *rt, const json_t *pod, const char *pod_dir)
+/* Files every container of the pod shares: /etc/hosts, /etc/hostname, /etc/resolv.conf
+ * (agent/network/pod_files.h has their texts). *missing_dns tells the kubelet's
+ * MissingClusterDNS fallback. */
+static int pod_files(const json_t *pod, const char *pod_dir, const char *pod_ip, bool *missing_dns)
 {
-    const json_t *spec = json_object_get(pod, "spec");
-    const char *hostname = jstr(spec, "hostname");
-    if (!hostname)
-        hostname = jstr(json_object_get(pod, "metadata"), "name");
-    if (!hostname)
-        hostname = "";
-    _cleanup_(kos_buf_freep) struct kos_buf b;
-    kos_buf_init(&b, 1 << 16);
-    /* kubelet's managed hosts file */
-    int r = kos_buf_printf(
-        &b,
-        "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost "
-        "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
-        "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
-        rt->env.host_ip ? rt->env.host_ip : "127.0.0.1", hostname);
-    if (r < 0 || (r = write_shared_file(pod_dir, "etc-hosts", b.data, b.len)) < 0)
+    char node_name[256] = "";
+    gethostname(node_name, sizeof(node_name) - 1);
+    char hostname[64];
+    kos_pod_hostname(pod, node_name, hostname, sizeof(hostname));
+    char hostname_line[sizeof(hostname) + 1];
+    snprintf(hostname_line, sizeof(hostname_line), "%s\n", hostname);
+    _cleanup_free_ char *node_hosts = NULL, *node_resolv = NULL;
+    size_t len;
+    (void)kos_read_file("/etc/hosts", 1 << 20, &node_hosts, &len);
+    (void)kos_read_file("/etc/resolv.conf", 1 << 20, &node_resolv, &len);
+    _cleanup_buf_ struct kos_buf hosts, resolv;
+    kos_buf_init(&hosts, 2 << 20);
+    kos_buf_init(&resolv, 1 << 20);
+    int r = kos_pod_hosts_content(pod, pod_ip, node_hosts, node_name, &hosts);
+    if (r == 0)
+        r = kos_pod_resolv_content(pod, node_resolv, missing_dns, &resolv);
+    if (r < 0)
         return r;
-    kos_buf_reset(&b);
-    if ((r = kos_buf_printf(&b, "%s\n", hostname)) < 0 ||
-        (r = write_shared_file(pod_dir, "etc-hostname", b.data, b.len)) < 0)
-        return r;
-    /* no cluster DNS yet: dnsPolicy falls back to the node's resolver (Default) */
-    _cleanup_free_ char *resolv = NULL;
-    size_t n = 0;
-    if (kos_read_file("/etc/resolv.conf", 1 << 16, &resolv, &n) < 0)
-        n = 0;
-    return write_shared_file(pod_dir, "resolv.conf", resolv ? resolv : "", n);
+    const struct {
+        const char *name;
+        const char *text;
+        size_t len;
+    } files[] = {
+        {"etc-hosts", hosts.data ? hosts.data : "", hosts.len},
+        {"etc-hostname", hostname_line, strlen(hostname_line)},
+        {"resolv.conf", resolv.data ? resolv.data : "", resolv.len},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+        if ((r = write_shared_file(pod_dir, files[i].name, files[i].text, files[i].len)) < 0)
+            return r;
+    return 0;
 }
 
 static void parse_user(const char *user, uint32_t *uid, uint32_t *gid)
@@ -349,7 +361,7 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     int r;
     struct kos_env_ctx ectx = {.pod = pod,
                                .host_ip = rt->env.host_ip,
-                               .pod_ip = rt->env.host_ip,
+                               .pod_ip = e->pod_ip[0] ? e->pod_ip : rt->env.host_ip,
                                .node_milli_cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1000,
                                .node_memory = rt->env.memory_capacity,
                                .lookup = api_lookup,
@@ -455,7 +467,10 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
         .privileged = json_is_true(json_object_get(sc, "privileged")),
         .cap_add = json_object_get(json_object_get(sc, "capabilities"), "add"),
         .cap_drop = json_object_get(json_object_get(sc, "capabilities"), "drop"),
-        .host_network = true,
+        .host_network = !e->netns[0],
+        .netns_path = e->netns,
+        /* containerd gives a hostNetwork sandbox the node's UTS namespace as well */
+        .host_uts = json_is_true(json_object_get(json_object_get(pod, "spec"), "hostNetwork")),
         .cgroups_path = cg_path,
         .oom_score_adj = oom_adj,
         .resources = {.cpu_shares = res.cpu_shares,
@@ -626,6 +641,55 @@ static bool exit_watched(struct rt *rt, const char *uid, const struct kos_ctr_vi
     return exit_watch_has(rt->exits, id);
 }
 
+/* The pod's own network (unless hostNetwork or the node has no pod network): 0 when the
+ * containers may start. A failure leaves the containers waiting in ContainerCreating with
+ * the reason, and an event the first time each reason shows (the kubelet's
+ * FailedCreatePodSandBox / NetworkNotReady). */
+static int pod_network(struct rt *rt, struct pod_entry *e, const json_t *pod)
+{
+    const json_t *spec = json_object_get(pod, "spec");
+    if (!rt->env.network || json_is_true(json_object_get(spec, "hostNetwork"))) {
+        e->pod_ip[0] = e->netns[0] = '\0';
+        return 0;
+    }
+    _cleanup_error_ struct kos_error *err = NULL;
+    int r = kos_podnet_setup(rt->env.network, e->uid, e->netns, sizeof(e->netns), e->pod_ip,
+                             sizeof(e->pod_ip), &err);
+    if (r == 0) {
+        e->net_err[0] = '\0';
+        return 0;
+    }
+    const char *msg = err && err->message ? err->message : strerror(-r);
+    const char *reason = err ? err->reason : "FailedCreatePodSandBox";
+    if (strcmp(e->net_err, msg) != 0) {
+        kos_strlcpy(e->net_err, msg, sizeof(e->net_err));
+        if (rt->events)
+            (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, reason, "%s", msg);
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(spec, "initContainers"), i, c)
+        set_waiting(e, jstr(c, "name"), "ContainerCreating", msg);
+    json_array_foreach(json_object_get(spec, "containers"), i, c)
+        set_waiting(e, jstr(c, "name"), "ContainerCreating", msg);
+    return r;
+}
+
+/* status.podIP(s): the pod's own address once it has one (the status builder puts the
+ * node's there, right for hostNetwork pods). */
+static void set_pod_ip(json_t *st, const struct pod_entry *e)
+{
+    if (!st)
+        return;
+    if (e->pod_ip[0]) {
+        json_object_set_new(st, "podIP", json_string(e->pod_ip));
+        json_object_set_new(st, "podIPs", json_pack("[{ss}]", "ip", e->pod_ip));
+    } else if (e->net_err[0]) {
+        json_object_del(st, "podIP");
+        json_object_del(st, "podIPs");
+    }
+}
+
 static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_status)
 {
     struct rt *rt = opaque;
@@ -653,11 +717,26 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
     kos_mkdir_p(pod_dir, 0755);
     _cleanup_json_ json_t *vols = NULL;
     int64_t requeue = -1;
-    if (!deleting) {
-        pod_files(rt, pod, pod_dir);
+    bool net_ok = true;
+    if (!deleting)
+        net_ok = pod_network(rt, e, pod) == 0;
+    if (!deleting && !net_ok) {
+        requeue = 2000;
+    } else if (!deleting) {
+        bool missing_dns = false;
+        pod_files(pod, pod_dir, e->pod_ip[0] ? e->pod_ip : rt->env.host_ip, &missing_dns);
+        if (missing_dns && !e->dns_warned && rt->events) {
+            e->dns_warned = true;
+            (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, "MissingClusterDNS",
+                                   "pod: \"%s_%s(%s)\". kubelet does not have ClusterDNS IP "
+                                   "configured and cannot create Pod using \"ClusterFirst\" "
+                                   "policy. Falling back to \"Default\" policy.",
+                                   jstr(json_object_get(pod, "metadata"), "name"),
+                                   jstr(json_object_get(pod, "metadata"), "namespace"), p->uid);
+        }
         struct kos_env_ctx ectx = {.pod = pod,
                                    .host_ip = rt->env.host_ip,
-                                   .pod_ip = rt->env.host_ip,
+                                   .pod_ip = e->pod_ip[0] ? e->pod_ip : rt->env.host_ip,
                                    .node_milli_cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1000,
                                    .node_memory = rt->env.memory_capacity,
                                    .lookup = api_lookup,
@@ -787,10 +866,12 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
         rt->live_env->requeue(rt->live_env->agent, jstr(meta, "namespace"), jstr(meta, "name"),
                               requeue);
     }
-    if (ret_status)
+    if (ret_status) {
         *ret_status =
             kos_pod_status_build(pod, json_object_get(pod, "status"), iv, n_init, init_done,
                                  init_failed, cv, n, rt->env.host_ip, e->start_time, time(NULL));
+        set_pod_ip(*ret_status, e);
+    }
     return 0;
 }
 
@@ -833,6 +914,12 @@ static int rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t gra
         free(ids[i]);
     }
     free(ids);
+    /* the network goes once no container of the pod runs in it */
+    if (r == 0 && rt->env.network) {
+        int nr = kos_podnet_teardown(rt->env.network, uid);
+        if (nr < 0)
+            r = nr;
+    }
     char pod_dir[2048];
     snprintf(pod_dir, sizeof(pod_dir), "%s/%s", rt->pods_dir, uid);
     kos_pod_volumes_teardown(pod_dir);
@@ -907,6 +994,7 @@ static int rt_status(void *opaque, const char *uid, json_t **ret_status)
     kos_pod_probes_apply(rt->prober, pod, rt->env.host_ip, cv, n, false);
     *ret_status = kos_pod_status_build(pod, json_object_get(pod, "status"), iv, n_init, init_done,
                                        false, cv, n, rt->env.host_ip, e->start_time, time(NULL));
+    set_pod_ip(*ret_status, e);
     json_decref(pod);
     return *ret_status ? 0 : -ENOMEM;
 }

@@ -379,9 +379,13 @@ int kos_oci_spec_build(const struct kos_oci_params *p, json_t **ret, struct kos_
         return r;
     }
 
-    json_t *ns = json_pack("[{ss}{ss}{ss}{ss}]", "type", "pid", "type", "ipc", "type", "uts",
-                           "type", "mount");
-    if (ns && !p->host_network)
+    json_t *ns = p->host_uts
+                     ? json_pack("[{ss}{ss}{ss}]", "type", "pid", "type", "ipc", "type", "mount")
+                     : json_pack("[{ss}{ss}{ss}{ss}]", "type", "pid", "type", "ipc", "type", "uts",
+                                 "type", "mount");
+    if (ns && !p->host_network && p->netns_path && *p->netns_path)
+        json_array_append_new(ns, json_pack("{ssss}", "type", "network", "path", p->netns_path));
+    else if (ns && !p->host_network)
         json_array_append_new(ns, json_pack("{ss}", "type", "network"));
     json_t *linux_ =
         json_pack("{sososs}", "resources", resources(&p->resources, p->privileged), "namespaces",
@@ -398,6 +402,8 @@ int kos_oci_spec_build(const struct kos_oci_params *p, json_t **ret, struct kos_
                              p->hostname ? p->hostname : "", "mounts", mounts, "linux", linux_);
     if (!spec)
         return -ENOMEM;
+    if (p->host_uts) /* runc cannot set a hostname without a UTS namespace of its own */
+        json_object_del(spec, "hostname");
     json_object_set_new(spec, "root",
                         json_pack("{sssb}", "path", p->rootfs, "readonly", p->readonly_rootfs));
     *ret = spec;

@@ -39,6 +39,8 @@ struct kos_oci_params {
     const json_t *cap_add;    /* securityContext.capabilities.add or NULL */
     const json_t *cap_drop;   /* securityContext.capabilities.drop or NULL */
     bool host_network;        /* no network namespace */
+    const char *netns_path;   /* else: join this one (the pod's), NULL: a new one */
+    bool host_uts;            /* the node's hostname (hostNetwork pods): no UTS namespace */
     const char *cgroups_path; /* "/kubepods/burstable/pod<uid>/<id>" */
     int oom_score_adj;
     struct kos_oci_resources resources;

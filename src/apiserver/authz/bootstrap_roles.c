@@ -184,6 +184,12 @@ static const struct brule ctl_namespace[] = {
     END,
 };
 
+static const struct brule ctl_node[] = {
+    R("delete,get,list,patch,update", "", "nodes"), R("patch,update", "", "nodes/status"),
+    R("patch,update", "", "pods/status"),           R("delete,list", "", "pods"),
+    R(EVENT, ",events.k8s.io", "events"),           END,
+};
+
 static const struct brule kube_dns[] = {R("list,watch", "", "endpoints,services"), END};
 
 static const struct brule kube_scheduler[] = {
@@ -312,6 +318,7 @@ static const struct brole roles[] = {
      ctl_clusterrole_aggregation},
     {"system:controller:generic-garbage-collector", NULL, NULL, ctl_garbage_collector},
     {"system:controller:namespace-controller", NULL, NULL, ctl_namespace},
+    {"system:controller:node-controller", NULL, NULL, ctl_node},
     {"system:discovery", NULL, NULL, discovery},
     {"system:heapster", NULL, NULL, heapster},
     {"system:kube-aggregator", NULL, NULL, kube_aggregator},
@@ -360,6 +367,7 @@ static const struct bbinding bindings[] = {
      {{"ServiceAccount", "generic-garbage-collector", "kube-system"}}},
     {"system:controller:namespace-controller",
      {{"ServiceAccount", "namespace-controller", "kube-system"}}},
+    {"system:controller:node-controller", {{"ServiceAccount", "node-controller", "kube-system"}}},
     {"system:discovery", {GROUP("system:authenticated")}},
     {"system:kube-controller-manager", {USER("system:kube-controller-manager")}},
     {"system:kube-dns", {{"ServiceAccount", "kube-dns", "kube-system"}}},
