@@ -20,6 +20,7 @@ struct kos_authn;
 struct rbac_authorizer;
 struct authz_node_authorizer;
 struct authz_cache;
+struct watch_fanout;
 
 struct apiserver {
     struct store *store;
@@ -51,6 +52,8 @@ struct apiserver {
     /* The embedded node agent's --pod-log-dir, where pods/log reads container logs (NULL:
      * the kubelet's default, /var/log/pods). */
     const char *pod_log_dir;
+    /* Serves plain watch streams from a few threads (NULL: each on its connection's thread). */
+    struct watch_fanout *watch_fanout;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

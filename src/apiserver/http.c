@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +93,69 @@ bool http_peer_gone(const struct http_request *r)
     struct pollfd p = {.fd = r->socket_fd, .events = POLLRDHUP};
     int n = poll(&p, 1, 0);
     return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Lending the connection from inside a content reader is safe with MHD 0.9.75 because of how
+ * it sends chunked bodies: it sends the headers completely (HEADERS_SENT) before it asks the
+ * reader for the first chunk, and asks for the next chunk only once the previous one has been
+ * handed to the socket whole (CHUNKED_BODY_READY -> CHUNKED_BODY_UNREADY in check_write_done),
+ * a TLS record included. While the reader runs, MHD's thread touches neither the socket nor
+ * the TLS session. */
+int http_io_borrow(const struct http_request *r, struct http_io *ret)
+{
+    if (!r || r->socket_fd < 0)
+        return -EBADF;
+    struct http_io io = {.fd = r->socket_fd};
+    if (r->tls) {
+        const union MHD_ConnectionInfo *ti =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (!ti || !ti->tls_session)
+            return -EBADF;
+        io.tls = ti->tls_session;
+    }
+    socklen_t len = sizeof(int);
+    io.saved_flags = fcntl(io.fd, F_GETFL);
+    if (io.saved_flags < 0 ||
+        getsockopt(io.fd, IPPROTO_TCP, TCP_NODELAY, &io.saved_nodelay, &len) < 0)
+        return -errno;
+    len = sizeof(int);
+    if (getsockopt(io.fd, IPPROTO_TCP, TCP_CORK, &io.saved_cork, &len) < 0)
+        return -errno;
+    /* each write is a whole event: send it now */
+    int on = 1, off = 0;
+    if (fcntl(io.fd, F_SETFL, io.saved_flags | O_NONBLOCK) < 0 ||
+        setsockopt(io.fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) < 0 ||
+        setsockopt(io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+        return -errno;
+    *ret = io;
+    return 0;
+}
+
+ssize_t http_io_send(struct http_io *io, const void *buf, size_t len)
+{
+    if (io->tls) {
+        ssize_t n = gnutls_record_send((gnutls_session_t)io->tls, buf, len);
+        if (n >= 0)
+            return n;
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+            return -EAGAIN;
+        return -EPIPE;
+    }
+    for (;;) {
+        ssize_t n = send(io->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -EPIPE;
+    }
+}
+
+void http_io_return(struct http_io *io)
+{
+    (void)setsockopt(io->fd, IPPROTO_TCP, TCP_NODELAY, &io->saved_nodelay, sizeof(int));
+    (void)setsockopt(io->fd, IPPROTO_TCP, TCP_CORK, &io->saved_cork, sizeof(int));
+    (void)fcntl(io->fd, F_SETFL, io->saved_flags);
 }
 
 void http_reply_set_body(struct http_reply *rep, int status, const char *content_type, char *body,

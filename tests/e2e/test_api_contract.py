@@ -209,6 +209,42 @@ def test_watch_semantics(server):
     assert [e["type"] for e in events] == ["MODIFIED"]
 
 
+def test_many_watchers_some_leave(server):
+    """Plain watches are served by the watch fan-out over the connection's own TLS session:
+    every stream gets every event once and in order, streams whose clients leave end without
+    disturbing the others, and the server keeps serving."""
+    path = "/api/v1/namespaces/default/configmaps"
+    rv = create(server, path, {"metadata": {"name": "fan-0"}})["metadata"]["resourceVersion"]
+    n = 40
+    streams = []
+    for i in range(n):
+        req = urllib.request.Request(server.url + path + "?watch=1&timeoutSeconds=20&"
+                                     "resourceVersion=" + rv)
+        streams.append(server.urlopen(req, timeout=30))
+    try:
+        for i in range(1, 11):
+            server.request("PATCH", path + "/fan-0", {"data": {"n": str(i)}},
+                           content_type="application/merge-patch+json")
+        for r in streams:
+            got = [json.loads(r.readline()) for _ in range(10)]
+            assert [e["type"] for e in got] == ["MODIFIED"] * 10
+            assert [e["object"]["data"]["n"] for e in got] == [str(i) for i in range(1, 11)]
+        # half the clients leave; the rest still get what follows
+        for r in streams[: n // 2]:
+            r.close()
+        for i in range(11, 16):
+            server.request("PATCH", path + "/fan-0", {"data": {"n": str(i)}},
+                           content_type="application/merge-patch+json")
+        for r in streams[n // 2:]:
+            got = [json.loads(r.readline()) for _ in range(5)]
+            assert [e["object"]["data"]["n"] for e in got] == [str(i) for i in range(11, 16)]
+        status, _, _ = server.request("GET", path + "/fan-0")
+        assert status == 200
+    finally:
+        for r in streams:
+            r.close()
+
+
 def test_watch_too_old_is_410(server):
     s2 = server
     path = "/api/v1/namespaces/default/configmaps"
