@@ -17,6 +17,8 @@
 #include "pki/pki.h"
 #include "util/cleanup.h"
 
+#define HTTP_CONNECTION_TIMEOUT_S 600
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_handler_fn handler;
@@ -105,7 +107,7 @@ int http_io_borrow(const struct http_request *r, struct http_io *ret)
 {
     if (!r || r->socket_fd < 0)
         return -EBADF;
-    struct http_io io = {.fd = r->socket_fd};
+    struct http_io io = {.fd = r->socket_fd, .conn = r->conn};
     if (r->tls) {
         const union MHD_ConnectionInfo *ti =
             MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -153,6 +155,14 @@ ssize_t http_io_send(struct http_io *io, const void *buf, size_t len)
 
 void http_io_return(struct http_io *io)
 {
+    /* MHD saw no traffic while the connection was lent and would take a long watch for an
+     * idle connection, closing it instead of ending the body. Setting the timeout from 0 is
+     * what makes 0.9.75 restart its idle clock. */
+    if (io->conn) {
+        MHD_set_connection_option(io->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+        MHD_set_connection_option(io->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned)HTTP_CONNECTION_TIMEOUT_S);
+    }
     (void)setsockopt(io->fd, IPPROTO_TCP, TCP_NODELAY, &io->saved_nodelay, sizeof(int));
     (void)setsockopt(io->fd, IPPROTO_TCP, TCP_CORK, &io->saved_cork, sizeof(int));
     (void)fcntl(io->fd, F_SETFL, io->saved_flags);
@@ -530,7 +540,7 @@ int http_server_start(const struct http_server_options *opts, struct http_server
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
         opts->connection_limit ? opts->connection_limit : 4096u, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)600, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+        (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
         MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!srv->daemon) {

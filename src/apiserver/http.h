@@ -51,7 +51,8 @@ bool http_peer_gone(const struct http_request *r);
  * written meanwhile are the raw body, chunk framing included. One thread writes at a time. */
 struct http_io {
     int fd;
-    void *tls; /* the TLS session, NULL for plain HTTP */
+    void *tls;  /* the TLS session, NULL for plain HTTP */
+    void *conn; /* the HTTP layer's connection (NULL: nothing to tell it) */
     int saved_flags, saved_nodelay, saved_cork;
 };
 
@@ -60,7 +61,8 @@ int http_io_borrow(const struct http_request *r, struct http_io *ret);
  * to be writable; with TLS the same bytes must then be sent again), or -EPIPE once the
  * connection is unusable. */
 ssize_t http_io_send(struct http_io *io, const void *buf, size_t len);
-/* Restores what borrow changed (blocking mode, Nagle, cork) before the HTTP layer goes on. */
+/* Restores what borrow changed (blocking mode, Nagle, cork) and counts the time lent as
+ * activity on the connection, before the HTTP layer goes on. */
 void http_io_return(struct http_io *io);
 
 /* A streamed body (chunked): read() fills buf and returns the byte count, or -1 at the end.
