@@ -23,7 +23,7 @@
 #include "util/buf.h"
 #include "util/timeutil.h"
 
-#define MAX_THREADS    8
+#define MAX_THREADS    16
 #define QUEUE_MAX      64  /* encoded events a stream holds; the window holds the rest */
 #define ROUND_EVENTS   4   /* events a stream takes per round (joined into one write) */
 #define FRAME_CACHE    256 /* encoded events a thread remembers, by revision */
@@ -472,9 +472,11 @@ int watch_fanout_new(struct watch_window *w, unsigned nthreads, struct watch_fan
     if (!w)
         return -EINVAL;
     if (nthreads == 0) {
-        /* two per CPU: a thread preempted by other work stalls fewer streams */
+        /* several per CPU: a thread preempted by other work stalls fewer streams, and on a
+         * busy machine the streams' share of the CPU does not shrink to a couple of threads'
+         * (each costs one wake-up per batch of events) */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        nthreads = cpus > 0 ? 2 * (unsigned)cpus : 2;
+        nthreads = cpus > 0 ? 8 * (unsigned)cpus : 8;
     }
     if (nthreads > MAX_THREADS)
         nthreads = MAX_THREADS;
