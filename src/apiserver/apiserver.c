@@ -51,12 +51,11 @@ int apiserver_init(struct apiserver *srv, struct store *store, const char *serve
         apiserver_done(srv);
         return -ENOMEM;
     }
+    /* Without the fan-out (no window, or it could not start) every watch is served on its
+     * connection's own thread, which is correct, only costlier. */
     struct watch_window *w = store_window(store);
-    int r = w ? watch_fanout_new(w, 0, &srv->watch_fanout) : 0;
-    if (r < 0) {
-        apiserver_done(srv);
-        return r;
-    }
+    if (w && watch_fanout_new(w, 0, &srv->watch_fanout) < 0)
+        srv->watch_fanout = NULL;
     return 0;
 }
 

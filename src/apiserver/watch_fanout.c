@@ -1,7 +1,7 @@
 /* The watch fan-out (see watch_fanout.h).
  *
- * Threads: each fan-out thread owns its streams, an epoll set over their sockets, an eventfd
- * that the window writes whenever it changes, and a small cache of encoded events. (Not one
+ * Threads: each fan-out thread owns its streams, an epoll set over their sockets and the
+ * eventfd that the window writes whenever it changes, and a small cache of encoded events. (Not one
  * of the window's futex sleepers: their wake-ups go in rounds that wait for the slowest of
  * them, which held the fan-out to a few wake-ups a second under load.) A stream's state is touched
  * by its fan-out thread only, until it is handed back to the connection's thread (done, under the
@@ -23,7 +23,7 @@
 #include "util/buf.h"
 #include "util/timeutil.h"
 
-#define MAX_THREADS    16
+#define MAX_THREADS    32
 #define QUEUE_MAX      64  /* encoded events a stream holds; the window holds the rest */
 #define ROUND_EVENTS   4   /* events a stream takes per round (joined into one write) */
 #define FRAME_CACHE    256 /* encoded events a thread remembers, by revision */
@@ -57,8 +57,8 @@ struct fan_thread {
     pthread_t thread;
     bool started;
     int ep;
-    int efd; /* written by the window at every change, and by poke */
-    bool registered;
+    int efd;        /* poke's: a stream came, or stop */
+    bool following; /* the fan-out's shared eventfd is in the epoll set (has streams) */
     pthread_mutex_t in_mu;
     struct stream *incoming; /* under in_mu */
     bool closed;             /* under in_mu: no more streams are taken */
@@ -70,8 +70,13 @@ struct fan_thread {
 struct watch_fanout {
     struct watch_window *w;
     /* Never read: it holds a reference on the window (which the store may close first), so
-     * that the eventfds can still be unregistered from it. */
+     * that the eventfd can still be unregistered from it. */
     struct watch_sub *hold;
+    /* Written by the window at every change. Edge-triggered in the epoll set of every thread
+     * that has streams and never read, so one write wakes them all (and the store's writer
+     * pays one system call per commit however many threads there are). */
+    int efd;
+    bool registered;
     atomic_bool stop;
     unsigned n;
     struct fan_thread *t;
@@ -321,6 +326,17 @@ static void hand_back(struct stream *s)
 
 /* ---- a fan-out thread ------------------------------------------------------------------ */
 
+/* A thread without streams does not wake for the window's changes (a stream it adopts is
+ * pulled at once anyway). */
+static void follow(struct fan_thread *t, bool on)
+{
+    if (t->following == on)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = t->f};
+    if (epoll_ctl(t->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, t->f->efd, &ev) == 0)
+        t->following = on;
+}
+
 static void adopt(struct fan_thread *t, struct stream *s)
 {
     if (t->n == t->cap) {
@@ -341,6 +357,7 @@ static void adopt(struct fan_thread *t, struct stream *s)
         return;
     }
     t->ss[t->n++] = s;
+    follow(t, true);
 }
 
 static void *fan_main(void *arg)
@@ -358,6 +375,10 @@ static void *fan_main(void *arg)
                 uint64_t v;
                 ssize_t r = read(t->efd, &v, sizeof(v));
                 (void)r;
+                pump = true;
+                continue;
+            }
+            if ((void *)s == (void *)t->f) { /* the window changed */
                 pump = true;
                 continue;
             }
@@ -413,6 +434,8 @@ static void *fan_main(void *arg)
                 i++;
             }
         }
+        if (t->n == 0)
+            follow(t, false);
         if (stopping)
             break;
     }
@@ -431,11 +454,7 @@ static int thread_init(struct watch_fanout *f, struct fan_thread *t)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->efd, &ev) < 0)
         return -errno;
-    int r = watch_window_add_eventfd(f->w, t->efd);
-    if (r < 0)
-        return r;
-    t->registered = true;
-    r = -pthread_create(&t->thread, NULL, fan_main, t);
+    int r = -pthread_create(&t->thread, NULL, fan_main, t);
     t->started = r == 0;
     return r;
 }
@@ -445,10 +464,10 @@ void watch_fanout_free(struct watch_fanout *f)
     if (!f)
         return;
     atomic_store(&f->stop, true);
+    if (f->registered)
+        watch_window_remove_eventfd(f->w, f->efd);
     for (unsigned i = 0; i < f->n; i++) {
         struct fan_thread *t = &f->t[i];
-        if (t->registered)
-            watch_window_remove_eventfd(f->w, t->efd);
         if (t->started) {
             poke(t);
             pthread_join(t->thread, NULL);
@@ -463,6 +482,8 @@ void watch_fanout_free(struct watch_fanout *f)
         pthread_mutex_destroy(&t->in_mu);
     }
     watch_sub_close(f->hold);
+    if (f->efd >= 0)
+        close(f->efd);
     free(f->t);
     free(f);
 }
@@ -476,7 +497,7 @@ int watch_fanout_new(struct watch_window *w, unsigned nthreads, struct watch_fan
          * busy machine the streams' share of the CPU does not shrink to a couple of threads'
          * (each costs one wake-up per batch of events) */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        nthreads = cpus > 0 ? 8 * (unsigned)cpus : 8;
+        nthreads = cpus > 0 ? 16 * (unsigned)cpus : 16;
     }
     if (nthreads > MAX_THREADS)
         nthreads = MAX_THREADS;
@@ -484,6 +505,7 @@ int watch_fanout_new(struct watch_window *w, unsigned nthreads, struct watch_fan
     if (!f)
         return -ENOMEM;
     f->w = w;
+    f->efd = -1;
     atomic_init(&f->stop, false);
     atomic_init(&f->next, 0);
     f->t = calloc(nthreads, sizeof(*f->t));
@@ -492,6 +514,11 @@ int watch_fanout_new(struct watch_window *w, unsigned nthreads, struct watch_fan
         return -ENOMEM;
     }
     int r = watch_window_subscribe(w, "", watch_window_current_rev(w), &f->hold);
+    if (r == 0 && (f->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        r = -errno;
+    if (r == 0)
+        r = watch_window_add_eventfd(w, f->efd);
+    f->registered = r == 0;
     for (unsigned i = 0; r == 0 && i < nthreads; i++) {
         f->n = i + 1;
         r = thread_init(f, &f->t[i]);

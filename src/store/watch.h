@@ -57,7 +57,7 @@ void watch_window_notify(struct watch_window *w);
 /* Registers an eventfd that every notification writes to (at most WATCH_WINDOW_MAX_EVENTFDS),
  * so that a thread waiting in epoll learns of new events without being one of the window's
  * sleepers (and without waiting for a round of them, see watch.c). -ENOSPC when full. */
-#define WATCH_WINDOW_MAX_EVENTFDS 16
+#define WATCH_WINDOW_MAX_EVENTFDS 64
 int watch_window_add_eventfd(struct watch_window *w, int fd);
 /* After this returns, the fd is not written any more (it may be closed). */
 void watch_window_remove_eventfd(struct watch_window *w, int fd);
