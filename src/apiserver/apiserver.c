@@ -15,6 +15,7 @@
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
 #include "apiserver/router.h"
+#include "apiserver/watch_fanout.h"
 #include "auth/authn.h"
 #include "auth/impersonate.h"
 #include "codec/json.h"
@@ -50,11 +51,17 @@ int apiserver_init(struct apiserver *srv, struct store *store, const char *serve
         apiserver_done(srv);
         return -ENOMEM;
     }
+    /* Without the fan-out (no window, or it could not start) every watch is served on its
+     * connection's own thread, which is correct, only costlier. */
+    struct watch_window *w = store_window(store);
+    if (w && watch_fanout_new(w, 0, &srv->watch_fanout) < 0)
+        srv->watch_fanout = NULL;
     return 0;
 }
 
 void apiserver_done(struct apiserver *srv)
 {
+    watch_fanout_free(srv->watch_fanout);
     apiserver_authz_stop(srv);
     free(srv->doc_api_aggregated_v2);
     free(srv->doc_api_aggregated_v2beta1);

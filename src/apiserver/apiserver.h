@@ -21,6 +21,7 @@ struct kos_authn;
 struct rbac_authorizer;
 struct authz_node_authorizer;
 struct authz_cache;
+struct watch_fanout;
 
 struct apiserver {
     struct store *store;
@@ -56,6 +57,8 @@ struct apiserver {
      * and the node it runs; NULL: no agent is reachable from here. */
     const struct kos_stream_backend *streaming;
     const char *streaming_node;
+    /* Serves plain watch streams from a few threads (NULL: each on its connection's thread). */
+    struct watch_fanout *watch_fanout;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

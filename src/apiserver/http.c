@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +30,7 @@ struct upgrade_session {
     struct MHD_UpgradeResponseHandle *urh;
     struct upgrade_session *next;
 };
+#define HTTP_CONNECTION_TIMEOUT_S 600
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -118,6 +122,77 @@ bool http_peer_gone(const struct http_request *r)
     struct pollfd p = {.fd = r->socket_fd, .events = POLLRDHUP};
     int n = poll(&p, 1, 0);
     return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Lending the connection from inside a content reader is safe with MHD 0.9.75 because of how
+ * it sends chunked bodies: it sends the headers completely (HEADERS_SENT) before it asks the
+ * reader for the first chunk, and asks for the next chunk only once the previous one has been
+ * handed to the socket whole (CHUNKED_BODY_READY -> CHUNKED_BODY_UNREADY in check_write_done),
+ * a TLS record included. While the reader runs, MHD's thread touches neither the socket nor
+ * the TLS session. */
+int http_io_borrow(const struct http_request *r, struct http_io *ret)
+{
+    if (!r || r->socket_fd < 0)
+        return -EBADF;
+    struct http_io io = {.fd = r->socket_fd, .conn = r->conn};
+    if (r->tls) {
+        const union MHD_ConnectionInfo *ti =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (!ti || !ti->tls_session)
+            return -EBADF;
+        io.tls = ti->tls_session;
+    }
+    socklen_t len = sizeof(int);
+    io.saved_flags = fcntl(io.fd, F_GETFL);
+    if (io.saved_flags < 0 ||
+        getsockopt(io.fd, IPPROTO_TCP, TCP_NODELAY, &io.saved_nodelay, &len) < 0)
+        return -errno;
+    len = sizeof(int);
+    if (getsockopt(io.fd, IPPROTO_TCP, TCP_CORK, &io.saved_cork, &len) < 0)
+        return -errno;
+    /* each write is a whole event: send it now */
+    int on = 1, off = 0;
+    if (fcntl(io.fd, F_SETFL, io.saved_flags | O_NONBLOCK) < 0 ||
+        setsockopt(io.fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off)) < 0 ||
+        setsockopt(io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+        return -errno;
+    *ret = io;
+    return 0;
+}
+
+ssize_t http_io_send(struct http_io *io, const void *buf, size_t len)
+{
+    if (io->tls) {
+        ssize_t n = gnutls_record_send((gnutls_session_t)io->tls, buf, len);
+        if (n >= 0)
+            return n;
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+            return -EAGAIN;
+        return -EPIPE;
+    }
+    for (;;) {
+        ssize_t n = send(io->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -EPIPE;
+    }
+}
+
+void http_io_return(struct http_io *io)
+{
+    /* MHD saw no traffic while the connection was lent and would take a long watch for an
+     * idle connection, closing it instead of ending the body. Setting the timeout from 0 is
+     * what makes 0.9.75 restart its idle clock. */
+    if (io->conn) {
+        MHD_set_connection_option(io->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+        MHD_set_connection_option(io->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned)HTTP_CONNECTION_TIMEOUT_S);
+    }
+    (void)setsockopt(io->fd, IPPROTO_TCP, TCP_NODELAY, &io->saved_nodelay, sizeof(int));
+    (void)setsockopt(io->fd, IPPROTO_TCP, TCP_CORK, &io->saved_cork, sizeof(int));
+    (void)fcntl(io->fd, F_SETFL, io->saved_flags);
 }
 
 void http_reply_set_body(struct http_reply *rep, int status, const char *content_type, char *body,
@@ -656,7 +731,7 @@ int http_server_start(const struct http_server_options *opts, struct http_server
         flags, opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
         opts->connection_limit ? opts->connection_limit : 4096u, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)600, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+        (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
         MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!srv->daemon) {

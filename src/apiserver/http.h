@@ -53,6 +53,27 @@ size_t http_unescape(char *s);
 /* True when the peer closed its side (checked without blocking). */
 bool http_peer_gone(const struct http_request *r);
 
+/* The connection of a request whose streamed body is being read, lent out so that another
+ * thread can write the body straight to it (the watch fan-out, apiserver/watch_fanout.h).
+ * Only from inside the stream's read() (where every byte returned earlier has been sent, see
+ * http.c), and the HTTP layer's thread stays in that read() until http_io_return: the bytes
+ * written meanwhile are the raw body, chunk framing included. One thread writes at a time. */
+struct http_io {
+    int fd;
+    void *tls;  /* the TLS session, NULL for plain HTTP */
+    void *conn; /* the HTTP layer's connection (NULL: nothing to tell it) */
+    int saved_flags, saved_nodelay, saved_cork;
+};
+
+int http_io_borrow(const struct http_request *r, struct http_io *ret);
+/* Sends without blocking: the count sent (maybe less than len), -EAGAIN (wait for the socket
+ * to be writable; with TLS the same bytes must then be sent again), or -EPIPE once the
+ * connection is unusable. */
+ssize_t http_io_send(struct http_io *io, const void *buf, size_t len);
+/* Restores what borrow changed (blocking mode, Nagle, cork) and counts the time lent as
+ * activity on the connection, before the HTTP layer goes on. */
+void http_io_return(struct http_io *io);
+
 /* A streamed body (chunked): read() fills buf and returns the byte count, or -1 at the end.
  * It may block; it runs on the connection's own thread. */
 struct http_stream {

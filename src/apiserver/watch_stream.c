@@ -1,7 +1,9 @@
 /* WATCH: a chunked stream of newline-delimited {"type","object"} events, pushed from the
  * store's in-memory event window (each object a one-row meta.k8s.io Table when the client
  * asked for Tables). The stream runs on the connection's own thread and blocks
- * between events; it ends at timeoutSeconds, when the client leaves, or at shutdown. */
+ * between events; it ends at timeoutSeconds, when the client leaves, or at shutdown.
+ * A plain stream (no selectors, no Tables) is handed to the watch fan-out once its initial
+ * events are out (watch_fanout.h): the connection's thread then sleeps until it ends. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
 #include "apiserver/table.h"
+#include "apiserver/watch_fanout.h"
 #include "store/watch.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -47,6 +50,8 @@ struct watch_stream {
     struct table_opts table;
     bool table_columns_sent;
     struct http_request peer; /* only socket_fd is used, to notice a departed client */
+    struct http_request *req; /* the request being answered (valid while it streams) */
+    struct watch_fanout *fanout;
 };
 
 static void stream_free(void *ctx)
@@ -228,6 +233,38 @@ static void produce(struct watch_stream *s)
     }
 }
 
+/* Whether the fan-out can serve the rest: every stream of it gets the same bytes. */
+static bool fanout_ready(const struct watch_stream *s)
+{
+    return s->fanout && s->req && s->sub && !s->done && s->initial_pos >= s->initial.count &&
+           !s->initial_end_bookmark && !list_filter_active(&s->filter) &&
+           s->table.version == TABLE_NONE;
+}
+
+/* Lends the connection to the fan-out until the stream ends; false when it could not. */
+static bool serve_fanout(struct watch_stream *s)
+{
+    struct http_io io;
+    if (http_io_borrow(s->req, &io) < 0)
+        return false;
+    store_list_clear(&s->initial); /* sent: no need to hold the objects any longer */
+    s->initial_pos = 0;
+    const struct watch_fanout_stream st = {
+        .sub = s->sub,
+        .io = &io,
+        .deadline_ms = s->deadline_ms,
+        .bookmarks = s->bookmarks,
+        .next_bookmark_ms = s->next_bookmark_ms,
+        .bookmark_interval_ms = WATCH_BOOKMARK_INTERVAL_MS,
+        .kind = s->kind,
+        .api_version = s->api_version,
+    };
+    (void)watch_fanout_serve(s->fanout, &st);
+    http_io_return(&io);
+    s->done = true;
+    return true;
+}
+
 static ssize_t stream_read(void *ctx, char *buf, size_t max)
 {
     struct watch_stream *s = ctx;
@@ -236,6 +273,8 @@ static ssize_t stream_read(void *ctx, char *buf, size_t max)
         s->out_pos = 0;
         if (s->done)
             return -1;
+        if (fanout_ready(s) && serve_fanout(s))
+            return -1; /* the body ends here: the HTTP layer sends the last chunk */
         produce(s);
     }
     size_t n = s->out.len - s->out_pos;
@@ -256,6 +295,8 @@ void handle_watch(struct resource_request *rr, struct http_reply *rep)
     }
     kos_buf_init(&s->out, WATCH_MAX_EVENT_BYTES);
     s->peer.socket_fd = rr->http->socket_fd;
+    s->req = rr->http;
+    s->fanout = rr->srv->watch_fanout;
     snprintf(s->group, sizeof(s->group), "%s", rr->kind->group);
     snprintf(s->kind, sizeof(s->kind), "%s", rr->kind->kind);
     kos_kind_api_version(rr->kind, s->api_version, sizeof(s->api_version));

@@ -73,6 +73,10 @@ struct watch_window {
     /* The creator holds one reference and every open subscription one, so a subscription
      * closed after the store is gone still finds its window. */
     atomic_int refs;
+    /* eventfds written by every notification (watch_window_add_eventfd); under efd_lock */
+    pthread_mutex_t efd_lock;
+    int efds[WATCH_WINDOW_MAX_EVENTFDS];
+    size_t nefds;
 };
 
 struct watch_sub {
@@ -267,6 +271,11 @@ int watch_window_new(size_t capacity, int64_t start_rev, struct watch_window **r
     int r = pthread_mutex_init(&w->wlock, NULL);
     if (r != 0)
         return -r;
+    r = pthread_mutex_init(&w->efd_lock, NULL);
+    if (r != 0) {
+        pthread_mutex_destroy(&w->wlock);
+        return -r;
+    }
     atomic_init(&w->wake, 0);
     atomic_init(&w->owed, 0);
     atomic_init(&w->fire, false);
@@ -317,6 +326,7 @@ static void window_unref(struct watch_window *w)
     free_rec_list(w->zombies);
     free(w->ring);
     pthread_mutex_destroy(&w->wlock);
+    pthread_mutex_destroy(&w->efd_lock);
     free(w);
 }
 
@@ -324,6 +334,36 @@ void watch_window_notify(struct watch_window *w)
 {
     atomic_store(&w->fire, true);
     start_round(w);
+    pthread_mutex_lock(&w->efd_lock);
+    for (size_t i = 0; i < w->nefds; i++) {
+        uint64_t one = 1;
+        ssize_t n = write(w->efds[i], &one, sizeof(one));
+        (void)n; /* EAGAIN: the counter is full, i.e. a wake-up is pending anyway */
+    }
+    pthread_mutex_unlock(&w->efd_lock);
+}
+
+int watch_window_add_eventfd(struct watch_window *w, int fd)
+{
+    int r = 0;
+    pthread_mutex_lock(&w->efd_lock);
+    if (w->nefds == WATCH_WINDOW_MAX_EVENTFDS)
+        r = -ENOSPC;
+    else
+        w->efds[w->nefds++] = fd;
+    pthread_mutex_unlock(&w->efd_lock);
+    return r;
+}
+
+void watch_window_remove_eventfd(struct watch_window *w, int fd)
+{
+    pthread_mutex_lock(&w->efd_lock);
+    for (size_t i = 0; i < w->nefds; i++)
+        if (w->efds[i] == fd) {
+            w->efds[i] = w->efds[--w->nefds];
+            break;
+        }
+    pthread_mutex_unlock(&w->efd_lock);
 }
 
 void watch_window_shutdown(struct watch_window *w)

@@ -54,6 +54,14 @@ int watch_window_append_quiet(struct watch_window *w, int64_t rev, enum watch_ev
                               struct kos_value *prev_value);
 void watch_window_notify(struct watch_window *w);
 
+/* Registers an eventfd that every notification writes to (at most WATCH_WINDOW_MAX_EVENTFDS),
+ * so that a thread waiting in epoll learns of new events without being one of the window's
+ * sleepers (and without waiting for a round of them, see watch.c). -ENOSPC when full. */
+#define WATCH_WINDOW_MAX_EVENTFDS 64
+int watch_window_add_eventfd(struct watch_window *w, int fd);
+/* After this returns, the fd is not written any more (it may be closed). */
+void watch_window_remove_eventfd(struct watch_window *w, int fd);
+
 /* The oldest revision a watch may start at: events after it are all held. */
 int64_t watch_window_oldest_rev(struct watch_window *w);
 int64_t watch_window_current_rev(struct watch_window *w);

@@ -209,6 +209,81 @@ def test_watch_semantics(server):
     assert [e["type"] for e in events] == ["MODIFIED"]
 
 
+def test_many_watchers_some_leave(server):
+    """Plain watches are served by the watch fan-out over the connection's own TLS session:
+    every stream gets every event once and in order, streams whose clients leave end without
+    disturbing the others, and the server keeps serving."""
+    path = "/api/v1/namespaces/default/configmaps"
+    rv = create(server, path, {"metadata": {"name": "fan-0"}})["metadata"]["resourceVersion"]
+    n = 40
+    streams = []
+    for i in range(n):
+        req = urllib.request.Request(server.url + path + "?watch=1&timeoutSeconds=20&"
+                                     "resourceVersion=" + rv)
+        streams.append(server.urlopen(req, timeout=30))
+    try:
+        for i in range(1, 11):
+            server.request("PATCH", path + "/fan-0", {"data": {"n": str(i)}},
+                           content_type="application/merge-patch+json")
+        for r in streams:
+            got = [json.loads(r.readline()) for _ in range(10)]
+            assert [e["type"] for e in got] == ["MODIFIED"] * 10
+            assert [e["object"]["data"]["n"] for e in got] == [str(i) for i in range(1, 11)]
+        # half the clients leave; the rest still get what follows
+        for r in streams[: n // 2]:
+            r.close()
+        for i in range(11, 16):
+            server.request("PATCH", path + "/fan-0", {"data": {"n": str(i)}},
+                           content_type="application/merge-patch+json")
+        for r in streams[n // 2:]:
+            got = [json.loads(r.readline()) for _ in range(5)]
+            assert [e["object"]["data"]["n"] for e in got] == [str(i) for i in range(11, 16)]
+        status, _, _ = server.request("GET", path + "/fan-0")
+        assert status == 200
+    finally:
+        for r in streams:
+            r.close()
+
+
+def test_connection_reused_after_watch(server):
+    """A watch that ends at timeoutSeconds hands its connection back whole: the body ends with
+    the last chunk and the same TLS connection serves the next request (what client-go does
+    after every watch)."""
+    path = "/api/v1/namespaces/default/configmaps"
+    rv = create(server, path, {"metadata": {"name": "reuse-0"}})["metadata"]["resourceVersion"]
+    sock = server.tls_socket(timeout=20)
+    try:
+        def get(target):
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % target).encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                assert chunk, data
+                data += chunk
+            head, body = data.split(b"\r\n\r\n", 1)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            return head, body
+        head, body = get(path + "?watch=1&timeoutSeconds=2&resourceVersion=" + rv)
+        assert b"chunked" in head.lower()
+        server.request("PATCH", path + "/reuse-0", {"data": {"a": "b"}},
+                       content_type="application/merge-patch+json")
+        while not body.endswith(b"0\r\n\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, body
+            body += chunk
+        assert b'"MODIFIED"' in body
+        head, body = get(path + "/reuse-0")
+        length = [int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:")][0]
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            assert chunk, body
+            body += chunk
+        assert json.loads(body)["metadata"]["name"] == "reuse-0"
+    finally:
+        sock.close()
+
+
 def test_watch_too_old_is_410(server):
     s2 = server
     path = "/api/v1/namespaces/default/configmaps"
