@@ -72,10 +72,15 @@ def memory_available():
 
 
 def hog(mib):
-    """A shell whose dd holds `mib` MiB of anonymous memory (its one block, read from
-    /dev/zero and stuck writing into a pipe nobody reads), says so, and stays."""
-    return ("(dd if=/dev/zero bs=%dM count=1 2>/dev/null | sleep 3600) & sleep 2; "
-            "echo allocated; wait" % mib)
+    """A shell whose dd processes hold `mib` MiB of anonymous memory (each its one block read
+    from /dev/zero, at most 1 GiB: one read(2) returns less than 2 GiB; each then stuck
+    writing into a pipe nobody reads), says so, and stays."""
+    parts = []
+    while mib > 0:
+        n = min(mib, 1024)
+        parts.append("(dd if=/dev/zero bs=%dM count=1 2>/dev/null | sleep 3600) &" % n)
+        mib -= n
+    return " ".join(parts) + " sleep 2; echo allocated; wait"
 
 
 class Env:
