@@ -40,6 +40,16 @@ def memory_available():
     return meminfo["MemTotal"] - max(usage - inactive, 0)
 
 
+def hog_script(mib):
+    """dd processes holding `mib` MiB, at most 1 GiB each (one read(2) returns < 2 GiB)."""
+    parts = []
+    while mib > 0:
+        n = min(mib, 1024)
+        parts.append("(dd if=/dev/zero bs=%dM count=1 2>/dev/null | sleep 3600) &" % n)
+        mib -= n
+    return " ".join(parts) + " wait"
+
+
 def procs_in(top):
     """Processes in a cgroup subtree; None when it does not exist (any more)."""
     if not os.path.isdir(top):
@@ -67,8 +77,7 @@ def main():
                      "containers": [{
                          "name": "hog", "image": image, "imagePullPolicy": "IfNotPresent",
                          "resources": {"requests": {"memory": "16Mi"}},
-                         "command": ["sh", "-c", "(dd if=/dev/zero bs=%dM count=1 2>/dev/null"
-                                     " | sleep 3600) & wait" % mib]}]}}
+                         "command": ["sh", "-c", hog_script(mib)]}]}}
     pod = v1.create_namespaced_pod(NS, body)
     uid = pod.metadata.uid
     mem = "/sys/fs/cgroup/memory" if os.path.isdir("/sys/fs/cgroup/memory") else "/sys/fs/cgroup"

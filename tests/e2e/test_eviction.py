@@ -1,8 +1,9 @@
 """Node-pressure eviction with real cgroups and real memory (issue 7): kos server's embedded
 agent with --eviction-hard memory.available a margin below the memory available when the
 test starts, --housekeeping-interval 1s and a short --eviction-pressure-transition-period.
-Pods allocate anonymous memory in a busybox shell variable; the margins are several hundred
-MiB so that other processes on the machine moving by ~100 MiB cannot decide the outcome."""
+Pods hold anonymous memory in a busybox dd's block; every outcome keeps 550 MiB or more on
+either side of the threshold, so that other processes on the machine moving memory by a few
+hundred MiB cannot decide it. One server per test, its threshold read just before it starts."""
 import os
 import shutil
 import subprocess
@@ -20,8 +21,14 @@ pytestmark = pytest.mark.skipif(
 
 MI = 1024 * 1024
 NODE = "kos-evict-node"
-# threshold = available at start − MARGIN
-MARGIN_MI = 900
+# threshold = available when the test's server starts − MARGIN. Other processes on a busy
+# machine were seen to move memory.available by ~500 MiB within a minute, so every outcome
+# below keeps at least 550 MiB on either side of the threshold: BIG alone stays 550 MiB
+# above it, BIG + SMALL goes 550 MiB below it (and SMALL < BIG, so that usage alone would
+# pick the other pod than the rule under test).
+MARGIN_MI = 2000
+BIG_MI = 1450
+SMALL_MI = 1100
 TRANSITION = "12s"
 
 
@@ -65,10 +72,15 @@ def memory_available():
 
 
 def hog(mib):
-    """A shell whose dd holds `mib` MiB of anonymous memory (its one block, read from
-    /dev/zero and stuck writing into a pipe nobody reads), says so, and stays."""
-    return ("(dd if=/dev/zero bs=%dM count=1 2>/dev/null | sleep 3600) & sleep 2; "
-            "echo allocated; wait" % mib)
+    """A shell whose dd processes hold `mib` MiB of anonymous memory (each its one block read
+    from /dev/zero, at most 1 GiB: one read(2) returns less than 2 GiB; each then stuck
+    writing into a pipe nobody reads), says so, and stays."""
+    parts = []
+    while mib > 0:
+        n = min(mib, 1024)
+        parts.append("(dd if=/dev/zero bs=%dM count=1 2>/dev/null | sleep 3600) &" % n)
+        mib -= n
+    return " ".join(parts) + " sleep 2; echo allocated; wait"
 
 
 class Env:
@@ -203,7 +215,7 @@ class Env:
         return [e for e in body["items"] if e["involvedObject"].get("name") == name]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def default_env():
     e = Env("default")
     try:
@@ -242,8 +254,8 @@ def test_besteffort_hog_is_evicted_and_pressure_comes_and_goes(default_env):
     env.wait_running(ns, "guaranteed")
     env.wait_running(ns, "idle")
 
-    # twice the margin: the hog alone takes the node well below the threshold
-    env.create_pod(ns, "hog", hog(2 * MARGIN_MI))
+    # the hog alone takes the node a gigabyte below the threshold
+    env.create_pod(ns, "hog", hog(MARGIN_MI + 1000))
     seen = {}
 
     def evicted():
@@ -282,20 +294,16 @@ def test_besteffort_hog_is_evicted_and_pressure_comes_and_goes(default_env):
              what="taint removed")
     for name in ("guaranteed", "idle"):
         assert env.phase(ns, name) == "Running"
-    # priority 0: they would be the next victims of the other tests
-    env.kubectl.run("delete", "namespace", ns, "--wait=true", timeout=120)
 
 
 def test_lower_priority_above_requests_goes_first(default_env):
     env = default_env
-    env.wait_no_pressure()
     ns = env.new_ns()
     req = {"requests": {"memory": "16Mi"}}
     # the high-priority pod uses more; by usage alone it would go first
-    env.create_pod(ns, "high", hog(MARGIN_MI - 300), resources=req,
-                   priority_class="evict-high")
+    env.create_pod(ns, "high", hog(BIG_MI), resources=req, priority_class="evict-high")
     env.wait_allocated(ns, "high")
-    env.create_pod(ns, "low", hog(500), resources=req, priority_class="evict-low")
+    env.create_pod(ns, "low", hog(SMALL_MI), resources=req, priority_class="evict-low")
     env.wait(lambda: env.phase(ns, "low") == "Failed" or env.phase(ns, "high") == "Failed",
              timeout=180, what="an eviction")
     assert env.phase(ns, "low") == "Failed", env.pod(ns, "high")["status"]
@@ -305,10 +313,8 @@ def test_lower_priority_above_requests_goes_first(default_env):
     assert env.phase(ns, "high") == "Running"
 
 
-@pytest.fixture(scope="module")
-def legacy_env(default_env):
-    # after the default-ranking server (module order): one server at a time
-    default_env.stop()
+@pytest.fixture
+def legacy_env():
     e = Env("legacy")
     try:
         yield e.start()
@@ -321,10 +327,9 @@ def test_legacy_ranking_orders_by_qos(legacy_env):
     ns = env.new_ns()
     # the Burstable pod uses more memory above its request than the BestEffort one: the
     # default ranking would take it first, the legacy one takes BestEffort first
-    env.create_pod(ns, "burstable", hog(MARGIN_MI - 300),
-                   resources={"requests": {"memory": "16Mi"}})
+    env.create_pod(ns, "burstable", hog(BIG_MI), resources={"requests": {"memory": "16Mi"}})
     env.wait_allocated(ns, "burstable")
-    env.create_pod(ns, "besteffort", hog(500))
+    env.create_pod(ns, "besteffort", hog(SMALL_MI))
     env.wait(lambda: env.phase(ns, "besteffort") == "Failed" or
              env.phase(ns, "burstable") == "Failed", timeout=180, what="an eviction")
     assert env.phase(ns, "besteffort") == "Failed", env.pod(ns, "burstable")["status"]
@@ -333,9 +338,8 @@ def test_legacy_ranking_orders_by_qos(legacy_env):
     assert env.phase(ns, "burstable") == "Running"
 
 
-@pytest.fixture(scope="module")
-def notify_env(legacy_env):
-    legacy_env.stop()
+@pytest.fixture
+def notify_env():
     e = Env("default", housekeeping="10m")
     try:
         yield e.start()
@@ -351,6 +355,6 @@ def test_threshold_notification_acts_between_housekeeping_ticks(notify_env):
     env = notify_env
     ns = env.new_ns()
     time.sleep(2)  # past the first round, which arms the notification
-    env.create_pod(ns, "hog", hog(2 * MARGIN_MI))
+    env.create_pod(ns, "hog", hog(MARGIN_MI + 1000))
     env.wait(lambda: env.phase(ns, "hog") == "Failed", timeout=60, what="hog evicted")
     assert_evicted(env, ns, "hog")
