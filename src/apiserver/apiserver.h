@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 struct kos_sa;
+struct kos_svc_alloc;
 
 #define KOS_KUBE_MAJOR       "1"
 #define KOS_KUBE_MINOR       "33"
@@ -51,6 +52,9 @@ struct apiserver {
     /* The embedded node agent's --pod-log-dir, where pods/log reads container logs (NULL:
      * the kubelet's default, /var/log/pods). */
     const char *pod_log_dir;
+    /* Cluster IPs and node ports of Services (services/service_registry.h); owned. NULL until
+     * apiserver_services_setup: Services then get none. */
+    struct kos_svc_alloc *svc_alloc;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

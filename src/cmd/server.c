@@ -2,7 +2,10 @@
  * node agent join it as they land). Flags follow kube-apiserver's names. */
 #include "cmd/commands.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -19,6 +22,8 @@
 #include "apiserver/authorization.h"
 #include "apiserver/authz/chain.h"
 #include "apiserver/http.h"
+#include "apiserver/services/service_alloc.h"
+#include "apiserver/services/service_registry.h"
 #include "auth/authn.h"
 #include "cmd/server_keystone.h"
 #include "auth/token_file.h"
@@ -54,6 +59,9 @@ struct server_flags {
     size_t ntls_sans;
     struct server_webhook_flags webhook;
     struct agent_flags agent;
+    const char *service_cidr;       /* --service-cluster-ip-range */
+    const char *service_node_ports; /* --service-node-port-range */
+    const char *advertise_address;  /* --advertise-address */
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -115,6 +123,11 @@ static void usage(FILE *out)
           "      --token-auth-file FILE         static bearer tokens, CSV: token,user,uid,groups\n"
           "      --anonymous-auth[=BOOL]        treat requests without credentials as\n"
           "                                     system:anonymous (default false)\n"
+          "      --service-cluster-ip-range CIDR  Service cluster IPs (default 10.43.0.0/16)\n"
+          "      --service-node-port-range LO-HI  Service node ports (default 30000-32767)\n"
+          "      --advertise-address IP         the address the kubernetes Service's endpoints\n"
+          "                                     name (default: the bind address, else the host's\n"
+          "                                     first non-loopback IPv4 address)\n"
           "      --disable-agent                do not run the node agent in this process\n"
           "      --disable-scheduler            do not run the scheduler in this process\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
@@ -164,6 +177,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_CLIENT_CA,
         F_TOKEN_FILE,
         F_ANONYMOUS,
+        F_SVC_CIDR,
+        F_SVC_PORTS,
+        F_ADVERTISE,
     };
     static const struct option server_opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
@@ -181,6 +197,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"client-ca-file", required_argument, NULL, F_CLIENT_CA},
         {"token-auth-file", required_argument, NULL, F_TOKEN_FILE},
         {"anonymous-auth", optional_argument, NULL, F_ANONYMOUS},
+        {"service-cluster-ip-range", required_argument, NULL, F_SVC_CIDR},
+        {"service-node-port-range", required_argument, NULL, F_SVC_PORTS},
+        {"advertise-address", required_argument, NULL, F_ADVERTISE},
         SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -197,7 +216,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .compaction_interval_s = 300,
                                .compaction_retain = 10000,
                                .watch_cache_events = 10000,
-                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES};
+                               .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES,
+                               .service_cidr = KOS_DEFAULT_SERVICE_CIDR,
+                               .service_node_ports = KOS_DEFAULT_SERVICE_NODE_PORTS};
     server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
@@ -256,6 +277,15 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         case F_CLIENT_CA:
             f->client_ca_file = optarg;
             break;
+        case F_SVC_CIDR:
+            f->service_cidr = optarg;
+            break;
+        case F_SVC_PORTS:
+            f->service_node_ports = optarg;
+            break;
+        case F_ADVERTISE:
+            f->advertise_address = optarg;
+            break;
         case F_TOKEN_FILE:
             f->token_auth_file = optarg;
             break;
@@ -310,6 +340,32 @@ static void client_host(const char *bind, char *out, size_t size)
         snprintf(out, size, "[%s]", bind);
     else
         snprintf(out, size, "%s", bind);
+}
+
+/* The address the kubernetes Service's endpoints name, as kube-apiserver picks its advertise
+ * address: the flag, else the bind address, else the host's first non-loopback IPv4. */
+static void advertise_ip(const struct server_flags *f, char *out, size_t size)
+{
+    snprintf(out, size, "127.0.0.1");
+    if (f->advertise_address) {
+        snprintf(out, size, "%s", f->advertise_address);
+        return;
+    }
+    if (strcmp(f->bind_address, "0.0.0.0") != 0 && strcmp(f->bind_address, "::") != 0) {
+        snprintf(out, size, "%s", f->bind_address);
+        return;
+    }
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) < 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+        if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)size))
+            break;
+    }
+    freeifaddrs(ifs);
 }
 
 /* The in-process controllers and scheduler authenticate as kube's components do, with
@@ -473,6 +529,16 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    struct kos_error *serr = NULL;
+    r = apiserver_services_setup(&api, f.service_cidr, f.service_node_ports, &serr);
+    if (r < 0) {
+        fprintf(stderr, "kos server: %s\n", serr && serr->message ? serr->message : strerror(-r));
+        kos_error_free(serr);
+        kos_authn_free(authn);
+        apiserver_done(&api);
+        store_close(store);
+        return 2;
+    }
     /* service-account tokens, then the TokenReview webhook, after the token file (kube's
      * order); webhook outlives api.authn, which holds its service-account authenticator */
     _cleanup_(server_webhook_done) struct server_webhook webhook = {0};
@@ -549,6 +615,11 @@ int cmd_server(int argc, char **argv)
     r = apiserver_bootstrap(&api);
     if (r == 0)
         r = apiserver_bootstrap_rbac(&api);
+    if (r == 0) {
+        char adv[64];
+        advertise_ip(&f, adv, sizeof(adv));
+        r = apiserver_services_bootstrap(&api, adv, port);
+    }
     if (r < 0) {
         log_error("server", "bootstrap failed: %s", strerror(-r));
     } else {

@@ -286,6 +286,21 @@ static const struct brule volume_scheduler[] = {
     END,
 };
 
+static const struct brule ctl_endpoint[] = {
+    R(READ, "", "pods,services"),
+    R("create,delete,get,list,update", "", "endpoints"),
+    R("create", "", "endpoints/restricted"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
+static const struct brule ctl_endpointslice[] = {
+    R(READ, "", "nodes,pods,services"),
+    R("create,delete,get,list,update", "discovery.k8s.io", "endpointslices"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
 static const struct brule none[] = {END};
 
 /* By name, as kube lists them. */
@@ -310,6 +325,8 @@ static const struct brole roles[] = {
     {"system:certificates.k8s.io:legacy-unknown-approver", NULL, NULL, csr_legacy_unknown_approver},
     {"system:controller:clusterrole-aggregation-controller", NULL, NULL,
      ctl_clusterrole_aggregation},
+    {"system:controller:endpoint-controller", NULL, NULL, ctl_endpoint},
+    {"system:controller:endpointslice-controller", NULL, NULL, ctl_endpointslice},
     {"system:controller:generic-garbage-collector", NULL, NULL, ctl_garbage_collector},
     {"system:controller:namespace-controller", NULL, NULL, ctl_namespace},
     {"system:discovery", NULL, NULL, discovery},
@@ -356,6 +373,10 @@ static const struct bbinding bindings[] = {
     {"system:basic-user", {GROUP("system:authenticated")}},
     {"system:controller:clusterrole-aggregation-controller",
      {{"ServiceAccount", "clusterrole-aggregation-controller", "kube-system"}}},
+    {"system:controller:endpoint-controller",
+     {{"ServiceAccount", "endpoint-controller", "kube-system"}}},
+    {"system:controller:endpointslice-controller",
+     {{"ServiceAccount", "endpointslice-controller", "kube-system"}}},
     {"system:controller:generic-garbage-collector",
      {{"ServiceAccount", "generic-garbage-collector", "kube-system"}}},
     {"system:controller:namespace-controller",
