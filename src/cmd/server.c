@@ -631,8 +631,9 @@ int cmd_server(int argc, char **argv)
                       perr ? perr->message : strerror(-r));
     }
     _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
-                                                    ns_kp = {0}, agg_kp = {0}, agent_kp = {0};
-    struct kos_client_config cc, sc, gcc, nsc, aggc, agc;
+                                                    ns_kp = {0}, agg_kp = {0}, agent_kp = {0},
+                                                    ep_kp = {0}, eps_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc, agc, epc, epsc;
     /* Each controller writes as its kube-system service account, as kube-controller-manager
      * with --use-service-account-credentials does, so RBAC grants it its controller role. */
     static const char *const sa_groups[] = {"system:serviceaccounts",
@@ -653,6 +654,14 @@ int cmd_server(int argc, char **argv)
             &pki, api_url, "system:serviceaccount:kube-system:clusterrole-aggregation-controller",
             sa_groups, 2, "kos-controller-manager/clusterrole-aggregation-controller", &agg_kp,
             &aggc);
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:serviceaccount:kube-system:endpoint-controller",
+                             sa_groups, 2, "kos-controller-manager/endpoint-controller", &ep_kp,
+                             &epc);
+    if (r == 0)
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:endpointslice-controller", sa_groups,
+            2, "kos-controller-manager/endpointslice-controller", &eps_kp, &epsc);
     if (r == 0)
         r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
                              &sched_kp, &sc);
@@ -682,7 +691,9 @@ int cmd_server(int argc, char **argv)
     const struct kos_controllers_config ctl = {.manager = &cc,
                                                .garbage_collector = &gcc,
                                                .namespace_controller = &nsc,
-                                               .clusterrole_aggregation = &aggc};
+                                               .clusterrole_aggregation = &aggc,
+                                               .endpoint_controller = &epc,
+                                               .endpointslice_controller = &epsc};
     r = kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));

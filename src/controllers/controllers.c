@@ -10,6 +10,8 @@
 
 #include "client/informer.h"
 #include "controllers/clusterrole_aggregation.h"
+#include "controllers/endpoints/controllers.h"
+#include "controllers/endpoints/index.h"
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
@@ -34,6 +36,14 @@ struct kos_controllers {
     /* full ClusterRoles (the metadata informers carry no rules) */
     struct kos_informer *clusterroles;
     struct kos_aggregation_controller *agg;
+    /* endpoints and endpointslices: full pod and Service informers, the index they feed */
+    struct kos_client *ep_client;
+    struct kos_client *eps_client;
+    struct kos_informer *pods_full;
+    struct kos_informer *services_full;
+    struct kos_ep_index *ep_index;
+    struct kos_ep_controller *epc;
+    struct kos_ep_controller *epsc;
 };
 
 /* What the garbage collector and the namespace controller read of an object's metadata
@@ -73,6 +83,34 @@ static int make_informers(struct kos_controllers *c)
     return c->namespaces && c->serviceaccounts ? 0 : -ENOENT;
 }
 
+/* The endpoints and endpointslice controllers on full pod and Service informers (the
+ * metadata ones carry no selectors, IPs or readiness). */
+static int start_endpoints(struct kos_controllers *c, const struct kos_controllers_config *cfg)
+{
+    const struct kos_client_config *m = cfg->manager;
+    int r = kos_client_new(cfg->endpoint_controller ? cfg->endpoint_controller : m, &c->ep_client);
+    if (r == 0)
+        r = kos_client_new(cfg->endpointslice_controller ? cfg->endpointslice_controller : m,
+                           &c->eps_client);
+    struct kos_informer_options po = {.kind = kos_kind_by_resource("", "v1", "pods"),
+                                      .drop_managed_fields = true};
+    struct kos_informer_options so = {.kind = kos_kind_by_resource("", "v1", "services"),
+                                      .drop_managed_fields = true};
+    if (r == 0)
+        r = kos_informer_new(c->client, &po, &c->pods_full);
+    if (r == 0)
+        r = kos_informer_new(c->client, &so, &c->services_full);
+    if (r == 0)
+        r = kos_ep_index_new(c->pods_full, c->services_full, &c->ep_index);
+    if (r == 0)
+        r = kos_ep_controller_new(KOS_EP_ENDPOINTS, c->ep_client, c->services_full, c->ep_index,
+                                  &c->epc);
+    if (r == 0)
+        r = kos_ep_controller_new(KOS_EP_ENDPOINTSLICES, c->eps_client, c->services_full,
+                                  c->ep_index, &c->epsc);
+    return r;
+}
+
 int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_controllers **ret)
 {
     struct kos_controllers *c = calloc(1, sizeof(*c));
@@ -109,6 +147,8 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
     }
     if (r == 0)
         r = kos_aggregation_controller_new(c->agg_client, c->clusterroles, &c->agg);
+    if (r == 0)
+        r = start_endpoints(c, cfg);
     for (size_t i = 0; r == 0 && i < c->ninformers; i++)
         r = kos_informer_start(c->informers[i]);
     if (r == 0)
@@ -121,6 +161,14 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
         r = kos_namespace_controller_start(c->nsc);
     if (r == 0)
         r = kos_sa_controller_start(c->sac);
+    if (r == 0)
+        r = kos_informer_start(c->pods_full);
+    if (r == 0)
+        r = kos_informer_start(c->services_full);
+    if (r == 0)
+        r = kos_ep_controller_start(c->epc);
+    if (r == 0)
+        r = kos_ep_controller_start(c->epsc);
     if (r < 0) {
         kos_controllers_stop(c);
         return r;
@@ -142,11 +190,24 @@ void kos_controllers_stop(struct kos_controllers *c)
     if (c->sac)
         kos_sa_controller_stop(c->sac);
     kos_aggregation_controller_stop(c->agg);
+    kos_ep_controller_stop(c->epc);
+    kos_ep_controller_stop(c->epsc);
+    if (c->pods_full)
+        kos_informer_stop(c->pods_full);
+    if (c->services_full)
+        kos_informer_stop(c->services_full);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
     if (c->clusterroles)
         kos_informer_stop(c->clusterroles);
     kos_aggregation_controller_free(c->agg);
+    kos_ep_controller_free(c->epc);
+    kos_ep_controller_free(c->epsc);
+    kos_informer_free(c->pods_full);
+    kos_informer_free(c->services_full);
+    kos_ep_index_free(c->ep_index);
+    kos_client_free(c->ep_client);
+    kos_client_free(c->eps_client);
     kos_informer_free(c->clusterroles);
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);

@@ -17,6 +17,8 @@ struct kos_controllers_config {
     const struct kos_client_config *garbage_collector;
     const struct kos_client_config *namespace_controller;
     const struct kos_client_config *clusterrole_aggregation;
+    const struct kos_client_config *endpoint_controller;
+    const struct kos_client_config *endpointslice_controller;
 };
 
 /* Creates the clients, starts the informers and the controllers; returns at once (the
