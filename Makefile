@@ -22,6 +22,9 @@ DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cr
 # Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use;
 # bc for bench/agent.sh's arithmetic.
 DEB_PACKAGES += runc busybox-static bc
+# Network namespaces in the e2e tests (tests/e2e/netns.py): socat carries loopback ports
+# between the host and a test's namespace; nsenter and ss come with util-linux and iproute2.
+DEB_PACKAGES += socat iproute2 util-linux
 
 PKGS    := libmicrohttpd jansson yaml-0.1 sqlite3 libcurl gnutls
 PKGS    += zlib

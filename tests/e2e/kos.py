@@ -18,6 +18,8 @@ import urllib.request
 
 import yaml
 
+from netns import free_port as netns_free_port
+
 KOS_BIN = os.environ.get(
     "KOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "kos"))
 
@@ -79,9 +81,12 @@ def remove_cgroup_tree(rel):
 class KosServer:
     """A kos server in a temp dir. The embedded node agent is off (--disable-agent) unless
     agent=True: then it runs under a cgroup root of its own (/kos-test-<random>), with its
-    pod logs in the temp dir, and cleanup() removes that cgroup tree."""
+    pod logs in the temp dir, and cleanup() removes that cgroup tree. With netns (a
+    netns.NetNS) the server runs inside that network namespace and its port is forwarded to
+    the host's loopback under the same number, so that the admin kubeconfig works unchanged
+    from the host; the caller closes the namespace after cleanup()."""
 
-    def __init__(self, extra_args=(), agent=False):
+    def __init__(self, extra_args=(), agent=False, netns=None):
         self.dir = tempfile.mkdtemp(prefix="kos-e2e-")
         self.data_dir = os.path.join(self.dir, "data")
         self.extra_args = list(extra_args)
@@ -92,6 +97,7 @@ class KosServer:
         self.port = None
         self.log_path = os.path.join(self.dir, "server.log")
         self.ssl_context = None
+        self.netns = netns
 
     def agent_args(self):
         if not self.agent:
@@ -164,11 +170,15 @@ class KosServer:
         cfg = self.kubeconfig
         if os.path.exists(cfg):
             os.unlink(cfg)
+        argv = [KOS_BIN, "server", "--data-dir", self.data_dir, "--bind-address", "127.0.0.1"]
+        if self.netns is not None and not self.port:
+            self.port = netns_free_port()
+            self.netns.forward_out(self.port)
+        argv += ["--secure-port", str(self.port or 0)] + self.agent_args() + self.extra_args
+        if self.netns is not None:
+            argv = self.netns.argv(argv)
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [KOS_BIN, "server", "--data-dir", self.data_dir, "--bind-address", "127.0.0.1",
-             "--secure-port", str(self.port or 0)] + self.agent_args() + self.extra_args,
-            stdout=log, stderr=log)
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=log)
         log.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
