@@ -22,6 +22,8 @@ DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cr
 # Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use;
 # bc for bench/agent.sh's arithmetic.
 DEB_PACKAGES += runc busybox-static bc
+# The node agent's Service proxy (agent/proxy) loads its rules with nft.
+DEB_PACKAGES += nftables
 # Network namespaces in the e2e tests (tests/e2e/netns.py): socat carries loopback ports
 # between the host and a test's namespace; nsenter and ss come with util-linux and iproute2.
 DEB_PACKAGES += socat iproute2 util-linux

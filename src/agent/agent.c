@@ -17,6 +17,7 @@
 #include "agent/node/node_status.h"
 #include "agent/pods/pod_loop.h"
 #include "agent/pods/pod_runtime.h"
+#include "agent/proxy/proxy.h"
 #include "apiserver/apiserver.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
@@ -39,6 +40,7 @@ struct kos_agent {
     struct kos_client *client;
     char *ca_pem; /* what the client trusts, for the pods' ca.crt */
     struct agent_pods *pods;
+    struct agent_proxy *proxy;
     const struct pod_runtime_ops *runtime;
     void *runtime_ctx;
     struct pod_runtime_env env;
@@ -347,6 +349,17 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
         goto fail;
     __atomic_store_n(&a->pods, pods, __ATOMIC_RELEASE);
 
+    if (strcmp(a->cfg.proxy_mode, "nftables") == 0) {
+        struct agent_proxy_config prc = {
+            .client = a->client,
+            .cluster_cidr = a->cfg.cluster_cidr[0] ? a->cfg.cluster_cidr : "10.42.0.0/16",
+            .state_dir = a->cfg.root_dir};
+        if ((r = agent_proxy_start(&prc, &a->proxy)) < 0) {
+            r = kos_error_set(err, 500, "InternalError", "starting the Service proxy failed: %s",
+                              strerror(-r));
+            goto fail;
+        }
+    }
     if ((r = -pthread_create(&a->node_thread, NULL, node_loop, a)) < 0)
         goto fail;
     a->node_thread_started = true;
@@ -379,6 +392,7 @@ void kos_agent_stop(struct kos_agent *a)
     if (a->runtime && a->runtime->free)
         a->runtime->free(a->runtime_ctx);
     agent_pods_stop(a->pods);
+    agent_proxy_stop(a->proxy);
     kos_client_free(a->client);
     free(a->ca_pem);
     cg_manager_free(a->cgroups);

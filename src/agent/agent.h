@@ -18,7 +18,9 @@ struct agent_config {
     char container_runtime[16]; /* "runc" | "crun" */
     char root_dir[1024];
     char pod_log_dir[1024];
-    char node_ip[64]; /* "" = detect */
+    char node_ip[64];      /* "" = detect */
+    char proxy_mode[16];   /* "nftables" | "none" */
+    char cluster_cidr[64]; /* pods' range for the proxy's masquerade ("" = 10.42.0.0/16) */
 };
 
 struct kos_agent;

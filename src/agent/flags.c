@@ -23,6 +23,7 @@ enum {
     O_ROOT_DIR,
     O_POD_LOG_DIR,
     O_NODE_IP,
+    O_PROXY_MODE,
 };
 
 const struct option agent_flag_options[AGENT_OPT_COUNT] = {
@@ -36,14 +37,15 @@ const struct option agent_flag_options[AGENT_OPT_COUNT] = {
     {"root-dir", required_argument, NULL, O_ROOT_DIR},
     {"pod-log-dir", required_argument, NULL, O_POD_LOG_DIR},
     {"node-ip", required_argument, NULL, O_NODE_IP},
+    {"proxy-mode", required_argument, NULL, O_PROXY_MODE},
 };
 
 bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
 {
-    const char **slot[] = {
-        &f->node_name,     &f->max_pods,    &f->kube_reserved,     &f->system_reserved,
-        &f->eviction_hard, &f->cgroup_root, &f->container_runtime, &f->root_dir,
-        &f->pod_log_dir,   &f->node_ip};
+    const char **slot[] = {&f->node_name,         &f->max_pods,      &f->kube_reserved,
+                           &f->system_reserved,   &f->eviction_hard, &f->cgroup_root,
+                           &f->container_runtime, &f->root_dir,      &f->pod_log_dir,
+                           &f->node_ip,           &f->proxy_mode};
     if (opt < AGENT_OPT_BASE || opt >= AGENT_OPT_BASE + AGENT_OPT_COUNT)
         return false;
     *slot[opt - AGENT_OPT_BASE] = arg;
@@ -69,7 +71,9 @@ void agent_flags_usage(FILE *out)
           "cgroup v2 host, runc otherwise)\n"
           "      --root-dir DIR                 agent state (default DATA/agent embedded, "
           "/var/lib/kos/agent standalone)\n"
-          "      --pod-log-dir DIR              container logs (default /var/log/pods)\n",
+          "      --pod-log-dir DIR              container logs (default /var/log/pods)\n"
+          "      --proxy-mode MODE              the Service proxy: nftables (a table kos-proxy)\n"
+          "                                     or none (default nftables)\n",
           out);
 }
 
@@ -189,6 +193,11 @@ int agent_flags_resolve(const struct agent_flags *f, const char *default_root_di
         if ((r = copy_flag("--node-ip", f->node_ip, c.node_ip, sizeof(c.node_ip), err)) < 0)
             return r;
     }
+    const char *pm = f->proxy_mode ? f->proxy_mode : "nftables";
+    if (strcmp(pm, "nftables") != 0 && strcmp(pm, "none") != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "--proxy-mode: \"%s\" is not supported (nftables or none)", pm);
+    kos_strlcpy(c.proxy_mode, pm, sizeof(c.proxy_mode));
     *ret = c;
     return 0;
 }

@@ -107,6 +107,9 @@ class KosServer:
             args += ["--cgroup-root", self.cgroup_root]
         if not any(a.startswith("--pod-log-dir") for a in self.extra_args):
             args += ["--pod-log-dir", self.pod_log_dir]
+        # the Service proxy programs nftables: only inside a namespace of the test's own
+        if self.netns is None and not any(a.startswith("--proxy-mode") for a in self.extra_args):
+            args += ["--proxy-mode", "none"]
         return args
 
     @property

@@ -301,6 +301,14 @@ static const struct brule ctl_endpointslice[] = {
     END,
 };
 
+/* What the node agent's Service proxy reads beyond the Node authorizer's grants (kos's own:
+ * kube-proxy runs as system:kube-proxy with system:node-proxier). */
+static const struct brule node_service_proxy[] = {
+    R("list,watch", "", "services"),
+    R("list,watch", "discovery.k8s.io", "endpointslices"),
+    END,
+};
+
 static const struct brule none[] = {END};
 
 /* By name, as kube lists them. */
@@ -308,6 +316,7 @@ static const struct brole roles[] = {
     {"admin", NULL, AGG_ADMIN, none},
     {"cluster-admin", NULL, NULL, cluster_admin},
     {"edit", AGG_ADMIN, AGG_EDIT, none},
+    {"kos:node-service-proxy", NULL, NULL, node_service_proxy},
     {"system:aggregate-to-admin", AGG_ADMIN, NULL, aggregate_to_admin},
     {"system:aggregate-to-edit", AGG_EDIT, NULL, aggregate_to_edit},
     {"system:aggregate-to-view", AGG_VIEW, NULL, aggregate_to_view},
@@ -389,6 +398,8 @@ static const struct bbinding bindings[] = {
     /* kept without subjects since the Node authorizer took over (kube does the same) */
     {"system:node", {{0}}},
     {"system:node-proxier", {USER("system:kube-proxy")}},
+    /* kos runs the Service proxy inside every node agent, with the node's credentials */
+    {"kos:node-service-proxy", {GROUP("system:nodes")}},
     {"system:public-info-viewer", {GROUP("system:authenticated"), GROUP("system:unauthenticated")}},
     {"system:service-account-issuer-discovery", {GROUP("system:serviceaccounts")}},
     {"system:volume-scheduler", {USER("system:kube-scheduler")}},
