@@ -37,6 +37,9 @@ struct agent_proxy {
     bool stopping;
     uint64_t syncs;
     int64_t last_ms;
+    /* what nft holds (sync thread only); without it the next sync replaces the table */
+    struct proxy_model applied;
+    bool have_applied;
 };
 
 static void changed(struct agent_proxy *p)
@@ -132,21 +135,27 @@ static int sync_once(struct agent_proxy *p)
         return r;
     _cleanup_buf_ struct kos_buf script;
     kos_buf_init(&script, SCRIPT_LIMIT);
-    r = proxy_render(&m, p->cidr[0] ? p->cidr : NULL, &script);
-    size_t nports = m.nports;
-    proxy_model_clear(&m);
-    if (r < 0)
+    const char *cidr = p->cidr[0] ? p->cidr : NULL;
+    size_t nports = m.nports, changed = nports;
+    /* only what changed, once nft holds a known state; else the whole table */
+    r = p->have_applied ? proxy_render_diff(&p->applied, &m, cidr, &script, &changed)
+                        : proxy_render(&m, cidr, &script);
+    if (r == 0 && script.len > 0)
+        r = load(p, &script);
+    proxy_model_clear(&p->applied);
+    p->have_applied = r == 0;
+    if (r < 0) {
+        proxy_model_clear(&m);
         return r;
-    r = load(p, &script);
-    if (r < 0)
-        return r;
+    }
+    p->applied = m;
     int64_t ms = kos_now_ms_monotonic() - t0;
     pthread_mutex_lock(&p->lock);
     p->syncs++;
     p->last_ms = ms;
     pthread_mutex_unlock(&p->lock);
-    log_debug("proxy", "synced %zu service ports in %lld ms (%zu bytes)", nports, (long long)ms,
-              script.len);
+    log_debug("proxy", "synced %zu of %zu service ports in %lld ms (%zu bytes)", changed, nports,
+              (long long)ms, script.len);
     return 0;
 }
 
@@ -278,6 +287,7 @@ void agent_proxy_stop(struct agent_proxy *p)
     }
     kos_informer_free(p->services);
     kos_informer_free(p->slices);
+    proxy_model_clear(&p->applied);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);

@@ -32,18 +32,14 @@ static void lower(char *out, size_t size, const char *proto)
 }
 
 /* The ready endpoints of (ns, svc, port name, protocol) from every slice of the Service. */
-static int add_endpoints(struct proxy_port *pp, const char *ns, const char *svc,
-                         const char *port_name, const char *proto, const json_t *slices)
+static int add_endpoints(struct proxy_port *pp, const char *port_name, const char *proto,
+                         const json_t *slices)
 {
     size_t i, j, k;
     const json_t *s, *p, *ep;
     json_array_foreach(slices, i, s)
     {
-        const json_t *labels = json_object_get(json_object_get(s, "metadata"), "labels");
-        if (!kos_streq_null(str(s, "metadata", "namespace"), ns) ||
-            !kos_streq_null(
-                json_string_value(json_object_get(labels, "kubernetes.io/service-name")), svc) ||
-            !kos_streq_null(str(s, "addressType", NULL), "IPv4"))
+        if (!kos_streq_null(str(s, "addressType", NULL), "IPv4"))
             continue;
         json_int_t port = 0;
         json_array_foreach(json_object_get(s, "ports"), j, p)
@@ -78,12 +74,44 @@ static int add_endpoints(struct proxy_port *pp, const char *ns, const char *svc,
     return 0;
 }
 
+static int cmp_ep(const void *a, const void *b)
+{
+    const struct proxy_endpoint *x = a, *y = b;
+    int c = strcmp(x->ip, y->ip);
+    return c ? c : (int)x->port - (int)y->port;
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+    return strcmp(((const struct proxy_port *)a)->id, ((const struct proxy_port *)b)->id);
+}
+
 int proxy_model_build(const json_t *services, const json_t *slices, struct proxy_model *ret)
 {
     struct proxy_model m = {0};
     size_t i, j;
     const json_t *svc, *sp;
     int r = 0;
+    /* the slices by "namespace/service" (a jansson object as the hash) */
+    json_t *by_svc = json_object();
+    if (!by_svc)
+        return -ENOMEM;
+    json_array_foreach(slices, i, svc)
+    {
+        const json_t *labels = json_object_get(json_object_get(svc, "metadata"), "labels");
+        const char *owner =
+            json_string_value(json_object_get(labels, "kubernetes.io/service-name"));
+        const char *ns = str(svc, "metadata", "namespace");
+        char key[512];
+        if (!owner || !ns || snprintf(key, sizeof(key), "%s/%s", ns, owner) >= (int)sizeof(key))
+            continue;
+        json_t *list = json_object_get(by_svc, key);
+        if (!list && (!(list = json_array()) || json_object_set_new(by_svc, key, list) < 0)) {
+            json_decref(by_svc);
+            return -ENOMEM;
+        }
+        json_array_append(list, (json_t *)svc);
+    }
     json_array_foreach(services, i, svc)
     {
         const char *cip = str(svc, "spec", "clusterIP");
@@ -91,8 +119,10 @@ int proxy_model_build(const json_t *services, const json_t *slices, struct proxy
         if (!ipv4(cip) || kos_streq_null(type, "ExternalName"))
             continue;
         const char *ns = str(svc, "metadata", "namespace"), *name = str(svc, "metadata", "name");
-        if (!ns || !name)
+        char key[512];
+        if (!ns || !name || snprintf(key, sizeof(key), "%s/%s", ns, name) >= (int)sizeof(key))
             continue;
+        const json_t *mine = json_object_get(by_svc, key);
         json_array_foreach(json_object_get(json_object_get(svc, "spec"), "ports"), j, sp)
         {
             const char *pname = str(sp, "name", NULL), *proto = str(sp, "protocol", NULL);
@@ -113,17 +143,24 @@ int proxy_model_build(const json_t *services, const json_t *slices, struct proxy
             lower(pp->proto, sizeof(pp->proto), proto ? proto : "TCP");
             snprintf(pp->id, sizeof(pp->id), "%s/%s:%s/%s", ns, name, pname ? pname : "",
                      pp->proto);
-            r = add_endpoints(pp, ns, name, pname ? pname : "", proto ? proto : "TCP", slices);
+            r = add_endpoints(pp, pname ? pname : "", proto ? proto : "TCP", mine);
             if (r < 0)
                 break;
         }
         if (r < 0)
             break;
     }
+    json_decref(by_svc);
     if (r < 0) {
         proxy_model_clear(&m);
         return r;
     }
+    /* a stable order: the diff walks two models side by side, endpoint i keeps its chain */
+    for (size_t k = 0; k < m.nports; k++)
+        if (m.ports[k].neps > 1)
+            qsort(m.ports[k].eps, m.ports[k].neps, sizeof(*m.ports[k].eps), cmp_ep);
+    if (m.nports > 1)
+        qsort(m.ports, m.nports, sizeof(*m.ports), cmp_port);
     *ret = m;
     return 0;
 }
@@ -255,6 +292,150 @@ int proxy_render(const struct proxy_model *m, const char *cluster_cidr, struct k
       "    ct state new jump filter-endpoints\n  }\n");
     P("}\n");
 #undef P
+    return r;
+}
+
+/* ---- incremental ---------------------------------------------------------------------- */
+
+#define T "ip " KOS_PROXY_TABLE
+
+static bool same_port(const struct proxy_port *a, const struct proxy_port *b)
+{
+    if (strcmp(a->cluster_ip, b->cluster_ip) != 0 || strcmp(a->proto, b->proto) != 0 ||
+        a->port != b->port || a->node_port != b->node_port || a->neps != b->neps)
+        return false;
+    for (size_t i = 0; i < a->neps; i++)
+        if (strcmp(a->eps[i].ip, b->eps[i].ip) != 0 || a->eps[i].port != b->eps[i].port)
+            return false;
+    return true;
+}
+
+/* Drops the map elements of o (what nft holds for it). */
+static int diff_remove_elements(const struct proxy_port *o, struct kos_buf *out)
+{
+    int r = kos_buf_printf(out, "delete element " T " %s { %s . %s . %u }\n",
+                           o->neps ? "service-ips" : "no-endpoint-services", o->cluster_ip,
+                           o->proto, (unsigned)o->port);
+    if (r == 0 && o->node_port)
+        r = kos_buf_printf(out, "delete element " T " %s { %s . %u }\n",
+                           o->neps ? "service-nodeports" : "no-endpoint-nodeports", o->proto,
+                           (unsigned)o->node_port);
+    return r;
+}
+
+/* Chains and map elements of n. */
+static int diff_add(const struct proxy_port *n, const char *cidr, struct kos_buf *out)
+{
+    char id[20];
+    chain_id(n, id, sizeof(id));
+    int r = 0;
+#define P(...)                                                                                     \
+    do {                                                                                           \
+        if (r == 0)                                                                                \
+            r = kos_buf_printf(out, __VA_ARGS__);                                                  \
+    } while (0)
+    if (n->neps == 0) {
+        P("add element " T " no-endpoint-services { %s . %s . %u : goto reject-chain }\n",
+          n->cluster_ip, n->proto, (unsigned)n->port);
+        if (n->node_port)
+            P("add element " T " no-endpoint-nodeports { %s . %u : goto reject-chain }\n", n->proto,
+              (unsigned)n->node_port);
+        return r;
+    }
+    for (size_t e = 0; e < n->neps; e++) {
+        P("add chain " T " sep-%s-%zu\nflush chain " T " sep-%s-%zu\n", id, e, id, e);
+        P("add rule " T " sep-%s-%zu ip saddr %s jump mark-for-masquerade\n", id, e, n->eps[e].ip);
+        P("add rule " T " sep-%s-%zu meta l4proto %s dnat to %s:%u\n", id, e, n->proto,
+          n->eps[e].ip, (unsigned)n->eps[e].port);
+    }
+    P("add chain " T " svc-%s { comment \"%s\"; }\nflush chain " T " svc-%s\n", id, n->id, id);
+    if (cidr)
+        P("add rule " T " svc-%s ip daddr %s %s dport %u ip saddr != %s jump "
+          "mark-for-masquerade\n",
+          id, n->cluster_ip, n->proto, (unsigned)n->port, cidr);
+    if (n->neps == 1) {
+        P("add rule " T " svc-%s goto sep-%s-0\n", id, id);
+    } else {
+        P("add rule " T " svc-%s numgen random mod %zu vmap {", id, n->neps);
+        for (size_t e = 0; e < n->neps; e++)
+            P("%s %zu : goto sep-%s-%zu", e ? "," : "", e, id, e);
+        P(" }\n");
+    }
+    if (n->node_port) {
+        P("add chain " T " ext-%s\nflush chain " T " ext-%s\n", id, id);
+        P("add rule " T " ext-%s jump mark-for-masquerade\nadd rule " T " ext-%s goto svc-%s\n", id,
+          id, id);
+    }
+    P("add element " T " service-ips { %s . %s . %u : goto svc-%s }\n", n->cluster_ip, n->proto,
+      (unsigned)n->port, id);
+    if (n->node_port)
+        P("add element " T " service-nodeports { %s . %u : goto ext-%s }\n", n->proto,
+          (unsigned)n->node_port, id);
+    return r;
+}
+
+/* The chains o had that n (NULL: gone) does not use any more: emptied first, then deleted
+ * (nft deletes only empty, unreferenced chains). */
+static int diff_drop_chains(const struct proxy_port *o, const struct proxy_port *n,
+                            struct kos_buf *out)
+{
+    if (o->neps == 0)
+        return 0;
+    char id[20];
+    chain_id(o, id, sizeof(id));
+    size_t keep = n ? n->neps : 0;
+    bool drop_svc = keep == 0;
+    bool drop_ext = o->node_port && (drop_svc || !n->node_port);
+    int r = 0;
+    if (drop_ext)
+        P("flush chain " T " ext-%s\n", id);
+    if (drop_svc)
+        P("flush chain " T " svc-%s\n", id);
+    for (size_t e = keep; e < o->neps; e++)
+        P("flush chain " T " sep-%s-%zu\n", id, e);
+    if (drop_ext)
+        P("delete chain " T " ext-%s\n", id);
+    if (drop_svc)
+        P("delete chain " T " svc-%s\n", id);
+    for (size_t e = keep; e < o->neps; e++)
+        P("delete chain " T " sep-%s-%zu\n", id, e);
+#undef P
+    return r;
+}
+
+int proxy_render_diff(const struct proxy_model *old, const struct proxy_model *m,
+                      const char *cluster_cidr, struct kos_buf *out, size_t *ret_changed)
+{
+    size_t i = 0, j = 0, changed = 0;
+    int r = 0;
+    while (r == 0 && (i < old->nports || j < m->nports)) {
+        const struct proxy_port *o = i < old->nports ? &old->ports[i] : NULL;
+        const struct proxy_port *n = j < m->nports ? &m->ports[j] : NULL;
+        int c = !o ? 1 : !n ? -1 : strcmp(o->id, n->id);
+        if (c == 0 && same_port(o, n)) {
+            i++, j++;
+            continue;
+        }
+        changed++;
+        if (c < 0) { /* gone */
+            r = diff_remove_elements(o, out);
+            if (r == 0)
+                r = diff_drop_chains(o, NULL, out);
+            i++;
+        } else if (c > 0) { /* new */
+            r = diff_add(n, cluster_cidr, out);
+            j++;
+        } else {
+            r = diff_remove_elements(o, out);
+            if (r == 0)
+                r = diff_add(n, cluster_cidr, out);
+            if (r == 0)
+                r = diff_drop_chains(o, n, out);
+            i++, j++;
+        }
+    }
+    if (ret_changed)
+        *ret_changed = changed;
     return r;
 }
 

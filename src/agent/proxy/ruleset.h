@@ -45,11 +45,18 @@ struct proxy_model {
 
 /* Builds the model from arrays of Service and EndpointSlice objects (ready endpoints only,
  * matched to the Service port by port name and protocol; headless, ExternalName and
- * non-IPv4 Services are skipped). */
+ * non-IPv4 Services are skipped), ports sorted by id and endpoints by address. */
 int proxy_model_build(const json_t *services, const json_t *slices, struct proxy_model *ret);
 void proxy_model_clear(struct proxy_model *m);
 /* The nft script that replaces the table; cluster_cidr ("10.42.0.0/16", or NULL: no
  * masquerade by source) is the pods' range. */
 int proxy_render(const struct proxy_model *m, const char *cluster_cidr, struct kos_buf *out);
+/* The transaction that takes the table from `old` (exactly what nft holds, as rendered from
+ * it) to m, touching only the service ports that changed: their chains are rewritten in place
+ * (flushed, refilled), map elements replaced, chains no longer used emptied and deleted.
+ * Empty when nothing changed; *ret_changed (may be NULL) counts the ports touched. Both
+ * models come from proxy_model_build (sorted). */
+int proxy_render_diff(const struct proxy_model *old, const struct proxy_model *m,
+                      const char *cluster_cidr, struct kos_buf *out, size_t *ret_changed);
 /* The script that removes the table (on stop). */
 int proxy_render_flush(struct kos_buf *out);
