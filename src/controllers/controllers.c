@@ -41,6 +41,8 @@ struct kos_controllers {
     struct kos_client *eps_client;
     struct kos_informer *pods_full;
     struct kos_informer *services_full;
+    struct kos_informer *endpoints_full;
+    struct kos_informer *slices_full;
     struct kos_ep_index *ep_index;
     struct kos_ep_controller *epc;
     struct kos_ep_controller *epsc;
@@ -100,14 +102,22 @@ static int start_endpoints(struct kos_controllers *c, const struct kos_controlle
         r = kos_informer_new(c->client, &po, &c->pods_full);
     if (r == 0)
         r = kos_informer_new(c->client, &so, &c->services_full);
+    struct kos_informer_options eo = {.kind = kos_kind_by_resource("", "v1", "endpoints"),
+                                      .drop_managed_fields = true};
+    struct kos_informer_options lo = {.kind = kos_kind_by_kind("discovery.k8s.io", "EndpointSlice"),
+                                      .drop_managed_fields = true};
+    if (r == 0)
+        r = kos_informer_new(c->client, &eo, &c->endpoints_full);
+    if (r == 0)
+        r = kos_informer_new(c->client, &lo, &c->slices_full);
     if (r == 0)
         r = kos_ep_index_new(c->pods_full, c->services_full, &c->ep_index);
     if (r == 0)
-        r = kos_ep_controller_new(KOS_EP_ENDPOINTS, c->ep_client, c->services_full, c->ep_index,
-                                  &c->epc);
+        r = kos_ep_controller_new(KOS_EP_ENDPOINTS, c->ep_client, c->services_full,
+                                  c->endpoints_full, c->ep_index, &c->epc);
     if (r == 0)
         r = kos_ep_controller_new(KOS_EP_ENDPOINTSLICES, c->eps_client, c->services_full,
-                                  c->ep_index, &c->epsc);
+                                  c->slices_full, c->ep_index, &c->epsc);
     return r;
 }
 
@@ -166,6 +176,10 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
     if (r == 0)
         r = kos_informer_start(c->services_full);
     if (r == 0)
+        r = kos_informer_start(c->endpoints_full);
+    if (r == 0)
+        r = kos_informer_start(c->slices_full);
+    if (r == 0)
         r = kos_ep_controller_start(c->epc);
     if (r == 0)
         r = kos_ep_controller_start(c->epsc);
@@ -196,6 +210,10 @@ void kos_controllers_stop(struct kos_controllers *c)
         kos_informer_stop(c->pods_full);
     if (c->services_full)
         kos_informer_stop(c->services_full);
+    if (c->endpoints_full)
+        kos_informer_stop(c->endpoints_full);
+    if (c->slices_full)
+        kos_informer_stop(c->slices_full);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
     if (c->clusterroles)
@@ -205,6 +223,8 @@ void kos_controllers_stop(struct kos_controllers *c)
     kos_ep_controller_free(c->epsc);
     kos_informer_free(c->pods_full);
     kos_informer_free(c->services_full);
+    kos_informer_free(c->endpoints_full);
+    kos_informer_free(c->slices_full);
     kos_ep_index_free(c->ep_index);
     kos_client_free(c->ep_client);
     kos_client_free(c->eps_client);

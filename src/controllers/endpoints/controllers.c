@@ -24,6 +24,11 @@ struct kos_ep_controller {
     enum kos_ep_controller_kind kind;
     struct kos_client *client;
     struct kos_informer *services;
+    struct kos_informer *owned;
+    /* slices: "ns/service" -> { slice name -> the slice as last seen or written }, so a sync
+     * neither lists nor misses a slice it just made that the informer has not shown yet */
+    pthread_mutex_t slices_lock;
+    json_t *slices;
     struct kos_ep_index *idx;
     struct kos_workqueue *queue;
     pthread_t workers[WORKERS];
@@ -71,8 +76,10 @@ static int sync_endpoints(struct kos_ep_controller *ec, const char *ns, const ch
     _cleanup_json_ json_t *labels = labels_for(svc, false);
     if (!subsets || !labels)
         return -ENOMEM;
-    _cleanup_json_ json_t *cur = NULL;
-    int r = kos_client_get(ec->client, &ref, &cur, NULL);
+    json_t *cached = kos_informer_get(ec->owned, ns, name);
+    _cleanup_json_ json_t *cur = cached ? json_deep_copy(cached) : NULL;
+    json_decref(cached);
+    int r = cur ? 0 : -ENOENT;
     if (r == -ENOENT) {
         _cleanup_json_ json_t *obj = json_pack(
             "{s:s, s:s, s:{s:s, s:s, s:O}, s:O}", "apiVersion", "v1", "kind", "Endpoints",
@@ -124,6 +131,74 @@ static bool slice_same(const json_t *have, const json_t *want, const json_t *lab
            json_equal(json_object_get(json_object_get(have, "metadata"), "labels"), labels);
 }
 
+/* Records a slice this controller manages (gone: forgets it). */
+static void slice_seen(struct kos_ep_controller *ec, const json_t *slice, bool gone)
+{
+    const json_t *labels = json_object_get(json_object_get(slice, "metadata"), "labels");
+    const char *svc = json_string_value(json_object_get(labels, LABEL_SERVICE));
+    const char *by = json_string_value(json_object_get(labels, LABEL_MANAGED));
+    const char *ns = ctl_meta_str(slice, "namespace"), *name = ctl_meta_str(slice, "name");
+    char key[512];
+    if (!svc || !by || strcmp(by, MANAGED_BY) != 0 || !ns || !name ||
+        snprintf(key, sizeof(key), "%s/%s", ns, svc) >= (int)sizeof(key))
+        return;
+    pthread_mutex_lock(&ec->slices_lock);
+    json_t *set = json_object_get(ec->slices, key);
+    if (gone) {
+        json_object_del(set, name);
+        if (set && json_object_size(set) == 0)
+            json_object_del(ec->slices, key);
+    } else {
+        if (!set && (set = json_object()) && json_object_set_new(ec->slices, key, set) < 0)
+            set = NULL;
+        json_t *copy = json_deep_copy(slice);
+        if (set && copy)
+            json_object_set_new(set, name, copy);
+        else
+            json_decref(copy);
+    }
+    pthread_mutex_unlock(&ec->slices_lock);
+}
+
+/* The slices of "ns/service" as an array of copies (the caller may change them). */
+static json_t *known_slices(struct kos_ep_controller *ec, const char *key)
+{
+    json_t *out = json_array();
+    pthread_mutex_lock(&ec->slices_lock);
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(ec->slices, key), name, v)
+    {
+        if (out)
+            json_array_append_new(out, json_deep_copy(v));
+    }
+    pthread_mutex_unlock(&ec->slices_lock);
+    return out;
+}
+
+static void slice_add(void *ctx, const json_t *obj)
+{
+    slice_seen(ctx, obj, false);
+}
+
+static void slice_update(void *ctx, const json_t *old_obj, const json_t *obj)
+{
+    slice_seen(ctx, obj, false);
+}
+
+static void slice_delete(void *ctx, const json_t *obj)
+{
+    struct kos_ep_controller *ec = ctx;
+    slice_seen(ec, obj, true);
+    /* someone removed a slice the controller keeps: put it back */
+    const json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
+    const char *svc = json_string_value(json_object_get(labels, LABEL_SERVICE));
+    const char *ns = ctl_meta_str(obj, "namespace");
+    char key[512];
+    if (svc && ns && snprintf(key, sizeof(key), "%s/%s", ns, svc) < (int)sizeof(key))
+        kos_workqueue_add(ec->queue, key);
+}
+
 static int sync_slices(struct kos_ep_controller *ec, const char *ns, const char *name,
                        const json_t *svc)
 {
@@ -140,15 +215,12 @@ static int sync_slices(struct kos_ep_controller *ec, const char *ns, const char 
     if (!want || !labels)
         return -ENOMEM;
     struct kos_ref ref = {.kind = kos_kind_by_kind("discovery.k8s.io", "EndpointSlice"), .ns = ns};
-    char selector[400];
-    snprintf(selector, sizeof(selector), "%s=%s,%s=%s", LABEL_SERVICE, name, LABEL_MANAGED,
-             MANAGED_BY);
-    struct kos_list_options lo = {.label_selector = selector};
-    _cleanup_json_ json_t *list = NULL;
-    int r = kos_client_list(ec->client, &ref, &lo, &list, NULL);
-    if (r < 0)
-        return r;
-    json_t *items = json_object_get(list, "items");
+    char skey[512];
+    snprintf(skey, sizeof(skey), "%s/%s", ns, name);
+    _cleanup_json_ json_t *items = known_slices(ec, skey);
+    if (!items)
+        return -ENOMEM;
+    int r = 0;
     size_t nhave = json_array_size(items);
     _cleanup_free_ json_t **have = calloc(nhave ? nhave : 1, sizeof(*have));
     if (!have)
@@ -175,8 +247,12 @@ static int sync_slices(struct kos_ep_controller *ec, const char *ns, const char 
             json_object_set_new(cur, "apiVersion", json_string("discovery.k8s.io/v1"));
             json_object_set_new(cur, "kind", json_string("EndpointSlice"));
             ref.name = ctl_meta_str(cur, "name");
-            r = kos_client_update(ec->client, &ref, cur, NULL, NULL);
+            json_t *written = NULL;
+            r = kos_client_update(ec->client, &ref, cur, &written, NULL);
             ref.name = NULL;
+            if (r == 0)
+                slice_seen(ec, written, false);
+            json_decref(written);
             if (r < 0)
                 return r;
             continue;
@@ -192,7 +268,11 @@ static int sync_slices(struct kos_ep_controller *ec, const char *ns, const char 
             return -ENOMEM;
         if (json_object_get(w, "ports"))
             json_object_set(obj, "ports", json_object_get(w, "ports"));
-        r = kos_client_create(ec->client, &ref, obj, NULL, NULL);
+        json_t *made = NULL;
+        r = kos_client_create(ec->client, &ref, obj, &made, NULL);
+        if (r == 0)
+            slice_seen(ec, made, false);
+        json_decref(made);
         if (r < 0)
             return r;
     }
@@ -202,6 +282,7 @@ static int sync_slices(struct kos_ep_controller *ec, const char *ns, const char 
         ref.name = NULL;
         if (r < 0 && r != -ENOENT)
             return r;
+        slice_seen(ec, have[i], true);
     }
     return 0;
 }
@@ -225,6 +306,7 @@ static void *run(void *arg)
 {
     struct kos_ep_controller *ec = arg;
     kos_informer_wait_synced(ec->services, 30000);
+    kos_informer_wait_synced(ec->owned, 30000);
     for (;;) {
         char *key = NULL;
         int r = kos_workqueue_get(ec->queue, -1, &key);
@@ -246,16 +328,27 @@ static void *run(void *arg)
 }
 
 int kos_ep_controller_new(enum kos_ep_controller_kind kind, struct kos_client *c,
-                          struct kos_informer *services, struct kos_ep_index *idx,
-                          struct kos_ep_controller **ret)
+                          struct kos_informer *services, struct kos_informer *owned,
+                          struct kos_ep_index *idx, struct kos_ep_controller **ret)
 {
     struct kos_ep_controller *ec = calloc(1, sizeof(*ec));
     if (!ec)
         return -ENOMEM;
-    *ec = (struct kos_ep_controller){.kind = kind, .client = c, .services = services, .idx = idx};
-    int r = kos_workqueue_new(&ec->queue);
+    *ec = (struct kos_ep_controller){
+        .kind = kind, .client = c, .services = services, .owned = owned, .idx = idx};
+    pthread_mutex_init(&ec->slices_lock, NULL);
+    ec->slices = json_object();
+    int r = ec->slices ? kos_workqueue_new(&ec->queue) : -ENOMEM;
     if (r == 0)
         r = kos_ep_index_subscribe(idx, ec->queue);
+    if (r == 0 && kind == KOS_EP_ENDPOINTSLICES) {
+        struct kos_informer_handlers h = {.on_add = slice_add,
+                                          .on_update = slice_update,
+                                          .on_delete = slice_delete,
+                                          .ctx = ec,
+                                          .ignores_old = true};
+        r = kos_informer_add_handlers(owned, &h);
+    }
     if (r < 0) {
         kos_ep_controller_free(ec);
         return r;
@@ -292,5 +385,7 @@ void kos_ep_controller_free(struct kos_ep_controller *ec)
     if (ec->queue)
         kos_ep_controller_stop(ec);
     kos_workqueue_free(ec->queue);
+    json_decref(ec->slices);
+    pthread_mutex_destroy(&ec->slices_lock);
     free(ec);
 }

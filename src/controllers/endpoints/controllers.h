@@ -17,10 +17,11 @@ enum kos_ep_controller_kind {
 };
 
 /* The client writes as the controller's identity; services is the (full) Service informer
- * the index is fed by too. */
+ * the index is fed by too; owned is a full informer of what the controller writes (Endpoints
+ * or EndpointSlices; handlers are added here, before it starts), read instead of the API. */
 int kos_ep_controller_new(enum kos_ep_controller_kind kind, struct kos_client *c,
-                          struct kos_informer *services, struct kos_ep_index *idx,
-                          struct kos_ep_controller **ret);
+                          struct kos_informer *services, struct kos_informer *owned,
+                          struct kos_ep_index *idx, struct kos_ep_controller **ret);
 int kos_ep_controller_start(struct kos_ep_controller *ec);
 void kos_ep_controller_stop(struct kos_ep_controller *ec);
 /* Stops it first. Accepts NULL. */
