@@ -615,11 +615,10 @@ int cmd_server(int argc, char **argv)
     r = apiserver_bootstrap(&api);
     if (r == 0)
         r = apiserver_bootstrap_rbac(&api);
-    if (r == 0) {
-        char adv[64];
-        advertise_ip(&f, adv, sizeof(adv));
+    char adv[64];
+    advertise_ip(&f, adv, sizeof(adv));
+    if (r == 0)
         r = apiserver_services_bootstrap(&api, adv, port);
-    }
     if (r < 0) {
         log_error("server", "bootstrap failed: %s", strerror(-r));
     } else {
@@ -730,6 +729,11 @@ int cmd_server(int argc, char **argv)
             return 1;
         }
     }
+    /* the kubernetes Service's endpoints, kept from here on (a failure only logs: the next
+     * round retries, and the API serves without it) */
+    struct apiserver_services_reconciler *svc_reconciler = NULL;
+    if (apiserver_services_reconciler_start(&api, adv, port, &svc_reconciler) < 0)
+        log_warn("server", "cannot start the kubernetes Service reconciler");
     log_info("server", "serving the Kubernetes API on https://%s (data in %s)", address,
              f.data_dir);
     log_info("server", "kubectl --kubeconfig %s get namespaces", kubeconfig);
@@ -741,6 +745,7 @@ int cmd_server(int argc, char **argv)
     kos_agent_stop(agent);
     kos_scheduler_stop(scheduler); /* while the API it uses still answers */
     kos_controllers_stop(controllers);
+    apiserver_services_reconciler_stop(svc_reconciler);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
     apiserver_authz_stop(&api);

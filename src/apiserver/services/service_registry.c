@@ -1,6 +1,8 @@
 #include "apiserver/services/service_registry.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,4 +217,74 @@ int apiserver_services_bootstrap(struct apiserver *srv, const char *ip, unsigned
     if (!k || kos_kind_key(k, "default", "kubernetes", key, sizeof(key)) < 0)
         return -ENOENT;
     return ensure_object(srv->store, key, slice, slice_fields);
+}
+
+/* ---- the reconciler -------------------------------------------------------------------- */
+
+#define RECONCILE_SECONDS 10
+
+struct apiserver_services_reconciler {
+    struct apiserver *srv;
+    char ip[64];
+    unsigned port;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stopping;
+};
+
+static void *reconcile_loop(void *arg)
+{
+    struct apiserver_services_reconciler *rc = arg;
+    pthread_mutex_lock(&rc->lock);
+    while (!rc->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RECONCILE_SECONDS;
+        while (!rc->stopping && pthread_cond_timedwait(&rc->cond, &rc->lock, &until) != ETIMEDOUT) {
+        }
+        if (rc->stopping)
+            break;
+        pthread_mutex_unlock(&rc->lock);
+        (void)apiserver_services_bootstrap(rc->srv, rc->ip, rc->port); /* next round retries */
+        pthread_mutex_lock(&rc->lock);
+    }
+    pthread_mutex_unlock(&rc->lock);
+    return NULL;
+}
+
+int apiserver_services_reconciler_start(struct apiserver *srv, const char *ip, unsigned port,
+                                        struct apiserver_services_reconciler **ret)
+{
+    struct apiserver_services_reconciler *rc = calloc(1, sizeof(*rc));
+    if (!rc)
+        return -ENOMEM;
+    rc->srv = srv;
+    snprintf(rc->ip, sizeof(rc->ip), "%s", ip);
+    rc->port = port;
+    pthread_mutex_init(&rc->lock, NULL);
+    pthread_cond_init(&rc->cond, NULL);
+    int r = pthread_create(&rc->thread, NULL, reconcile_loop, rc);
+    if (r != 0) {
+        pthread_cond_destroy(&rc->cond);
+        pthread_mutex_destroy(&rc->lock);
+        free(rc);
+        return -r;
+    }
+    *ret = rc;
+    return 0;
+}
+
+void apiserver_services_reconciler_stop(struct apiserver_services_reconciler *rc)
+{
+    if (!rc)
+        return;
+    pthread_mutex_lock(&rc->lock);
+    rc->stopping = true;
+    pthread_cond_broadcast(&rc->cond);
+    pthread_mutex_unlock(&rc->lock);
+    pthread_join(rc->thread, NULL);
+    pthread_cond_destroy(&rc->cond);
+    pthread_mutex_destroy(&rc->lock);
+    free(rc);
 }

@@ -21,6 +21,15 @@ int apiserver_services_setup(struct apiserver *srv, const char *cidr, const char
  * points its Endpoints and EndpointSlice at ip:port. */
 int apiserver_services_bootstrap(struct apiserver *srv, const char *ip, unsigned port);
 
+/* Keeps the kubernetes Service and its endpoints as apiserver_services_bootstrap leaves them,
+ * every 10 s (kube's endpoint reconciler period): a deleted Service, Endpoints or slice comes
+ * back, a changed address is put right. */
+struct apiserver_services_reconciler;
+int apiserver_services_reconciler_start(struct apiserver *srv, const char *ip, unsigned port,
+                                        struct apiserver_services_reconciler **ret);
+/* Stops and frees. Accepts NULL. */
+void apiserver_services_reconciler_stop(struct apiserver_services_reconciler *r);
+
 /* Hooks of the generic write path; each does nothing for other kinds, for subresources and
  * without an allocator. */
 int service_admit_create(struct resource_request *rr, json_t *obj, struct kos_error **err);
