@@ -156,6 +156,10 @@ def test_kubernetes_service(api):
     assert sl["endpoints"][0]["addresses"] == ["127.0.0.1"]
     out = k.run("get", "endpointslices").stdout
     assert "ADDRESSTYPE" in out and "kubernetes" in out
+    # kept by the server: a deleted Endpoints comes back (within the 10 s reconcile period)
+    k.run("delete", "endpoints", "kubernetes")
+    wait_for(lambda: k.run("get", "endpoints", "kubernetes", check=False).returncode == 0,
+             timeout=30, what="the kubernetes Endpoints to come back")
 
 
 def test_endpoints_follow_pod_readiness(api):
