@@ -22,7 +22,8 @@ DEB_PACKAGES += zlib1g-dev docker-registry busybox-static python3-jwt python3-cr
 # Containers (agent/runtime): the OCI runtime and the busybox the e2e root filesystems use;
 # bc for bench/agent.sh's arithmetic.
 DEB_PACKAGES += runc busybox-static bc
-# Pod networking (agent/network): nft for the masquerade rules.
+# Pod networking (agent/network) and the Service proxy (agent/proxy) load their rules
+# with nft.
 DEB_PACKAGES += nftables
 # Network namespaces in the e2e tests (tests/e2e/netns.py): socat carries loopback ports
 # between the host and a test's namespace; nsenter and ss come with util-linux and iproute2.

@@ -103,7 +103,7 @@ done
 
 # 3. standalone agent, its own process
 "$KOS_BIN" agent --kubeconfig "$KC" --node-name "$NODE" --cgroup-root "$CGROOT" \
-    --root-dir "$TMP/agent" --pod-log-dir "$TMP/pod-logs" >"$TMP/agent.log" 2>&1 &
+    --root-dir "$TMP/agent" --pod-log-dir "$TMP/pod-logs" --proxy-mode none >"$TMP/agent.log" 2>&1 &
 AGENT_PID=$!
 "$PY" "$HERE/agent_pods.py" "$KC" wait-node "$NODE" ||
     { tail -20 "$TMP/agent.log" >&2; exit 1; }

@@ -19,6 +19,7 @@
 #include "agent/network/podnet.h"
 #include "agent/pods/pod_loop.h"
 #include "agent/pods/pod_runtime.h"
+#include "agent/proxy/proxy.h"
 #include "apiserver/apiserver.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
@@ -47,6 +48,7 @@ struct kos_agent {
     unsigned tainted; /* the pressure conditions whose taints are on the Node */
     bool taints_known;
     bool kick; /* post the node status now (pressure changed) */
+    struct agent_proxy *proxy;
     const struct pod_runtime_ops *runtime;
     void *runtime_ctx;
     struct pod_runtime_env env;
@@ -399,6 +401,17 @@ int kos_agent_start(const struct agent_config *cfg, const struct kos_client_conf
     if ((r = evict_manager_start(a->eviction, pods)) < 0)
         goto fail;
 
+    if (strcmp(a->cfg.proxy_mode, "nftables") == 0) {
+        struct agent_proxy_config prc = {
+            .client = a->client,
+            .cluster_cidr = a->cfg.cluster_cidr[0] ? a->cfg.cluster_cidr : "10.42.0.0/16",
+            .state_dir = a->cfg.root_dir};
+        if ((r = agent_proxy_start(&prc, &a->proxy)) < 0) {
+            r = kos_error_set(err, 500, "InternalError", "starting the Service proxy failed: %s",
+                              strerror(-r));
+            goto fail;
+        }
+    }
     if ((r = -pthread_create(&a->node_thread, NULL, node_loop, a)) < 0)
         goto fail;
     a->node_thread_started = true;
@@ -434,6 +447,7 @@ void kos_agent_stop(struct kos_agent *a)
     if (a->runtime && a->runtime->free)
         a->runtime->free(a->runtime_ctx);
     agent_pods_stop(a->pods);
+    agent_proxy_stop(a->proxy);
     kos_podnet_free(a->network);
     kos_client_free(a->network_client);
     kos_client_free(a->client);

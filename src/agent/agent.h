@@ -26,6 +26,8 @@ struct agent_config {
     /* who reads every Node for the pod network's routes (NULL: the agent's own client; the
      * Node authorizer lets a node read only its own Node) */
     const struct kos_client_config *network_client;
+    char proxy_mode[16];   /* "nftables" | "none" */
+    char cluster_cidr[64]; /* pods' range for the proxy's masquerade ("" = 10.42.0.0/16) */
 };
 
 struct kos_agent;

@@ -32,6 +32,7 @@ enum {
     O_EVICTION_RANKING,
     O_NETWORK_PLUGIN,
     O_BRIDGE_NAME,
+    O_PROXY_MODE,
 };
 
 const struct option agent_flag_options[AGENT_OPT_COUNT] = {
@@ -54,6 +55,7 @@ const struct option agent_flag_options[AGENT_OPT_COUNT] = {
     {"eviction-ranking", required_argument, NULL, O_EVICTION_RANKING},
     {"network-plugin", required_argument, NULL, O_NETWORK_PLUGIN},
     {"bridge-name", required_argument, NULL, O_BRIDGE_NAME}, /* hidden: tests */
+    {"proxy-mode", required_argument, NULL, O_PROXY_MODE},
 };
 
 bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
@@ -76,7 +78,8 @@ bool agent_flags_take(struct agent_flags *f, int opt, const char *arg)
                            &f->eviction.housekeeping,
                            &f->eviction.ranking,
                            &f->network_plugin,
-                           &f->bridge_name};
+                           &f->bridge_name,
+                           &f->proxy_mode};
     if (opt < AGENT_OPT_BASE || opt >= AGENT_OPT_BASE + AGENT_OPT_COUNT)
         return false;
     *slot[opt - AGENT_OPT_BASE] = arg;
@@ -120,7 +123,9 @@ void agent_flags_usage(FILE *out)
           "      --network-plugin NAME          kubenet: each pod in its own network namespace on\n"
           "                                     the node's bridge with an address from the Node's\n"
           "                                     podCIDR (default); none: pods share the node's\n"
-          "                                     network\n",
+          "                                     network\n"
+          "      --proxy-mode MODE              the Service proxy: nftables (a table kos-proxy)\n"
+          "                                     or none (default nftables)\n",
           out);
 }
 
@@ -255,6 +260,11 @@ int agent_flags_resolve(const struct agent_flags *f, const char *default_root_di
         return kos_error_set(err, 400, "BadRequest",
                              "--bridge-name: \"%s\" is not a valid interface name", br);
     kos_strlcpy(c.bridge_name, br, sizeof(c.bridge_name));
+    const char *pm = f->proxy_mode ? f->proxy_mode : "nftables";
+    if (strcmp(pm, "nftables") != 0 && strcmp(pm, "none") != 0)
+        return kos_error_set(err, 400, "BadRequest",
+                             "--proxy-mode: \"%s\" is not supported (nftables or none)", pm);
+    kos_strlcpy(c.proxy_mode, pm, sizeof(c.proxy_mode));
     *ret = c;
     return 0;
 }

@@ -12,7 +12,7 @@
 
 /* getopt_long codes of the agent flags: [AGENT_OPT_BASE, AGENT_OPT_BASE + AGENT_OPT_COUNT) */
 #define AGENT_OPT_BASE  1000
-#define AGENT_OPT_COUNT 19
+#define AGENT_OPT_COUNT 20
 
 /* The flag texts as given (NULL: default). */
 struct agent_flags {
@@ -29,6 +29,7 @@ struct agent_flags {
     struct evict_flags eviction; /* --eviction-soft... (hard is eviction_hard above) */
     const char *network_plugin;
     const char *bridge_name;
+    const char *proxy_mode;
 };
 
 /* AGENT_OPT_COUNT entries (no terminator): append them to a command's option table. */

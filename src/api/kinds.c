@@ -56,6 +56,8 @@ static const struct kos_kind kinds[] = {
      NULL, false, VERBS_ALL, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.scheduling.v1", false},
     {"coordination.k8s.io", "v1", "Lease", "leases", "lease", NULL, NULL, true, VERBS_ALL, 0,
      NAME_DNS1123_SUBDOMAIN, "io.k8s.api.coordination.v1", false},
+    {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", NULL, NULL, true,
+     VERBS_ALL, 0, NAME_DNS1123_SUBDOMAIN, "io.k8s.api.discovery.v1", false},
     {"rbac.authorization.k8s.io", "v1", "Role", "roles", "role", NULL, NULL, true, VERBS_ALL, 0,
      NAME_PATH_SEGMENT, "io.k8s.api.rbac.v1", false},
     {"rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", NULL, NULL,

@@ -46,6 +46,7 @@ static const struct kind_schema kind_schemas[] = {
     {"storage.k8s.io", "StorageClass", &schema_storage_storage_class},
     {"scheduling.k8s.io", "PriorityClass", &schema_scheduling_priority_class},
     {"coordination.k8s.io", "Lease", &schema_coordination_lease},
+    {"discovery.k8s.io", "EndpointSlice", &schema_discovery_endpoint_slice},
     {"rbac.authorization.k8s.io", "Role", &schema_rbac_role},
     {"rbac.authorization.k8s.io", "RoleBinding", &schema_rbac_role_binding},
     {"rbac.authorization.k8s.io", "ClusterRole", &schema_rbac_cluster_role},

@@ -15,6 +15,12 @@ static const struct schema_struct schema_batch_uncounted_terminated_pods;
 static const struct schema_struct schema_policy_pod_disruption_budget_spec;
 static const struct schema_struct schema_policy_pod_disruption_budget_status;
 static const struct schema_struct schema_coordination_lease_spec;
+static const struct schema_struct schema_discovery_endpoint;
+static const struct schema_struct schema_discovery_endpoint_conditions;
+static const struct schema_struct schema_discovery_endpoint_hints;
+static const struct schema_struct schema_discovery_for_zone;
+static const struct schema_struct schema_discovery_for_node;
+static const struct schema_struct schema_discovery_endpoint_port;
 static const struct schema_struct schema_rbac_policy_rule;
 static const struct schema_struct schema_rbac_subject;
 static const struct schema_struct schema_rbac_role_ref;
@@ -251,6 +257,77 @@ static const struct schema_field coordination_lease_spec_fields[] = {
 static const struct schema_struct schema_coordination_lease_spec =
     S("io.k8s.api.coordination.v1.LeaseSpec", coordination_lease_spec_fields, NULL);
 
+static const struct schema_field discovery_endpoint_slice_fields[] = {
+    /* clang-format off */
+    F_STR("kind", 0),
+    F_STR("apiVersion", 0),
+    F_OBJ("metadata", 1, &schema_meta_object_meta),
+    F_STR("addressType", 4),
+    F_ARR_OBJ("endpoints", 2, &schema_discovery_endpoint),
+    F_ARR_OBJ("ports", 3, &schema_discovery_endpoint_port),
+    /* clang-format on */
+};
+const struct schema_struct schema_discovery_endpoint_slice =
+    S("io.k8s.api.discovery.v1.EndpointSlice", discovery_endpoint_slice_fields,
+      "A subset of the endpoints that implement a service.");
+
+static const struct schema_field discovery_endpoint_fields[] = {
+    /* clang-format off */
+    F_ARR_STR("addresses", 1),
+    F_OBJ("conditions", 2, &schema_discovery_endpoint_conditions),
+    F_STR("hostname", 3),
+    F_OBJ("targetRef", 4, &schema_core_object_reference),
+    F_MAP_STR("deprecatedTopology", 5),
+    F_STR("nodeName", 6),
+    F_STR("zone", 7),
+    F_OBJ("hints", 8, &schema_discovery_endpoint_hints),
+    /* clang-format on */
+};
+static const struct schema_struct schema_discovery_endpoint =
+    S("io.k8s.api.discovery.v1.Endpoint", discovery_endpoint_fields, NULL);
+
+static const struct schema_field discovery_endpoint_conditions_fields[] = {
+    /* clang-format off */
+    F_BOOL("ready", 1),
+    F_BOOL("serving", 2),
+    F_BOOL("terminating", 3),
+    /* clang-format on */
+};
+static const struct schema_struct schema_discovery_endpoint_conditions =
+    S("io.k8s.api.discovery.v1.EndpointConditions", discovery_endpoint_conditions_fields, NULL);
+
+static const struct schema_field discovery_endpoint_hints_fields[] = {
+    /* clang-format off */
+    F_ARR_OBJ("forZones", 1, &schema_discovery_for_zone),
+    F_ARR_OBJ("forNodes", 2, &schema_discovery_for_node),
+    /* clang-format on */
+};
+static const struct schema_struct schema_discovery_endpoint_hints =
+    S("io.k8s.api.discovery.v1.EndpointHints", discovery_endpoint_hints_fields, NULL);
+
+static const struct schema_field discovery_for_zone_fields[] = {
+    F_STR("name", 1),
+};
+static const struct schema_struct schema_discovery_for_zone =
+    S("io.k8s.api.discovery.v1.ForZone", discovery_for_zone_fields, NULL);
+
+static const struct schema_field discovery_for_node_fields[] = {
+    F_STR("name", 1),
+};
+static const struct schema_struct schema_discovery_for_node =
+    S("io.k8s.api.discovery.v1.ForNode", discovery_for_node_fields, NULL);
+
+static const struct schema_field discovery_endpoint_port_fields[] = {
+    /* clang-format off */
+    F_STR("name", 1),
+    F_STR("protocol", 2),
+    F_I32("port", 3),
+    F_STR("appProtocol", 4),
+    /* clang-format on */
+};
+static const struct schema_struct schema_discovery_endpoint_port =
+    S("io.k8s.api.discovery.v1.EndpointPort", discovery_endpoint_port_fields, NULL);
+
 static const struct schema_field rbac_role_fields[] = {
     /* clang-format off */
     F_STR("kind", 0),
@@ -391,6 +468,13 @@ const struct schema_struct *const schema_misc_structs[] = {
     &schema_scheduling_priority_class,
     &schema_coordination_lease,
     &schema_coordination_lease_spec,
+    &schema_discovery_endpoint_slice,
+    &schema_discovery_endpoint,
+    &schema_discovery_endpoint_conditions,
+    &schema_discovery_endpoint_hints,
+    &schema_discovery_for_zone,
+    &schema_discovery_for_node,
+    &schema_discovery_endpoint_port,
     &schema_rbac_role,
     &schema_rbac_policy_rule,
     &schema_rbac_role_binding,

@@ -196,6 +196,7 @@ extern const struct schema_struct schema_storage_storage_class;
 extern const struct schema_struct schema_core_topology_selector_term;
 extern const struct schema_struct schema_scheduling_priority_class;
 extern const struct schema_struct schema_coordination_lease;
+extern const struct schema_struct schema_discovery_endpoint_slice;
 extern const struct schema_struct schema_rbac_role;
 extern const struct schema_struct schema_rbac_role_binding;
 extern const struct schema_struct schema_rbac_cluster_role;

@@ -1,6 +1,7 @@
 /* The smaller API groups: storage.k8s.io StorageClass, scheduling.k8s.io PriorityClass,
  * rbac.authorization.k8s.io, policy PodDisruptionBudget, coordination.k8s.io Lease
  * (pkg/apis/<group>/validation). */
+#include <arpa/inet.h>
 #include "api/validate_internal.h"
 
 #include <stdio.h>
@@ -354,6 +355,98 @@ static void v_lease(struct vctx *v, const json_t *obj)
     v_str(v, spec, "renewTime", "spec");
 }
 
+/* ---- EndpointSlice (discovery.k8s.io/v1) ---- */
+
+#define SLICE_MAX_ENDPOINTS 1000
+#define SLICE_MAX_PORTS     100
+#define SLICE_MAX_ADDRESSES 100
+
+static void v_endpointslice(struct vctx *v, const json_t *obj)
+{
+    static const char *const types[] = {"FQDN", "IPv4", "IPv6", NULL};
+    static const char *const protocols[] = {"SCTP", "TCP", "UDP", NULL};
+    char p[FP_MAX], f[FP_MAX];
+    const char *type = v_str(v, obj, "addressType", "");
+    if (!type || !*type)
+        v_required(v, "addressType", "");
+    else if (!in_list(type, types))
+        v_not_supported(v, "addressType", type, types);
+    const json_t *eps = v_arr(v, obj, "endpoints", "");
+    size_t n = json_array_size(eps);
+    if (n > SLICE_MAX_ENDPOINTS) {
+        char d[80];
+        snprintf(d, sizeof(d), "must have at most %d items", SLICE_MAX_ENDPOINTS);
+        v_invalid_int(v, "endpoints", (int64_t)n, d);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fp(p, "endpoints[%zu]", i);
+        const json_t *ep = v_elem_obj(v, eps, i, p);
+        if (!ep)
+            continue;
+        const json_t *addrs = v_arr(v, ep, "addresses", p);
+        size_t na = json_array_size(addrs);
+        if (na == 0)
+            v_required(v, fp(f, "%s.addresses", p), "must contain at least 1 address");
+        else if (na > SLICE_MAX_ADDRESSES)
+            v_invalid_int(v, fp(f, "%s.addresses", p), (int64_t)na, "must have at most 100 items");
+        for (size_t j = 0; j < na && j < SLICE_MAX_ADDRESSES; j++) {
+            const char *a = json_string_value(json_array_get(addrs, j));
+            unsigned char buf[16];
+            fp(f, "%s.addresses[%zu]", p, j);
+            if (!a)
+                v_invalid_str(v, f, "", "must be a string");
+            else if (type && !strcmp(type, "IPv4") && inet_pton(AF_INET, a, buf) != 1)
+                v_invalid_str(v, f, a, "must be a valid IPv4 address");
+            else if (type && !strcmp(type, "IPv6") && inet_pton(AF_INET6, a, buf) != 1)
+                v_invalid_str(v, f, a, "must be a valid IPv6 address");
+            else if (type && !strcmp(type, "FQDN"))
+                v_dns1123_subdomain(v, f, a);
+        }
+        const char *host = v_str(v, ep, "hostname", p);
+        if (host)
+            v_dns1123_label(v, fp(f, "%s.hostname", p), host);
+        const json_t *cond = v_obj(v, ep, "conditions", p);
+        bool b;
+        fp(f, "%s.conditions", p);
+        v_bool(v, cond, "ready", f, &b);
+        v_bool(v, cond, "serving", f, &b);
+        v_bool(v, cond, "terminating", f, &b);
+        const char *node = v_str(v, ep, "nodeName", p);
+        if (node && *node)
+            v_dns1123_subdomain(v, fp(f, "%s.nodeName", p), node);
+    }
+    const json_t *ports = v_arr(v, obj, "ports", "");
+    size_t np = json_array_size(ports);
+    if (np > SLICE_MAX_PORTS) {
+        v_invalid_int(v, "ports", (int64_t)np, "must have at most 100 items");
+        return;
+    }
+    for (size_t i = 0; i < np; i++) {
+        fp(p, "ports[%zu]", i);
+        const json_t *port = v_elem_obj(v, ports, i, p);
+        if (!port)
+            continue;
+        const char *name = v_str(v, port, "name", p);
+        if (name && *name)
+            v_dns1123_label(v, fp(f, "%s.name", p), name);
+        const char *proto = v_str(v, port, "protocol", p);
+        if (proto && !in_list(proto, protocols))
+            v_not_supported(v, fp(f, "%s.protocol", p), proto, protocols);
+        int64_t num = 0;
+        if (v_int(v, port, "port", p, 32, &num) && (num < 1 || num > 65535))
+            v_invalid_int(v, fp(f, "%s.port", p), num, "must be between 1 and 65535, inclusive");
+    }
+}
+
+static void v_endpointslice_update(struct vctx *v, const json_t *obj, const json_t *old)
+{
+    const char *type = json_string_value(json_object_get(obj, "addressType"));
+    const char *otype = json_string_value(json_object_get(old, "addressType"));
+    if (type && otype && strcmp(type, otype) != 0)
+        v_invalid_str(v, "addressType", type, "field is immutable");
+}
+
 const struct vkind vkinds_other[] = {
     {"storage.k8s.io", "StorageClass", v_storageclass, v_storageclass_update},
     {"scheduling.k8s.io", "PriorityClass", v_priorityclass, v_priorityclass_update},
@@ -363,5 +456,6 @@ const struct vkind vkinds_other[] = {
     {RBAC_GROUP, "ClusterRoleBinding", v_clusterrolebinding, v_binding_update},
     {"policy", "PodDisruptionBudget", v_pdb, NULL},
     {"coordination.k8s.io", "Lease", v_lease, NULL},
+    {"discovery.k8s.io", "EndpointSlice", v_endpointslice, v_endpointslice_update},
     {NULL, NULL, NULL, NULL},
 };

@@ -16,6 +16,7 @@
 #include "apiserver/respond.h"
 #include "apiserver/router.h"
 #include "apiserver/watch_fanout.h"
+#include "apiserver/services/service_alloc.h"
 #include "auth/authn.h"
 #include "auth/impersonate.h"
 #include "codec/json.h"
@@ -71,6 +72,7 @@ void apiserver_done(struct apiserver *srv)
     free(srv->doc_apis_legacy);
     free(srv->doc_openapi_v3_root);
     kos_authn_free(srv->authn);
+    kos_svc_alloc_free(srv->svc_alloc);
     memset(srv, 0, sizeof(*srv));
 }
 

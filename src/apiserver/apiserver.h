@@ -12,6 +12,7 @@
 
 struct kos_sa;
 struct kos_stream_backend;
+struct kos_svc_alloc;
 
 #define KOS_KUBE_MAJOR       "1"
 #define KOS_KUBE_MINOR       "33"
@@ -59,6 +60,9 @@ struct apiserver {
     const char *streaming_node;
     /* Serves plain watch streams from a few threads (NULL: each on its connection's thread). */
     struct watch_fanout *watch_fanout;
+    /* Cluster IPs and node ports of Services (services/service_registry.h); owned. NULL until
+     * apiserver_services_setup: Services then get none. */
+    struct kos_svc_alloc *svc_alloc;
 };
 
 int apiserver_init(struct apiserver *srv, struct store *store, const char *server_address);

@@ -18,6 +18,7 @@
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
+#include "apiserver/services/service_registry.h"
 #include "codec/json.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -147,6 +148,7 @@ static int remove_object(struct resource_request *rr, const char *key, json_t *o
     int r = store_write(rr->srv->store, &w, &res);
     if (r < 0)
         return r;
+    service_after_delete(rr, obj);
     *ret_value = res.value;
     return 0;
 }

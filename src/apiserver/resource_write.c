@@ -16,6 +16,7 @@
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
+#include "apiserver/services/service_registry.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
@@ -287,12 +288,19 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         reply_errorf(rep, 400, "BadRequest", "invalid object name");
         return;
     }
+    /* cluster IPs and node ports, after validation as kube's service registry takes them */
+    if (service_admit_create(rr, obj, &err) < 0) {
+        reply_error(rep, err);
+        return;
+    }
     if (rr->dry_run) {
+        service_after_create(rr, obj, false);
         reply_json(rep, 201, obj);
         return;
     }
     struct store_write_result res = {0};
     r = obj_store_write(rr->srv->store, STORE_CREATE, key, 0, obj, &res);
+    service_after_create(rr, obj, r == 0);
     if (r < 0) {
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, name);
         return;
@@ -435,6 +443,8 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
     _cleanup_json_ json_t *managed =
         applied ? json_incref(obj_path(next, "metadata.managedFields")) : NULL;
     r = keep_server_fields(rr, cur, next);
+    if (r == 0)
+        r = service_prepare_update(rr, next, cur);
     if (r < 0)
         return kos_error_set(err, 500, "InternalError", "out of memory");
     r = kos_apply_defaults(rr->kind, next);
@@ -456,7 +466,11 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
     char key[1024];
     if (rr_key(rr, rr->name, key, sizeof(key)) < 0)
         return kos_error_set(err, 400, "BadRequest", "invalid object name");
+    r = service_admit_update(rr, next, cur, err);
+    if (r < 0)
+        return r;
     if (same_object(cur, next) || rr->dry_run) {
+        service_after_update(rr, next, cur, false, false);
         if (rr->dry_run && !same_object(cur, next))
             return obj_render(next, cur_rev, ret_value) < 0 ? -ENOMEM : 0;
         return obj_render(cur, cur_rev, ret_value) < 0 ? -ENOMEM : 0;
@@ -471,6 +485,7 @@ static int commit_update_ex(struct resource_request *rr, json_t *cur, int64_t cu
     struct store_write_result res = {0};
     r = obj_store_write(rr->srv->store, release ? STORE_DELETE : STORE_UPDATE, key, cur_rev, next,
                         &res);
+    service_after_update(rr, next, cur, r == 0, release);
     if (r < 0)
         return r;
     *ret_value = res.value;

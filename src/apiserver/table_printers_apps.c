@@ -563,6 +563,56 @@ static void endpoints_cells(struct table_cells *c, const json_t *ep)
     cell_age(c, ep);
 }
 
+static const struct table_column endpointslice_columns[] = {
+    {"Name", "string", "name", D_NAME, 0},
+    {"AddressType", "string", "", "The IP protocol for this slice.", 0},
+    {"Ports", "string", "", "The ports for this slice.", 0},
+    {"Endpoints", "string", "", "Endpoints in this slice.", 0},
+    {"Age", "string", "", D_AGE, 0},
+};
+
+/* kube's formatDiscoveryPorts / formatDiscoveryEndpoints: the first three, then a count. */
+static void endpointslice_cells(struct table_cells *c, const json_t *slice)
+{
+    const size_t max = 3;
+    _cleanup_buf_ struct kos_buf ports, eps;
+    kos_buf_init(&ports, TABLE_CELL_MAX);
+    kos_buf_init(&eps, TABLE_CELL_MAX);
+    int rp = 0, re = 0;
+    size_t i, j, count = 0;
+    const json_t *p, *ep, *addr;
+    json_array_foreach(json_object_get(slice, "ports"), i, p)
+    {
+        if (i == max)
+            break;
+        const json_t *port = json_object_get(p, "port");
+        if (rp == 0)
+            rp = json_is_integer(port) ? kos_buf_printf(&ports, "%s%lld", i ? "," : "",
+                                                        (long long)json_integer_value(port))
+                                       : kos_buf_printf(&ports, "%s<unset>", i ? "," : "");
+    }
+    size_t np = json_array_size(json_object_get(slice, "ports"));
+    if (rp == 0 && np > max)
+        rp = kos_buf_printf(&ports, " + %zu more...", np - max);
+    json_array_foreach(json_object_get(slice, "endpoints"), i, ep)
+    {
+        json_array_foreach(json_object_get(ep, "addresses"), j, addr)
+        {
+            if (count < max && re == 0)
+                re = kos_buf_printf(&eps, "%s%s", count ? "," : "",
+                                    str_or(json_string_value(addr), ""));
+            count++;
+        }
+    }
+    if (re == 0 && count > max)
+        re = kos_buf_printf(&eps, " + %zu more...", count - max);
+    cell_str(c, obj_str(slice, "metadata.name"));
+    cell_str(c, s_at(slice, "addressType"));
+    cell_buf(c, &ports, rp, "<unset>");
+    cell_buf(c, &eps, re, "<unset>");
+    cell_age(c, slice);
+}
+
 #define PRINTER(g, k, cols, fn)                                                                    \
     {                                                                                              \
         g, k, cols, sizeof(cols) / sizeof(cols[0]), fn                                             \
@@ -576,5 +626,6 @@ const struct table_printer table_printers_apps[] = {
     PRINTER("batch", "Job", job_columns, job_cells),
     PRINTER("", "Service", service_columns, service_cells),
     PRINTER("", "Endpoints", endpoints_columns, endpoints_cells),
+    PRINTER("discovery.k8s.io", "EndpointSlice", endpointslice_columns, endpointslice_cells),
     {NULL, NULL, NULL, 0, NULL},
 };

@@ -2,7 +2,10 @@
  * node agent join it as they land). Flags follow kube-apiserver's names. */
 #include "cmd/commands.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +24,8 @@
 #include "apiserver/authz/chain.h"
 #include "apiserver/http.h"
 #include "apiserver/local_client.h"
+#include "apiserver/services/service_alloc.h"
+#include "apiserver/services/service_registry.h"
 #include "auth/authn.h"
 #include "cmd/server_keystone.h"
 #include "auth/token_file.h"
@@ -61,6 +66,9 @@ struct server_flags {
     bool allocate_node_cidrs;
     struct kos_cidr cluster_cidr;
     int64_t node_cidr_mask_size;
+    const char *service_cidr;       /* --service-cluster-ip-range */
+    const char *service_node_ports; /* --service-node-port-range */
+    const char *advertise_address;  /* --advertise-address */
 };
 
 static void server_flags_clear(struct server_flags *f)
@@ -122,6 +130,11 @@ static void usage(FILE *out)
           "      --token-auth-file FILE         static bearer tokens, CSV: token,user,uid,groups\n"
           "      --anonymous-auth[=BOOL]        treat requests without credentials as\n"
           "                                     system:anonymous (default false)\n"
+          "      --service-cluster-ip-range CIDR  Service cluster IPs (default 10.43.0.0/16)\n"
+          "      --service-node-port-range LO-HI  Service node ports (default 30000-32767)\n"
+          "      --advertise-address IP         the address the kubernetes Service's endpoints\n"
+          "                                     name (default: the bind address, else the host's\n"
+          "                                     first non-loopback IPv4 address)\n"
           "      --disable-agent                do not run the node agent in this process\n"
           "      --disable-scheduler            do not run the scheduler in this process\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
@@ -179,6 +192,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_CLUSTER_CIDR,
         F_NODE_MASK,
         F_ALLOCATE_CIDRS,
+        F_SVC_CIDR,
+        F_SVC_PORTS,
+        F_ADVERTISE,
     };
     static const struct option server_opts[] = {
         {"data-dir", required_argument, NULL, F_DATA},
@@ -199,6 +215,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"cluster-cidr", required_argument, NULL, F_CLUSTER_CIDR},
         {"node-cidr-mask-size", required_argument, NULL, F_NODE_MASK},
         {"allocate-node-cidrs", optional_argument, NULL, F_ALLOCATE_CIDRS},
+        {"service-cluster-ip-range", required_argument, NULL, F_SVC_CIDR},
+        {"service-node-port-range", required_argument, NULL, F_SVC_PORTS},
+        {"advertise-address", required_argument, NULL, F_ADVERTISE},
         SERVER_WEBHOOK_OPTIONS,
         {"v", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -218,7 +237,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
                                .authorization_mode = APISERVER_DEFAULT_AUTHZ_MODES,
                                .allocate_node_cidrs = true,
                                .cluster_cidr = {.addr = 0x0a2a0000u, .prefix = 16},
-                               .node_cidr_mask_size = 24};
+                               .node_cidr_mask_size = 24,
+                               .service_cidr = KOS_DEFAULT_SERVICE_CIDR,
+                               .service_node_ports = KOS_DEFAULT_SERVICE_NODE_PORTS};
     server_webhook_flags_init(&f->webhook);
     optind = 1;
     opterr = 0;
@@ -276,6 +297,15 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             break;
         case F_CLIENT_CA:
             f->client_ca_file = optarg;
+            break;
+        case F_SVC_CIDR:
+            f->service_cidr = optarg;
+            break;
+        case F_SVC_PORTS:
+            f->service_node_ports = optarg;
+            break;
+        case F_ADVERTISE:
+            f->advertise_address = optarg;
             break;
         case F_TOKEN_FILE:
             f->token_auth_file = optarg;
@@ -367,6 +397,32 @@ static void client_host(const char *bind, char *out, size_t size)
         snprintf(out, size, "%s", bind);
 }
 
+/* The address the kubernetes Service's endpoints name, as kube-apiserver picks its advertise
+ * address: the flag, else the bind address, else the host's first non-loopback IPv4. */
+static void advertise_ip(const struct server_flags *f, char *out, size_t size)
+{
+    snprintf(out, size, "127.0.0.1");
+    if (f->advertise_address) {
+        snprintf(out, size, "%s", f->advertise_address);
+        return;
+    }
+    if (strcmp(f->bind_address, "0.0.0.0") != 0 && strcmp(f->bind_address, "::") != 0) {
+        snprintf(out, size, "%s", f->bind_address);
+        return;
+    }
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) < 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+        if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)size))
+            break;
+    }
+    freeifaddrs(ifs);
+}
+
 /* The in-process controllers and scheduler authenticate as kube's components do, with
  * client certificates from the cluster CA (issued per start, kept in memory only). */
 static int component_client(const struct pki_material *m, const char *url, const char *user,
@@ -412,9 +468,12 @@ static int use_local_requests(struct apiserver *api, const struct pki_material *
     return 0;
 }
 
-static void locals_free(struct apiserver_local *(*l)[5])
+/* The components whose requests run in process (see use_local_requests). */
+#define IN_PROCESS_CLIENTS 8
+
+static void locals_free(struct apiserver_local *(*l)[IN_PROCESS_CLIENTS])
 {
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < IN_PROCESS_CLIENTS; i++)
         apiserver_local_free((*l)[i]);
 }
 
@@ -495,6 +554,8 @@ int cmd_server(int argc, char **argv)
             kos_error_free(aerr);
             return 2;
         }
+        /* the Service proxy masquerades what comes from outside the pods' range */
+        kos_cidr_format(&f.cluster_cidr, agent_cfg.cluster_cidr, sizeof(agent_cfg.cluster_cidr));
     }
     char tls_dir[4096];
     snprintf(tls_dir, sizeof(tls_dir), "%s/tls", f.data_dir);
@@ -548,6 +609,16 @@ int cmd_server(int argc, char **argv)
         kos_authn_free(authn);
         store_close(store);
         return 1;
+    }
+    struct kos_error *serr = NULL;
+    r = apiserver_services_setup(&api, f.service_cidr, f.service_node_ports, &serr);
+    if (r < 0) {
+        fprintf(stderr, "kos server: %s\n", serr && serr->message ? serr->message : strerror(-r));
+        kos_error_free(serr);
+        kos_authn_free(authn);
+        apiserver_done(&api);
+        store_close(store);
+        return 2;
     }
     /* service-account tokens, then the TokenReview webhook, after the token file (kube's
      * order); webhook outlives api.authn, which holds its service-account authenticator */
@@ -633,6 +704,10 @@ int cmd_server(int argc, char **argv)
     r = apiserver_bootstrap(&api);
     if (r == 0)
         r = apiserver_bootstrap_rbac(&api);
+    char adv[64];
+    advertise_ip(&f, adv, sizeof(adv));
+    if (r == 0)
+        r = apiserver_services_bootstrap(&api, adv, port);
     if (r < 0) {
         log_error("server", "bootstrap failed: %s", strerror(-r));
     } else {
@@ -645,8 +720,9 @@ int cmd_server(int argc, char **argv)
     }
     _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
                                                     ns_kp = {0}, agg_kp = {0}, agent_kp = {0},
-                                                    ipam_kp = {0}, proxy_kp = {0};
-    struct kos_client_config cc, sc, gcc, nsc, aggc, agc, ipamc, proxyc;
+                                                    ipam_kp = {0}, proxy_kp = {0}, ep_kp = {0},
+                                                    eps_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, aggc, agc, ipamc, proxyc, epc, epsc;
     /* Each controller writes as its kube-system service account, as kube-controller-manager
      * with --use-service-account-credentials does, so RBAC grants it its controller role. */
     static const char *const sa_groups[] = {"system:serviceaccounts",
@@ -671,6 +747,14 @@ int cmd_server(int argc, char **argv)
         r = component_client(&pki, api_url, "system:serviceaccount:kube-system:node-controller",
                              sa_groups, 2, "kos-controller-manager/node-ipam-controller", &ipam_kp,
                              &ipamc);
+    if (r == 0)
+        r = component_client(&pki, api_url, "system:serviceaccount:kube-system:endpoint-controller",
+                             sa_groups, 2, "kos-controller-manager/endpoint-controller", &ep_kp,
+                             &epc);
+    if (r == 0)
+        r = component_client(
+            &pki, api_url, "system:serviceaccount:kube-system:endpointslice-controller", sa_groups,
+            2, "kos-controller-manager/endpointslice-controller", &eps_kp, &epsc);
     if (r == 0)
         r = component_client(&pki, api_url, "system:kube-scheduler", NULL, 0, "kos-scheduler",
                              &sched_kp, &sc);
@@ -701,9 +785,10 @@ int cmd_server(int argc, char **argv)
      * (apiserver/local_client.h): authenticated, authorized and admitted as any client's. */
     cc.local_store = store;
     sc.local_store = store;
-    _cleanup_(locals_free) struct apiserver_local *locals[5] = {0};
-    struct kos_client_config *in_process[5] = {&cc, &sc, &gcc, &nsc, &aggc};
-    for (size_t i = 0; r == 0 && i < 5; i++)
+    struct kos_client_config *in_process[IN_PROCESS_CLIENTS] = {&cc,   &sc,    &gcc, &nsc,
+                                                                &aggc, &ipamc, &epc, &epsc};
+    _cleanup_(locals_free) struct apiserver_local *locals[IN_PROCESS_CLIENTS] = {0};
+    for (size_t i = 0; r == 0 && i < IN_PROCESS_CLIENTS; i++)
         r = use_local_requests(&api, &pki, in_process[i], &locals[i]);
     if (r < 0) {
         http_server_stop(http);
@@ -723,7 +808,9 @@ int cmd_server(int argc, char **argv)
                                                .node_ipam = &ipamc,
                                                .allocate_node_cidrs = f.allocate_node_cidrs,
                                                .cluster_cidr = f.cluster_cidr,
-                                               .node_cidr_mask_size = (int)f.node_cidr_mask_size};
+                                               .node_cidr_mask_size = (int)f.node_cidr_mask_size,
+                                               .endpoint_controller = &epc,
+                                               .endpointslice_controller = &epsc};
     r = kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));
@@ -760,6 +847,11 @@ int cmd_server(int argc, char **argv)
             return 1;
         }
     }
+    /* the kubernetes Service's endpoints, kept from here on (a failure only logs: the next
+     * round retries, and the API serves without it) */
+    struct apiserver_services_reconciler *svc_reconciler = NULL;
+    if (apiserver_services_reconciler_start(&api, adv, port, &svc_reconciler) < 0)
+        log_warn("server", "cannot start the kubernetes Service reconciler");
     log_info("server", "serving the Kubernetes API on https://%s (data in %s)", address,
              f.data_dir);
     log_info("server", "kubectl --kubeconfig %s get namespaces", kubeconfig);
@@ -771,6 +863,7 @@ int cmd_server(int argc, char **argv)
     kos_agent_stop(agent);
     kos_scheduler_stop(scheduler); /* while the API it uses still answers */
     kos_controllers_stop(controllers);
+    apiserver_services_reconciler_stop(svc_reconciler);
     watch_window_shutdown(store_window(store));
     http_server_stop(http);
     kos_agent_streaming_free(streaming);

@@ -10,6 +10,8 @@
 
 #include "client/informer.h"
 #include "controllers/clusterrole_aggregation.h"
+#include "controllers/endpoints/controllers.h"
+#include "controllers/endpoints/index.h"
 #include "controllers/events.h"
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
@@ -40,6 +42,16 @@ struct kos_controllers {
     struct kos_informer *nodes;
     struct kos_event_recorder *ipam_events;
     struct kos_node_ipam *ipam;
+    /* endpoints and endpointslices: full pod and Service informers, the index they feed */
+    struct kos_client *ep_client;
+    struct kos_client *eps_client;
+    struct kos_informer *pods_full;
+    struct kos_informer *services_full;
+    struct kos_informer *endpoints_full;
+    struct kos_informer *slices_full;
+    struct kos_ep_index *ep_index;
+    struct kos_ep_controller *epc;
+    struct kos_ep_controller *epsc;
 };
 
 static int start_node_ipam(struct kos_controllers *c, const struct kos_controllers_config *cfg)
@@ -100,6 +112,42 @@ static int make_informers(struct kos_controllers *c)
     return c->namespaces && c->serviceaccounts ? 0 : -ENOENT;
 }
 
+/* The endpoints and endpointslice controllers on full pod and Service informers (the
+ * metadata ones carry no selectors, IPs or readiness). */
+static int start_endpoints(struct kos_controllers *c, const struct kos_controllers_config *cfg)
+{
+    const struct kos_client_config *m = cfg->manager;
+    int r = kos_client_new(cfg->endpoint_controller ? cfg->endpoint_controller : m, &c->ep_client);
+    if (r == 0)
+        r = kos_client_new(cfg->endpointslice_controller ? cfg->endpointslice_controller : m,
+                           &c->eps_client);
+    struct kos_informer_options po = {.kind = kos_kind_by_resource("", "v1", "pods"),
+                                      .drop_managed_fields = true};
+    struct kos_informer_options so = {.kind = kos_kind_by_resource("", "v1", "services"),
+                                      .drop_managed_fields = true};
+    if (r == 0)
+        r = kos_informer_new(c->client, &po, &c->pods_full);
+    if (r == 0)
+        r = kos_informer_new(c->client, &so, &c->services_full);
+    struct kos_informer_options eo = {.kind = kos_kind_by_resource("", "v1", "endpoints"),
+                                      .drop_managed_fields = true};
+    struct kos_informer_options lo = {.kind = kos_kind_by_kind("discovery.k8s.io", "EndpointSlice"),
+                                      .drop_managed_fields = true};
+    if (r == 0)
+        r = kos_informer_new(c->client, &eo, &c->endpoints_full);
+    if (r == 0)
+        r = kos_informer_new(c->client, &lo, &c->slices_full);
+    if (r == 0)
+        r = kos_ep_index_new(c->pods_full, c->services_full, &c->ep_index);
+    if (r == 0)
+        r = kos_ep_controller_new(KOS_EP_ENDPOINTS, c->ep_client, c->services_full,
+                                  c->endpoints_full, c->ep_index, &c->epc);
+    if (r == 0)
+        r = kos_ep_controller_new(KOS_EP_ENDPOINTSLICES, c->eps_client, c->services_full,
+                                  c->slices_full, c->ep_index, &c->epsc);
+    return r;
+}
+
 int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_controllers **ret)
 {
     struct kos_controllers *c = calloc(1, sizeof(*c));
@@ -136,6 +184,8 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
     }
     if (r == 0)
         r = kos_aggregation_controller_new(c->agg_client, c->clusterroles, &c->agg);
+    if (r == 0)
+        r = start_endpoints(c, cfg);
     for (size_t i = 0; r == 0 && i < c->ninformers; i++)
         r = kos_informer_start(c->informers[i]);
     if (r == 0)
@@ -150,6 +200,17 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
         r = kos_sa_controller_start(c->sac);
     if (r == 0)
         r = start_node_ipam(c, cfg);
+    r = kos_informer_start(c->pods_full);
+    if (r == 0)
+        r = kos_informer_start(c->services_full);
+    if (r == 0)
+        r = kos_informer_start(c->endpoints_full);
+    if (r == 0)
+        r = kos_informer_start(c->slices_full);
+    if (r == 0)
+        r = kos_ep_controller_start(c->epc);
+    if (r == 0)
+        r = kos_ep_controller_start(c->epsc);
     if (r < 0) {
         kos_controllers_stop(c);
         return r;
@@ -178,11 +239,30 @@ void kos_controllers_stop(struct kos_controllers *c)
     kos_informer_free(c->nodes);
     kos_event_recorder_free(c->ipam_events);
     kos_client_free(c->ipam_client);
+    kos_ep_controller_stop(c->epc);
+    kos_ep_controller_stop(c->epsc);
+    if (c->pods_full)
+        kos_informer_stop(c->pods_full);
+    if (c->services_full)
+        kos_informer_stop(c->services_full);
+    if (c->endpoints_full)
+        kos_informer_stop(c->endpoints_full);
+    if (c->slices_full)
+        kos_informer_stop(c->slices_full);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_stop(c->informers[i]);
     if (c->clusterroles)
         kos_informer_stop(c->clusterroles);
     kos_aggregation_controller_free(c->agg);
+    kos_ep_controller_free(c->epc);
+    kos_ep_controller_free(c->epsc);
+    kos_informer_free(c->pods_full);
+    kos_informer_free(c->services_full);
+    kos_informer_free(c->endpoints_full);
+    kos_informer_free(c->slices_full);
+    kos_ep_index_free(c->ep_index);
+    kos_client_free(c->ep_client);
+    kos_client_free(c->eps_client);
     kos_informer_free(c->clusterroles);
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);

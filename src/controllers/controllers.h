@@ -25,6 +25,8 @@ struct kos_controllers_config {
     bool allocate_node_cidrs;
     struct kos_cidr cluster_cidr; /* --cluster-cidr */
     int node_cidr_mask_size;      /* --node-cidr-mask-size */
+    const struct kos_client_config *endpoint_controller;
+    const struct kos_client_config *endpointslice_controller;
 };
 
 /* Creates the clients, starts the informers and the controllers; returns at once (the

@@ -112,6 +112,9 @@ class KosServer:
         if self.netns is None and not any(a.startswith("--network-plugin")
                                           for a in self.extra_args):
             args += ["--network-plugin=none"]
+        # the Service proxy programs nftables: only inside a namespace of the test's own
+        if self.netns is None and not any(a.startswith("--proxy-mode") for a in self.extra_args):
+            args += ["--proxy-mode", "none"]
         return args
 
     @property

@@ -347,7 +347,8 @@ def test_standalone_agent_joins_with_a_kubeconfig():
             [KOS_BIN, "agent", "--kubeconfig", s.kubeconfig, "--node-name", "standalone-node",
              "--cgroup-root", root, "--root-dir", os.path.join(s.dir, "agent"),
              "--pod-log-dir", os.path.join(s.dir, "pod-logs"), "--max-pods", "7",
-             "--network-plugin=none"],  # no bridge on the host's network
+             # no bridge and no nftables on the host's network
+             "--network-plugin=none", "--proxy-mode", "none"],
             stdout=log, stderr=log)
         log.close()
 

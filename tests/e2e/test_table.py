@@ -83,7 +83,7 @@ def seeded(shared_server):
                               "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
     _create(s, "/api/v1/namespaces/%s/services" % NS, {
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "websvc"},
-        "spec": {"clusterIP": "10.96.0.10", "selector": {"app": "web"},
+        "spec": {"clusterIP": "10.43.0.10", "selector": {"app": "web"},
                  "ports": [{"name": "http", "port": 80}, {"name": "https", "port": 443}]}})
     _create(s, "/api/v1/namespaces/%s/configmaps" % NS, {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
@@ -200,7 +200,7 @@ def test_several_kinds(kubectl):
                        ["NAME", "DATA", "AGE"]]
     named = {r[0]: r for r in rows if r[0] != "NAME"}
     assert named["deployment.apps/d1"][1:4] == ["0/2", "0", "0"]
-    assert named["service/websvc"][1:5] == ["ClusterIP", "10.96.0.10", "<none>",
+    assert named["service/websvc"][1:5] == ["ClusterIP", "10.43.0.10", "<none>",
                                             "80/TCP,443/TCP"]
     assert named["configmap/cfg"][1] == "2"
     rows = _rows(kubectl.run("get", "deploy", "-n", NS, "-o", "wide").stdout)

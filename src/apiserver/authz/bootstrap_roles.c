@@ -292,6 +292,29 @@ static const struct brule volume_scheduler[] = {
     END,
 };
 
+static const struct brule ctl_endpoint[] = {
+    R(READ, "", "pods,services"),
+    R("create,delete,get,list,update", "", "endpoints"),
+    R("create", "", "endpoints/restricted"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
+static const struct brule ctl_endpointslice[] = {
+    R(READ, "", "nodes,pods,services"),
+    R("create,delete,get,list,update", "discovery.k8s.io", "endpointslices"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
+/* What the node agent's Service proxy reads beyond the Node authorizer's grants (kos's own:
+ * kube-proxy runs as system:kube-proxy with system:node-proxier). */
+static const struct brule node_service_proxy[] = {
+    R("list,watch", "", "services"),
+    R("list,watch", "discovery.k8s.io", "endpointslices"),
+    END,
+};
+
 static const struct brule none[] = {END};
 
 /* By name, as kube lists them. */
@@ -299,6 +322,7 @@ static const struct brole roles[] = {
     {"admin", NULL, AGG_ADMIN, none},
     {"cluster-admin", NULL, NULL, cluster_admin},
     {"edit", AGG_ADMIN, AGG_EDIT, none},
+    {"kos:node-service-proxy", NULL, NULL, node_service_proxy},
     {"system:aggregate-to-admin", AGG_ADMIN, NULL, aggregate_to_admin},
     {"system:aggregate-to-edit", AGG_EDIT, NULL, aggregate_to_edit},
     {"system:aggregate-to-view", AGG_VIEW, NULL, aggregate_to_view},
@@ -316,6 +340,8 @@ static const struct brole roles[] = {
     {"system:certificates.k8s.io:legacy-unknown-approver", NULL, NULL, csr_legacy_unknown_approver},
     {"system:controller:clusterrole-aggregation-controller", NULL, NULL,
      ctl_clusterrole_aggregation},
+    {"system:controller:endpoint-controller", NULL, NULL, ctl_endpoint},
+    {"system:controller:endpointslice-controller", NULL, NULL, ctl_endpointslice},
     {"system:controller:generic-garbage-collector", NULL, NULL, ctl_garbage_collector},
     {"system:controller:namespace-controller", NULL, NULL, ctl_namespace},
     {"system:controller:node-controller", NULL, NULL, ctl_node},
@@ -363,6 +389,10 @@ static const struct bbinding bindings[] = {
     {"system:basic-user", {GROUP("system:authenticated")}},
     {"system:controller:clusterrole-aggregation-controller",
      {{"ServiceAccount", "clusterrole-aggregation-controller", "kube-system"}}},
+    {"system:controller:endpoint-controller",
+     {{"ServiceAccount", "endpoint-controller", "kube-system"}}},
+    {"system:controller:endpointslice-controller",
+     {{"ServiceAccount", "endpointslice-controller", "kube-system"}}},
     {"system:controller:generic-garbage-collector",
      {{"ServiceAccount", "generic-garbage-collector", "kube-system"}}},
     {"system:controller:namespace-controller",
@@ -376,6 +406,8 @@ static const struct bbinding bindings[] = {
     /* kept without subjects since the Node authorizer took over (kube does the same) */
     {"system:node", {{0}}},
     {"system:node-proxier", {USER("system:kube-proxy")}},
+    /* kos runs the Service proxy inside every node agent, with the node's credentials */
+    {"kos:node-service-proxy", {GROUP("system:nodes")}},
     {"system:public-info-viewer", {GROUP("system:authenticated"), GROUP("system:unauthenticated")}},
     {"system:service-account-issuer-discovery", {GROUP("system:serviceaccounts")}},
     {"system:volume-scheduler", {USER("system:kube-scheduler")}},
