@@ -338,7 +338,8 @@ def web_pod(name, image, labels):
                                      "/tmp/www/index.html && touch /tmp/ready && "
                                      "exec httpd -f -p 8080 -h /tmp/www" % name],
                          "ports": [{"name": "http", "containerPort": 8080}],
-                         "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/ready"]},
+                         "readinessProbe": {"exec": {"command": ["busybox", "test", "-f",
+                                                                         "/tmp/ready"]},
                                             "periodSeconds": 1, "failureThreshold": 1}}]}}
 
 
@@ -369,7 +370,7 @@ def test_service_from_a_pod_follows_readiness(node):
     wait_for(lambda: ready_ips() == [back_ip], what="the pod in the Endpoints")
 
     def from_client():
-        p = k.run("exec", "client", "--", "wget", "-q", "-O", "-",
+        p = k.run("exec", "client", "--", "busybox", "wget", "-q", "-O", "-",
                   "http://%s:80/" % cip, check=False)
         return p.stdout.strip() if p.returncode == 0 else None
 
@@ -379,13 +380,13 @@ def test_service_from_a_pod_follows_readiness(node):
     assert p.stdout.strip() == "from-back"
 
     # readiness fails: out of the Endpoints (a not-ready address) and out of the proxy
-    k.run("exec", "back", "--", "rm", "/tmp/ready")
+    k.run("exec", "back", "--", "busybox", "rm", "/tmp/ready")
     wait_for(lambda: ready_ips() == [], what="the address to leave the Endpoints")
     subs = json.loads(k.run("get", "endpoints", "back", "-o", "json").stdout)["subsets"]
     assert [a["ip"] for a in subs[0]["notReadyAddresses"]] == [back_ip]
     wait_for(lambda: from_client() is None, timeout=30, what="the ClusterIP to stop answering")
     # and back
-    k.run("exec", "back", "--", "touch", "/tmp/ready")
+    k.run("exec", "back", "--", "busybox", "touch", "/tmp/ready")
     wait_for(lambda: ready_ips() == [back_ip], what="the address to come back")
     assert wait_for(from_client, timeout=30, what="the ClusterIP again") == "from-back"
     k.run("delete", "pod", "back", "client", "--grace-period=1")
