@@ -656,6 +656,18 @@ static int pod_network(struct rt *rt, struct pod_entry *e, const json_t *pod)
     int r = kos_podnet_setup(rt->env.network, e->uid, e->netns, sizeof(e->netns), e->pod_ip,
                              sizeof(e->pod_ip), &err);
     if (r == 0) {
+        if (e->net_err[0]) {
+            /* the network is there now (e.g. the podCIDR came after an agent restart):
+             * containers that kept running were marked waiting for it; they are not */
+            const char *key;
+            json_t *w, *tmp;
+            json_object_foreach_safe(e->waiting, tmp, key, w)
+            {
+                const char *msg = jstr(w, "message");
+                if (msg && strcmp(msg, e->net_err) == 0)
+                    json_object_del(e->waiting, key);
+            }
+        }
         e->net_err[0] = '\0';
         return 0;
     }
