@@ -78,6 +78,34 @@ def remove_cgroup_tree(rel):
                     time.sleep(0.1)
 
 
+def wait_for(fn, timeout=60, what="condition", interval=0.2):
+    """Calls fn until it returns something true, which is returned; fails the test after
+    timeout seconds with the last value."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def stop_leftover_containers(agent_root):
+    """Safety net after a test's agent stopped (it leaves containers running by design):
+    stops and removes the containers of the agent whose --root-dir is agent_root (for an
+    embedded agent, DATA/agent)."""
+    state = os.path.join(agent_root, "containers")
+    if not os.path.isdir(state):
+        return
+    flags = ["--state-root", state, "--runtime-root", os.path.join(agent_root, "runtime")]
+    for cid in os.listdir(state):
+        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
+                       capture_output=True, timeout=60)
+        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
+                       timeout=60)
+
+
 class KosServer:
     """A kos server in a temp dir. The embedded node agent is off (--disable-agent) unless
     agent=True: then it runs under a cgroup root of its own (/kos-test-<random>), with its

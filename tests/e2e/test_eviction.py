@@ -6,15 +6,13 @@ either side of the threshold, so that other processes on the machine moving memo
 hundred MiB cannot decide it. One server per test, its threshold read just before it starts."""
 import os
 import shutil
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl
+from kos import KosServer, Kubectl, stop_leftover_containers
 from registry import Registry, push_busybox_image
-from kos import KOS_BIN
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -31,19 +29,6 @@ BIG_MI = 1450
 SMALL_MI = 1100
 TRANSITION = "12s"
 
-
-def stop_leftover_containers(server):
-    """Safety net after the server stopped: the agent leaves containers running by design."""
-    root = os.path.join(server.data_dir, "agent")
-    state = os.path.join(root, "containers")
-    if not os.path.isdir(state):
-        return
-    flags = ["--state-root", state, "--runtime-root", os.path.join(root, "runtime")]
-    for cid in os.listdir(state):
-        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
-                       capture_output=True, timeout=60)
-        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
-                       timeout=60)
 
 
 def memory_available():
@@ -129,7 +114,7 @@ class Env:
                     time.sleep(0.2)
             if self.server:
                 self.server.stop()
-                stop_leftover_containers(self.server)
+                stop_leftover_containers(os.path.join(self.server.data_dir, "agent"))
         finally:
             try:
                 if self.server:

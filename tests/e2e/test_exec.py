@@ -10,9 +10,8 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, kubectl_path
+from kos import KosServer, Kubectl, kubectl_path, stop_leftover_containers, wait_for
 from registry import Registry, push_busybox_image
-from test_runtime_pods import stop_leftover_containers, wait_for
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -51,7 +50,7 @@ def env():
                         break
                     time.sleep(0.2)
             server.stop()
-            stop_leftover_containers(server)
+            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
         finally:
             server.cleanup()
             reg.stop()

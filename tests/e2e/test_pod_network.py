@@ -18,7 +18,8 @@ import uuid
 
 import pytest
 
-from kos import KOS_BIN, KosServer, Kubectl, remove_cgroup_tree, unmount_under
+from kos import (KOS_BIN, KosServer, Kubectl, remove_cgroup_tree, stop_leftover_containers,
+                 unmount_under, wait_for as wait_for_kos)
 from netns import NetNS
 from registry import Registry, push_busybox_image
 
@@ -30,28 +31,9 @@ NODE = "kos-net-node"
 BB = "/bin/busybox"
 
 
-def stop_leftover_containers(root):
-    """The agent leaves containers running by design: stop those of a test's agent."""
-    state = os.path.join(root, "containers")
-    if not os.path.isdir(state):
-        return
-    flags = ["--state-root", state, "--runtime-root", os.path.join(root, "runtime")]
-    for cid in os.listdir(state):
-        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
-                       capture_output=True, timeout=60)
-        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
-                       timeout=60)
-
 
 def wait_for(fn, timeout=90, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    return wait_for_kos(fn, timeout, what, 0.2)
 
 
 def delete_all_pods(server):

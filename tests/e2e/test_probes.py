@@ -11,14 +11,13 @@ the host network until pod networking lands, so every httpd listens on a free po
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
 
 import pytest
 
-from kos import KOS_BIN, KosServer, Kubectl
+from kos import KosServer, Kubectl, stop_leftover_containers, wait_for as wait_for_kos
 from registry import Registry, push_busybox_image
 
 pytestmark = pytest.mark.skipif(
@@ -32,18 +31,6 @@ def free_port():
         s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
 
-
-def stop_leftover_containers(server):
-    root = os.path.join(server.data_dir, "agent")
-    state = os.path.join(root, "containers")
-    if not os.path.isdir(state):
-        return
-    flags = ["--state-root", state, "--runtime-root", os.path.join(root, "runtime")]
-    for cid in os.listdir(state):
-        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
-                       capture_output=True, timeout=60)
-        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
-                       timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +58,7 @@ def env():
                         break
                     time.sleep(0.2)
             server.stop()
-            stop_leftover_containers(server)
+            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
         finally:
             server.cleanup()
             reg.stop()
@@ -91,14 +78,7 @@ def ctl():
 
 
 def wait_for(fn, timeout=120, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    return wait_for_kos(fn, timeout, what, 0.3)
 
 
 def new_ns(env):

@@ -6,13 +6,12 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from kos import KOS_BIN, KosServer, Kubectl
+from kos import KosServer, Kubectl, stop_leftover_containers, wait_for
 from registry import Registry, push_busybox_image
 
 pytestmark = pytest.mark.skipif(
@@ -20,19 +19,6 @@ pytestmark = pytest.mark.skipif(
 
 NODE = "kos-runtime-node"
 
-
-def stop_leftover_containers(server):
-    """Safety net after the server stopped: the agent leaves containers running by design."""
-    root = os.path.join(server.data_dir, "agent")
-    state = os.path.join(root, "containers")
-    if not os.path.isdir(state):
-        return
-    flags = ["--state-root", state, "--runtime-root", os.path.join(root, "runtime")]
-    for cid in os.listdir(state):
-        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
-                       capture_output=True, timeout=60)
-        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
-                       timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +44,7 @@ def env():
                         break
                     time.sleep(0.2)
             server.stop()
-            stop_leftover_containers(server)
+            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
         finally:
             server.cleanup()
             reg.stop()
@@ -66,15 +52,6 @@ def env():
                 kubectl.cleanup()
 
 
-def wait_for(fn, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 def new_ns(env):

@@ -11,22 +11,13 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, KOS_BIN
+from kos import KosServer, Kubectl, stop_leftover_containers, wait_for
 from netns import NetNS
 from registry import Registry, push_busybox_image
 
 NODE = "kos-svc-node"
 
 
-def wait_for(fn, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 # ---- allocation (no agent) ----------------------------------------------------------------
@@ -218,18 +209,6 @@ def test_endpoints_follow_pod_readiness(api):
 
 # ---- the proxy, in a network namespace -------------------------------------------------------
 
-def stop_leftover_containers(server):
-    root = os.path.join(server.data_dir, "agent")
-    state = os.path.join(root, "containers")
-    if not os.path.isdir(state):
-        return
-    flags = ["--state-root", state, "--runtime-root", os.path.join(root, "runtime")]
-    for cid in os.listdir(state):
-        subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
-                       capture_output=True, timeout=60)
-        subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid], capture_output=True,
-                       timeout=60)
-
 
 @pytest.fixture(scope="module")
 def node():
@@ -254,7 +233,7 @@ def node():
                 k.run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
                       "--wait=false", check=False)
             server.stop()
-            stop_leftover_containers(server)
+            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
         finally:
             server.cleanup()
             reg.stop()
