@@ -104,11 +104,14 @@ run: deps $(BUILD)/kos
 	@echo "kos: in another shell:  kubectl --kubeconfig $(DATA_DIR)/admin.kubeconfig get namespaces"
 	exec $(BUILD)/kos server --data-dir $(DATA_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
 
+# Failures are named again at the end, where a truncated CI log still shows them.
 unit: $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do \
+	@failed=""; for t in $(UNIT_BIN); do \
 		echo "== $$t"; \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CMOCKA_MESSAGE_OUTPUT=TAP $$t || fail=1; \
-	done; exit $$fail
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CMOCKA_MESSAGE_OUTPUT=TAP $$t \
+			|| failed="$$failed $$(basename $$t)(exit $$?)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi
 
 fuzz: $(FUZZ_BIN)
 	@fail=0; for f in $(FUZZ_BIN); do \

@@ -62,8 +62,9 @@ int kos_attach_connect(const char *dir, char role, int *ret_fd)
         return -errno;
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return -errno;
-    if (write(fd, &role, 1) != 1)
-        return -EPIPE;
+    /* a shim with every slot taken closes at once: that is a refusal, not a SIGPIPE */
+    if (send(fd, &role, 1, MSG_NOSIGNAL) != 1)
+        return -ECONNREFUSED;
     /* the shim acknowledges once the stream is registered: output from then on reaches us */
     struct pollfd p = {.fd = fd, .events = POLLIN};
     char ack = 0;
