@@ -106,6 +106,107 @@ def stop_leftover_containers(agent_root):
                        timeout=60)
 
 
+def delete_all_pods(server, timeout=30):
+    """Teardown: deletes every pod with a grace period of 0 and waits up to timeout seconds for
+    the list to be empty (the agent has stopped their containers). Raises nothing: a server
+    that went away has nothing more to delete."""
+    try:
+        st, body, _ = server.request("GET", "/api/v1/pods")
+        for p in (body.get("items") or []) if st == 200 else []:
+            m = p["metadata"]
+            server.request("DELETE", "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0" % (
+                m["namespace"], m["name"]))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            st, body, _ = server.request("GET", "/api/v1/pods")
+            if st == 200 and not body.get("items"):
+                return
+            time.sleep(0.2)
+    except OSError:
+        pass
+
+
+class AgentEnv:
+    """The pod tests' node: a test registry with the busybox image (or registry=(Registry,
+    image ref) borrowed from the caller, who stops it), a KosServer with its embedded agent
+    (agent=True, --node-name node, in netns if given: the registry's port is forwarded in; the
+    caller closes the namespace after close()) and kubectl 1.33. close() deletes every pod
+    (waiting up to drain_timeout seconds), stops the server, removes what containers the agent
+    left, then the server's and the registry's temp dirs. As a context manager it starts, and
+    closes also when start() fails half-way."""
+
+    def __init__(self, node, extra_args=(), netns=None, registry=None, drain_timeout=30):
+        self.node = node
+        self.extra_args = ["--node-name", node] + list(extra_args)
+        self.netns = netns
+        self.drain_timeout = drain_timeout
+        self.reg, self.image = registry if registry else (None, None)
+        self.own_registry = registry is None
+        self.server = None
+        self.kubectls = {}
+        self.closed = False
+
+    def start_registry(self):
+        """The registry part of start(), for a caller that must measure something between."""
+        if self.own_registry and self.reg is None:
+            from registry import Registry, push_busybox_image
+            self.reg = Registry()
+            self.reg.start()
+            self.image = push_busybox_image(self.reg)["ref"]
+        return self
+
+    def start_server(self):
+        if self.netns is not None:
+            self.netns.forward_in(self.reg.port)
+        self.server = KosServer(extra_args=self.extra_args, agent=True, netns=self.netns)
+        self.server.start()
+        self.kubectl_of("1.33")
+        return self
+
+    def start(self):
+        return self.start_registry().start_server()
+
+    @property
+    def kubectl(self):
+        return self.kubectl_of("1.33")
+
+    def kubectl_of(self, version):
+        """A Kubectl of that minor version against the server, made once, removed by close()."""
+        if version not in self.kubectls:
+            self.kubectls[version] = Kubectl(self.server, version)
+        return self.kubectls[version]
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.server:
+                if self.server.proc and self.server.proc.poll() is None:
+                    delete_all_pods(self.server, self.drain_timeout)
+                self.server.stop()
+                stop_leftover_containers(os.path.join(self.server.data_dir, "agent"))
+        finally:
+            try:
+                if self.server:
+                    self.server.cleanup()
+            finally:
+                if self.own_registry and self.reg:
+                    self.reg.stop()
+                for k in self.kubectls.values():
+                    k.cleanup()
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class KosServer:
     """A kos server in a temp dir. The embedded node agent is off (--disable-agent) unless
     agent=True: then it runs under a cgroup root of its own (/kos-test-<random>), with its

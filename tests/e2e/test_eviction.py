@@ -11,8 +11,7 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, stop_leftover_containers
-from registry import Registry, push_busybox_image
+from kos import AgentEnv
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -71,25 +70,22 @@ def hog(mib):
 class Env:
     def __init__(self, ranking, housekeeping="1s"):
         self.housekeeping = housekeeping
-        self.reg = Registry()
+        self.agent = AgentEnv(NODE)
         self.server = None
         self.kubectl = None
         self.ranking = ranking
-        self.stopped = False
 
     def start(self):
-        self.reg.start()
-        self.image = push_busybox_image(self.reg)["ref"]
+        self.image = self.agent.start_registry().image
         avail = memory_available()
         self.threshold_mi = avail // MI - MARGIN_MI
-        args = ["--node-name", NODE,
-                "--eviction-hard", "memory.available<%dMi" % self.threshold_mi,
-                "--housekeeping-interval", self.housekeeping,
-                "--eviction-pressure-transition-period", TRANSITION,
-                "--eviction-ranking", self.ranking]
-        self.server = KosServer(extra_args=args, agent=True)
-        self.server.start()
-        self.kubectl = Kubectl(self.server, "1.33")
+        self.agent.extra_args += [
+            "--eviction-hard", "memory.available<%dMi" % self.threshold_mi,
+            "--housekeeping-interval", self.housekeeping,
+            "--eviction-pressure-transition-period", TRANSITION,
+            "--eviction-ranking", self.ranking]
+        self.server = self.agent.start_server().server
+        self.kubectl = self.agent.kubectl
         for name, value in [("low", 100), ("high", 1000)]:
             st, obj, _ = self.server.request(
                 "POST", "/apis/scheduling.k8s.io/v1/priorityclasses",
@@ -99,30 +95,7 @@ class Env:
         return self
 
     def stop(self):
-        if self.stopped:
-            return
-        self.stopped = True
-        try:
-            if self.kubectl and self.server and self.server.proc:
-                self.kubectl.run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
-                                 "--wait=false", check=False)
-                deadline = time.time() + 30
-                while time.time() < deadline:
-                    st, body, _ = self.server.request("GET", "/api/v1/pods")
-                    if st == 200 and not body.get("items"):
-                        break
-                    time.sleep(0.2)
-            if self.server:
-                self.server.stop()
-                stop_leftover_containers(os.path.join(self.server.data_dir, "agent"))
-        finally:
-            try:
-                if self.server:
-                    self.server.cleanup()
-            finally:
-                self.reg.stop()
-                if self.kubectl:
-                    self.kubectl.cleanup()
+        self.agent.close()
 
     # ---- helpers ----
 

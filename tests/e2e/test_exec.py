@@ -10,8 +10,7 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, kubectl_path, stop_leftover_containers, wait_for
-from registry import Registry, push_busybox_image
+from kos import AgentEnv, kubectl_path, wait_for
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -21,50 +20,18 @@ NODE = "kos-exec-node"
 
 @pytest.fixture(scope="module")
 def env():
-    reg = Registry()
-    server = KosServer(extra_args=["--node-name", NODE], agent=True)
-    kubectls = []
-    try:
-        reg.start()
-        img = push_busybox_image(reg)
-        server.start()
-        k = Kubectl(server, "1.33")
-        kubectls.append(k)
+    with AgentEnv(NODE) as a:
         ns = "ex-" + uuid.uuid4().hex[:8]
-        k.run("create", "namespace", ns)
-        e = {"server": server, "image": img["ref"], "kubectl": k, "ns": ns,
-             "kubectls": kubectls}
+        a.kubectl.run("create", "namespace", ns)
+        e = {"server": a.server, "image": a.image, "kubectl": a.kubectl, "ns": ns, "agent": a}
         create_pod(e, "box", [{"name": "main", "command": ["sleep", "3600"]},
                               {"name": "side", "command": ["sleep", "3600"]}])
         wait_running(e, "box")
         yield e
-    finally:
-        try:
-            if kubectls and server.proc:
-                kubectls[0].run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
-                                "--wait=false", check=False)
-                deadline = time.time() + 30
-                while time.time() < deadline:
-                    st, body, _ = server.request("GET", "/api/v1/pods")
-                    if st == 200 and not body.get("items"):
-                        break
-                    time.sleep(0.2)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
-        finally:
-            server.cleanup()
-            reg.stop()
-            for k in kubectls:
-                k.cleanup()
 
 
 def kubectl(env, version):
-    for k in env["kubectls"]:
-        if k.version == version:
-            return k
-    k = Kubectl(env["server"], version)
-    env["kubectls"].append(k)
-    return k
+    return env["agent"].kubectl_of(version)
 
 
 def create_pod(env, name, containers, **spec):

@@ -18,8 +18,8 @@ import uuid
 
 import pytest
 
-from kos import (KOS_BIN, KosServer, Kubectl, remove_cgroup_tree, stop_leftover_containers,
-                 unmount_under, wait_for as wait_for_kos)
+from kos import (KOS_BIN, AgentEnv, KosServer, Kubectl, delete_all_pods, remove_cgroup_tree,
+                 stop_leftover_containers, unmount_under, wait_for as wait_for_kos)
 from netns import NetNS
 from registry import Registry, push_busybox_image
 
@@ -34,20 +34,6 @@ BB = "/bin/busybox"
 
 def wait_for(fn, timeout=90, what="condition"):
     return wait_for_kos(fn, timeout, what, 0.2)
-
-
-def delete_all_pods(server):
-    st, body, _ = server.request("GET", "/api/v1/pods")
-    for p in (body.get("items") or []) if st == 200 else []:
-        m = p["metadata"]
-        server.request("DELETE", "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0" % (
-            m["namespace"], m["name"]))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        st, body, _ = server.request("GET", "/api/v1/pods")
-        if st == 200 and not body.get("items"):
-            return
-        time.sleep(0.2)
 
 
 class Env:
@@ -111,26 +97,12 @@ def registry():
 
 @pytest.fixture(scope="module")
 def env(registry):
-    reg, image = registry
     ns = NetNS()
-    server = KosServer(extra_args=["--node-name", NODE], agent=True, netns=ns)
-    kubectl = None
     try:
-        ns.forward_in(reg.port)
-        server.start()
-        kubectl = Kubectl(server, "1.33")
-        yield Env(server, image, kubectl, ns)
+        with AgentEnv(NODE, netns=ns, registry=registry, drain_timeout=60) as a:
+            yield Env(a.server, a.image, a.kubectl, ns)
     finally:
-        try:
-            if server.proc:
-                delete_all_pods(server)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
-        finally:
-            server.cleanup()
-            ns.close()
-            if kubectl:
-                kubectl.cleanup()
+        ns.close()
 
 
 def node_pod_cidr(env, node=NODE):
@@ -275,16 +247,12 @@ def test_exhausted_cidrs_give_clear_errors(registry):
     """A /30 node subnet holds one pod address: the second pod waits in ContainerCreating
     with host-local's error while the first keeps its network; a cluster CIDR with one
     subnet leaves a second Node without a podCIDR and with CIDRNotAvailable."""
-    reg, image = registry
     ns = NetNS()
-    server = KosServer(extra_args=["--node-name", NODE, "--cluster-cidr", "10.99.0.0/30",
-                                   "--node-cidr-mask-size", "30"], agent=True, netns=ns)
-    kubectl = None
+    a = AgentEnv(NODE, ["--cluster-cidr", "10.99.0.0/30", "--node-cidr-mask-size", "30"],
+                 netns=ns, registry=registry, drain_timeout=60)
     try:
-        ns.forward_in(reg.port)
-        server.start()
-        kubectl = Kubectl(server, "1.33")
-        env = Env(server, image, kubectl, ns)
+        server = a.start().server
+        env = Env(server, a.image, a.kubectl, ns)
         assert node_pod_cidr(env)["podCIDR"] == "10.99.0.0/30"
         pns = env.new_ns()
         env.create_pod(pns, "first", ["sh", "-c", "mkdir -p /www && echo first > "
@@ -326,15 +294,9 @@ def test_exhausted_cidrs_give_clear_errors(registry):
         server.request("DELETE", "/api/v1/nodes/no-room")
     finally:
         try:
-            if server.proc:
-                delete_all_pods(server)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
+            a.close()
         finally:
-            server.cleanup()
             ns.close()
-            if kubectl:
-                kubectl.cleanup()
 
 
 def test_pods_on_two_nodes_reach_each_other(registry):
@@ -394,7 +356,7 @@ def test_pods_on_two_nodes_reach_each_other(registry):
         assert "ip saddr %s ip daddr != @pod-cidrs masquerade" % ca in rules
         for ip in (web_ip, client["status"]["podIP"]):  # both nodes' pods are "pods"
             a.run(["nft", "get", "element", "ip", "kos", "pod-cidrs", "{ %s }" % ip])
-        delete_all_pods(server)
+        delete_all_pods(server, 60)
 
         # node B leaves while node A's agent is down: A drops the route when it is back
         agent_a, argv_a = procs[0]
@@ -428,16 +390,12 @@ def test_pods_wait_for_the_node_pod_cidr(registry):
     """Without node IPAM (--allocate-node-cidrs=false) the node has no podCIDR: pods wait
     with the kubelet's "network is not ready" (hostNetwork pods run), and start with an
     address from the podCIDR as soon as one is set on the Node."""
-    reg, image = registry
     ns = NetNS()
-    server = KosServer(extra_args=["--node-name", NODE, "--allocate-node-cidrs=false"],
-                       agent=True, netns=ns)
-    kubectl = None
+    a = AgentEnv(NODE, ["--allocate-node-cidrs=false"], netns=ns, registry=registry,
+                 drain_timeout=60)
     try:
-        ns.forward_in(reg.port)
-        server.start()
-        kubectl = Kubectl(server, "1.33")
-        env = Env(server, image, kubectl, ns)
+        server = a.start().server
+        env = Env(server, a.image, a.kubectl, ns)
         pns = env.new_ns()
         env.create_pod(pns, "waits", ["sleep", "3600"])
         env.create_pod(pns, "hostnet", ["sleep", "3600"], hostNetwork=True)
@@ -468,15 +426,9 @@ def test_pods_wait_for_the_node_pod_cidr(registry):
         assert st == 422 and "node updates may not change podCIDR" in body["message"], body
     finally:
         try:
-            if server.proc:
-                delete_all_pods(server)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
+            a.close()
         finally:
-            server.cleanup()
             ns.close()
-            if kubectl:
-                kubectl.cleanup()
 
 
 def test_network_flags_are_checked(tmp_path):

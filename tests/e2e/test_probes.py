@@ -17,8 +17,7 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, stop_leftover_containers, wait_for as wait_for_kos
-from registry import Registry, push_busybox_image
+from kos import AgentEnv, wait_for as wait_for_kos
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -35,35 +34,10 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def env():
-    reg = Registry()
     # the pods' IP (the node's while pods share its network) is loopback: the test's own
     # servers bind 127.0.0.1 only
-    server = KosServer(extra_args=["--node-name", NODE, "--node-ip", "127.0.0.1"], agent=True)
-    kubectl = None
-    try:
-        reg.start()
-        img = push_busybox_image(reg)
-        server.start()
-        kubectl = Kubectl(server, "1.33")
-        yield {"server": server, "image": img["ref"], "kubectl": kubectl}
-    finally:
-        try:
-            if kubectl and server.proc:
-                kubectl.run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
-                            "--wait=false", check=False)
-                deadline = time.time() + 60
-                while time.time() < deadline:
-                    st, body, _ = server.request("GET", "/api/v1/pods")
-                    if st == 200 and not body.get("items"):
-                        break
-                    time.sleep(0.2)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
-        finally:
-            server.cleanup()
-            reg.stop()
-            if kubectl:
-                kubectl.cleanup()
+    with AgentEnv(NODE, ["--node-ip", "127.0.0.1"], drain_timeout=60) as e:
+        yield {"server": e.server, "image": e.image, "kubectl": e.kubectl}
 
 
 @pytest.fixture

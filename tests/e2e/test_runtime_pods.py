@@ -11,8 +11,7 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, stop_leftover_containers, wait_for
-from registry import Registry, push_busybox_image
+from kos import AgentEnv, wait_for
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -23,35 +22,8 @@ NODE = "kos-runtime-node"
 
 @pytest.fixture(scope="module")
 def env():
-    reg = Registry()
-    server = KosServer(extra_args=["--node-name", NODE], agent=True)
-    kubectl = None
-    try:
-        reg.start()
-        img = push_busybox_image(reg)
-        server.start()
-        kubectl = Kubectl(server, "1.33")
-        yield {"server": server, "image": img["ref"], "kubectl": kubectl}
-    finally:
-        try:
-            if kubectl and server.proc:
-                kubectl.run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
-                            "--wait=false", check=False)
-                deadline = time.time() + 30
-                while time.time() < deadline:
-                    st, body, _ = server.request("GET", "/api/v1/pods")
-                    if st == 200 and not body.get("items"):
-                        break
-                    time.sleep(0.2)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
-        finally:
-            server.cleanup()
-            reg.stop()
-            if kubectl:
-                kubectl.cleanup()
-
-
+    with AgentEnv(NODE) as e:
+        yield {"server": e.server, "image": e.image, "kubectl": e.kubectl}
 
 
 def new_ns(env):

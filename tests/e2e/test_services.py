@@ -4,16 +4,14 @@ kubernetes Service, Endpoints and EndpointSlices following pod readiness, and th
 a network namespace of its own (netns.py)."""
 
 import json
-import os
 import subprocess
 import time
 import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, stop_leftover_containers, wait_for
+from kos import AgentEnv, KosServer, Kubectl, wait_for
 from netns import NetNS
-from registry import Registry, push_busybox_image
 
 NODE = "kos-svc-node"
 
@@ -215,32 +213,14 @@ def node():
     """kos with its agent in a namespace with a node address (a veth pair to a second namespace
     and a default route through it); the test registry on the host is forwarded in."""
     ns, peer = NetNS(), NetNS()
-    reg = Registry()
-    server = KosServer(extra_args=["--node-name", NODE], agent=True, netns=ns)
-    k = None
     try:
         ns.link(peer, "10.250.0.1/24", "10.250.0.2/24")
         ns.run(["ip", "route", "add", "default", "via", "10.250.0.2"])
-        reg.start()
-        img = push_busybox_image(reg)
-        ns.forward_in(reg.port)
-        server.start()
-        k = Kubectl(server, "1.33")
-        yield {"ns": ns, "server": server, "k": k, "image": img["ref"]}
+        with AgentEnv(NODE, netns=ns) as a:
+            yield {"ns": ns, "server": a.server, "k": a.kubectl, "image": a.image}
     finally:
-        try:
-            if k and server.proc:
-                k.run("delete", "pods", "--all", "-A", "--grace-period=0", "--force",
-                      "--wait=false", check=False)
-            server.stop()
-            stop_leftover_containers(os.path.join(server.data_dir, "agent"))
-        finally:
-            server.cleanup()
-            reg.stop()
-            ns.close()
-            peer.close()
-            if k:
-                k.cleanup()
+        ns.close()
+        peer.close()
 
 
 def httpd_pod(name, image, port, text):
