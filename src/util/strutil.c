@@ -82,3 +82,48 @@ char *kos_strndup(const char *s, size_t n)
     d[n] = '\0';
     return d;
 }
+
+int kos_kv_iter_init(struct kos_kv_iter *it, const char *list, char sep, size_t max_len)
+{
+    *it = (struct kos_kv_iter){.sep = sep};
+    if (!list || !*list)
+        return 0;
+    if (strlen(list) > max_len)
+        return -E2BIG;
+    it->copy = strdup(list);
+    if (!it->copy)
+        return -ENOMEM;
+    it->pos = it->copy;
+    return 0;
+}
+
+bool kos_kv_iter_next(struct kos_kv_iter *it, char **key, char **value)
+{
+    while (it->pos && *it->pos) {
+        char *item = it->pos;
+        char *comma = strchr(item, ',');
+        if (comma) {
+            *comma = '\0';
+            it->pos = comma + 1;
+        } else {
+            it->pos = item + strlen(item);
+        }
+        if (!*item)
+            continue;
+        char *s = strchr(item, it->sep);
+        if (s)
+            *s++ = '\0';
+        *key = item;
+        *value = s;
+        return true;
+    }
+    return false;
+}
+
+void kos_kv_iter_done(struct kos_kv_iter *it)
+{
+    if (!it)
+        return;
+    free(it->copy);
+    *it = (struct kos_kv_iter){0};
+}

@@ -20,3 +20,21 @@ bool kos_streq_null(const char *a, const char *b);
 
 /* Duplicates s or n bytes of s; NULL on allocation failure. */
 char *kos_strndup(const char *s, size_t n);
+
+/* Walks a comma-separated list of key<sep>value items, as the kubelet's map and threshold
+ * flags are written ("cpu=100m,memory=1Gi", "memory.available<100Mi"): empty items are
+ * skipped, each item is cut at its first sep. */
+struct kos_kv_iter {
+    char *copy;
+    char *pos;
+    char sep;
+};
+
+/* -E2BIG when list is longer than max_len bytes, -ENOMEM; a NULL or empty list has no items.
+ * Release with kos_kv_iter_done (also after a failed init). */
+int kos_kv_iter_init(struct kos_kv_iter *it, const char *list, char sep, size_t max_len);
+/* The next item: true with *key and *value pointing into the iterator's copy, *value NULL
+ * where the item has no sep (the caller words that error, *key then holds the whole item);
+ * false after the last item. */
+bool kos_kv_iter_next(struct kos_kv_iter *it, char **key, char **value);
+void kos_kv_iter_done(struct kos_kv_iter *it);

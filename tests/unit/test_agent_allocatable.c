@@ -36,7 +36,40 @@ static void test_reserved(void **state)
     kos_error_free(err);
     err = NULL;
     assert_int_equal(agent_parse_reserved("--system-reserved", "cpu", &r, &err), -EINVAL);
-    assert_non_null(strstr(err->message, "missing value"));
+    assert_string_equal(
+        err->message,
+        "invalid argument \"cpu\" for \"--system-reserved\" flag: missing value in cpu");
+    kos_error_free(err);
+    err = NULL;
+    /* empty items are skipped; an item without '=' is named even after good ones */
+    assert_int_equal(agent_parse_reserved("--kube-reserved", ",cpu=1,,memory=1Mi,", &r, &err), 0);
+    assert_int_equal(r.milli_cpu, 1000);
+    assert_int_equal(r.memory, MI);
+    assert_int_equal(agent_parse_reserved("--kube-reserved", "cpu=1,pid", &r, &err), -EINVAL);
+    assert_string_equal(
+        err->message,
+        "invalid argument \"cpu=1,pid\" for \"--kube-reserved\" flag: missing value in pid");
+    kos_error_free(err);
+    err = NULL;
+    char big[5000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(agent_parse_reserved("--kube-reserved", big, &r, &err), -EINVAL);
+    assert_string_equal(err->message, "--kube-reserved: value too long");
+    kos_error_free(err);
+    err = NULL;
+    assert_int_equal(
+        agent_parse_eviction("--eviction-hard", big, &(struct eviction_thresholds){0}, &err),
+        -EINVAL);
+    assert_string_equal(err->message, "--eviction-hard: value too long");
+    kos_error_free(err);
+    err = NULL;
+    assert_int_equal(agent_parse_eviction("--eviction-hard", "memory.available=1Gi",
+                                          &(struct eviction_thresholds){0}, &err),
+                     -EINVAL);
+    assert_string_equal(err->message, "invalid argument \"memory.available=1Gi\" for "
+                                      "\"--eviction-hard\" flag: malformed pair, expect "
+                                      "string<string");
     kos_error_free(err);
     err = NULL;
     assert_int_equal(agent_parse_reserved("--system-reserved", "memory=lots", &r, &err), -EINVAL);

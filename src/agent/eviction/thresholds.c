@@ -80,34 +80,33 @@ static int parse_grace_periods(const char *value, int64_t grace[EVICT_SIG_COUNT]
     const char *flag = "--eviction-soft-grace-period";
     if (!value || !*value)
         return 0;
-    if (strlen(value) > FLAG_MAX)
+    _cleanup_(kos_kv_iter_done) struct kos_kv_iter it = {0};
+    int r = kos_kv_iter_init(&it, value, '=', FLAG_MAX);
+    if (r == -E2BIG)
         return kos_error_set(err, 400, "BadRequest", "%s: value too long", flag);
-    _cleanup_free_ char *copy = strdup(value);
-    if (!copy)
-        return -ENOMEM;
-    char *save = NULL;
-    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq)
+    if (r < 0)
+        return r;
+    char *kv, *v;
+    while (kos_kv_iter_next(&it, &kv, &v)) {
+        if (!v)
             return kos_error_set(err, 400, "BadRequest",
                                  "invalid argument \"%s\" for \"%s\" flag: malformed pair, "
                                  "expect string=string",
                                  value, flag);
-        *eq = '\0';
         enum evict_signal s;
         if (!agent_eviction_signal_valid(kv) || evict_signal_from_name(kv, &s) < 0)
             return kos_error_set(err, 400, "BadRequest", "%s: unsupported eviction signal %s", flag,
                                  kv);
         int64_t ms;
-        int r = kos_parse_duration_ms(eq + 1, &ms);
+        r = kos_parse_duration_ms(v, &ms);
         if (r < 0)
             return kos_error_set(err, 400, "BadRequest", "%s: time: invalid duration \"%s\"", flag,
-                                 eq + 1);
+                                 v);
         if (ms < 0)
             return kos_error_set(err, 400, "BadRequest",
                                  "%s: invalid eviction grace period specified: %s, must be a "
                                  "positive value",
-                                 flag, eq + 1);
+                                 flag, v);
         grace[s] = ms;
         found[s] = true;
     }

@@ -27,24 +27,18 @@ int agent_parse_reserved(const char *flag, const char *value, struct node_resour
                          struct kos_error **err)
 {
     struct node_resources r = {0};
-    if (!value || !*value) {
-        *ret = r;
-        return 0;
-    }
-    if (strlen(value) > FLAG_MAX)
+    _cleanup_(kos_kv_iter_done) struct kos_kv_iter it = {0};
+    int rc = kos_kv_iter_init(&it, value, '=', FLAG_MAX);
+    if (rc == -E2BIG)
         return kos_error_set(err, 400, "BadRequest", "%s: value too long", flag);
-    _cleanup_free_ char *copy = strdup(value);
-    if (!copy)
-        return -ENOMEM;
-    char *save = NULL;
-    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq)
+    if (rc < 0)
+        return rc;
+    char *k, *v;
+    while (kos_kv_iter_next(&it, &k, &v)) {
+        if (!v)
             return kos_error_set(err, 400, "BadRequest",
                                  "invalid argument \"%s\" for \"%s\" flag: missing value in %s",
-                                 value, flag, kv);
-        *eq = '\0';
-        const char *k = kv, *v = eq + 1;
+                                 value, flag, k);
         int64_t *slot;
         bool milli = false;
         if (!strcmp(k, "cpu")) {
@@ -104,25 +98,19 @@ static int parse_signal_values(const char *flag, const char *value, char sep, bo
                                struct eviction_thresholds *ret, struct kos_error **err)
 {
     struct eviction_thresholds th = {0};
-    if (!value || !*value) {
-        *ret = th;
-        return 0;
-    }
-    if (strlen(value) > FLAG_MAX)
+    _cleanup_(kos_kv_iter_done) struct kos_kv_iter it = {0};
+    int r = kos_kv_iter_init(&it, value, sep, FLAG_MAX);
+    if (r == -E2BIG)
         return kos_error_set(err, 400, "BadRequest", "%s: value too long", flag);
-    _cleanup_free_ char *copy = strdup(value);
-    if (!copy)
-        return -ENOMEM;
-    char *save = NULL;
-    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        char *lt = strchr(kv, sep);
-        if (!lt)
+    if (r < 0)
+        return r;
+    char *sig, *v;
+    while (kos_kv_iter_next(&it, &sig, &v)) {
+        if (!v)
             return kos_error_set(err, 400, "BadRequest",
                                  "invalid argument \"%s\" for \"%s\" flag: malformed pair, "
                                  "expect string%cstring",
                                  value, flag, sep);
-        *lt = '\0';
-        const char *sig = kv, *v = lt + 1;
         if (!agent_eviction_signal_valid(sig))
             return kos_error_set(err, 400, "BadRequest", "%s: unsupported eviction signal %s", flag,
                                  sig);
