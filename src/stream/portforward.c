@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "stream/spdy.h"
+#include "stream/spdy_conn.h"
 #include "stream/websocket.h"
 #include "util/cleanup.h"
 #include "util/strutil.h"
@@ -169,51 +169,12 @@ struct pf_pair {
 };
 
 struct spdy_session {
-    int fd;
-    bool tunnel;
-    struct ws_conn ws;
-    bool closed;
-    struct spdy_decoder dec;
-    struct spdy_encoder enc;
-    struct kos_buf out;
+    struct spdy_conn c;
     struct pf_pair pairs[PF_MAX_PAIRS];
     size_t nstreams;
     pf_dial_fn dial;
     void *dial_ctx;
 };
-
-static int flush_out(struct spdy_session *s)
-{
-    if (s->out.len == 0 || s->closed)
-        return 0;
-    int r;
-    if (s->tunnel) {
-        r = ws_conn_send(&s->ws, WS_OP_BINARY, s->out.data, s->out.len);
-    } else {
-        r = 0;
-        const char *p = s->out.data;
-        size_t len = s->out.len;
-        while (len > 0 && r == 0) {
-            ssize_t n = write(s->fd, p, len);
-            if (n > 0) {
-                p += n;
-                len -= (size_t)n;
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else if (n < 0 && errno == EAGAIN) {
-                struct pollfd pf = {.fd = s->fd, .events = POLLOUT};
-                if (poll(&pf, 1, 30000) <= 0)
-                    r = -ETIMEDOUT;
-            } else {
-                r = -EPIPE;
-            }
-        }
-    }
-    kos_buf_reset(&s->out);
-    if (r < 0)
-        s->closed = true;
-    return r;
-}
 
 static struct pf_pair *pair_find(struct spdy_session *s, uint32_t id)
 {
@@ -236,11 +197,11 @@ static void pair_free(struct spdy_session *s, struct pf_pair *p)
 static void pair_finish(struct spdy_session *s, struct pf_pair *p, const char *error)
 {
     if (error && p->error_id)
-        spdy_encode_data(&s->out, p->error_id, 0, error, strlen(error));
+        spdy_encode_data(&s->c.out, p->error_id, 0, error, strlen(error));
     if (p->error_id)
-        spdy_encode_data(&s->out, p->error_id, SPDY_FLAG_FIN, NULL, 0);
+        spdy_encode_data(&s->c.out, p->error_id, SPDY_FLAG_FIN, NULL, 0);
     if (p->data_id)
-        spdy_encode_data(&s->out, p->data_id, SPDY_FLAG_FIN, NULL, 0);
+        spdy_encode_data(&s->c.out, p->data_id, SPDY_FLAG_FIN, NULL, 0);
     pair_free(s, p);
 }
 
@@ -289,7 +250,8 @@ static void on_syn_stream(struct spdy_session *s, const struct spdy_frame *f)
         ok = ok && p;
     }
     /* a refused stream gets a reply with FIN, as spdystream's rejection */
-    spdy_encode_syn_reply(&s->enc, &s->out, f->stream_id, ok ? 0 : SPDY_FLAG_FIN, names, values, 0);
+    spdy_encode_syn_reply(&s->c.enc, &s->c.out, f->stream_id, ok ? 0 : SPDY_FLAG_FIN, names, values,
+                          0);
     if (!ok)
         return;
     if (is_data)
@@ -301,8 +263,9 @@ static void on_syn_stream(struct spdy_session *s, const struct spdy_frame *f)
         pair_start(s, p);
 }
 
-static void on_frame(struct spdy_session *s, const struct spdy_frame *f)
+static void on_frame(void *ctx, const struct spdy_frame *f)
 {
+    struct spdy_session *s = ctx;
     struct pf_pair *p;
     switch (f->type) {
     case SPDY_SYN_STREAM:
@@ -324,12 +287,6 @@ static void on_frame(struct spdy_session *s, const struct spdy_frame *f)
         if (p)
             pair_free(s, p);
         return;
-    case SPDY_PING:
-        spdy_encode_ping(&s->out, f->value);
-        return;
-    case SPDY_GOAWAY:
-        s->closed = true;
-        return;
     default:
         return; /* SETTINGS, WINDOW_UPDATE (spdystream has no flow control), HEADERS */
     }
@@ -338,40 +295,11 @@ static void on_frame(struct spdy_session *s, const struct spdy_frame *f)
 /* Reads what the client sent and handles every complete frame. */
 static void read_client(struct spdy_session *s)
 {
-    int r = 0;
-    if (s->tunnel) {
-        struct ws_message m;
-        while (r == 0 && (r = ws_conn_poll_message(&s->ws, &m)) == 1)
-            r = spdy_decoder_feed(&s->dec, m.data, m.len);
-        if (r < 0) {
-            s->closed = true;
-            return;
-        }
-    } else {
-        uint8_t buf[PF_CHUNK];
-        ssize_t n = read(s->fd, buf, sizeof(buf));
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            s->closed = true;
-            return;
-        }
-        if (n > 0 && spdy_decoder_feed(&s->dec, buf, (size_t)n) < 0) {
-            s->closed = true;
-            return;
-        }
-    }
-    struct spdy_frame *f = malloc(sizeof(*f));
-    if (!f) {
-        s->closed = true;
-        return;
-    }
-    while (!s->closed && (r = spdy_decoder_next(&s->dec, f)) == 1)
-        on_frame(s, f);
-    free(f);
-    if (r < 0) {
+    if (spdy_conn_read(&s->c, on_frame, s) < 0 && !s->c.closed) {
         /* the header compression state is lost with a bad frame: end the connection */
-        spdy_encode_goaway(&s->out, 0, 1);
-        flush_out(s);
-        s->closed = true;
+        spdy_encode_goaway(&s->c.out, 0, 1);
+        spdy_conn_flush(&s->c);
+        s->c.closed = true;
     }
 }
 
@@ -381,28 +309,16 @@ static void serve_spdy(int fd, const char *extra, size_t extra_len, bool tunnel,
     struct spdy_session *s = calloc(1, sizeof(*s));
     if (!s)
         return;
-    s->fd = fd;
-    s->tunnel = tunnel;
     s->dial = dial;
     s->dial_ctx = dial_ctx;
     for (size_t i = 0; i < PF_MAX_PAIRS; i++)
         s->pairs[i].sock = -1;
-    kos_buf_init(&s->out, 4u << 20);
-    bool ws_ready = false;
-    if (spdy_decoder_init(&s->dec) < 0 || spdy_encoder_init(&s->enc) < 0)
+    if (spdy_conn_open(&s->c, fd, extra, extra_len, tunnel) < 0)
         goto out;
-    if (tunnel) {
-        if (ws_conn_init(&s->ws, fd, extra, extra_len) < 0)
-            goto out;
-        ws_ready = true;
-    } else if (extra_len > 0 && spdy_decoder_feed(&s->dec, extra, extra_len) < 0) {
-        goto out;
-    }
-    set_nonblock(fd);
     if (extra_len > 0 || tunnel)
         read_client(s); /* what came with the request head (or the WebSocket's first bytes) */
-    flush_out(s);
-    while (!s->closed) {
+    spdy_conn_flush(&s->c);
+    while (!s->c.closed) {
         struct pollfd pf[1 + PF_MAX_PAIRS];
         struct pf_pair *map[1 + PF_MAX_PAIRS];
         nfds_t k = 0;
@@ -417,33 +333,27 @@ static void serve_spdy(int fd, const char *extra, size_t extra_len, bool tunnel,
         int pr = poll(pf, k, 1000);
         if (pr < 0 && errno != EINTR)
             break;
-        for (nfds_t j = 1; pr > 0 && j < k && !s->closed; j++) {
+        for (nfds_t j = 1; pr > 0 && j < k && !s->c.closed; j++) {
             struct pf_pair *p = map[j];
             if (!pf[j].revents || !p->used || p->sock != pf[j].fd)
                 continue;
             uint8_t buf[PF_CHUNK];
             ssize_t n = recv(p->sock, buf, sizeof(buf), 0);
             if (n > 0)
-                spdy_encode_data(&s->out, p->data_id, 0, buf, (size_t)n);
+                spdy_encode_data(&s->c.out, p->data_id, 0, buf, (size_t)n);
             else if (n == 0 || (errno != EAGAIN && errno != EINTR))
                 pair_finish(s, p, NULL);
-            flush_out(s);
+            spdy_conn_flush(&s->c);
         }
-        if (pr > 0 && pf[0].revents && !s->closed)
+        if (pr > 0 && pf[0].revents && !s->c.closed)
             read_client(s);
-        flush_out(s);
+        spdy_conn_flush(&s->c);
     }
 out:
     for (size_t i = 0; i < PF_MAX_PAIRS; i++)
         if (s->pairs[i].used && s->pairs[i].sock >= 0)
             close(s->pairs[i].sock);
-    if (ws_ready) {
-        ws_conn_close(&s->ws, WS_CLOSE_NORMAL);
-        ws_conn_free(&s->ws);
-    }
-    spdy_decoder_free(&s->dec);
-    spdy_encoder_free(&s->enc);
-    kos_buf_free(&s->out);
+    spdy_conn_close(&s->c);
     free(s);
 }
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "stream/remotecommand.h"
-#include "stream/spdy.h"
+#include "stream/spdy_conn.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 
@@ -27,11 +27,7 @@ enum { ST_ERROR, ST_STDIN, ST_STDOUT, ST_STDERR, ST_RESIZE, ST_COUNT };
 static const char *const stream_names[ST_COUNT] = {"error", "stdin", "stdout", "stderr", "resize"};
 
 struct spdy_exec {
-    int fd;
-    bool closed;
-    struct spdy_decoder dec;
-    struct spdy_encoder enc;
-    struct kos_buf out;
+    struct spdy_conn c;
     uint32_t ids[ST_COUNT];
     struct kos_exec_process *p;
     struct kos_buf pending; /* stdin not yet written */
@@ -51,28 +47,6 @@ static void set_nonblock(int fd)
 {
     if (fd >= 0)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-static void flush_out(struct spdy_exec *s)
-{
-    const char *p = s->out.data;
-    size_t len = s->out.len;
-    while (len > 0 && !s->closed) {
-        ssize_t n = write(s->fd, p, len);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && errno == EAGAIN) {
-            struct pollfd pf = {.fd = s->fd, .events = POLLOUT};
-            if (poll(&pf, 1, 30000) <= 0)
-                s->closed = true;
-        } else {
-            s->closed = true;
-        }
-    }
-    kos_buf_reset(&s->out);
 }
 
 static void close_stdin(struct spdy_exec *s)
@@ -122,8 +96,9 @@ static void on_resize_data(struct spdy_exec *s, const uint8_t *d, size_t n)
     }
 }
 
-static void on_frame(struct spdy_exec *s, const struct spdy_frame *f)
+static void on_frame(void *ctx, const struct spdy_frame *f)
 {
+    struct spdy_exec *s = ctx;
     switch (f->type) {
     case SPDY_SYN_STREAM: {
         char type[16] = "";
@@ -133,8 +108,8 @@ static void on_frame(struct spdy_exec *s, const struct spdy_frame *f)
             if (strcmp(type, stream_names[i]) == 0)
                 which = i;
         bool ok = which >= 0 && s->ids[which] == 0;
-        spdy_encode_syn_reply(&s->enc, &s->out, f->stream_id, ok ? 0 : SPDY_FLAG_FIN, NULL, NULL,
-                              0);
+        spdy_encode_syn_reply(&s->c.enc, &s->c.out, f->stream_id, ok ? 0 : SPDY_FLAG_FIN, NULL,
+                              NULL, 0);
         if (ok)
             s->ids[which] = f->stream_id;
         return;
@@ -158,12 +133,6 @@ static void on_frame(struct spdy_exec *s, const struct spdy_frame *f)
             write_stdin(s);
         }
         return;
-    case SPDY_PING:
-        spdy_encode_ping(&s->out, f->value);
-        return;
-    case SPDY_GOAWAY:
-        s->closed = true;
-        return;
     default:
         return;
     }
@@ -171,23 +140,8 @@ static void on_frame(struct spdy_exec *s, const struct spdy_frame *f)
 
 static void read_client(struct spdy_exec *s)
 {
-    uint8_t buf[CHUNK];
-    ssize_t n = read(s->fd, buf, sizeof(buf));
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        s->closed = true;
-        return;
-    }
-    if (n > 0 && spdy_decoder_feed(&s->dec, buf, (size_t)n) < 0) {
-        s->closed = true;
-        return;
-    }
-    struct spdy_frame *f = malloc(sizeof(*f));
-    int r = 0;
-    while (f && !s->closed && (r = spdy_decoder_next(&s->dec, f)) == 1)
-        on_frame(s, f);
-    free(f);
-    if (!f || r < 0)
-        s->closed = true;
+    if (spdy_conn_read(&s->c, on_frame, s) < 0)
+        s->c.closed = true;
 }
 
 static bool have_streams(const struct spdy_exec *s, bool in, bool out, bool err, bool tty)
@@ -204,41 +158,35 @@ void rc_serve_spdy(int fd, const char *extra, size_t extra_len, const struct kos
         kos_exec_process_close(p);
         return;
     }
-    s->fd = fd;
     s->p = p;
-    kos_buf_init(&s->out, 4u << 20);
     kos_buf_init(&s->pending, STDIN_PENDING_MAX);
     kos_buf_init(&s->resize, RESIZE_BUF_MAX);
-    if (spdy_decoder_init(&s->dec) < 0 || spdy_encoder_init(&s->enc) < 0 ||
-        (extra_len > 0 && spdy_decoder_feed(&s->dec, extra, extra_len) < 0))
+    if (spdy_conn_open(&s->c, fd, extra, extra_len, false) < 0)
         goto out;
-    set_nonblock(fd);
     set_nonblock(p->stdout_fd);
     set_nonblock(p->stderr_fd);
     set_nonblock(p->stdin_fd);
     /* the streams first, as the kubelet waits for them before copying */
     int64_t deadline = mono_ms() + STREAM_WAIT_MS;
-    struct spdy_frame *f = malloc(sizeof(*f));
-    int r = 0;
-    while (f && !s->closed && (r = spdy_decoder_next(&s->dec, f)) == 1)
-        on_frame(s, f);
-    free(f);
-    flush_out(s);
-    while (!s->closed && !have_streams(s, o->stdin, o->stdout, o->stderr, o->tty)) {
+    /* a malformed frame here fails again, and ends the session, at the next read */
+    spdy_conn_decode(&s->c, on_frame, s);
+    spdy_conn_flush(&s->c);
+    while (!s->c.closed && !have_streams(s, o->stdin, o->stdout, o->stderr, o->tty)) {
         int64_t left = deadline - mono_ms();
         if (left <= 0)
             goto out;
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         if (poll(&pf, 1, (int)left) > 0)
             read_client(s);
-        flush_out(s);
+        spdy_conn_flush(&s->c);
     }
     int outfd = s->ids[ST_STDOUT] ? p->stdout_fd : -1;
     int errfd = s->ids[ST_STDERR] ? p->stderr_fd : -1;
     bool exited = false;
     int code = -1;
     int64_t drain_deadline = 0;
-    while (!s->closed) {
+    int r;
+    while (!s->c.closed) {
         if (!exited && (r = kos_exec_process_wait(p, false, &code)) != 0) {
             exited = true;
             if (r < 0)
@@ -282,41 +230,39 @@ void rc_serve_spdy(int fd, const char *extra, size_t extra_len, const struct kos
                 uint8_t buf[CHUNK];
                 ssize_t got = read(*ofd, buf, sizeof(buf));
                 if (got > 0) {
-                    spdy_encode_data(&s->out, s->ids[idx[i]], 0, buf, (size_t)got);
+                    spdy_encode_data(&s->c.out, s->ids[idx[i]], 0, buf, (size_t)got);
                 } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-                    spdy_encode_data(&s->out, s->ids[idx[i]], SPDY_FLAG_FIN, NULL, 0);
+                    spdy_encode_data(&s->c.out, s->ids[idx[i]], SPDY_FLAG_FIN, NULL, 0);
                     *ofd = -1;
                 }
             }
         }
-        flush_out(s);
+        spdy_conn_flush(&s->c);
     }
-    if (!s->closed && exited) {
+    if (!s->c.closed && exited) {
         if (outfd >= 0)
-            spdy_encode_data(&s->out, s->ids[ST_STDOUT], SPDY_FLAG_FIN, NULL, 0);
+            spdy_encode_data(&s->c.out, s->ids[ST_STDOUT], SPDY_FLAG_FIN, NULL, 0);
         if (errfd >= 0)
-            spdy_encode_data(&s->out, s->ids[ST_STDERR], SPDY_FLAG_FIN, NULL, 0);
+            spdy_encode_data(&s->c.out, s->ids[ST_STDERR], SPDY_FLAG_FIN, NULL, 0);
         _cleanup_json_ json_t *st =
             code >= 0 ? rc_exit_status(code, (const char *const *)command, ncommand)
                       : rc_error_status("the command's exit status is unknown");
         _cleanup_free_ char *js = st ? json_dumps(st, JSON_COMPACT) : NULL;
         if (js)
-            spdy_encode_data(&s->out, s->ids[ST_ERROR], 0, js, strlen(js));
-        spdy_encode_data(&s->out, s->ids[ST_ERROR], SPDY_FLAG_FIN, NULL, 0);
-        flush_out(s);
+            spdy_encode_data(&s->c.out, s->ids[ST_ERROR], 0, js, strlen(js));
+        spdy_encode_data(&s->c.out, s->ids[ST_ERROR], SPDY_FLAG_FIN, NULL, 0);
+        spdy_conn_flush(&s->c);
         /* the client closes the connection once it has read the status; wait a little for
          * that so the last frames are not cut by our close */
-        for (int i = 0; i < 20 && !s->closed; i++) {
+        for (int i = 0; i < 20 && !s->c.closed; i++) {
             struct pollfd pf = {.fd = fd, .events = POLLIN};
             if (poll(&pf, 1, 100) > 0)
                 read_client(s);
-            flush_out(s);
+            spdy_conn_flush(&s->c);
         }
     }
 out:
-    spdy_decoder_free(&s->dec);
-    spdy_encoder_free(&s->enc);
-    kos_buf_free(&s->out);
+    spdy_conn_close(&s->c);
     kos_buf_free(&s->pending);
     kos_buf_free(&s->resize);
     free(s);
