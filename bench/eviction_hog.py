@@ -14,30 +14,10 @@ import time
 
 from kubernetes import client, config
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from memsignal import memory_available  # noqa: E402
+
 NS = "default"
-
-
-def memory_available():
-    meminfo = {}
-    with open("/proc/meminfo") as f:
-        for line in f:
-            k, v = line.split(":", 1)
-            meminfo[k] = int(v.split()[0]) * 1024
-    if os.path.exists("/sys/fs/cgroup/memory/memory.usage_in_bytes"):
-        with open("/sys/fs/cgroup/memory/memory.usage_in_bytes") as f:
-            usage = int(f.read())
-        stat, key = "/sys/fs/cgroup/memory/memory.stat", "total_inactive_file"
-    else:
-        usage = meminfo["MemTotal"] - meminfo["MemFree"]
-        stat, key = "/sys/fs/cgroup/memory.stat", "inactive_file"
-    inactive = 0
-    with open(stat) as f:
-        for line in f:
-            k, v = line.split()
-            if k == key:
-                inactive = int(v)
-                break
-    return meminfo["MemTotal"] - max(usage - inactive, 0)
 
 
 def hog_script(mib):

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from kos import AgentEnv
+from memsignal import memory_available
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -28,31 +29,6 @@ BIG_MI = 1450
 SMALL_MI = 1100
 TRANSITION = "12s"
 
-
-
-def memory_available():
-    """memory.available as the kubelet (and kos) compute it: MemTotal − working set of the
-    root memory cgroup (usage − inactive file pages)."""
-    meminfo = {}
-    with open("/proc/meminfo") as f:
-        for line in f:
-            k, v = line.split(":", 1)
-            meminfo[k] = int(v.split()[0]) * 1024
-    v1 = "/sys/fs/cgroup/memory/memory.usage_in_bytes"
-    if os.path.exists(v1):
-        with open(v1) as f:
-            usage = int(f.read())
-        stat_path, key = "/sys/fs/cgroup/memory/memory.stat", "total_inactive_file"
-    else:
-        usage = meminfo["MemTotal"] - meminfo["MemFree"]
-        stat_path, key = "/sys/fs/cgroup/memory.stat", "inactive_file"
-    inactive = 0
-    with open(stat_path) as f:
-        for line in f:
-            k, v = line.split()
-            if k == key:
-                inactive = int(v)
-    return meminfo["MemTotal"] - max(usage - inactive, 0)
 
 
 def hog(mib):
