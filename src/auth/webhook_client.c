@@ -51,6 +51,18 @@ int kos_webhook_client_new(struct kos_webhook_config *cfg, long timeout_ms,
     return 0;
 }
 
+int kos_webhook_client_from_file(const char *config_file, long timeout_ms,
+                                 struct kos_webhook_client **ret, struct kos_error **err)
+{
+    struct kos_webhook_config cfg = {0};
+    int r = kos_webhook_config_load(config_file, &cfg, err);
+    if (r < 0)
+        return r;
+    r = kos_webhook_client_new(&cfg, timeout_ms, ret, err);
+    kos_webhook_config_clear(&cfg);
+    return r;
+}
+
 void kos_webhook_client_free(struct kos_webhook_client *c)
 {
     if (!c)

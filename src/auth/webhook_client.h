@@ -19,6 +19,9 @@ struct kos_webhook_client;
 /* Takes *cfg over (it is zeroed) on success. timeout_ms <= 0: KOS_WEBHOOK_TIMEOUT_MS. */
 int kos_webhook_client_new(struct kos_webhook_config *cfg, long timeout_ms,
                            struct kos_webhook_client **ret, struct kos_error **err);
+/* The client of a kubeconfig-format config file (kos_webhook_config_load's errors). */
+int kos_webhook_client_from_file(const char *config_file, long timeout_ms,
+                                 struct kos_webhook_client **ret, struct kos_error **err);
 void kos_webhook_client_free(struct kos_webhook_client *c);
 const char *kos_webhook_client_server(const struct kos_webhook_client *c);
 

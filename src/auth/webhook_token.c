@@ -335,12 +335,7 @@ int kos_webhook_token_new(const struct kos_webhook_token_options *opts,
         kos_ttl_cache_new(KOS_WEBHOOK_CACHE_ENTRIES, cached_answer_free, opts->now_ms, &w->cache);
     if (r < 0)
         return r;
-    struct kos_webhook_config cfg = {0};
-    r = kos_webhook_config_load(opts->config_file, &cfg, err);
-    if (r < 0)
-        return r;
-    r = kos_webhook_client_new(&cfg, opts->timeout_ms, &w->client, err);
-    kos_webhook_config_clear(&cfg);
+    r = kos_webhook_client_from_file(opts->config_file, opts->timeout_ms, &w->client, err);
     if (r < 0)
         return r;
     *ret = (struct kos_token_authenticator){.name = "webhook",

@@ -279,12 +279,7 @@ int authz_webhook_new(const struct authz_webhook_options *opts, struct authz_web
                           &w->cache);
     if (r < 0)
         return r;
-    struct kos_webhook_config cfg = {0};
-    r = kos_webhook_config_load(opts->config_file, &cfg, err);
-    if (r < 0)
-        return r;
-    r = kos_webhook_client_new(&cfg, opts->timeout_ms, &w->client, err);
-    kos_webhook_config_clear(&cfg);
+    r = kos_webhook_client_from_file(opts->config_file, opts->timeout_ms, &w->client, err);
     if (r < 0)
         return r;
     *ret = TAKE_PTR(w);
