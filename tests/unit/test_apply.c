@@ -14,6 +14,7 @@
 
 #include "api/apply.h"
 #include "api/managed_fields.h"
+#include "json_test_helpers.h"
 #include "util/json_cleanup.h"
 
 #define T0   1700000000 /* 2023-11-14T22:13:20Z */
@@ -26,28 +27,6 @@ static const struct kos_kind *pod(void)
     const struct kos_kind *k = kos_kind_by_kind("", "Pod");
     assert_non_null(k);
     return k;
-}
-
-static json_t *parse(const char *s)
-{
-    json_error_t e;
-    json_t *j = json_loads(s, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!j)
-        fail_msg("bad test JSON (%s): %s", e.text, s);
-    return j;
-}
-
-static void expect_json(const json_t *got, const char *want_s)
-{
-    _cleanup_json_ json_t *want = parse(want_s);
-    if (!json_equal(got, want)) {
-        char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        print_error("got:  %s\nwant: %s\n", g, w);
-        free(g);
-        free(w);
-        fail();
-    }
 }
 
 /* The fieldsV1 of the entry of (manager, operation), or NULL. */

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "api/defaults.h"
+#include "json_test_helpers.h"
 
 static const struct kos_kind k_pod = {
     .group = "", .version = "v1", .kind = "Pod", .namespaced = true};
@@ -30,15 +31,6 @@ static const struct kos_kind k_secret = {
 static const struct kos_kind k_pv = {.group = "", .version = "v1", .kind = "PersistentVolume"};
 static const struct kos_kind k_sc = {
     .group = "storage.k8s.io", .version = "v1", .kind = "StorageClass"};
-
-static json_t *parse(const char *s)
-{
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    return j;
-}
 
 /* Defaults obj and checks that every field of `want` appears in the result with that value
  * (want is a subset). */

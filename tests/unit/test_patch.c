@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "api/patch.h"
+#include "json_test_helpers.h"
 #include "util/json_cleanup.h"
 
 static const struct kos_kind pod_kind = {
@@ -22,28 +23,6 @@ static const struct kos_kind deploy_kind = {.group = "apps",
                                             .namespaced = true};
 static const struct kos_kind cronjob_kind = {
     .group = "batch", .version = "v1", .kind = "CronJob", .plural = "cronjobs", .namespaced = true};
-
-static json_t *parse(const char *s)
-{
-    json_error_t e;
-    json_t *j = json_loads(s, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-    if (!j)
-        fail_msg("bad test JSON (%s): %s", e.text, s);
-    return j;
-}
-
-static void expect_equal(const json_t *got, const char *want_s)
-{
-    _cleanup_json_ json_t *want = parse(want_s);
-    if (!json_equal(got, want)) {
-        char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        print_error("got:  %s\nwant: %s\n", g, w);
-        free(g);
-        free(w);
-        fail();
-    }
-}
 
 /* Runs fn-style patch through the dispatcher, checks the result and that the inputs were
  * left alone. */
@@ -59,7 +38,7 @@ static void check(enum patch_type type, const struct kos_kind *kind, const char 
     int rc = kos_patch_apply(type, kind, orig, patch, &res, &err);
     if (rc < 0)
         fail_msg("patch failed: %d %s", err ? err->code : 0, err ? err->message : "");
-    expect_equal(res, want_s);
+    expect_json(res, want_s);
     assert_true(json_equal(orig, orig_before));
     assert_true(json_equal(patch, patch_before));
 }
@@ -228,7 +207,7 @@ static void merge_case(const char *target_s, const char *patch_s, const char *wa
     _cleanup_json_ json_t *patch = parse(patch_s);
     _cleanup_json_ json_t *res = NULL;
     assert_int_equal(kos_json_merge_patch(target, patch, &res, NULL), 0);
-    expect_equal(res, want_s);
+    expect_json(res, want_s);
 }
 
 static void test_rfc7386_appendix(void **state)

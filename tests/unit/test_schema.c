@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "api/schema.h"
+#include "json_test_helpers.h"
 #include "util/cleanup.h"
 
 static const struct kos_kind pod_kind = {.group = "", .version = "v1", .kind = "Pod"};
@@ -175,16 +176,6 @@ static const char full_pod[] =
     "   \"stopSignal\":\"SIGTERM\"}],"
     " \"qosClass\":\"Burstable\",\"ephemeralContainerStatuses\":[],\"resize\":\"\","
     " \"resourceClaimStatuses\":[{\"name\":\"gpu\",\"resourceClaimName\":\"c\"}]}}";
-
-static json_t *parse(const char *text)
-{
-    json_error_t err;
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-
-    if (!j)
-        fail_msg("bad test JSON at %d:%d: %s", err.line, err.column, err.text);
-    return j;
-}
 
 /* Unknown-field paths of text as kind, compared with the NULL-terminated expected list. */
 static void check_unknown(const struct kos_kind *kind, const char *text, const char *const *want)

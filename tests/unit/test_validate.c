@@ -13,6 +13,7 @@
 
 #include "api/defaults.h"
 #include "api/validate.h"
+#include "json_test_helpers.h"
 #include "util/error.h"
 
 static const struct kos_kind k_pod = {.group = "",
@@ -119,15 +120,6 @@ static const struct kos_kind k_event = {.group = "",
     "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "        \
     "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set " \
     "to 1 if it was previously negative)"
-
-static json_t *parse(const char *s)
-{
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    return j;
-}
 
 /* Validates (after defaulting when asked); expected NULL means valid. */
 static void check(const struct kos_kind *kind, const char *obj_json, bool defaults, int code,
