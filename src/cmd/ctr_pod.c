@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
+#include "util/timeutil.h"
 
 struct requeue_box {
     int64_t delay_ms;
@@ -27,13 +28,6 @@ static void requeue(void *agent, const char *ns, const char *name, int64_t delay
     struct requeue_box *b = agent;
     if (b->delay_ms < 0 || delay_ms < b->delay_ms)
         b->delay_ms = delay_ms;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int cmd_ctr_pod(int argc, char **argv)
@@ -145,7 +139,7 @@ int cmd_ctr_pod(int argc, char **argv)
     } else {
         cg_manager_ensure_pod(cgm, pod);
         struct pod_runtime_pod p = {.pod = pod, .qos = agent_qos_of_pod(pod), .uid = uid};
-        int64_t deadline = mono_ms() + seconds * 1000;
+        int64_t deadline = kos_now_ms_monotonic() + seconds * 1000;
         json_t *status = NULL;
         for (;;) {
             box.delay_ms = -1;
@@ -167,7 +161,7 @@ int cmd_ctr_pod(int argc, char **argv)
                 if (json_integer_value(json_object_get(cs, "restartCount")) >= until_restarts)
                     break;
             }
-            if (mono_ms() >= deadline)
+            if (kos_now_ms_monotonic() >= deadline)
                 break;
             int64_t d = box.delay_ms < 0 ? 1000 : box.delay_ms;
             if (d > 200)

@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
+#include "util/timeutil.h"
 
 #define STDIN_PENDING_MAX (1u << 20)
 #define READ_CHUNK        32768
@@ -82,13 +83,6 @@ int rc_parse_resize(const void *data, size_t len, unsigned *width, unsigned *hei
     *width = (unsigned)wv;
     *height = (unsigned)hv;
     return 0;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void set_nonblock(int fd)
@@ -214,10 +208,10 @@ void rc_serve_websocket(int fd, const char *extra, size_t extra_len, enum rc_pro
                 exited = true;
                 if (r < 0)
                     code = -1;
-                drain_deadline = mono_ms() + DRAIN_MS;
+                drain_deadline = kos_now_ms_monotonic() + DRAIN_MS;
             }
         }
-        if (exited && ((out < 0 && err < 0) || mono_ms() > drain_deadline))
+        if (exited && ((out < 0 && err < 0) || kos_now_ms_monotonic() > drain_deadline))
             break;
         struct pollfd pf[4];
         nfds_t n = 0;

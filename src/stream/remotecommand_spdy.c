@@ -16,6 +16,7 @@
 #include "stream/spdy_conn.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
+#include "util/timeutil.h"
 
 #define STREAM_WAIT_MS    30000 /* the kubelet's streamCreationTimeout */
 #define DRAIN_MS          2000
@@ -35,13 +36,6 @@ struct spdy_exec {
     bool stdin_eof;
     struct kos_buf resize; /* newline-separated JSON sizes */
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_nonblock(int fd)
 {
@@ -167,12 +161,12 @@ void rc_serve_spdy(int fd, const char *extra, size_t extra_len, const struct kos
     set_nonblock(p->stderr_fd);
     set_nonblock(p->stdin_fd);
     /* the streams first, as the kubelet waits for them before copying */
-    int64_t deadline = mono_ms() + STREAM_WAIT_MS;
+    int64_t deadline = kos_now_ms_monotonic() + STREAM_WAIT_MS;
     /* a malformed frame here fails again, and ends the session, at the next read */
     spdy_conn_decode(&s->c, on_frame, s);
     spdy_conn_flush(&s->c);
     while (!s->c.closed && !have_streams(s, o->stdin, o->stdout, o->stderr, o->tty)) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - kos_now_ms_monotonic();
         if (left <= 0)
             goto out;
         struct pollfd pf = {.fd = fd, .events = POLLIN};
@@ -191,9 +185,9 @@ void rc_serve_spdy(int fd, const char *extra, size_t extra_len, const struct kos
             exited = true;
             if (r < 0)
                 code = -1;
-            drain_deadline = mono_ms() + DRAIN_MS;
+            drain_deadline = kos_now_ms_monotonic() + DRAIN_MS;
         }
-        if (exited && ((outfd < 0 && errfd < 0) || mono_ms() > drain_deadline))
+        if (exited && ((outfd < 0 && errfd < 0) || kos_now_ms_monotonic() > drain_deadline))
             break;
         struct pollfd pf[4];
         int idx[4];

@@ -14,13 +14,7 @@
 
 #include "agent/prober/probe.h"
 #include "util/cleanup.h"
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/timeutil.h"
 
 /* Go's syscall error texts for what a connect reports. */
 static const char *go_errno(int e)
@@ -49,7 +43,7 @@ static int dial(const struct sockaddr *sa, socklen_t len, int64_t deadline)
         if (errno != EINPROGRESS)
             return -errno;
         for (;;) {
-            int64_t left = deadline - mono_ms();
+            int64_t left = deadline - kos_now_ms_monotonic();
             if (left <= 0)
                 return -ETIMEDOUT;
             struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -90,7 +84,7 @@ int kos_probe_tcp(const json_t *action, const json_t *container, const char *pod
     char addr[600], ps[16];
     kos_probe_join_host_port(host, port, addr, sizeof(addr));
     snprintf(ps, sizeof(ps), "%d", port);
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 1000);
+    int64_t deadline = kos_now_ms_monotonic() + (timeout_ms > 0 ? timeout_ms : 1000);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int g = getaddrinfo(host, ps, &hints, &res);
     if (g != 0) {

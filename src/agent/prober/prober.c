@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
+#include "util/timeutil.h"
 
 #define MAX_THREADS 16
 #define NEVER       INT64_MAX
@@ -53,13 +54,6 @@ struct kos_prober {
     pthread_t threads[MAX_THREADS];
     int n_threads;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t wall_ms(void)
 {
@@ -115,7 +109,7 @@ static bool started_of(struct kos_prober *p, const char *uid, const char *ctr, c
  * kubelet triggers readiness when it finds no result). */
 static void wake_container(struct kos_prober *p, const struct worker *w)
 {
-    int64_t now = mono_ms();
+    int64_t now = kos_now_ms_monotonic();
     for (struct worker *o = p->workers; o; o = o->next)
         if (o != w && !o->dead && strcmp(o->uid, w->uid) == 0 && strcmp(o->ctr, w->ctr) == 0 &&
             o->due_ms > now)
@@ -228,7 +222,7 @@ static void notify(struct kos_prober *p, const struct notice *n)
  * run; *changed when the cached result changed already. */
 static bool tick(struct kos_prober *p, struct worker *w, struct job *job, bool *changed)
 {
-    int64_t now = mono_ms(), wall = wall_ms();
+    int64_t now = kos_now_ms_monotonic(), wall = wall_ms();
     struct kos_probe_container_info ci = {
         .container_id = w->container_id,
         .running = w->running,
@@ -273,7 +267,7 @@ static void *pool_thread(void *arg)
     struct kos_prober *p = arg;
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
-        int64_t now = mono_ms();
+        int64_t now = kos_now_ms_monotonic();
         struct worker *best = NULL;
         for (struct worker *w = p->workers; w; w = w->next)
             if (!w->busy && !w->dead && (!best || w->due_ms < best->due_ms))
@@ -419,7 +413,7 @@ static struct worker *worker_new(struct kos_prober *p, const json_t *pod, const 
     w->timeout_s = int_field(probe, "timeoutSeconds", 1, 1);
     w->success_threshold = int_field(probe, "successThreshold", 1, 1);
     w->failure_threshold = int_field(probe, "failureThreshold", 3, 1);
-    w->due_ms = mono_ms();
+    w->due_ms = kos_now_ms_monotonic();
     w->next = p->workers;
     p->workers = w;
     return w;
@@ -461,7 +455,8 @@ int kos_prober_sync_pod(struct kos_prober *p, const json_t *pod, const char *pod
             }
             const char *id = info && info->container_id ? info->container_id : "";
             if (strcmp(w->container_id, id) != 0 || (info && info->running != w->running)) {
-                w->due_ms = mono_ms(); /* a new container or a new state: look at once */
+                w->due_ms =
+                    kos_now_ms_monotonic(); /* a new container or a new state: look at once */
                 wake = true;
             }
             kos_strlcpy(w->container_id, id, sizeof(w->container_id));
