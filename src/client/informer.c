@@ -466,14 +466,7 @@ bool kos_informer_has_synced(struct kos_informer *inf)
 
 int kos_informer_wait_synced(struct kos_informer *inf, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = kos_deadline_after_ms(CLOCK_REALTIME, timeout_ms);
     int r = 0;
     pthread_mutex_lock(&inf->lock);
     while (!inf->synced && !inf->stopping) {

@@ -42,6 +42,19 @@ int kos_time_parse_rfc3339(const char *s, time_t *ret)
     return 0;
 }
 
+struct timespec kos_deadline_after_ms(clockid_t clock, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 int64_t kos_now_ms_monotonic(void)
 {
     struct timespec ts;

@@ -11,6 +11,9 @@ void kos_time_rfc3339(time_t t, char *out, size_t size);
 int kos_time_parse_rfc3339(const char *s, time_t *ret);
 int64_t kos_now_ms_monotonic(void);
 int64_t kos_now_us_monotonic(void);
+/* now + ms on clock: the absolute deadline pthread_cond_timedwait takes (CLOCK_MONOTONIC for a
+ * condition variable set to it, CLOCK_REALTIME for one with the default clock). */
+struct timespec kos_deadline_after_ms(clockid_t clock, int64_t ms);
 /* Go's time.ParseDuration, in milliseconds: "10s", "1m30s", "1.5h", "500ms", "-5m", "0";
  * units ns, us (µs), ms, s, m, h; sub-millisecond remainders are truncated. -EINVAL on bad
  * text, -ERANGE past ±100 years. */

@@ -15,6 +15,7 @@
 #include "codec/json_scan.h"
 #include "store/watch.h"
 #include "util/json_cleanup.h"
+#include "util/timeutil.h"
 
 enum source {
     SRC_ROLE,
@@ -397,14 +398,7 @@ int64_t authz_cache_rev(struct authz_cache *c)
 
 int authz_cache_wait(struct authz_cache *c, int64_t rev, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = kos_deadline_after_ms(CLOCK_MONOTONIC, timeout_ms);
     int r = 0;
     pthread_mutex_lock(&c->mu);
     while (c->applied < rev) {

@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
+#include "util/timeutil.h"
 
 #define NODE_LEASE_NAMESPACE "kube-node-lease"
 /* Filling the graph with 10,000 pods takes about half a second of CPU. */
@@ -184,14 +185,7 @@ int authz_node_wait_synced(struct authz_node_authorizer *n, int timeout_ms)
 {
     if (atomic_load(&n->synced))
         return 0;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = kos_deadline_after_ms(CLOCK_MONOTONIC, timeout_ms);
     int r = 0;
     pthread_mutex_lock(&n->sync_mu);
     while (r == 0 && !atomic_load(&n->synced))
