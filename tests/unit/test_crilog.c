@@ -15,6 +15,7 @@
 
 #include "agent/runtime/crilog.h"
 #include "util/cleanup.h"
+#include "tmpdir_helpers.h"
 
 static int64_t fake_now = 1795770302000000000LL; /* 2026-11-27T09:05:02Z */
 
@@ -27,13 +28,6 @@ struct tmp {
     char dir[64];
     char path[128];
 };
-
-static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w)
-{
-    (void)s;
-    (void)w;
-    return f == FTW_DP ? rmdir(p) : unlink(p);
-}
 
 static int setup(void **state)
 {
@@ -48,7 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct tmp *t = *state;
-    nftw(t->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(t->dir);
     free(t);
     return 0;
 }

@@ -27,6 +27,7 @@
 #include "util/cleanup.h"
 #include "util/buf.h"
 #include "util/strutil.h"
+#include "tmpdir_helpers.h"
 
 struct fixture {
     char dir[64];
@@ -44,15 +45,10 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -17,15 +17,9 @@
 #include "agent/pods/volumes.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
+#include "tmpdir_helpers.h"
 
 static char tmp[64];
-
-static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w)
-{
-    (void)s;
-    (void)w;
-    return f == FTW_DP ? rmdir(p) : unlink(p);
-}
 
 static int setup(void **state)
 {
@@ -36,7 +30,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    nftw(tmp, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(tmp);
     return 0;
 }
 

@@ -15,13 +15,9 @@
 #include <unistd.h>
 
 #include "agent/network/ipam.h"
+#include "tmpdir_helpers.h"
 
 static char dir[256];
-
-static int rm(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    return remove(p);
-}
 
 static int setup(void **state)
 {
@@ -31,7 +27,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    nftw(dir, rm, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(dir);
     return 0;
 }
 
