@@ -9,12 +9,11 @@ the Node. Every server runs under a cgroup root of its own, removed by the fixtu
 import os
 import re
 import struct
-import time
 import uuid
 
 import pytest
 
-from kos import KosServer, cgroup_hierarchies
+from kos import KosServer, cgroup_hierarchies, wait_for as wait_for_kos
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the node agent needs root")
 
@@ -37,14 +36,7 @@ def agent_server():
 
 
 def wait_for(fn, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    return wait_for_kos(fn, timeout, what, 0.1)
 
 
 def get_node(s):

@@ -5,11 +5,10 @@ Identities other than the admin are examined through SubjectAccessReview, which 
 chain the request path asks."""
 
 import subprocess
-import time
 
 import pytest
 
-from kos import KOS_BIN, KosServer
+from kos import KOS_BIN, KosServer, wait_for as wait_for_kos
 
 SAR = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 
@@ -26,12 +25,7 @@ def review(server, user, groups, verb, resource, namespace="", group="", name=""
 
 
 def wait_for(cond, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
+    return wait_for_kos(cond, timeout, "condition", 0.1)
 
 
 @pytest.mark.parametrize("version", ["1.33", "1.27"])

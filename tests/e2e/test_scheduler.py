@@ -8,20 +8,15 @@ import time
 
 import pytest
 
+from kos import wait_for as wait_for_kos
+
 NS = "default"
 PODS = "/api/v1/namespaces/%s/pods" % NS
 
 
 def wait_for(what, fn, timeout=20.0):
     """Polls fn until it returns something truthy; fails with `what` at the deadline."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    return wait_for_kos(fn, timeout, what, 0.05)
 
 
 def ok(resp, *codes):

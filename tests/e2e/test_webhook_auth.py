@@ -13,12 +13,11 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kos import KosServer, Kubectl
+from kos import KosServer, Kubectl, wait_for as wait_for_kos
 
 
 def b64url_json(part):
@@ -26,12 +25,7 @@ def b64url_json(part):
 
 
 def wait_for(fn, timeout=20):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() > deadline:
-            return v
-        time.sleep(0.1)
+    return wait_for_kos(fn, timeout, "condition", 0.1)
 
 
 class WebhookServer:
