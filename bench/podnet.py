@@ -18,9 +18,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from kos import KOS_BIN, KosServer, unmount_under  # noqa: E402
+from kos import AgentEnv, unmount_under  # noqa: E402
 from netns import NetNS  # noqa: E402
-from registry import Registry, push_busybox_image  # noqa: E402
 
 NODE = "kos-bench-net"
 PORT = 5201
@@ -64,17 +63,14 @@ def main():
     count = int(os.environ.get("RR_COUNT", "20000"))
     secs = float(os.environ.get("STREAM_SECONDS", "3"))
     setup_count = int(os.environ.get("SETUP_COUNT", "100"))
-    reg = Registry()
     ns = NetNS(prefix="kos-bench")
-    server = KosServer(extra_args=["--node-name", NODE], agent=True, netns=ns)
+    env = AgentEnv(NODE, netns=ns, drain_timeout=60)
     scratch = NetNS(prefix="kos-bsetup")
     tmp = tempfile.mkdtemp(prefix="kos-bench-podnet-")
     results = {}
     try:
-        reg.start()
-        image = push_busybox_image(reg, repo="bench/busybox", tag="bench")["ref"]
-        ns.forward_in(reg.port)
-        server.start()
+        server = env.start().server
+        image = env.image
         st, _, _ = server.request("POST", "/api/v1/namespaces", {
             "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}})
         uids = {}
@@ -116,33 +112,12 @@ def main():
         print("load average at the end: %s" % open("/proc/loadavg").read().split()[:3])
     finally:
         try:
-            for name in ("a", "b"):
-                server.request("DELETE", "/api/v1/namespaces/bench/pods/%s" % name)
-            deadline = time.time() + 60
-            while time.time() < deadline and server.proc:
-                st, body, _ = server.request("GET", "/api/v1/namespaces/bench/pods")
-                if st == 200 and not body.get("items"):
-                    break
-                time.sleep(0.2)
-        except Exception:
-            pass
-        server.stop()
-        state = os.path.join(server.data_dir, "agent", "containers")
-        if os.path.isdir(state):
-            flags = ["--state-root", state, "--runtime-root",
-                     os.path.join(server.data_dir, "agent", "runtime")]
-            for cid in os.listdir(state):
-                subprocess.run([KOS_BIN, "ctr", "stop", *flags, "--id", cid, "--timeout", "0"],
-                               capture_output=True)
-                subprocess.run([KOS_BIN, "ctr", "rm", *flags, "--id", cid],
-                               capture_output=True)
-        server.cleanup()
-        ns.close()
-        unmount_under(tmp)
-        subprocess.run(["rm", "-rf", tmp])
-        scratch.close()
-        reg.stop()
-
+            env.close()
+        finally:
+            ns.close()
+            unmount_under(tmp)
+            subprocess.run(["rm", "-rf", tmp])
+            scratch.close()
 
 if __name__ == "__main__":
     main()
