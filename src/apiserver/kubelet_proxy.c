@@ -48,6 +48,8 @@ ssize_t kubelet_head_parse(const char *buf, size_t len, struct kubelet_head *ret
     size_t head_len = (size_t)(end - buf) + 4;
     if (head_len > KUBELET_MAX_HEAD)
         return -E2BIG;
+    if (memchr(buf, '\0', head_len))
+        return -EPROTO; /* would cut the lines short */
     memcpy(ret->raw, buf, head_len - 2);
     ret->raw[head_len - 2] = '\0';
     ret->nheaders = 0;
@@ -65,6 +67,8 @@ ssize_t kubelet_head_parse(const char *buf, size_t len, struct kubelet_head *ret
     for (line = eol + 2; *line; line = eol + 2) {
         eol = strstr(line, "\r\n");
         *eol = '\0';
+        if (strpbrk(line, "\r\n"))
+            return -EPROTO; /* a bare CR or LF would smuggle a header to the client */
         char *colon = strchr(line, ':');
         if (!colon || colon == line)
             return -EPROTO;
