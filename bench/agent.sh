@@ -102,7 +102,7 @@ done
 [ -s "$KC" ] || { echo "server did not write $KC" >&2; exit 1; }
 
 # 3. standalone agent, its own process
-"$KOS_BIN" agent --kubeconfig "$KC" --node-name "$NODE" --cgroup-root "$CGROOT" \
+"$KOS_BIN" agent --kubeconfig "$KC" --port 0 --node-name "$NODE" --cgroup-root "$CGROOT" \
     --root-dir "$TMP/agent" --pod-log-dir "$TMP/pod-logs" --proxy-mode none >"$TMP/agent.log" 2>&1 &
 AGENT_PID=$!
 "$PY" "$HERE/agent_pods.py" "$KC" wait-node "$NODE" ||

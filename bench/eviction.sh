@@ -112,7 +112,7 @@ AVAIL=$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); from eviction_hog
 THRESH_MI=$((AVAIL / 1048576 - MARGIN_MI))
 THRESH=$((THRESH_MI * 1048576))
 echo "raw: memory_available_start_mi $((AVAIL / 1048576)) threshold_mi $THRESH_MI"
-"$KOS_BIN" agent --kubeconfig "$KC" --node-name "$NODE" --cgroup-root "$CGROOT" \
+"$KOS_BIN" agent --kubeconfig "$KC" --port 0 --node-name "$NODE" --cgroup-root "$CGROOT" \
     --root-dir "$TMP/agent" --pod-log-dir "$TMP/pod-logs" \
     --eviction-hard "memory.available<${THRESH_MI}Mi" --housekeeping-interval 1s \
     --eviction-pressure-transition-period 10s >"$TMP/agent.log" 2>&1 &
