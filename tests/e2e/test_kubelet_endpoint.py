@@ -336,3 +336,50 @@ def test_unreachable_kubelet_is_a_clear_error(env, box):
     finally:
         env["server"].request("DELETE", f"/api/v1/namespaces/{ns}/pods/ghost?gracePeriodSeconds=0")
         env["server"].request("DELETE", "/api/v1/nodes/ghost-node")
+
+
+def test_attach_through_the_kubelet(env):
+    k, ns = env["kubectl"], env["ns"]
+    create_pod(env, "att", [{"name": "main", "stdin": True, "stdinOnce": True, "command": [
+        "sh", "-c", "while read l; do echo got-$l; done; echo bye"]}])
+    wait_running(env, "att")
+    p = k.run("attach", "-i", "-n", ns, "att", "-c", "main", input="a\nb\n", timeout=60)
+    assert "got-a\ngot-b\nbye\n" in p.stdout, (p.stdout, p.stderr)
+
+
+def test_python_client_port_forward_and_exec(env, box):
+    """The Python client's WebSocket v4 forms: ?ports= becomes the kubelet's ?port=."""
+    pytest.importorskip("kubernetes")
+    from kubernetes import client, config
+    from kubernetes.stream import portforward, stream
+    port = free_port()
+    create_pod(env, "pyweb", [{"name": "httpd", "command": [
+        "sh", "-c", "mkdir -p /www && echo hello-python > /www/index.html && "
+        f"exec httpd -f -p 127.0.0.1:{port} -h /www"]}])
+    wait_running(env, "pyweb")
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
+    api = client.CoreV1Api(client.ApiClient(cfg))
+    out = stream(api.connect_get_namespaced_pod_exec, box, env["ns"],
+                 command=["sh", "-c", "echo from-$0", "python"], stderr=True, stdin=False,
+                 stdout=True, tty=False)
+    assert out == "from-python\n", out
+
+    def fetch():
+        pf = portforward(api.connect_get_namespaced_pod_portforward, "pyweb", env["ns"],
+                         ports=str(port))
+        try:
+            s = pf.socket(port)
+            s.settimeout(10)
+            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            return data if data.endswith(b"hello-python\n") else None
+        finally:
+            pf.close()
+    wait_for(fetch, timeout=30, what="page through the Python client's port-forward")
