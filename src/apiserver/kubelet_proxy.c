@@ -734,9 +734,7 @@ void kubelet_proxy_get(struct apiserver *srv, const struct http_request *req,
     if (!g->chunked && cl && kos_parse_int64(cl, &g->left) < 0)
         g->left = -1;
     g->client_fd = req->socket_fd;
-    const char *ct = kubelet_head_get(head, "Content-Type");
     free(head);
-    (void)ct;
     rep->status = 200;
     rep->content_type = CT_TEXT;
     rep->streaming = true;
