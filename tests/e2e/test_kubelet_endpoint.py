@@ -383,3 +383,44 @@ def test_python_client_port_forward_and_exec(env, box):
         finally:
             pf.close()
     wait_for(fetch, timeout=30, what="page through the Python client's port-forward")
+
+
+def test_given_serving_certificate_is_served_and_bad_files_stop_the_agent(env, tmp_path):
+    key, crt = str(tmp_path / "k.pem"), str(tmp_path / "c.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "1", "-subj", "/CN=given-kubelet"], check=True,
+                   capture_output=True)
+    root = str(tmp_path / "agent2")
+    cgroup = "/kos-test-kl2-" + secrets.token_hex(6)
+    port = free_port()
+    base = [KOS_BIN, "agent", "--kubeconfig", env["server"].kubeconfig, "--node-name",
+            "kubelet-ep-node2", "--node-ip", "127.0.0.1", "--address", "127.0.0.1",
+            "--cgroup-root", cgroup, "--root-dir", root, "--pod-log-dir", root + "/logs",
+            "--network-plugin=none", "--proxy-mode", "none"]
+    p = subprocess.run(base + ["--port", str(port), "--tls-cert-file", "/nonexistent",
+                               "--tls-private-key-file", key],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "cannot read --tls-cert-file /nonexistent" in p.stderr, p
+    proc = subprocess.Popen(base + ["--port", str(port), "--tls-cert-file", crt,
+                                    "--tls-private-key-file", key],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def advertised():
+            st, n, _ = env["server"].request("GET", "/api/v1/nodes/kubelet-ep-node2")
+            return st == 200 and n["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"] \
+                == port
+        wait_for(advertised, what="second node advertising its port")
+        served = ssl.get_server_certificate(("127.0.0.1", port), timeout=10)
+        with open(crt) as f:
+            assert ssl.PEM_cert_to_DER_cert(served) == ssl.PEM_cert_to_DER_cert(f.read())
+        assert not os.path.exists(os.path.join(root, "pki", "kubelet.crt"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        remove_cgroup_tree(cgroup)
+        env["server"].request("DELETE", "/api/v1/nodes/kubelet-ep-node2")
