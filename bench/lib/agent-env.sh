@@ -105,7 +105,7 @@ agent_env_server() {
 }
 
 agent_env_agent() { # extra kos agent flags...
-    "$KOS_BIN" agent --kubeconfig "$KC" --node-name "$NODE" --cgroup-root "$CGROOT" \
+    "$KOS_BIN" agent --kubeconfig "$KC" --port 0 --node-name "$NODE" --cgroup-root "$CGROOT" \
         --root-dir "$TMP/agent" --pod-log-dir "$TMP/pod-logs" "$@" >"$TMP/agent.log" 2>&1 &
     AGENT_PID=$!
     "$PY" "$HERE/agent_pods.py" "$KC" wait-node "$NODE" ||

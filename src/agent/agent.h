@@ -28,6 +28,9 @@ struct agent_config {
     const struct kos_client_config *network_client;
     char proxy_mode[16];   /* "nftables" | "none" */
     char cluster_cidr[64]; /* pods' range for the proxy's masquerade ("" = 10.42.0.0/16) */
+    /* the kubelet endpoint's port (agent/streaming/kubelet_server.h), advertised as the
+     * Node's status.daemonEndpoints.kubeletEndpoint.Port; 0: none */
+    int kubelet_port;
 };
 
 struct kos_agent;

@@ -58,6 +58,11 @@ struct apiserver {
      * and the node it runs; NULL: no agent is reachable from here. */
     const struct kos_stream_backend *streaming;
     const char *streaming_node;
+    /* The client certificate for every other node's kubelet endpoint (kubelet_proxy.h; CN
+     * PKI_KUBELET_CLIENT_USER, O system:masters); NULL: those pods' logs and streams
+     * answer an error. */
+    const char *kubelet_client_cert_pem;
+    const char *kubelet_client_key_pem;
     /* Serves plain watch streams from a few threads (NULL: each on its connection's thread). */
     struct watch_fanout *watch_fanout;
     /* Cluster IPs and node ports of Services (services/service_registry.h); owned. NULL until

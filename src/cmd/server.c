@@ -575,6 +575,23 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
 
+    /* kube-apiserver's --kubelet-client-certificate: how it reaches other nodes' kubelet
+     * endpoints (apiserver/kubelet_proxy.h); issued per start, kept in memory */
+    _cleanup_(pki_keypair_clear) struct pki_keypair kubelet_kp = {0};
+    {
+        static const char *const masters[] = {PKI_ADMIN_GROUP};
+        const struct pki_keypair ca = {.cert_pem = pki.ca_cert_pem, .key_pem = pki.ca_key_pem};
+        const struct pki_cert_spec spec = {.kind = PKI_CERT_CLIENT,
+                                           .common_name = PKI_KUBELET_CLIENT_USER,
+                                           .organizations = masters,
+                                           .norganizations = 1};
+        if (pki_issue(&spec, &ca, &kubelet_kp, &perr) < 0) {
+            fprintf(stderr, "kos server: the kubelet client certificate: %s\n",
+                    perr ? perr->message : "error");
+            return 1;
+        }
+    }
+
     struct kos_authn *authn = NULL;
     _cleanup_(keystone_inprocess_free_policy) struct keystone_inprocess keystone = {0};
     if (build_authn(&f, &keystone, &authn) < 0)
@@ -610,6 +627,11 @@ int cmd_server(int argc, char **argv)
         store_close(store);
         return 1;
     }
+    api.kubelet_client_cert_pem = kubelet_kp.cert_pem;
+    api.kubelet_client_key_pem = kubelet_kp.key_pem;
+    /* pods of the embedded agent's node are served in process, all others by their kubelet */
+    if (!f.disable_agent)
+        api.streaming_node = agent_cfg.node_name;
     struct kos_error *serr = NULL;
     r = apiserver_services_setup(&api, f.service_cidr, f.service_node_ports, &serr);
     if (r < 0) {
@@ -692,7 +714,6 @@ int cmd_server(int argc, char **argv)
     if (!f.disable_agent && kos_agent_streaming_new(&agent_cfg, &streaming) == 0) {
         kos_agent_streaming_backend(streaming, &streaming_backend);
         api.streaming = &streaming_backend;
-        api.streaming_node = agent_cfg.node_name;
     }
 
     /* The controllers and kubectl reach the API as any client would, over loopback when the

@@ -23,6 +23,9 @@
 
 #define PKI_ADMIN_USER  "kubernetes-admin"
 #define PKI_ADMIN_GROUP "system:masters"
+/* Who the API server is to a node's kubelet endpoint (kubeadm's name for kube-apiserver's
+ * --kubelet-client-certificate); the agent lets in no one else. */
+#define PKI_KUBELET_CLIENT_USER "kube-apiserver-kubelet-client"
 
 /* The TLS versions kos speaks: 1.2 and 1.3 only. */
 #define PKI_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -127,6 +130,13 @@ void pki_material_clear(struct pki_material *m);
  * SANs (127.0.0.1, localhost, the host name, extra_sans), and the admin client certificate
  * (CN kubernetes-admin, O system:masters) on the same terms. */
 int pki_ensure(const struct pki_options *opts, struct pki_material *ret, struct kos_error **err);
+
+/* The kubelet's own serving pair when it is given none: <dir>/<name>.crt (leaf, then the
+ * throwaway CA that signed it) and <dir>/<name>.key, loaded when they exist and match, else
+ * made for sans (a CA "<host>-ca@<time>" and a leaf "<host>@<time>") and written. */
+int pki_ensure_self_signed(const char *dir, const char *name, const char *host,
+                           const char *const *sans, size_t nsans, struct pki_keypair *ret,
+                           struct kos_error **err);
 
 /* Writes a kubeconfig (mode 0600, atomically) with cluster "kos", user "admin" and context
  * "kos", the PEMs embedded base64. ca_pem NULL: no certificate-authority-data; client cert

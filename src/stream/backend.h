@@ -1,12 +1,11 @@
-/* What the API server needs from a node agent to serve pods/exec, pods/attach and
- * pods/portforward (the kubelet's streaming endpoints).
+/* What a node agent's streaming side provides to serve exec, attach and port-forward (the
+ * kubelet's streaming endpoints); stream/session.h serves a session over it.
  *
- * With the agent embedded in `kos server`, the agent's implementation is called in process
- * (src/agent/streaming/). A standalone `kos agent` would serve the same three operations on
- * a kubelet-style HTTPS endpoint (/exec/<ns>/<pod>/<container>, /attach/..., /portForward/...)
- * and the API server would proxy the upgraded stream to it; what is missing for that is the
- * agent's listener with its serving certificate, the node's daemonEndpoints/kubeletPort in
- * Node status, and an upgrade-aware proxy here. */
+ * The agent's implementation (src/agent/streaming/streaming.c) is called in process by the
+ * API server for pods of its embedded agent, and by a standalone `kos agent`'s kubelet
+ * endpoint (agent/streaming/kubelet_server.h: /exec/<ns>/<pod>/<container>, /attach/...,
+ * /portForward/...), to which the API server forwards the upgrade for pods on that node and
+ * splices the connections (apiserver/kubelet_proxy.h). */
 #pragma once
 
 #include <jansson.h>

@@ -339,8 +339,9 @@ def test_standalone_agent_joins_with_a_kubeconfig():
             [KOS_BIN, "agent", "--kubeconfig", s.kubeconfig, "--node-name", "standalone-node",
              "--cgroup-root", root, "--root-dir", os.path.join(s.dir, "agent"),
              "--pod-log-dir", os.path.join(s.dir, "pod-logs"), "--max-pods", "7",
-             # no bridge and no nftables on the host's network
-             "--network-plugin=none", "--proxy-mode", "none"],
+             # no bridge and no nftables on the host's network; no kubelet endpoint on the
+             # host's port 10250 (test_kubelet_endpoint.py covers it)
+             "--network-plugin=none", "--proxy-mode", "none", "--port", "0"],
             stdout=log, stderr=log)
         log.close()
 

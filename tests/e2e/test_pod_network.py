@@ -344,7 +344,8 @@ def test_pods_on_two_nodes_reach_each_other(registry):
         web = env.wait_phase(ns, "web-b", "Running", timeout=120)
         web_ip = web["status"]["podIP"]
         assert ipaddress.ip_address(web_ip) in ipaddress.ip_network(cb)
-        # (a standalone agent's logs are not served by this API server: the exit code tells)
+        # (the nodes' addresses live in the namespaces, out of the API server's reach for
+        # logs: the exit code tells)
         env.create_pod(ns, "client-a", ["sh", "-c", 'test "$(%s wget -q -O - '
                                                     'http://$WEB:8080/)" = from-node-b' % BB],
                        node="node-a", env={"WEB": web_ip})

@@ -99,7 +99,7 @@ json_t *agent_node_status(const struct node_status_input *in, const json_t *old_
                   with_pods(resource_list(&in->capacity), in->capacity.pods), "allocatable",
                   with_pods(resource_list(&in->allocatable), in->allocatable.pods), "conditions",
                   conds, "addresses", addresses, "nodeInfo", node_info, "daemonEndpoints",
-                  "kubeletEndpoint", "Port", 0, "images");
+                  "kubeletEndpoint", "Port", in->cfg->kubelet_port, "images");
     return status;
 }
 
@@ -122,7 +122,8 @@ bool agent_node_status_changed(const json_t *old_status, const json_t *new_statu
 {
     if (!old_status)
         return true;
-    static const char *const keys[] = {"capacity", "allocatable", "addresses", "nodeInfo"};
+    static const char *const keys[] = {"capacity", "allocatable", "addresses", "nodeInfo",
+                                       "daemonEndpoints"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (!json_equal(json_object_get(old_status, keys[i]), json_object_get(new_status, keys[i])))
             return true;

@@ -2,9 +2,9 @@
  * <pod-log-dir>/<ns>_<name>_<uid>/<container>/<attempt>.log (attempt = restartCount), and the
  * pod's status says which attempt is current. Errors are kube-apiserver's/kubelet's 400s.
  *
- * This is the seam between the API server and the agent: with the embedded agent the API
- * server reads these files itself; a remote agent will serve the same request on its own
- * endpoint, which the API server proxies to instead of opening files. */
+ * Both readers of these files use it through agent/streaming/log_serve.h: the API server for
+ * pods of its embedded agent, and a standalone agent's kubelet endpoint (/containerLogs/...),
+ * to which the API server forwards the request for pods on that node. */
 #pragma once
 
 #include <jansson.h>
