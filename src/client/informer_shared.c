@@ -14,7 +14,7 @@
 #include "client/informer_internal.h"
 #include "store/value.h"
 
-#define RING_SLOTS 128
+#define RING_SLOTS 512
 #define MAX_FORMS  32
 
 struct form_id {
