@@ -246,7 +246,13 @@ int kos_managed_fields_update(const struct kos_field_manager *fm, const json_t *
 {
     if (!json_is_object(obj) || !fm->kind || !fm->manager)
         return -EINVAL;
+    _cleanup_buf_ struct kos_buf shape = {0};
+    bool memo = mf_memo_applies(fm, live, obj) && mf_memo_shape(obj, &shape) == 0;
+    if (memo && mf_memo_get(fm, &shape, obj) == 0)
+        return 0;
     int r = update(fm, live, obj);
+    if (r == 0 && memo)
+        mf_memo_put(fm, &shape, obj);
     if (r < 0) {
         /* UpdateNoErrors: keep what was there rather than lose it */
         json_t *meta = json_object_get(obj, "metadata");

@@ -75,3 +75,17 @@ void mf_conflicts_clear(struct mf_conflicts *c);
 /* The 409 of NewConflictError: "Apply failed with N conflict(s): ..." and one
  * FieldManagerConflict cause per field, managers in identifier order. */
 int mf_conflict_error(struct mf_conflicts *c, struct kos_error **err);
+
+/* ---- the managedFields of creates of one shape (managed_fields_memo.c) ---- */
+
+struct kos_field_manager;
+struct kos_buf;
+/* A plain create: no live object, no subresource, no managedFields in the body. */
+bool mf_memo_applies(const struct kos_field_manager *fm, const json_t *live, const json_t *obj);
+/* The bytes that determine a create's field set; -E2BIG for an object too large to remember. */
+int mf_memo_shape(const json_t *obj, struct kos_buf *ret);
+/* Sets obj's metadata.managedFields from a create of the same shape: 0, or -ENOENT. */
+int mf_memo_get(const struct kos_field_manager *fm, const struct kos_buf *shape, json_t *obj);
+/* Remembers the managedFields the full computation gave obj. */
+void mf_memo_put(const struct kos_field_manager *fm, const struct kos_buf *shape,
+                 const json_t *obj);

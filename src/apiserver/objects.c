@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "codec/json.h"
+#include "codec/json_fast.h"
 #include "util/cleanup.h"
 #include "util/random.h"
 #include "util/timeutil.h"
@@ -157,7 +158,7 @@ int obj_store_write(struct store *st, enum store_write_type type, const char *ke
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)
 {
     json_error_t jerr;
-    json_t *obj = json_loadb(v->data, v->len, 0, &jerr);
+    json_t *obj = kos_json_loadb(v->data, v->len, 0, &jerr);
     if (!obj)
         kos_error_set(err, 500, "InternalError", "stored object is not valid JSON: %s", jerr.text);
     return obj;

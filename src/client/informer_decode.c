@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "codec/json_fast.h"
 #include "codec/json_scan.h"
 #include "client/informer_internal.h"
 #include "util/json_cleanup.h"
@@ -28,7 +29,7 @@ static bool key_is(struct span k, const char *s)
 /* Keeps a member: the key as stored (unescaped by jansson when it holds an escape). */
 static int keep(json_t *out, struct span k, struct span v)
 {
-    json_t *val = json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
+    json_t *val = kos_json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
     if (!val)
         return -1;
     if (memchr(k.p, '\\', k.n)) {
@@ -111,6 +112,6 @@ json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t
         json_is_string(json_object_get(obj, "apiVersion")))
         return obj;
     json_decref(obj);
-    _cleanup_json_ json_t *full = json_loadb(data, len, 0, NULL);
+    _cleanup_json_ json_t *full = kos_json_loadb(data, len, 0, NULL);
     return json_is_object(full) ? informer_cache_form(inf, full) : NULL;
 }

@@ -70,4 +70,10 @@ int informer_local_init(struct kos_informer *inf);
 void informer_local_run(struct kos_informer *inf);
 json_t *informer_local_get(struct kos_informer *inf, const char *ns, const char *name);
 json_t *informer_local_snapshot(struct kos_informer *inf);
+/* Informers of one kind and form share the parse of each value (informer_shared.c): join
+ * before following the store, leave when done; decode returns a new reference. */
+void informer_shared_join(struct kos_informer *inf);
+void informer_shared_leave(struct kos_informer *inf);
+struct kos_value;
+json_t *informer_shared_decode(const struct kos_informer *inf, struct kos_value *v);
 void informer_local_free(struct kos_informer *inf);

@@ -171,7 +171,7 @@ static void apply(struct kos_informer *inf, const struct watch_event *ev, bool r
     }
     pthread_mutex_unlock(&inf->lock);
 
-    _cleanup_json_ json_t *obj = decode(inf, ev->value);
+    _cleanup_json_ json_t *obj = informer_shared_decode(inf, ev->value);
     if (obj) {
         if (ev->type == WATCH_DELETED) {
             if (old)
@@ -179,7 +179,8 @@ static void apply(struct kos_informer *inf, const struct watch_event *ev, bool r
         } else if (old) {
             /* the event's previous state is the cached one, as the window delivers in order */
             _cleanup_json_ json_t *prev =
-                read_old ? decode(inf, ev->prev_value ? ev->prev_value : old->value) : NULL;
+                read_old ? informer_shared_decode(inf, ev->prev_value ? ev->prev_value : old->value)
+                         : NULL;
             informer_notify_update(inf, prev, obj);
         } else {
             informer_notify_add(inf, obj);
@@ -209,6 +210,7 @@ void informer_local_run(struct kos_informer *inf)
 {
     struct watch_window *win = store_window(inf->store);
     int backoff = INFORMER_BACKOFF_MIN_MS;
+    informer_shared_join(inf);
     while (!informer_is_stopping(inf)) {
         struct kos_strmap fresh = {0};
         int64_t rev = 0;
@@ -244,6 +246,7 @@ void informer_local_run(struct kos_informer *inf)
         if (r == -ECANCELED)
             break; /* stopping, or the store is shutting down */
     }
+    informer_shared_leave(inf);
 }
 
 json_t *informer_local_get(struct kos_informer *inf, const char *ns, const char *name)

@@ -1,4 +1,5 @@
 #include "codec/json.h"
+#include "codec/json_fast.h"
 
 #include <errno.h>
 #include <math.h>
@@ -105,7 +106,7 @@ static int decode(const char *data, size_t len, bool allow_duplicates, json_t **
                              KOS_JSON_MAX_DEPTH);
 
     json_error_t jerr;
-    json_t *v = json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v = kos_json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
         if (json_error_code(&jerr) == json_error_out_of_memory)
             return -ENOMEM;

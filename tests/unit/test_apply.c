@@ -538,9 +538,52 @@ static void test_update_managers_capped(void **state)
     json_decref(obj);
 }
 
+/* ---- creates of one shape share the computed entry (managed_fields_memo.c) ---------------- */
+
+#define MEMO_POD(name, labels, cname)                                                              \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" name                       \
+    "\",\"labels\":{" labels "}},\"spec\":{\"containers\":[{\"name\":\"" cname                     \
+    "\",\"image\":\"i\"}]}}"
+
+static const char *time_of(const json_t *obj)
+{
+    const json_t *mf = json_object_get(json_object_get(obj, "metadata"), "managedFields");
+    return json_string_value(json_object_get(json_array_get(mf, 0), "time"));
+}
+
+/* A second create of the same shape (other name, label values, time) gets the entry the
+ * full computation gives it; a create of another shape (a label key, a list item key, the
+ * manager) never takes a remembered one. */
+static void test_create_entry_memo(void **state)
+{
+    (void)state;
+    _cleanup_json_ json_t *a = update(NULL, "memo", MEMO_POD("a", "\"app\":\"1\"", "c"), T0);
+    _cleanup_json_ json_t *b = update(NULL, "memo", MEMO_POD("b", "\"app\":\"2\"", "c"), T1);
+    _cleanup_json_ json_t *full = update(NULL, "memo-2", MEMO_POD("b", "\"app\":\"2\"", "c"), T1);
+    assert_int_equal(entries(b), 1);
+    assert_true(json_equal(fields_of(a, "memo", "Update"), fields_of(b, "memo", "Update")));
+    assert_true(json_equal(fields_of(full, "memo-2", "Update"), fields_of(b, "memo", "Update")));
+    assert_string_equal(time_of(a), T0_S);
+    assert_string_equal(time_of(b), T1_S);
+
+    _cleanup_json_ json_t *c =
+        update(NULL, "memo", MEMO_POD("c", "\"app\":\"1\",\"tier\":\"x\"", "c"), T1);
+    assert_non_null(json_object_get(
+        json_object_get(json_object_get(fields_of(c, "memo", "Update"), "f:metadata"), "f:labels"),
+        "f:tier"));
+    _cleanup_json_ json_t *d = update(NULL, "memo", MEMO_POD("d", "\"app\":\"1\"", "web"), T1);
+    assert_non_null(json_object_get(
+        json_object_get(json_object_get(fields_of(d, "memo", "Update"), "f:spec"), "f:containers"),
+        "k:{\"name\":\"web\"}"));
+    _cleanup_json_ json_t *e = update(NULL, "memo-3", MEMO_POD("e", "\"app\":\"1\"", "c"), T1);
+    assert_non_null(fields_of(e, "memo-3", "Update"));
+    assert_null(fields_of(e, "memo", "Update"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_entry_memo),
         cmocka_unit_test(test_fieldset_of_pod),
         cmocka_unit_test(test_fieldset_algebra),
         cmocka_unit_test(test_compare),

@@ -341,6 +341,84 @@ static void test_decode_matches_full_parse(void **state)
     kos_client_free(c);
 }
 
+/* ---- one parse for informers of the same form (client/informer_shared.c) ---- */
+
+struct kept {
+    pthread_mutex_t lock;
+    json_t *obj; /* the last object an add handler got */
+};
+
+static void keep_add(void *ctx, const json_t *obj)
+{
+    struct kept *k = ctx;
+    pthread_mutex_lock(&k->lock);
+    json_decref(k->obj);
+    k->obj = json_incref((json_t *)obj);
+    pthread_mutex_unlock(&k->lock);
+}
+
+static json_t *kept_named(struct kept *k, const char *name)
+{
+    int64_t until = kos_now_ms_monotonic() + DEADLINE_MS;
+    for (;;) {
+        pthread_mutex_lock(&k->lock);
+        const char *n =
+            json_string_value(json_object_get(json_object_get(k->obj, "metadata"), "name"));
+        json_t *obj = n && strcmp(n, name) == 0 ? k->obj : NULL;
+        pthread_mutex_unlock(&k->lock);
+        if (obj || kos_now_ms_monotonic() > until)
+            return obj;
+        usleep(2000);
+    }
+}
+
+static struct kos_informer *start_keeping(struct fixture *f, struct kept *k, bool metadata_only)
+{
+    pthread_mutex_init(&k->lock, NULL);
+    struct kos_informer_options o = {.kind = kos_kind_by_kind("", "ConfigMap"),
+                                     .drop_managed_fields = !metadata_only,
+                                     .metadata_only = metadata_only};
+    struct kos_informer *inf = NULL;
+    assert_int_equal(kos_informer_new(f->client, &o, &inf), 0);
+    struct kos_informer_handlers h = {.on_add = keep_add, .ctx = k};
+    assert_int_equal(kos_informer_add_handlers(inf, &h), 0);
+    assert_int_equal(kos_informer_start(inf), 0);
+    assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
+    return inf;
+}
+
+/* Two informers of one form get the same tree of a write (one parse); an informer of another
+ * form gets its own, in its form; each sees every write. */
+static void test_same_form_shares_the_parse(void **state)
+{
+    struct fixture *f = *state;
+    struct kept a = {0}, b = {0}, m = {0};
+    struct kos_informer *ia = start_keeping(f, &a, false);
+    struct kos_informer *ib = start_keeping(f, &b, false);
+    struct kos_informer *im = start_keeping(f, &m, true);
+    const char *names[] = {"x", "y", "z"};
+    for (size_t i = 0; i < 3; i++) {
+        write_cm(f, STORE_CREATE, names[i], "1");
+        json_t *oa = kept_named(&a, names[i]), *ob = kept_named(&b, names[i]),
+               *om = kept_named(&m, names[i]);
+        assert_non_null(oa);
+        assert_non_null(ob);
+        assert_non_null(om);
+        assert_ptr_equal(oa, ob);
+        assert_ptr_not_equal(oa, om);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(oa, "data"), "k")),
+                            "1");
+        assert_null(json_object_get(json_object_get(oa, "metadata"), "managedFields"));
+        assert_null(json_object_get(om, "data"));
+    }
+    kos_informer_free(ia);
+    kos_informer_free(ib);
+    kos_informer_free(im);
+    json_decref(a.obj);
+    json_decref(b.obj);
+    json_decref(m.obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +428,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_selector_uses_http, setup, teardown),
         cmocka_unit_test(test_decode_matches_full_parse),
+        cmocka_unit_test_setup_teardown(test_same_form_shares_the_parse, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "codec/json.h"
+#include "codec/json_fast.h"
 #include "codec/json_scan.h"
 
 /* Decodes s, expecting success, and returns the tree. */
@@ -326,11 +328,87 @@ static void test_member(void **state)
         assert_int_equal(kos_json_member(bad[i], strlen(bad[i]), "z", &v, &n), -EINVAL);
 }
 
+/* The fast path (codec/json_fast.c) builds jansson's tree for what it takes and leaves the
+ * rest to jansson: never a different tree, never an acceptance jansson would refuse. */
+static void test_fast_path_matches_jansson(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        bool fast; /* taken by the fast path */
+    } cases[] = {
+        {"{\"a\":1,\"b\":[true,false,null,\"x\"],\"c\":{}}", true},
+        {"  [ ]  ", true},
+        {"{\"k\":\"q\\\"b\\\\s\\/n\\nt\\tr\\rb\\bf\\f\"}", true},
+        {"-0", true},
+        {"-123456789012345678", true},
+        {"\"\"", true},
+        {"{\"\":0}", true},
+        {"1234567890123456789", false}, /* 19 digits: jansson range-checks */
+        {"99999999999999999999", false},
+        {"1.5", false},
+        {"1e3", false},
+        {"01", false},
+        {"-", false},
+        {"{\"a\":1,\"a\":2}", false},
+        {"\"\\u00e9\"", false},
+        {"\"\\u0000\"", false},
+        {"\"caf\xc3\xa9\"", false},
+        {"\"\xff\"", false},
+        {"\"a\x01\"", false},
+        {"\"a\\x\"", false},
+        {"{\"a\":1,}", false},
+        {"[1,]", false},
+        {"[1 2]", false},
+        {"{\"a\" 1}", false},
+        {"truex", false},
+        {"nul", false},
+        {"{\"a\":1} x", false},
+        {"", false},
+        {"   ", false},
+        {"\"open", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *in = cases[i].in;
+        json_t *fast = NULL;
+        int r = kos_json_fast_parse(in, strlen(in), &fast);
+        if (cases[i].fast != (r == 0))
+            fail_msg("fast path %s: %s", r == 0 ? "took" : "left", in);
+        json_t *slow = json_loadb(in, strlen(in), JSON_DECODE_ANY, NULL);
+        if (r == 0) {
+            assert_non_null(slow);
+            assert_true(json_equal(fast, slow));
+        }
+        /* the wrapper always gives jansson's answer */
+        json_t *wrapped = kos_json_loadb(in, strlen(in), JSON_DECODE_ANY, NULL);
+        assert_true(slow ? wrapped && json_equal(wrapped, slow) : !wrapped);
+        json_decref(fast);
+        json_decref(slow);
+        json_decref(wrapped);
+    }
+    /* without JSON_DECODE_ANY a scalar is refused, as jansson refuses it */
+    assert_null(kos_json_loadb("1", 1, 0, NULL));
+    /* escaped strings longer than the stack scratch */
+    char big[600];
+    memset(big, 'a', sizeof(big));
+    big[0] = '"';
+    big[1] = '\\';
+    big[2] = 'n';
+    big[sizeof(big) - 2] = '"';
+    big[sizeof(big) - 1] = '\0';
+    json_t *v = NULL;
+    assert_int_equal(kos_json_fast_parse(big, strlen(big), &v), 0);
+    assert_int_equal(json_string_length(v), sizeof(big) - 4);
+    assert_int_equal(json_string_value(v)[0], '\n');
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_fast_path_matches_jansson),
         cmocka_unit_test(test_nul_byte_in_body),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_depth_of),

@@ -12,6 +12,7 @@
 
 #include "apiserver/authz/map.h"
 #include "codec/json.h"
+#include "codec/json_fast.h"
 #include "codec/json_scan.h"
 #include "store/watch.h"
 #include "util/json_cleanup.h"
@@ -108,8 +109,8 @@ static json_t *pod_for_graph(const char *data, size_t len)
     if (has_spec < 0)
         return NULL;
     json_t *pod = json_pack("{s:{s:o*, s:o*}}", "metadata", "namespace",
-                            json_loadb(ns, ns_len, JSON_DECODE_ANY, NULL), "name",
-                            json_loadb(name, name_len, JSON_DECODE_ANY, NULL));
+                            kos_json_loadb(ns, ns_len, JSON_DECODE_ANY, NULL), "name",
+                            kos_json_loadb(name, name_len, JSON_DECODE_ANY, NULL));
     /* the graph has no edges for a pod without a node (kube's graph populator skips it):
      * the rest of its spec is not parsed, which the create of every new pod would pay */
     const char *node;
@@ -121,7 +122,7 @@ static json_t *pod_for_graph(const char *data, size_t len)
         spec = "{}";
         spec_len = 2;
     }
-    json_t *spec_v = has_spec ? json_loadb(spec, spec_len, 0, NULL) : NULL;
+    json_t *spec_v = has_spec ? kos_json_loadb(spec, spec_len, 0, NULL) : NULL;
     if (!pod || (has_spec && (!spec_v || json_object_set_new(pod, "spec", spec_v) < 0))) {
         json_decref(pod);
         return NULL;

@@ -1,0 +1,12 @@
+/* A fast path for parsing JSON into jansson trees (see json_fast.c). */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Parses data[0..len) into *ret (any type) exactly as jansson would: 0; -EAGAIN for input it
+ * leaves to jansson (which may still accept it, or report the error); -ENOMEM. */
+int kos_json_fast_parse(const char *data, size_t len, json_t **ret);
+
+/* json_loadb with the fast path first: the same result for every input and flags. */
+json_t *kos_json_loadb(const char *data, size_t len, size_t flags, json_error_t *error);
