@@ -15,11 +15,19 @@ const char *kos_json_skip_ws(const char *p, const char *end)
 
 const char *kos_json_skip_string(const char *p, const char *end)
 {
-    for (p++; p < end; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
+    /* memchr to each quote, then whether an odd run of backslashes escapes it: stored
+     * objects are mostly strings, and the store scans every value it loads (value_share.c) */
+    const char *start = ++p;
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
+            return NULL;
+        const char *b = q;
+        while (b > start && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0)
+            return q + 1;
+        p = q + 1;
     }
     return NULL;
 }
@@ -38,18 +46,24 @@ const char *kos_json_skip_value(const char *p, const char *end)
     }
     size_t depth = 0;
     while (p < end) {
-        if (*p == '"') {
+        switch (*p) {
+        case '"':
             p = kos_json_skip_string(p, end);
             if (!p)
                 return NULL;
             continue;
-        }
-        if (*p == '{' || *p == '[') {
+        case '{':
+        case '[':
             if (++depth > KOS_JSON_MAX_DEPTH)
                 return NULL;
-        } else if (*p == '}' || *p == ']') {
+            break;
+        case '}':
+        case ']':
             if (--depth == 0)
                 return p + 1;
+            break;
+        default:
+            break;
         }
         p++;
     }

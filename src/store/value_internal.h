@@ -4,10 +4,12 @@
 
 #include "store/value.h"
 
+struct kos_value_chunk; /* value_share.c */
+
 struct kos_value_seg {
-    const char *p; /* into the value's own bytes, or into chunk->data */
+    const char *p; /* into the value's own bytes, or into the chunk's */
     size_t n;
-    struct kos_value *chunk; /* a shared chunk (one holder's share, value_share.c), or NULL */
+    struct kos_value_chunk *chunk; /* a shared chunk (one holder's share), or NULL */
 };
 
 static inline struct kos_value_seg *kos_value_segs(const struct kos_value *v)
@@ -16,4 +18,4 @@ static inline struct kos_value_seg *kos_value_segs(const struct kos_value *v)
 }
 
 /* Gives back one holder's share of a chunk (value_share.c). */
-void kos_value_chunk_release(struct kos_value *chunk);
+void kos_value_chunk_release(struct kos_value_chunk *chunk);

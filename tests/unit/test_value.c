@@ -99,6 +99,33 @@ static void test_shared_bytes_and_pieces(void **state)
     free(c);
 }
 
+/* Escaped quotes and backslashes inside a shared member: the scanner finds its true end. */
+static void test_escapes(void **state)
+{
+    (void)state;
+    char pad[400];
+    memset(pad, 'e', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    char o[1024];
+    int n = snprintf(o, sizeof(o),
+                     "{\"metadata\":{\"name\":\"q\\\"}\"},\"spec\":{\"a\":\"x\\\\\","
+                     "\"b\":\"\\\"}]\\\\\\\"%s\"},\"status\":{}}",
+                     pad);
+    assert_true(n > 0 && (size_t)n < sizeof(o));
+    for (int round = 0; round < 2; round++) { /* the second one through the hint */
+        struct kos_value *v = kos_value_new_shared(o, (size_t)n);
+        assert_non_null(v);
+        assert_false(kos_value_is_flat(v));
+        assert_int_equal(kos_value_iovcnt(v), 3);
+        struct iovec iov[3];
+        kos_value_iov(v, iov);
+        assert_true(iov[1].iov_len > sizeof(pad));
+        assert_memory_equal(iov[1].iov_base, "{\"a\":\"x\\\\\"", 9);
+        expect_bytes(v, o);
+        kos_value_unref(v);
+    }
+}
+
 static void test_flat_when_nothing_to_share(void **state)
 {
     (void)state;
@@ -133,6 +160,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_bytes_and_pieces),
+        cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_flat_when_nothing_to_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
