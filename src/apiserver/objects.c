@@ -158,7 +158,13 @@ int obj_store_write(struct store *st, enum store_write_type type, const char *ke
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)
 {
     json_error_t jerr;
-    json_t *obj = kos_json_loadb(v->data, v->len, 0, &jerr);
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = kos_value_bytes(v, &tmp);
+    if (!data) {
+        kos_error_set(err, 500, "InternalError", "out of memory");
+        return NULL;
+    }
+    json_t *obj = kos_json_loadb(data, v->len, 0, &jerr);
     if (!obj)
         kos_error_set(err, 500, "InternalError", "stored object is not valid JSON: %s", jerr.text);
     return obj;

@@ -195,7 +195,9 @@ static int scan_for_dependents(struct store *store, const char *prefix, const ch
         int found = 0;
         for (size_t i = 0; i < l.count && !found; i++) {
             const struct kos_value *v = l.items[i].value;
-            if (!memmem(v->data, v->len, uid, ulen))
+            _cleanup_free_ char *tmp = NULL;
+            const char *data = kos_value_bytes(v, &tmp);
+            if (data && !memmem(data, v->len, uid, ulen))
                 continue;
             _cleanup_json_ json_t *obj = obj_decode_value(v, NULL);
             found = obj && owned_by(obj, uid);

@@ -467,7 +467,11 @@ void handle_list(struct resource_request *rr, struct http_reply *rep)
         token = make_continue(c.rev, c.last_key + strlen(prefix));
 
     struct list_parts *parts = calloc(1, sizeof(*parts));
-    struct iovec *iov = calloc(2 * c.count + 2, sizeof(*iov));
+    /* the values' pieces (store/value.h) are written as they lie, without joining them */
+    size_t niov = c.count + 2;
+    for (size_t i = 0; i < c.count; i++)
+        niov += kos_value_iovcnt(c.values[i]);
+    struct iovec *iov = calloc(niov, sizeof(*iov));
     int hn = -1;
     if (parts && iov) {
         if (token)
@@ -496,7 +500,7 @@ void handle_list(struct resource_request *rr, struct http_reply *rep)
     for (size_t i = 0; i < c.count; i++) {
         if (i)
             iov[n++] = (struct iovec){comma, 1};
-        iov[n++] = (struct iovec){c.values[i]->data, c.values[i]->len};
+        n += kos_value_iov(c.values[i], &iov[n]);
     }
     iov[n++] = (struct iovec){parts->tail, 2};
     parts->values = TAKE_PTR(c.values);

@@ -49,7 +49,10 @@ int require_namespace(struct resource_request *rr, struct kos_error **err)
      * does not take are parsed whole. */
     const char *status, *phase;
     size_t status_len, phase_len;
-    int found = kos_json_member(kv.value->data, kv.value->len, "status", &status, &status_len);
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = kos_value_bytes(kv.value, &tmp);
+    int found =
+        data ? kos_json_member(data, kv.value->len, "status", &status, &status_len) : -EINVAL;
     if (found == 1)
         found = kos_json_member(status, status_len, "phase", &phase, &phase_len);
     bool terminating;

@@ -25,19 +25,18 @@ static void value_unref_cb(void *ctx)
 
 void reply_value(struct http_reply *rep, int status, struct kos_value *v)
 {
-    struct iovec *iov = calloc(1, sizeof(*iov));
+    struct iovec *iov = calloc(kos_value_iovcnt(v), sizeof(*iov));
     if (!iov) {
         reply_errorf(rep, 500, "InternalError", "out of memory");
         return;
     }
-    iov->iov_base = v->data;
-    iov->iov_len = v->len;
+    size_t n = kos_value_iov(v, iov);
     free(rep->body);
     rep->body = NULL;
     rep->status = status;
     rep->content_type = CT_JSON;
     rep->iov = iov;
-    rep->iovcnt = 1;
+    rep->iovcnt = n;
     rep->iov_free = value_unref_cb;
     rep->iov_ctx = kos_value_ref(v);
 }

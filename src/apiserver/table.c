@@ -305,6 +305,16 @@ static int append_encoded(struct kos_buf *b, const json_t *v)
     return s ? kos_buf_append(b, s, len) : -ENOMEM;
 }
 
+static int append_value(struct kos_buf *b, const struct kos_value *v)
+{
+    struct iovec iov[kos_value_iovcnt(v)];
+    size_t n = kos_value_iov(v, iov);
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = kos_buf_append(b, iov[i].iov_base, iov[i].iov_len);
+    return r;
+}
+
 static int append_row_object(struct kos_buf *b, const json_t *obj, const struct kos_value *raw,
                              const struct table_opts *o)
 {
@@ -315,7 +325,7 @@ static int append_row_object(struct kos_buf *b, const json_t *obj, const struct 
         int r = kos_buf_append_str(b, ",\"object\":");
         if (r < 0)
             return r;
-        return raw ? kos_buf_append(b, raw->data, raw->len) : append_encoded(b, obj);
+        return raw ? append_value(b, raw) : append_encoded(b, obj);
     }
     case TABLE_INCLUDE_METADATA:
         break;
@@ -327,7 +337,9 @@ static int append_row_object(struct kos_buf *b, const json_t *obj, const struct 
     /* the stored text as it is: obj may lack managedFields (table_decode) */
     const char *meta = NULL;
     size_t meta_len = 0;
-    if (r == 0 && raw && table_raw_metadata(raw, &meta, &meta_len) == 0)
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = raw ? kos_value_bytes(raw, &tmp) : NULL;
+    if (r == 0 && data && table_raw_metadata(data, raw->len, &meta, &meta_len) == 0)
         r = kos_buf_append(b, meta, meta_len);
     else if (r == 0)
         r = append_encoded(b, json_object_get(obj, "metadata"));

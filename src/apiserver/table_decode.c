@@ -11,6 +11,7 @@
 #include "apiserver/table_internal.h"
 #include "codec/json.h"
 #include "codec/json_scan.h"
+#include "util/cleanup.h"
 
 struct member {
     const char *key; /* inside the quotes; keys with escapes are not handled */
@@ -79,7 +80,11 @@ static json_t *parse_members(const char *p, const char *end, const char *skip)
 
 json_t *table_decode(const struct kos_value *v)
 {
-    const char *p = kos_json_skip_ws(v->data, v->data + v->len), *end = v->data + v->len;
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = kos_value_bytes(v, &tmp);
+    if (!data)
+        return NULL;
+    const char *p = kos_json_skip_ws(data, data + v->len), *end = data + v->len;
     json_t *obj = p < end && *p == '{' ? json_object() : NULL;
     struct member m;
     int r = obj ? 1 : -1;
@@ -96,12 +101,12 @@ json_t *table_decode(const struct kos_value *v)
     if (r == 0)
         return obj;
     json_decref(obj);
-    return json_loadb(v->data, v->len, 0, NULL);
+    return json_loadb(data, v->len, 0, NULL);
 }
 
-int table_raw_metadata(const struct kos_value *v, const char **ret, size_t *ret_len)
+int table_raw_metadata(const char *data, size_t len, const char **ret, size_t *ret_len)
 {
-    const char *p = kos_json_skip_ws(v->data, v->data + v->len), *end = v->data + v->len;
+    const char *p = kos_json_skip_ws(data, data + len), *end = data + len;
     if (p >= end || *p != '{')
         return -EINVAL;
     struct member m;

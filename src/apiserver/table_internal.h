@@ -66,7 +66,7 @@ struct table_printer {
 /* Where the stored text of the object's metadata is (to copy it into a
  * PartialObjectMetadata). -ENOENT when there is none, -EINVAL when the text is not
  * understood. */
-int table_raw_metadata(const struct kos_value *v, const char **ret, size_t *ret_len);
+int table_raw_metadata(const char *data, size_t len, const char **ret, size_t *ret_len);
 
 /* The printer for group/kind, or the default one (Name, Age) for a kind without one. */
 const struct table_printer *table_printer_find(const char *group, const char *kind);

@@ -21,6 +21,7 @@
 
 #include "store/value.h"
 #include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/timeutil.h"
 
 #define MAX_THREADS    32
@@ -122,7 +123,9 @@ static struct kos_value *frame_for(struct fan_thread *t, const struct watch_even
     struct frame_slot *slot = &t->cache[(uint64_t)e->rev % FRAME_CACHE];
     if (slot->frame && slot->rev == e->rev)
         return kos_value_ref(slot->frame);
-    struct kos_value *v = chunk_of(names[e->type], e->value->data, e->value->len);
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = kos_value_bytes(e->value, &tmp);
+    struct kos_value *v = data ? chunk_of(names[e->type], data, e->value->len) : NULL;
     if (!v)
         return NULL;
     kos_value_unref(slot->frame);

@@ -80,8 +80,11 @@ static int emit(struct watch_stream *s, const char *type, const char *obj, size_
 static int emit_object(struct watch_stream *s, const char *type, const struct kos_value *v,
                        const json_t *decoded)
 {
-    if (s->table.version == TABLE_NONE)
-        return emit(s, type, v->data, v->len);
+    if (s->table.version == TABLE_NONE) {
+        _cleanup_free_ char *tmp = NULL;
+        const char *data = kos_value_bytes(v, &tmp);
+        return data ? emit(s, type, data, v->len) : -ENOMEM;
+    }
     _cleanup_json_ json_t *own = decoded ? NULL : table_decode(v);
     const json_t *obj = decoded ? decoded : own;
     if (!obj)

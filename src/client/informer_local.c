@@ -75,7 +75,9 @@ int informer_local_init(struct kos_informer *inf)
  * do not parse, which the API server never stores. */
 static json_t *decode(const struct kos_informer *inf, const struct kos_value *v)
 {
-    return v ? informer_decode(inf, v->data, v->len) : NULL;
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = v ? kos_value_bytes(v, &tmp) : NULL;
+    return data ? informer_decode(inf, data, v->len) : NULL;
 }
 
 static bool handlers_read_old(const struct kos_informer *inf)

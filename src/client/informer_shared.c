@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "util/cleanup.h"
 #include "client/informer_internal.h"
 #include "store/value.h"
 
@@ -112,12 +113,20 @@ void informer_shared_leave(struct kos_informer *inf)
         slot_clear(&drop[i]);
 }
 
+/* A value may be held in shared pieces (store/value.h): the parser wants one piece. */
+static json_t *decode_value(const struct kos_informer *inf, const struct kos_value *v)
+{
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = kos_value_bytes(v, &tmp);
+    return data ? informer_decode(inf, data, v->len) : NULL;
+}
+
 json_t *informer_shared_decode(const struct kos_informer *inf, struct kos_value *v)
 {
     if (!v)
         return NULL;
     if (!shareable(inf))
-        return informer_decode(inf, v->data, v->len);
+        return decode_value(inf, v);
     pthread_mutex_lock(&lock);
     struct form *f = form_of(inf);
     struct slot *mine = NULL;
@@ -153,7 +162,7 @@ json_t *informer_shared_decode(const struct kos_informer *inf, struct kos_value 
     }
     pthread_mutex_unlock(&lock);
     slot_clear(&old);
-    json_t *obj = informer_decode(inf, v->data, v->len);
+    json_t *obj = decode_value(inf, v);
     if (!mine)
         return obj;
     pthread_mutex_lock(&lock);

@@ -15,22 +15,26 @@ const char *kos_json_skip_ws(const char *p, const char *end)
 
 /* Byte classes for the scanners: a table lookup per byte instead of a chain of compares (the
  * scanners run over every stored pod several times: the informers, the Node authorizer). */
-enum { C_NONE, C_QUOTE, C_OPEN, C_CLOSE, C_BACKSLASH };
+enum { C_NONE, C_QUOTE, C_OPEN, C_CLOSE };
 static const unsigned char byte_class[256] = {
-    ['"'] = C_QUOTE, ['{'] = C_OPEN,  ['['] = C_OPEN,
-    ['}'] = C_CLOSE, [']'] = C_CLOSE, ['\\'] = C_BACKSLASH,
+    ['"'] = C_QUOTE, ['{'] = C_OPEN, ['['] = C_OPEN, ['}'] = C_CLOSE, [']'] = C_CLOSE,
 };
 
 const char *kos_json_skip_string(const char *p, const char *end)
 {
-    for (p++; p < end; p++) {
-        unsigned char c = byte_class[(unsigned char)*p];
-        if (c == C_NONE)
-            continue;
-        if (c == C_BACKSLASH)
-            p++;
-        else if (c == C_QUOTE)
-            return p + 1;
+    /* memchr to each quote, then whether an odd run of backslashes escapes it: stored
+     * objects are mostly strings, and the store scans every value it loads (value_share.c) */
+    const char *start = ++p;
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
+            return NULL;
+        const char *b = q;
+        while (b > start && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0)
+            return q + 1;
+        p = q + 1;
     }
     return NULL;
 }

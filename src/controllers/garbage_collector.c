@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/log.h"
+#include "util/strmap.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
 
@@ -34,14 +35,57 @@ struct kos_gc {
     struct kos_event_recorder *events;
     struct kos_workqueue *queue;
     pthread_mutex_t lock; /* nodes and dependents */
-    json_t *nodes;        /* uid -> object (metadata form) */
-    json_t *dependents;   /* owner uid -> {dependent uid: true} */
+    /* uid -> struct gc_node. Compact JSON bytes rather than a jansson tree per object: every
+     * object of the cluster is here (at 10,000 pods the trees took ~15 MB), and the graph
+     * reads an object's metadata only when a change concerns it. */
+    struct kos_strmap nodes;
+    json_t *dependents; /* owner uid -> {dependent uid: true} */
     pthread_t worker;
     bool started;
     atomic_bool stopping;
 };
 
 /* ---- the graph, fed by the informers --------------------------------------------------- */
+
+struct gc_node {
+    char *json; /* the object (metadata form), compact */
+    char uid[];
+};
+
+static void gc_node_free(struct gc_node *n)
+{
+    if (n)
+        free(n->json);
+    free(n);
+}
+
+/* The node's object (a new reference), or NULL when unknown. Under lock. */
+static json_t *node_get(struct kos_gc *gc, const char *uid)
+{
+    const struct gc_node *n = uid ? kos_strmap_get(&gc->nodes, uid) : NULL;
+    return n ? json_loads(n->json, 0, NULL) : NULL;
+}
+
+/* Under lock. -ENOMEM leaves the graph as it was. */
+static int node_put(struct kos_gc *gc, const char *uid, const json_t *obj)
+{
+    size_t len = strlen(uid);
+    struct gc_node *n = malloc(sizeof(*n) + len + 1);
+    if (!n)
+        return -ENOMEM;
+    memcpy(n->uid, uid, len + 1);
+    if (!(n->json = json_dumps(obj, JSON_COMPACT)) || kos_strmap_put(&gc->nodes, n->uid, n) < 0) {
+        gc_node_free(n);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Under lock. */
+static void node_del(struct kos_gc *gc, const char *uid)
+{
+    gc_node_free(kos_strmap_remove(&gc->nodes, uid));
+}
 
 static const json_t *owner_refs(const json_t *obj)
 {
@@ -110,7 +154,7 @@ static void upsert(struct kos_gc *gc, const json_t *obj)
     bool foreground = being_deleted(obj) && ctl_has_finalizer(obj, KOS_FINALIZER_FOREGROUND, false);
     bool orphan = being_deleted(obj) && ctl_has_finalizer(obj, KOS_FINALIZER_ORPHAN, false);
     pthread_mutex_lock(&gc->lock);
-    const json_t *prev = json_object_get(gc->nodes, uid);
+    _cleanup_json_ json_t *prev = node_get(gc, uid);
     const json_t *prev_refs = owner_refs(prev);
     size_t i;
     json_t *ref;
@@ -130,7 +174,9 @@ static void upsert(struct kos_gc *gc, const json_t *obj)
     }
     bool refs_changed =
         !prev || !(prev_refs && refs ? json_equal(prev_refs, refs) : prev_refs == refs);
-    json_object_set(gc->nodes, uid, (json_t *)obj);
+    struct gc_node *old = kos_strmap_get(&gc->nodes, uid);
+    if (node_put(gc, uid, obj) == 0)
+        gc_node_free(old);
     if (foreground)
         queue_dependents(gc, uid);
     pthread_mutex_unlock(&gc->lock);
@@ -146,7 +192,7 @@ static void remove_node(struct kos_gc *gc, const json_t *obj)
     if (!uid)
         return;
     pthread_mutex_lock(&gc->lock);
-    const json_t *prev = json_object_get(gc->nodes, uid);
+    _cleanup_json_ json_t *prev = node_get(gc, uid);
     size_t i;
     json_t *ref;
     json_array_foreach(owner_refs(prev ? prev : obj), i, ref)
@@ -157,7 +203,7 @@ static void remove_node(struct kos_gc *gc, const json_t *obj)
             kos_workqueue_add(gc->queue, o);
         }
     }
-    json_object_del(gc->nodes, uid);
+    node_del(gc, uid);
     /* Its dependents lost an owner: each is checked (and deleted once no owner is left). */
     queue_dependents(gc, uid);
     pthread_mutex_unlock(&gc->lock);
@@ -297,7 +343,7 @@ static bool owners_solid_in_graph(struct kos_gc *gc, const json_t *node)
     json_array_foreach(owner_refs(node), i, ref)
     {
         const char *uid = json_string_value(json_object_get(ref, "uid"));
-        const json_t *owner = uid ? json_object_get(gc->nodes, uid) : NULL;
+        _cleanup_json_ json_t *owner = node_get(gc, uid);
         if (!owner ||
             (being_deleted(owner) && ctl_has_finalizer(owner, KOS_FINALIZER_FOREGROUND, false))) {
             solid = false;
@@ -369,7 +415,7 @@ static json_t *dependents_of(struct kos_gc *gc, const char *uid, size_t *ret_blo
     json_t *v;
     json_object_foreach(json_object_get(gc->dependents, uid), dep, v)
     {
-        json_t *obj = json_object_get(gc->nodes, dep);
+        _cleanup_json_ json_t *obj = node_get(gc, dep);
         if (!obj)
             continue;
         bool blocks = false;
@@ -494,7 +540,7 @@ static int pod_gc(struct kos_gc *gc, const json_t *pod)
 static int process(struct kos_gc *gc, const char *uid)
 {
     pthread_mutex_lock(&gc->lock);
-    _cleanup_json_ json_t *node = json_incref(json_object_get(gc->nodes, uid));
+    _cleanup_json_ json_t *node = node_get(gc, uid);
     pthread_mutex_unlock(&gc->lock);
     if (!node)
         return 0;
@@ -558,9 +604,8 @@ int kos_gc_new(struct kos_client *c, struct kos_informer *const *informers, size
     gc->client = c;
     gc->events = rec;
     pthread_mutex_init(&gc->lock, NULL);
-    gc->nodes = json_object();
     gc->dependents = json_object();
-    int r = gc->nodes && gc->dependents ? kos_workqueue_new(&gc->queue) : -ENOMEM;
+    int r = gc->dependents ? kos_workqueue_new(&gc->queue) : -ENOMEM;
     if (r < 0) {
         kos_gc_free(gc);
         return r;
@@ -608,7 +653,11 @@ void kos_gc_free(struct kos_gc *gc)
     if (gc->queue)
         kos_gc_stop(gc);
     kos_workqueue_free(gc->queue);
-    json_decref(gc->nodes);
+    size_t it = 0;
+    void *n;
+    while (kos_strmap_next(&gc->nodes, &it, NULL, &n))
+        gc_node_free(n);
+    kos_strmap_free(&gc->nodes);
     json_decref(gc->dependents);
     pthread_mutex_destroy(&gc->lock);
     free(gc);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scheduler/intern.h"
 #include "util/strutil.h"
 
 static void req_clear(struct sched_ns_req *r)
@@ -30,7 +31,7 @@ void sched_node_affinity_clear(struct sched_node_affinity *a)
 {
     if (!a)
         return;
-    json_decref(a->node_selector);
+    sched_intern_release(a->node_selector);
     for (size_t i = 0; i < a->n_required; i++)
         term_clear(&a->required[i]);
     free(a->required);
@@ -265,7 +266,7 @@ int sched_node_affinity_from_spec(const json_t *spec, struct sched_node_affinity
             if (!json_is_string(v))
                 return -EINVAL;
         }
-        if (json_object_size(ns) > 0 && !(a.node_selector = json_deep_copy(ns)))
+        if (json_object_size(ns) > 0 && !(a.node_selector = sched_intern_object(ns)))
             return -ENOMEM;
     }
 

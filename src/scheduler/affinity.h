@@ -47,7 +47,7 @@ struct sched_pref_term {
 };
 
 struct sched_node_affinity {
-    json_t *node_selector;          /* owned copy of spec.nodeSelector, NULL when empty */
+    json_t *node_selector;          /* shared (intern.h) spec.nodeSelector, NULL when empty */
     bool has_required;              /* requiredDuringSchedulingIgnoredDuringExecution is set */
     struct sched_ns_term *required; /* the valid, non-empty terms */
     size_t n_required;

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scheduler/intern.h"
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 #include "util/timeutil.h"
 
 static void pod_free(struct sched_pod *p)
@@ -15,7 +17,7 @@ static void pod_free(struct sched_pod *p)
     free(p->node_name);
     free(p->nominated_node_name);
     free(p->scheduler_name);
-    json_decref(p->labels);
+    sched_intern_release(p->labels);
     sched_pod_resources_clear(&p->res);
     sched_tolerations_free(p->tolerations, p->n_tolerations);
     sched_node_affinity_clear(&p->affinity);
@@ -218,7 +220,8 @@ int sched_pod_from_json(const json_t *obj, struct sched_pod **ret)
     const json_t *labels = json_object_get(meta, "labels");
     if (labels && !json_is_null(labels) && !json_is_object(labels))
         return -EINVAL;
-    p->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+    _cleanup_json_ json_t *none = json_is_object(labels) ? NULL : json_object();
+    p->labels = sched_intern_object(none ? none : labels);
     if (!p->labels)
         return -ENOMEM;
 

@@ -38,7 +38,7 @@ struct sched_pod {
     uint64_t spec_hash;
     int64_t creation_ms;
     int64_t start_ms; /* status.startTime, SCHED_TIME_UNSET when absent */
-    json_t *labels;   /* owned object, never NULL */
+    json_t *labels;   /* shared (intern.h), never NULL */
     struct sched_pod_resources res;
     struct sched_toleration *tolerations;
     size_t n_tolerations;

@@ -288,7 +288,7 @@ static struct kos_value *column_value(sqlite3_stmt *stmt, int col)
 {
     const void *data = sqlite3_column_blob(stmt, col);
     int len = sqlite3_column_bytes(stmt, col);
-    return kos_value_new(data, len > 0 ? (size_t)len : 0);
+    return kos_value_new_shared(data, len > 0 ? (size_t)len : 0);
 }
 
 static int load_meta(struct sqlite_store *st)

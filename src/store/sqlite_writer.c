@@ -66,7 +66,12 @@ static int bind_value(sqlite3_stmt *stmt, int col, const struct kos_value *v)
 {
     if (!v)
         return sqlite3_bind_null(stmt, col);
-    return sqlite3_bind_blob64(stmt, col, v->data, v->len, SQLITE_STATIC);
+    if (kos_value_is_flat(v))
+        return sqlite3_bind_blob64(stmt, col, v->data, v->len, SQLITE_STATIC);
+    char *tmp = NULL;
+    if (!kos_value_bytes(v, &tmp))
+        return SQLITE_NOMEM;
+    return sqlite3_bind_blob64(stmt, col, tmp, v->len, free);
 }
 
 /* Returns the SQLite result; a constraint failure undoes only this statement. */
@@ -117,16 +122,19 @@ static int prepare_op(struct sqlite_store *st, struct op_state *ops, size_t i, i
         return 0;
     }
 
-    struct kos_value *value = NULL;
+    _cleanup_value_ struct kos_value *value = NULL;
     int r = w->render(w->render_ctx, rev, &value);
     if (r < 0 || !value) {
-        kos_value_unref(value);
         op->rc = r < 0 ? r : -EINVAL;
         return 0;
     }
-    op->value = value;
+    /* SQLite gets the rendered bytes; the index, the window and the caller the shared form
+     * (store/value.h), which is what the store holds on to */
+    op->value = kos_value_is_flat(value) ? kos_value_new_shared(value->data, value->len) : NULL;
+    if (!op->value)
+        op->value = kos_value_ref(value);
     if (w->type == STORE_CREATE) {
-        op->entry = store_index_entry_new(w->key, rev, rev, value);
+        op->entry = store_index_entry_new(w->key, rev, rev, op->value);
         if (!op->entry) {
             op_release(op);
             op->rc = -ENOMEM;

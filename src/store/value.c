@@ -1,8 +1,14 @@
 #include "store/value.h"
 
+#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "store/value_internal.h"
+
+_Static_assert(offsetof(struct kos_value, data) % alignof(struct kos_value_seg) == 0,
+               "pieces are laid out at data");
 
 struct kos_value *kos_value_new(const void *data, size_t len)
 {
@@ -12,6 +18,7 @@ struct kos_value *kos_value_new(const void *data, size_t len)
     if (!v)
         return NULL;
     atomic_init(&v->refs, 1);
+    v->nseg = 0;
     v->len = len;
     if (len)
         memcpy(v->data, data, len);
@@ -40,6 +47,7 @@ struct kos_value *kos_value_concat(const struct iovec *parts, size_t n)
     if (!v)
         return NULL;
     atomic_init(&v->refs, 1);
+    v->nseg = 0;
     v->len = len;
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
@@ -63,6 +71,47 @@ void kos_value_unref(struct kos_value *v)
     if (!v)
         return;
     /* acq_rel: every other holder's reads of data happen before the free. */
-    if (atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1)
-        free(v);
+    if (atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    const struct kos_value_seg *s = kos_value_segs(v);
+    for (uint32_t i = 0; i < v->nseg; i++)
+        if (s[i].chunk)
+            kos_value_chunk_release(s[i].chunk);
+    free(v);
+}
+
+const char *kos_value_bytes(const struct kos_value *v, char **tmp)
+{
+    *tmp = NULL;
+    if (v->nseg == 0)
+        return v->data;
+    char *out = malloc(v->len + 1);
+    if (!out)
+        return NULL;
+    const struct kos_value_seg *s = kos_value_segs(v);
+    size_t at = 0;
+    for (uint32_t i = 0; i < v->nseg; i++) {
+        memcpy(out + at, s[i].p, s[i].n);
+        at += s[i].n;
+    }
+    out[at] = '\0';
+    *tmp = out;
+    return out;
+}
+
+size_t kos_value_iovcnt(const struct kos_value *v)
+{
+    return v->nseg ? v->nseg : 1;
+}
+
+size_t kos_value_iov(const struct kos_value *v, struct iovec *iov)
+{
+    if (v->nseg == 0) {
+        iov[0] = (struct iovec){(void *)v->data, v->len};
+        return 1;
+    }
+    const struct kos_value_seg *s = kos_value_segs(v);
+    for (uint32_t i = 0; i < v->nseg; i++)
+        iov[i] = (struct iovec){(void *)s[i].p, s[i].n};
+    return v->nseg;
 }

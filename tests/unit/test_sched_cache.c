@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "scheduler/intern.h"
 #include "util/strmap.h"
 
 static void test_map(void **state)
@@ -207,6 +208,33 @@ static void test_scalar_accounting(void **state)
     sched_cache_free(c);
 }
 
+/* Pods with equal labels (in any key order) and nodeSelector share one copy of each, which
+ * goes away with its last pod. */
+static void test_pod_labels_shared(void **state)
+{
+    size_t base = sched_intern_count();
+    struct sched_pod *a = mkpod("a", "\"labels\":{\"app\":\"x\",\"tier\":\"web\"}",
+                                "{\"nodeSelector\":{\"os\":\"linux\"}}");
+    struct sched_pod *b = mkpod("b", "\"labels\":{\"tier\":\"web\",\"app\":\"x\"}",
+                                "{\"nodeSelector\":{\"os\":\"linux\"}}");
+    struct sched_pod *c = mkpod("c", "\"labels\":{\"app\":\"y\"}", "{}");
+    assert_ptr_equal(a->labels, b->labels);
+    assert_ptr_equal(a->affinity.node_selector, b->affinity.node_selector);
+    assert_ptr_not_equal(a->labels, c->labels);
+    assert_string_equal(json_string_value(json_object_get(b->labels, "tier")), "web");
+    assert_null(c->affinity.node_selector);
+    assert_int_equal(sched_intern_count(), base + 3);
+    sched_pod_unref(a);
+    assert_int_equal(sched_intern_count(), base + 3);
+    assert_string_equal(json_string_value(json_object_get(b->labels, "app")), "x");
+    sched_pod_unref(b);
+    assert_int_equal(sched_intern_count(), base + 1);
+    sched_pod_unref(c);
+    assert_int_equal(sched_intern_count(), base);
+    assert_null(sched_intern_object(NULL));
+    sched_intern_release(NULL);
+}
+
 static void test_pod_parse(void **state)
 {
     struct sched_pod *p = NULL;
@@ -294,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_nominations),
         cmocka_unit_test(test_scalar_accounting),
         cmocka_unit_test(test_pod_parse),
+        cmocka_unit_test(test_pod_labels_shared),
         cmocka_unit_test(test_concurrent_smoke),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,9 +132,13 @@ static json_t *pod_for_graph(const char *data, size_t len)
 
 static int apply(struct authz_cache *c, enum source src, const struct kos_value *v)
 {
-    _cleanup_json_ json_t *obj = src == SRC_POD ? pod_for_graph(v->data, v->len) : NULL;
+    _cleanup_free_ char *tmp = NULL;
+    const char *data = kos_value_bytes(v, &tmp);
+    if (!data)
+        return -ENOMEM;
+    _cleanup_json_ json_t *obj = src == SRC_POD ? pod_for_graph(data, v->len) : NULL;
     if (!obj) {
-        int r = kos_json_decode(v->data, v->len, &obj, NULL);
+        int r = kos_json_decode(data, v->len, &obj, NULL);
         if (r < 0)
             return r;
     }
