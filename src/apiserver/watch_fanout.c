@@ -29,10 +29,10 @@
 
 #define MAX_THREADS      32
 #define QUEUE_MAX        64  /* encoded events a stream holds; the window holds the rest */
-#define ROUND_EVENTS     16  /* events a stream takes per round (joined into one write) */
+#define ROUND_EVENTS     16  /* events a stream takes per round (sent in one corked write) */
 #define FRAME_CACHE      256 /* encoded events a thread remembers, by revision */
 #define MAX_WAIT_MS      1000
-#define WRITE_BYTES      (64u * 1024) /* joined events sent in one round */
+#define WRITE_BYTES      (64u * 1024) /* sent to one stream per round, corked */
 #define TLS_RECORD_BYTES 16384        /* a TLS record's largest plaintext */
 #define MAX_FRAME_SIZE   (64u * 1024 * 1024)
 
@@ -192,10 +192,12 @@ static void want_out(struct fan_thread *t, struct stream *s, bool on)
 }
 
 /* A stream behind by several events sends them together: the queue's first whole frames are
- * joined into one buffer (up to WRITE_BYTES), which goes out as full TLS records in one TCP
- * segment (see flush). Per write, the kernel's loopback TCP path costs more than encrypting a
- * 5.7 KB event (a profile at 300 watchers: 43% of kos's CPU in sendmsg, 12% in AES-GCM), so a
- * backlog is worked off at a fraction of the cost per event it was built up at. */
+ * joined into one TLS record's worth (16 KiB), and a round sends several such records with
+ * the socket corked (see flush). Per write, the kernel's loopback TCP path costs more than
+ * encrypting a 5.7 KB event (a profile at 300 watchers: 43% of kos's CPU in sendmsg, 12% in
+ * AES-GCM), so a backlog is worked off at a fraction of the cost per event it was built up
+ * at. Joining no more than a record keeps a blocked stream's private memory at 16 KiB (the
+ * frames themselves are shared by every stream). */
 static void coalesce(struct stream *s)
 {
     if (s->qlen < 2 || s->off != 0)
@@ -203,7 +205,7 @@ static void coalesce(struct stream *s)
     size_t total = 0, k = 0;
     while (k < s->qlen) {
         size_t len = s->q[(s->qhead + k) % QUEUE_MAX]->len;
-        if (total + len > WRITE_BYTES)
+        if (total + len > TLS_RECORD_BYTES)
             break;
         total += len;
         k++;
@@ -237,38 +239,44 @@ static void cork(struct stream *s, bool on)
     (void)setsockopt(s->st.io->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
 }
 
-/* Sends what is queued, up to a write's worth (a round, see fan_main). */
+/* Sends what is queued, up to WRITE_BYTES (a round's share, see fan_main). */
 static void flush(struct fan_thread *t, struct stream *s)
 {
-    if (!s->ended && s->qlen > 0) {
+    size_t budget = WRITE_BYTES;
+    bool corked = false, blocked = false;
+    ssize_t n = 0;
+    while (!s->ended && s->qlen > 0 && budget > 0) {
         coalesce(s);
         struct kos_value *fr = s->q[s->qhead];
         /* gnutls sends at most one record (16 KiB) per call */
-        bool corked = s->st.io->tls && fr->len - s->off > TLS_RECORD_BYTES;
-        if (corked)
+        if (!corked && s->st.io->tls && (s->qlen > 1 || fr->len - s->off > TLS_RECORD_BYTES)) {
             cork(s, true);
-        ssize_t n = 0;
-        while (s->off < fr->len) {
-            n = http_io_send(s->st.io, fr->data + s->off, fr->len - s->off);
-            if (n <= 0)
-                break;
-            s->off += (size_t)n;
+            corked = true;
         }
-        if (corked)
-            cork(s, false);
-        if (n == -EAGAIN || n == 0) {
-            want_out(t, s, true);
-            return;
+        n = http_io_send(s->st.io, fr->data + s->off, fr->len - s->off);
+        if (n <= 0) {
+            blocked = n == -EAGAIN || n == 0;
+            break;
         }
-        if (n < 0) {
-            end_stream(t, s, -EPIPE);
-            return;
+        s->off += (size_t)n;
+        budget -= (size_t)n < budget ? (size_t)n : budget;
+        if (s->off == fr->len) {
+            kos_value_unref(fr);
+            s->q[s->qhead] = NULL;
+            s->qhead = (s->qhead + 1) % QUEUE_MAX;
+            s->qlen--;
+            s->off = 0;
         }
-        kos_value_unref(fr);
-        s->q[s->qhead] = NULL;
-        s->qhead = (s->qhead + 1) % QUEUE_MAX;
-        s->qlen--;
-        s->off = 0;
+    }
+    if (corked)
+        cork(s, false);
+    if (blocked) {
+        want_out(t, s, true);
+        return;
+    }
+    if (n < 0) {
+        end_stream(t, s, -EPIPE);
+        return;
     }
     if (s->ended || s->qlen > 0)
         return;
