@@ -21,7 +21,7 @@
 
 struct watch_fanout;
 
-/* nthreads 0: eight per CPU (at most 16). Shutting the window down ends every stream. */
+/* nthreads 0: one per CPU (at most 32). Shutting the window down ends every stream. */
 int watch_fanout_new(struct watch_window *w, unsigned nthreads, struct watch_fanout **ret);
 /* Ends every stream, stops the threads. Accepts NULL. */
 void watch_fanout_free(struct watch_fanout *f);
