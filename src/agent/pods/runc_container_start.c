@@ -165,8 +165,14 @@ int runc_start_container(struct rt *rt, struct pod_entry *e, const struct pod_ru
         image_info_clear(&info);
         return -EINVAL;
     }
+    /* the mount points runc would otherwise make in this container's upper directory */
+    bool sa_mount = e->sa_dir[0] && !kos_sa_token_mount_taken(c);
+    char points[4096];
+    bool have_points =
+        image_mountpoints_layer(rt->images, &info, sa_mount, points, sizeof(points)) == 0;
     struct image_rootfs rootfs;
-    if ((r = image_rootfs_create(rt->images, &info, dir, &rootfs, &err)) < 0) {
+    if ((r = image_rootfs_create_over(rt->images, &info, dir, have_points ? points : NULL, &rootfs,
+                                      &err)) < 0) {
         runc_set_waiting(e, name, "CreateContainerError", err ? err->message : strerror(-r));
         kos_pod_mounts_free(&pm);
         image_info_clear(&info);
