@@ -69,7 +69,8 @@ def main():
     print("raw: phases pods=%d (ms since the previous phase: median / max)" % len(full))
     for a, b in zip(PHASES, PHASES[1:]):
         d = [(p[b] - p[a]) * 1000.0 for p in full]
-        print("raw: phase %-7s -> %-7s median %7.1f max %7.1f" % (a, b, statistics.median(d), max(d)))
+        print("raw: phase %-7s -> %-7s median %7.1f max %7.1f"
+              % (a, b, statistics.median(d), max(d)))
     worst = max(full, key=lambda p: p["latency"])
     print("raw: phases of the slowest pod (ms since the first create): " +
           " ".join("%s=%.0f" % (k, (worst[k] - t0) * 1000.0) for k in PHASES))

@@ -158,8 +158,8 @@ int image_rootfs_create_over(struct image_store *s, const struct image_info *inf
                              const char *container_dir, const char *top_layer,
                              struct image_rootfs *out, struct kos_error **err);
 /* A shared read-only layer (made once per image, under the store) holding the mount points
- * every container has mounted (/proc, /dev, /sys, /etc/hosts, /etc/hostname, /etc/resolv.conf; with
- * sa, /var/run/secrets/kubernetes.io/serviceaccount too) where the image lacks them and has
+ * of every container (/proc, /dev, /sys, /etc/hosts, /etc/hostname, /etc/resolv.conf; with sa,
+ * /var/run/secrets/kubernetes.io/serviceaccount too) where the image lacks them and has
  * nothing else in their place, so that the runtime does not make them in each container's
  * upper directory. Its path goes to out. */
 int image_mountpoints_layer(struct image_store *s, const struct image_info *info, bool sa,
