@@ -38,12 +38,14 @@ WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initi
 BASE_CFLAGS = -std=gnu17 -D_GNU_SOURCE -Isrc $(WARN) -g \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# build/kos-shim, the container monitor, links only these (no curl, gnutls, sqlite...)
+SHIM_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
 
 CFLAGS_REL  := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_SAN  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(shell find src -name '*.c' | sort)
-LIB_SRC  := $(filter-out src/main.c,$(SRC))
+LIB_SRC  := $(filter-out src/main.c src/shim_main.c,$(SRC))
 HDRS     := $(shell find src -name '*.h')
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -80,8 +82,16 @@ $(BUILD)/fuzzobj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
-$(BUILD)/kos: $(OBJ) $(BUILD)/obj/src/main.o
+# kos-shim is installed beside kos (the agent looks for it there): whatever builds kos builds it.
+$(BUILD)/kos: $(OBJ) $(BUILD)/obj/src/main.o | $(BUILD)/kos-shim
 	$(CC) $(CFLAGS_REL) $^ -o $@ $(LIBS)
+
+# From an archive, the linker takes only the objects the shim reaches.
+$(BUILD)/libkos.a: $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kos-shim: $(BUILD)/obj/src/shim_main.o $(BUILD)/libkos.a
+	$(CC) $(CFLAGS_REL) $< $(BUILD)/libkos.a -o $@ $(SHIM_LIBS)
 
 # Tests link against archives so that each pulls in only the modules it uses.
 $(BUILD)/libkos-san.a: $(SAN_OBJ)

@@ -48,6 +48,7 @@ done
 ms() { echo $(($1 * 1000 / HZ)); }
 BURST_TICKS=$((ba1 - ba0 + bs1 - bs0 + sh_self + sh_rt + ctr))
 echo "raw: burst_cpu_ms agent $(ms $((ba1 - ba0))) server $(ms $((bs1 - bs0))) shims $(ms $sh_self) runtime $(ms $sh_rt) containers $(ms $ctr) (ticks of 1/$HZ s)"
+"$PY" "$HERE/agent_phases.py" "$TMP" "$TMP/latency.out" || true # where the time went, per phase
 
 # 5. RSS and idle CPU with the pods running
 sleep 5 # let the status updates of the last pods settle

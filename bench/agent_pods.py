@@ -76,6 +76,7 @@ def delete_all(v1):
 def latency(v1, node, image, n):
     rv = v1.list_namespaced_pod(NS).metadata.resource_version
     created, running = {}, {}
+    created_wall, running_wall = {}, {}  # time.time(): bench/agent_phases.py lines them up
     done = threading.Event()
     w = watch.Watch()
 
@@ -86,6 +87,7 @@ def latency(v1, node, image, n):
             name = p.metadata.name
             if p.status and p.status.phase == "Running" and name not in running:
                 running[name] = time.monotonic()
+                running_wall[name] = time.time()
                 if len(running) >= n:
                     done.set()
                     return
@@ -97,6 +99,7 @@ def latency(v1, node, image, n):
     for i in range(n):
         name = "bench-%03d" % i
         created[name] = time.monotonic()
+        created_wall[name] = time.time()
         v1.create_namespaced_pod(NS, pod(name, node, image))
     t_created = time.monotonic()
     if not done.wait(300):
@@ -107,7 +110,8 @@ def latency(v1, node, image, n):
     print("raw: client_cpu_ms %.0f (creates, watch decoding)" % ((time.process_time() - cpu0) * 1000.0))
     lat = sorted((running[k] - created[k]) * 1000.0 for k in created)
     for k in sorted(created):
-        print("raw: pod %s create_to_running_ms=%.1f" % (k, (running[k] - created[k]) * 1000.0))
+        print("raw: pod %s create_to_running_ms=%.1f created_at=%.6f running_at=%.6f"
+              % (k, (running[k] - created[k]) * 1000.0, created_wall[k], running_wall[k]))
 
     def pct(p):  # nearest rank
         import math

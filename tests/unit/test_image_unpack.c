@@ -531,6 +531,125 @@ static void test_rootfs_overlay(void **state)
     rootfs_with(IMAGE_WHITEOUT_OVERLAY, "overlay");
 }
 
+/* The shared mount-point layer: the paths the image has room for, with the image's owner
+ * and mode, and nothing where the image has something else (a symlinked /var/run, a file). */
+static void test_mountpoints_layer(void **state)
+{
+    if (geteuid() != 0) { /* overlay whiteouts are character devices */
+        skip();
+        return;
+    }
+    struct image_store *s = NULL;
+    struct kos_error *err = NULL;
+    assert_int_equal(image_store_open(tmpdir, &s, &err), 0);
+    s->whiteouts = IMAGE_WHITEOUT_OVERLAY;
+    struct tb l1 = {0}, l2 = {0};
+    tb_entry(&l1, (struct hdr){.name = "etc/", .type = '5', .mode = 0750, .uid = 7, .gid = 8});
+    tb_entry(&l1, (struct hdr){.name = "etc/hosts", .type = '2', .link = "/x"});
+    tb_entry(&l1, (struct hdr){.name = "etc/hostname", .data = "h", .size = 1, .mode = 0600});
+    tb_entry(&l1, (struct hdr){.name = "var/", .type = '5', .mode = 0755});
+    tb_entry(&l1, (struct hdr){.name = "var/run", .type = '2', .link = "../run"});
+    tb_entry(&l1, (struct hdr){.name = "dev", .data = "f", .size = 1});
+    tb_entry(&l1, (struct hdr){.name = "sys", .data = "f", .size = 1});
+    tb_entry(&l1, (struct hdr){.name = "proc/", .type = '5', .mode = 0555});
+    tb_end(&l1);
+    tb_entry(&l2, (struct hdr){.name = ".wh.dev"}); /* dev deleted: room for a directory */
+    tb_end(&l2);
+    struct image_info info = {0};
+    info.n_layers = 2;
+    info.layers = calloc(2, sizeof(*info.layers));
+    put_blob(s, &l1, info.layers[0]);
+    put_blob(s, &l2, info.layers[1]);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(image_store_unpack_layer(s, info.layers[i], &err), 0);
+    snprintf(info.config_digest, sizeof(info.config_digest), "sha256:%064x", 42);
+
+    char p[4096], p2[4096];
+    assert_int_equal(image_mountpoints_layer(s, &info, true, p, sizeof(p)), 0);
+    int fd = open(p, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    struct stat st;
+    /* proc is in the image: nothing to make */
+    assert_int_equal(faccessat(fd, "proc", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    assert_int_equal(fstatat(fd, "dev", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0755);
+    assert_int_equal(faccessat(fd, "sys", F_OK, AT_SYMLINK_NOFOLLOW), -1); /* a file there */
+    assert_int_equal(fstatat(fd, "etc", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(st.st_mode & 07777, 0750);
+    assert_int_equal(st.st_uid, 7);
+    assert_int_equal(st.st_gid, 8);
+    assert_int_equal(faccessat(fd, "etc/hosts", F_OK, AT_SYMLINK_NOFOLLOW), -1); /* a symlink */
+    /* the image has it: not made (an empty file would hide the image's) */
+    assert_int_equal(faccessat(fd, "etc/hostname", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    assert_int_equal(fstatat(fd, "etc/resolv.conf", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_size, 0);
+    /* var/run is a symlink in the image: nothing of the path is made, var included */
+    assert_int_equal(faccessat(fd, "var", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    close(fd);
+    /* made once; the variant without the service-account path is another layer */
+    assert_int_equal(image_mountpoints_layer(s, &info, true, p2, sizeof(p2)), 0);
+    assert_string_equal(p, p2);
+    assert_int_equal(image_mountpoints_layer(s, &info, false, p2, sizeof(p2)), 0);
+    assert_string_not_equal(p, p2);
+
+    /* an image where the whole path fits gets it */
+    struct tb l3 = {0};
+    tb_entry(&l3, (struct hdr){.name = "var/", .type = '5', .mode = 0755});
+    tb_entry(&l3, (struct hdr){.name = "var/run/", .type = '5', .mode = 0711});
+    tb_end(&l3);
+    struct image_info info2 = {0};
+    info2.n_layers = 1;
+    info2.layers = calloc(1, sizeof(*info2.layers));
+    put_blob(s, &l3, info2.layers[0]);
+    assert_int_equal(image_store_unpack_layer(s, info2.layers[0], &err), 0);
+    snprintf(info2.config_digest, sizeof(info2.config_digest), "sha256:%064x", 43);
+    assert_int_equal(image_mountpoints_layer(s, &info2, true, p, sizeof(p)), 0);
+    fd = open(p, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    assert_int_equal(fstatat(fd, "var/run", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(st.st_mode & 07777, 0711);
+    assert_int_equal(
+        fstatat(fd, "var/run/secrets/kubernetes.io/serviceaccount", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(fstatat(fd, "etc/hosts", &st, AT_SYMLINK_NOFOLLOW), 0);
+    close(fd);
+
+    /* a root filesystem over it shows the image as it was, plus the mount points */
+    image_store_set_snapshotter(s, "overlay");
+    char cdir[128];
+    snprintf(cdir, sizeof(cdir), "%s/c", tmpdir);
+    struct image_rootfs rf;
+    assert_int_equal(image_mountpoints_layer(s, &info, true, p, sizeof(p)), 0);
+    int r = image_rootfs_create_over(s, &info, cdir, p, &rf, &err);
+    if (r == 0) { /* overlayfs where the host allows */
+        struct stat hosts, hostname, run, dev;
+        fd = open(rf.path, O_RDONLY | O_DIRECTORY);
+        int r1 = fstatat(fd, "etc/hosts", &hosts, AT_SYMLINK_NOFOLLOW);
+        int r2 = fstatat(fd, "etc/hostname", &hostname, AT_SYMLINK_NOFOLLOW);
+        int r3 = fstatat(fd, "var/run", &run, AT_SYMLINK_NOFOLLOW);
+        int r4 = fstatat(fd, "dev", &dev, AT_SYMLINK_NOFOLLOW);
+        if (fd >= 0)
+            close(fd);
+        assert_int_equal(image_rootfs_remove(cdir), 0); /* before any assertion can fail */
+        assert_true(fd >= 0);
+        assert_int_equal(r1 | r2 | r3 | r4, 0);
+        assert_true(S_ISLNK(hosts.st_mode));
+        assert_int_equal(hostname.st_size, 1); /* the image's file, not an empty one */
+        assert_true(S_ISLNK(run.st_mode));
+        assert_true(S_ISDIR(dev.st_mode));
+    } else {
+        kos_error_free(err);
+    }
+    image_info_clear(&info);
+    image_info_clear(&info2);
+    free(l1.d);
+    free(l2.d);
+    free(l3.d);
+    image_store_close(s);
+}
+
 static void test_bad_gzip(void **state)
 {
     struct image_store *s = NULL;
@@ -604,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rootfs_copy_overlay_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rootfs_auto_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rootfs_overlay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mountpoints_layer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
     };

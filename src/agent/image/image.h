@@ -152,6 +152,18 @@ struct image_rootfs {
 int image_rootfs_create(struct image_store *s, const struct image_info *info,
                         const char *container_dir, struct image_rootfs *out,
                         struct kos_error **err);
+/* The same with top_layer (a directory; NULL: none) as the top-most read-only layer of an
+ * overlay root filesystem; a copied one leaves it out. */
+int image_rootfs_create_over(struct image_store *s, const struct image_info *info,
+                             const char *container_dir, const char *top_layer,
+                             struct image_rootfs *out, struct kos_error **err);
+/* A shared read-only layer (made once per image, under the store) holding the mount points
+ * of every container (/proc, /dev, /sys, /etc/hosts, /etc/hostname, /etc/resolv.conf; with sa,
+ * /var/run/secrets/kubernetes.io/serviceaccount too) where the image lacks them and has
+ * nothing else in their place, so that the runtime does not make them in each container's
+ * upper directory. Its path goes to out. */
+int image_mountpoints_layer(struct image_store *s, const struct image_info *info, bool sa,
+                            char *out, size_t size);
 /* Unmounts (if mounted) and removes rootfs/, upper/ and work/ under container_dir. Never
  * crosses into other mounts. 0 when nothing was there. */
 int image_rootfs_remove(const char *container_dir);

@@ -237,13 +237,18 @@ static int copy_layers(struct image_store *s, const struct image_info *info, int
 }
 
 static int mount_overlay(struct image_store *s, const struct image_info *info, const char *dir,
-                         const char *target)
+                         const char *target, const char *top_layer)
 {
     if (info->n_layers == 0 || s->whiteouts != IMAGE_WHITEOUT_OVERLAY)
         return -EOPNOTSUPP;
     _cleanup_buf_ struct kos_buf opts;
     kos_buf_init(&opts, MOUNT_DATA_MAX);
     int r = kos_buf_append_str(&opts, "lowerdir=");
+    if (r >= 0 && top_layer) {
+        if (strpbrk(top_layer, ":,"))
+            return -EINVAL;
+        r = kos_buf_printf(&opts, "%s:", top_layer);
+    }
     /* overlayfs lists the top layer first. */
     for (size_t i = info->n_layers; r >= 0 && i-- > 0;) {
         char lp[4096];
@@ -284,6 +289,13 @@ static bool is_mountpoint(const char *dir, const char *path)
 int image_rootfs_create(struct image_store *s, const struct image_info *info,
                         const char *container_dir, struct image_rootfs *out, struct kos_error **err)
 {
+    return image_rootfs_create_over(s, info, container_dir, NULL, out, err);
+}
+
+int image_rootfs_create_over(struct image_store *s, const struct image_info *info,
+                             const char *container_dir, const char *top_layer,
+                             struct image_rootfs *out, struct kos_error **err)
+{
     struct image_rootfs rf = {0};
     if ((size_t)snprintf(rf.path, sizeof(rf.path), "%s/rootfs", container_dir) >=
         sizeof(rf.path) - 16)
@@ -309,7 +321,7 @@ int image_rootfs_create(struct image_store *s, const struct image_info *info,
 
     int r = -EOPNOTSUPP;
     if (s->snapshotter != IMAGE_SNAPSHOTTER_COPY)
-        r = mount_overlay(s, info, container_dir, rf.path);
+        r = mount_overlay(s, info, container_dir, rf.path, top_layer);
     if (r == 0) {
         rf.overlay = true;
         *out = rf;

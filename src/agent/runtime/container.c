@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,74 @@ int kos_container_state(const struct kos_runtime *rt, const char *id,
     return 0;
 }
 
+/* The shim's executable: kos-shim beside the kos binary (small: no curl, gnutls, sqlite...
+ * to load), else the kos binary itself (`kos container-shim`). */
+static int shim_exe(const struct kos_runtime *rt, char *out, size_t size)
+{
+    if (rt->self_exe) {
+        kos_strlcpy(out, rt->self_exe, size);
+        return 0;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return -ENOENT;
+    self[n] = '\0';
+    const char *slash = strrchr(self, '/');
+    if (slash) {
+        int m = snprintf(out, size, "%.*s/kos-shim", (int)(slash - self), self);
+        if (m > 0 && (size_t)m < size && access(out, X_OK) == 0)
+            return 0;
+    }
+    kos_strlcpy(out, self, size);
+    return 0;
+}
+
+/* posix_spawn (no copy of the agent's page tables, as fork would make) in a session of its
+ * own, stdin/stdout /dev/null, stderr shim.log, `notify` as fd 3 and no other descriptor.
+ * The shim forks at once and its first process exits (waited for here): the shim belongs to
+ * no process of ours, so it survives our exit and our process group's signals. */
+static int spawn_shim(const char *const *argv, const char *shimlog, int notify, pid_t *ret_pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int r = posix_spawn_file_actions_init(&fa);
+    if (r != 0)
+        return -r;
+    if ((r = posix_spawnattr_init(&attr)) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return -r;
+    }
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETSIGDEF);
+    if (r == 0)
+        r = posix_spawnattr_setsigmask(&attr, &none);
+    if (r == 0)
+        r = posix_spawnattr_setsigdefault(&attr, &all);
+    if (r == 0)
+        r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+    if (r == 0)
+        r = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
+    if (r == 0)
+        r = posix_spawn_file_actions_addopen(&fa, 2, shimlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (r == 0) /* dup2 onto itself clears FD_CLOEXEC */
+        r = posix_spawn_file_actions_adddup2(&fa, notify, 3);
+    if (r == 0)
+        r = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    pid_t pid = -1;
+    if (r == 0)
+        r = posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (r != 0)
+        return -r;
+    *ret_pid = pid;
+    return 0;
+}
+
 int kos_container_start(const struct kos_runtime *rt, const char *id, const char *log_path,
                         int *ret_exit_fd, struct kos_error **err)
 {
@@ -124,14 +193,9 @@ int kos_container_start(const struct kos_runtime *rt, const char *id, const char
     mkdir(rt->runtime_root, 0700);
 
     char exe[4096];
-    if (rt->self_exe) {
-        kos_strlcpy(exe, rt->self_exe, sizeof(exe));
-    } else {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n <= 0)
-            return kos_error_set(err, 500, "InternalError", "cannot find the kos binary");
-        exe[n] = '\0';
-    }
+    int r = shim_exe(rt, exe, sizeof(exe));
+    if (r < 0)
+        return kos_error_set(err, 500, "InternalError", "cannot find the kos binary");
     char size_s[32], files_s[32], shimlog[4200];
     snprintf(size_s, sizeof(size_s), "%lld", (long long)rt->log_max_size);
     snprintf(files_s, sizeof(files_s), "%d", rt->log_max_files > 0 ? rt->log_max_files : 5);
@@ -161,31 +225,11 @@ int kos_container_start(const struct kos_runtime *rt, const char *id, const char
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0)
         return kos_error_set(err, 500, "InternalError", "pipe: %s", strerror(errno));
-    /* Double fork + setsid: the shim belongs to no process of ours, so it survives our
-     * exit and our process group's signals; only async-signal-safe calls after fork. */
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
+    pid_t pid = -1;
+    if ((r = spawn_shim(argv, shimlog, ready[1], &pid)) < 0) {
         close(ready[0]);
         close(ready[1]);
-        return kos_error_set(err, 500, "InternalError", "fork: %s", strerror(e));
-    }
-    if (pid == 0) {
-        setsid();
-        pid_t g = fork();
-        if (g != 0)
-            _exit(g < 0 ? 1 : 0);
-        int null = open("/dev/null", O_RDWR);
-        int lfd = open(shimlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(lfd >= 0 ? lfd : null, 2);
-        if (ready[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(ready[1], 3) < 0)
-            _exit(127);
-        for (int fd = 4; fd < 1024; fd++)
-            close(fd);
-        execv(exe, (char *const *)argv);
-        _exit(127);
+        return kos_error_set(err, 500, "InternalError", "cannot start the shim: %s", strerror(-r));
     }
     close(ready[1]);
     int ws;

@@ -2,7 +2,8 @@
  *
  * Each container has a state directory <state_root>/<id>/ holding the bundle's config.json
  * (written by the caller), state.json (written by the shim: pid, times, exit code) and the
- * runtime's own log. The shim is `kos container-shim`, started in its own session so that it
+ * runtime's own log. The shim is `kos-shim container-shim` (build/kos-shim, beside the kos
+ * binary; `kos container-shim` without it), started in its own session so that it
  * and the container outlive the agent; a restarted agent finds its containers again by
  * reading the state directories (kos_container_list). */
 #pragma once
@@ -16,9 +17,10 @@ struct kos_runtime {
     const char *runtime;      /* "runc" (a name looked up in PATH, or a path) */
     const char *runtime_root; /* runc --root */
     const char *state_root;   /* one directory per container */
-    const char *self_exe;     /* the kos binary the shim runs from; NULL = /proc/self/exe */
-    int64_t log_max_size;     /* --container-log-max-size (bytes), 0 = no rotation */
-    int log_max_files;        /* --container-log-max-files */
+    const char *self_exe; /* the binary the shim runs from ("container-shim" its first argument);
+                           * NULL: kos-shim beside /proc/self/exe, else /proc/self/exe */
+    int64_t log_max_size; /* --container-log-max-size (bytes), 0 = no rotation */
+    int log_max_files;    /* --container-log-max-files */
 };
 
 enum kos_container_status {

@@ -175,6 +175,16 @@ int kos_shim_main(int argc, char **argv)
               stderr);
         return 2;
     }
+    /* The agent waits for this first process only: the monitor goes on in a child, which
+     * belongs to no process of the agent's (the agent starts us with posix_spawn, which is
+     * cheaper for it than a double fork). */
+    pid_t child = fork();
+    if (child < 0) {
+        perror("kos container-shim: fork");
+        return 1;
+    }
+    if (child > 0)
+        _exit(0);
     /* The agent's signals and terminal are not ours. */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
