@@ -53,7 +53,6 @@ struct pod_entry {
     json_t *pod;       /* last seen */
     json_t *waiting;   /* container name -> {reason, message}: errors before a start */
     json_t *images;    /* container name -> imageID */
-    char sa_dir[4096]; /* the service-account token directory ("": the pod does not mount it) */
     bool dns_warned;   /* MissingClusterDNS recorded */
     char pod_ip[64];   /* its own address ("": the node's, hostNetwork or no pod network) */
     char netns[1400];  /* its network namespace ("": the node's) */
@@ -201,6 +200,13 @@ static int token_fetch(void *ud, const char *ns, const char *name, const json_t 
     if (!ref.kind)
         return -EINVAL;
     return kos_client_create(rt->env.client, &ref, body, ret, err);
+}
+
+/* kos_env_ctx.sa_token */
+static int project_token(void *ud, const json_t *pod, const char *pod_dir, const char *vol,
+                         const json_t *src, const char *dir, int mode, struct kos_error **err)
+{
+    return kos_sa_token_project(pod, pod_dir, vol, src, dir, mode, token_fetch, ud, err);
 }
 
 static void set_waiting(struct pod_entry *e, const char *name, const char *reason,
@@ -408,8 +414,6 @@ static int start_container(struct rt *rt, struct pod_entry *e, const struct pod_
     }
     for (size_t j = 0; j < pm.n && n < ARRAY_SIZE(all); j++)
         all[n++] = pm.m[j];
-    if (e->sa_dir[0] && !kos_sa_token_mount_taken(c) && n < ARRAY_SIZE(all))
-        all[n++] = (struct kos_oci_mount){KOS_SA_TOKEN_MOUNT_PATH, e->sa_dir, true};
 
     char id[512], dir[4096];
     container_id(p->uid, name, attempt, id, sizeof(id));
@@ -752,13 +756,12 @@ static int rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_s
                                    .node_milli_cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1000,
                                    .node_memory = rt->env.memory_capacity,
                                    .lookup = api_lookup,
+                                   .sa_token = rt->env.client ? project_token : NULL,
                                    .ud = rt};
         _cleanup_error_ struct kos_error *err = NULL;
         /* Without an API server (`kos ctr pod-sync`, like a kubelet in standalone mode) there
-         * is no one to issue a service-account token, and none is mounted. */
-        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0 ||
-            (rt->env.client && kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, token_fetch, rt,
-                                                  e->sa_dir, sizeof(e->sa_dir), &err) < 0)) {
+         * is no one to issue a service-account token: a projected token source fails. */
+        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0) {
             json_decref(TAKE_PTR(vols)); /* no container starts without its files */
             if (rt->events && err)
                 (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, err->reason, "%s",
