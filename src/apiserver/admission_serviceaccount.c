@@ -11,9 +11,10 @@
 #include "util/json_cleanup.h"
 #include "util/random.h"
 
-/* kube looks "default" up 10 times 100-200 ms apart; kos waits up to 5 s (50 × 100 ms): on a
- * loaded machine its controller can take longer than kube's 1-2 s to create it */
-#define DEFAULT_SA_ATTEMPTS 50
+/* kube looks "default" up 10 times 100-200 ms apart; kos waits up to 10 s (100 × 100 ms): on
+ * a loaded machine its controller can take longer than kube's 1-2 s to create it in a new
+ * namespace (the server makes the built-in namespaces' own before it serves) */
+#define DEFAULT_SA_ATTEMPTS 100
 #define RETRY_MS            100
 /* serviceaccount.WarnOnlyBoundTokenExpirationSeconds */
 #define TOKEN_EXPIRATION_SECONDS 3607

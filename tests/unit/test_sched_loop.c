@@ -24,8 +24,6 @@
 
 #define DEADLINE_MS 20000
 
-static const struct kos_kind *kind(const char *group, const char *k);
-
 struct fixture {
     struct inproc_server srv;
     struct kos_client *client;
@@ -40,11 +38,6 @@ static int setup(void **state)
     struct kos_client_config cc = {
         .server = f->srv.url, .bearer_token = UNIT_ADMIN_TOKEN, .timeout_ms = DEADLINE_MS};
     assert_int_equal(kos_client_new(&cc, &f->client), 0);
-    /* what kos server's service-accounts controller makes: ServiceAccount admission needs it */
-    _cleanup_json_ json_t *sa = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind",
-                                          "ServiceAccount", "metadata", "name", "default");
-    struct kos_ref sa_ref = {kind("", "ServiceAccount"), "default", NULL, NULL};
-    assert_int_equal(kos_client_create(f->client, &sa_ref, sa, NULL, NULL), 0);
     /* as in kos server: the scheduler's informers read the store in-process */
     struct kos_client_config sc = cc;
     sc.local_store = f->srv.store;
