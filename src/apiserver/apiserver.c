@@ -76,6 +76,37 @@ void apiserver_done(struct apiserver *srv)
     memset(srv, 0, sizeof(*srv));
 }
 
+/* The "default" ServiceAccount of a namespace the server makes itself: the service-accounts
+ * controller would make it a moment later, but pods created as soon as the API answers pass
+ * ServiceAccount admission only once it exists. */
+static int bootstrap_default_sa(struct apiserver *srv, const char *ns)
+{
+    char key[160], uid[40], now[32];
+    snprintf(key, sizeof(key), "/registry/serviceaccounts/%s/default", ns);
+    struct store_kv kv = {0};
+    if (store_get(srv->store, key, &kv) == 0) {
+        store_kv_clear(&kv);
+        return 0;
+    }
+    int r = kos_uuid_v4(uid, sizeof(uid));
+    if (r < 0)
+        return r;
+    obj_now_rfc3339(now, sizeof(now));
+    _cleanup_json_ json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "apiVersion", "v1",
+                                           "kind", "ServiceAccount", "metadata", "name", "default",
+                                           "namespace", ns, "uid", uid, "creationTimestamp", now);
+    if (!obj)
+        return -ENOMEM;
+    struct store_write w = {
+        .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
+    struct store_write_result res = {0};
+    r = store_write(srv->store, &w, &res);
+    if (r < 0 && r != -EEXIST)
+        return r;
+    kos_value_unref(res.value);
+    return 0;
+}
+
 int apiserver_bootstrap(struct apiserver *srv)
 {
     static const char *const names[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
@@ -84,11 +115,14 @@ int apiserver_bootstrap(struct apiserver *srv)
         char key[128], uid[40], now[32];
         snprintf(key, sizeof(key), "/registry/namespaces/%s", names[i]);
         struct store_kv kv = {0};
+        int r = bootstrap_default_sa(srv, names[i]);
+        if (r < 0)
+            return r;
         if (store_get(srv->store, key, &kv) == 0) {
             store_kv_clear(&kv);
             continue;
         }
-        int r = kos_uuid_v4(uid, sizeof(uid));
+        r = kos_uuid_v4(uid, sizeof(uid));
         if (r < 0)
             return r;
         obj_now_rfc3339(now, sizeof(now));

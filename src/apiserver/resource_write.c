@@ -12,6 +12,7 @@
 #include "api/validate.h"
 #include "codec/json_scan.h"
 #include "apiserver/admission_priority.h"
+#include "apiserver/admission_serviceaccount.h"
 #include "apiserver/authorization.h"
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
@@ -277,6 +278,11 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
     }
     if (kos_apply_defaults(rr->kind, obj) < 0) {
         reply_errorf(rep, 500, "InternalError", "defaulting failed");
+        return;
+    }
+    /* mutating, after defaulting; its changes belong to the request's field manager */
+    if (admission_serviceaccount(rr, obj, &err) < 0) {
+        reply_error(rep, err);
         return;
     }
     if (track)

@@ -469,7 +469,7 @@ static int use_local_requests(struct apiserver *api, const struct pki_material *
 }
 
 /* The components whose requests run in process (see use_local_requests). */
-#define IN_PROCESS_CLIENTS 8
+#define IN_PROCESS_CLIENTS 9
 
 static void locals_free(struct apiserver_local *(*l)[IN_PROCESS_CLIENTS])
 {
@@ -740,10 +740,10 @@ int cmd_server(int argc, char **argv)
                       perr ? perr->message : strerror(-r));
     }
     _cleanup_(pki_keypair_clear) struct pki_keypair cm_kp = {0}, sched_kp = {0}, gc_kp = {0},
-                                                    ns_kp = {0}, agg_kp = {0}, agent_kp = {0},
-                                                    ipam_kp = {0}, proxy_kp = {0}, ep_kp = {0},
-                                                    eps_kp = {0};
-    struct kos_client_config cc, sc, gcc, nsc, aggc, agc, ipamc, proxyc, epc, epsc;
+                                                    ns_kp = {0}, rca_kp = {0}, agg_kp = {0},
+                                                    agent_kp = {0}, ipam_kp = {0}, proxy_kp = {0},
+                                                    ep_kp = {0}, eps_kp = {0};
+    struct kos_client_config cc, sc, gcc, nsc, rcac, aggc, agc, ipamc, proxyc, epc, epsc;
     /* Each controller writes as its kube-system service account, as kube-controller-manager
      * with --use-service-account-credentials does, so RBAC grants it its controller role. */
     static const char *const sa_groups[] = {"system:serviceaccounts",
@@ -759,6 +759,10 @@ int cmd_server(int argc, char **argv)
         r = component_client(&pki, api_url,
                              "system:serviceaccount:kube-system:namespace-controller", sa_groups, 2,
                              "kos-controller-manager/namespace-controller", &ns_kp, &nsc);
+    if (r == 0)
+        r = component_client(&pki, api_url,
+                             "system:serviceaccount:kube-system:root-ca-cert-publisher", sa_groups,
+                             2, "kos-controller-manager/root-ca-cert-publisher", &rca_kp, &rcac);
     if (r == 0)
         r = component_client(
             &pki, api_url, "system:serviceaccount:kube-system:clusterrole-aggregation-controller",
@@ -806,8 +810,8 @@ int cmd_server(int argc, char **argv)
      * (apiserver/local_client.h): authenticated, authorized and admitted as any client's. */
     cc.local_store = store;
     sc.local_store = store;
-    struct kos_client_config *in_process[IN_PROCESS_CLIENTS] = {&cc,   &sc,    &gcc, &nsc,
-                                                                &aggc, &ipamc, &epc, &epsc};
+    struct kos_client_config *in_process[IN_PROCESS_CLIENTS] = {&cc,    &sc,  &gcc,  &nsc, &aggc,
+                                                                &ipamc, &epc, &epsc, &rcac};
     _cleanup_(locals_free) struct apiserver_local *locals[IN_PROCESS_CLIENTS] = {0};
     for (size_t i = 0; r == 0 && i < IN_PROCESS_CLIENTS; i++)
         r = use_local_requests(&api, &pki, in_process[i], &locals[i]);
@@ -830,6 +834,7 @@ int cmd_server(int argc, char **argv)
                                                .allocate_node_cidrs = f.allocate_node_cidrs,
                                                .cluster_cidr = f.cluster_cidr,
                                                .node_cidr_mask_size = (int)f.node_cidr_mask_size,
+                                               .root_ca_publisher = &rcac,
                                                .endpoint_controller = &epc,
                                                .endpointslice_controller = &epsc};
     r = kos_controllers_start(&ctl, &controllers);

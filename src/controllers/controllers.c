@@ -16,6 +16,7 @@
 #include "controllers/garbage_collector.h"
 #include "controllers/namespace.h"
 #include "controllers/node_ipam.h"
+#include "controllers/root_ca_publisher.h"
 #include "controllers/serviceaccounts.h"
 
 #define MAX_KINDS 64
@@ -29,6 +30,9 @@ struct kos_controllers {
     size_t ninformers;
     struct kos_informer *namespaces;
     struct kos_informer *serviceaccounts;
+    struct kos_informer *configmaps;
+    struct kos_client *rca_client;
+    struct kos_root_ca_publisher *rca;
     struct kos_event_recorder *gc_events;
     struct kos_event_recorder *ns_events;
     struct kos_gc *gc;
@@ -108,8 +112,10 @@ static int make_informers(struct kos_controllers *c)
             c->namespaces = inf;
         if (strcmp(k->kind, "ServiceAccount") == 0 && !k->group[0])
             c->serviceaccounts = inf;
+        if (strcmp(k->kind, "ConfigMap") == 0 && !k->group[0])
+            c->configmaps = inf;
     }
-    return c->namespaces && c->serviceaccounts ? 0 : -ENOENT;
+    return c->namespaces && c->serviceaccounts && c->configmaps ? 0 : -ENOENT;
 }
 
 /* The endpoints and endpointslice controllers on full pod and Service informers (the
@@ -176,6 +182,12 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
     /* the manager may create service accounts (system:kube-controller-manager) */
     if (r == 0)
         r = kos_sa_controller_new(c->client, c->namespaces, c->serviceaccounts, &c->sac);
+    if (r == 0)
+        r = kos_client_new(cfg->root_ca_publisher ? cfg->root_ca_publisher : m, &c->rca_client);
+    /* a manager that trusts the server through a CA file has no CA to publish here */
+    const char *ca = cfg->root_ca_pem ? cfg->root_ca_pem : m->ca_pem;
+    if (r == 0 && ca && *ca)
+        r = kos_root_ca_publisher_new(c->rca_client, c->namespaces, c->configmaps, ca, &c->rca);
     if (r == 0) {
         struct kos_informer_options o = {
             .kind = kos_kind_by_kind("rbac.authorization.k8s.io", "ClusterRole"),
@@ -198,6 +210,8 @@ int kos_controllers_start(const struct kos_controllers_config *cfg, struct kos_c
         r = kos_namespace_controller_start(c->nsc);
     if (r == 0)
         r = kos_sa_controller_start(c->sac);
+    if (r == 0 && c->rca)
+        r = kos_root_ca_publisher_start(c->rca);
     if (r == 0)
         r = start_node_ipam(c, cfg);
     r = kos_informer_start(c->pods_full);
@@ -231,6 +245,8 @@ void kos_controllers_stop(struct kos_controllers *c)
         kos_namespace_controller_stop(c->nsc);
     if (c->sac)
         kos_sa_controller_stop(c->sac);
+    if (c->rca)
+        kos_root_ca_publisher_stop(c->rca);
     kos_aggregation_controller_stop(c->agg);
     kos_node_ipam_stop(c->ipam);
     if (c->nodes)
@@ -267,6 +283,7 @@ void kos_controllers_stop(struct kos_controllers *c)
     kos_gc_free(c->gc);
     kos_namespace_controller_free(c->nsc);
     kos_sa_controller_free(c->sac);
+    kos_root_ca_publisher_free(c->rca);
     for (size_t i = 0; i < c->ninformers; i++)
         kos_informer_free(c->informers[i]);
     kos_event_recorder_free(c->gc_events);
@@ -274,6 +291,7 @@ void kos_controllers_stop(struct kos_controllers *c)
     kos_client_free(c->client);
     kos_client_free(c->gc_client);
     kos_client_free(c->ns_client);
+    kos_client_free(c->rca_client);
     kos_client_free(c->agg_client);
     free(c);
 }

@@ -27,6 +27,9 @@ struct kos_controllers_config {
     int node_cidr_mask_size;      /* --node-cidr-mask-size */
     const struct kos_client_config *endpoint_controller;
     const struct kos_client_config *endpointslice_controller;
+    /* the kube-root-ca.crt publisher; it publishes root_ca_pem (NULL: the manager's CA) */
+    const struct kos_client_config *root_ca_publisher;
+    const char *root_ca_pem;
 };
 
 /* Creates the clients, starts the informers and the controllers; returns at once (the

@@ -137,7 +137,8 @@ static int bump(struct kos_event_recorder *r, struct recent *rec, time_t now)
 }
 
 static int create(struct kos_event_recorder *r, const char *key, const json_t *involved,
-                  const char *type, const char *reason, const char *message, time_t now)
+                  const json_t *annotations, const char *type, const char *reason,
+                  const char *message, time_t now)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -148,6 +149,11 @@ static int create(struct kos_event_recorder *r, const char *key, const json_t *i
             kos_event_build(r->component, involved, type, reason, message, now, suffix + attempt);
         if (!ev)
             return -EINVAL;
+        /* AnnotatedEventf: the annotations go on the Event's own metadata */
+        if (json_object_size(annotations) > 0 &&
+            json_object_set(json_object_get(ev, "metadata"), "annotations", (json_t *)annotations) <
+                0)
+            return -ENOMEM;
         const char *ns = meta_str(ev, "namespace");
         struct kos_ref ref = {.kind = event_kind(), .ns = ns};
         e = kos_client_create(r->client, &ref, ev, NULL, NULL);
@@ -164,14 +170,9 @@ static int create(struct kos_event_recorder *r, const char *key, const json_t *i
     return e;
 }
 
-int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const char *type,
-                     const char *reason, const char *fmt, ...)
+static int record(struct kos_event_recorder *r, const json_t *involved, const json_t *annotations,
+                  const char *type, const char *reason, const char *message)
 {
-    char message[MESSAGE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
-    va_end(ap);
     const char *uid = meta_str(involved, "uid");
     const char *field = json_string_value(json_object_get(involved, "fieldPath"));
     size_t klen = strlen(message) + strlen(type) + strlen(reason) + (uid ? strlen(uid) : 0) +
@@ -190,8 +191,31 @@ int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const
             free(rec->key);
             rec->key = NULL;
         }
-        e = create(r, key, involved, type, reason, message, now);
+        e = create(r, key, involved, annotations, type, reason, message, now);
     }
     pthread_mutex_unlock(&r->lock);
     return e;
+}
+
+int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const char *type,
+                     const char *reason, const char *fmt, ...)
+{
+    char message[MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    return record(r, involved, NULL, type, reason, message);
+}
+
+int kos_event_record_annotated(struct kos_event_recorder *r, const json_t *involved,
+                               const json_t *annotations, const char *type, const char *reason,
+                               const char *fmt, ...)
+{
+    char message[MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    return record(r, involved, annotations, type, reason, message);
 }

@@ -28,6 +28,13 @@ int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const
                      const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* As kos_event_record, with metadata.annotations on the Event (client-go's AnnotatedEventf;
+ * annotations: an object of strings, may be NULL). A repeat folded into an earlier event
+ * keeps that event's annotations. */
+int kos_event_record_annotated(struct kos_event_recorder *r, const json_t *involved,
+                               const json_t *annotations, const char *type, const char *reason,
+                               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* The Event object for a first occurrence (new reference), exposed for tests. now is the
  * time of the event; name_suffix the hex part of the name. */
 json_t *kos_event_build(const char *component, const json_t *involved, const char *type,

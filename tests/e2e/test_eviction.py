@@ -174,6 +174,12 @@ def assert_evicted(env, ns, name):
     assert conds["Ready"]["status"] == "False"
     evs = [e for e in env.events(ns, name) if e["reason"] == "Evicted"]
     assert evs and evs[0]["type"] == "Warning" and evs[0]["message"] == st["message"], evs
+    # the kubelet's event annotations: the containers over their request and their usage
+    ann = evs[0]["metadata"].get("annotations", {})
+    assert ann.get("starved_resource") == "memory", evs[0]
+    assert ann.get("offending_containers") == name, evs[0]
+    usage = ann.get("offending_containers_usage", "")
+    assert ("Container %s was using %s, request is " % (name, usage)) in st["message"], evs[0]
     return st["message"]
 
 

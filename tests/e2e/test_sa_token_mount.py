@@ -1,8 +1,9 @@
-"""The service-account token the node agent mounts into every container at
-/var/run/secrets/kubernetes.io/serviceaccount (token, ca.crt, namespace): the token read from
-`kubectl logs` authenticates as the pod's ServiceAccount, bound to the pod; automount off
-leaves no directory; a container's own mount there wins; a missing ServiceAccount keeps the
-pod in ContainerCreating with the kubelet's FailedMount message."""
+"""The service-account token every container gets at /var/run/secrets/kubernetes.io/
+serviceaccount (token, ca.crt, namespace) from the kube-api-access-* projected volume the
+ServiceAccount admission adds and the node agent fills: the token read from `kubectl logs`
+authenticates as the pod's ServiceAccount, bound to the pod; automount off leaves no
+directory; a container's own mount there wins; a missing ServiceAccount is refused at
+admission with kube's text."""
 import json
 import urllib.request
 
@@ -92,7 +93,7 @@ def test_container_keeps_its_own_mount_at_the_path(env):
     assert logs(env, ns, "own-mount").strip() == "0"
 
 
-def test_missing_service_account_keeps_pod_container_creating(env):
+def test_missing_service_account_is_refused(env):
     ns = new_ns(env)
     body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "no-such-sa", "namespace": ns},
             "spec": {"nodeName": NODE, "restartPolicy": "Never", "serviceAccountName": "nope",
@@ -100,28 +101,8 @@ def test_missing_service_account_keeps_pod_container_creating(env):
                      "containers": [{"name": "main", "image": env["image"],
                                      "command": ["sh", "-c", "echo started"]}]}}
     st, obj, _ = env["server"].request("POST", f"/api/v1/namespaces/{ns}/pods", body)
-    assert st == 201, obj
-
-    def waiting():
-        p = get_pod(env, ns, "no-such-sa")
-        for cs in (p or {}).get("status", {}).get("containerStatuses") or []:
-            w = cs.get("state", {}).get("waiting")
-            if w and w.get("reason") == "ContainerCreating" and w.get("message"):
-                return p
-        return None
-    pod = wait_for(waiting, what="ContainerCreating with a message")
-    assert pod["status"]["phase"] == "Pending"
-    w = pod["status"]["containerStatuses"][0]["state"]["waiting"]
-    assert "failed to fetch token" in w["message"], w
-    assert 'serviceaccounts "nope" not found' in w["message"], w
-
-    # and, as the kubelet does, a FailedMount warning event on the pod
-    def event():
-        st, obj, _ = env["server"].request("GET", f"/api/v1/namespaces/{ns}/events")
-        for ev in (obj or {}).get("items") or [] if st == 200 else []:
-            if (ev.get("involvedObject", {}).get("name") == "no-such-sa"
-                    and ev.get("reason") == "FailedMount" and ev.get("type") == "Warning"):
-                return ev
-        return None
-    ev = wait_for(event, what="FailedMount event")
-    assert "failed to fetch token" in ev["message"], ev
+    assert st == 403, obj
+    assert obj["reason"] == "Forbidden", obj
+    assert obj["message"] == (f'pods "no-such-sa" is forbidden: error looking up service account '
+                              f'{ns}/nope: serviceaccount "nope" not found'), obj
+    assert get_pod(env, ns, "no-such-sa") is None

@@ -169,6 +169,33 @@ static void test_messages(void **state)
                            "200Mi, has larger consumption of memory. Container side was using "
                            "5000, request is 0, has larger consumption of memory. ");
     free(m);
+    /* the Evicted event's annotations name the same containers and usages */
+    json_t *ann = NULL;
+    m = evict_message_annotated(EVICT_RES_MEMORY, &c->t[0], &obs, pod, &st, &ann);
+    assert_non_null(m);
+    assert_non_null(ann);
+    assert_int_equal(json_object_size(ann), 3);
+    assert_string_equal(json_string_value(json_object_get(ann, "offending_containers")),
+                        "app,side");
+    assert_string_equal(json_string_value(json_object_get(ann, "offending_containers_usage")),
+                        "1500Mi,5000");
+    assert_string_equal(json_string_value(json_object_get(ann, "starved_resource")), "memory");
+    json_decref(ann);
+    free(m);
+    /* no stats: no annotations at all; disk: empty lists, the starved resource */
+    ann = NULL;
+    m = evict_message_annotated(EVICT_RES_MEMORY, &c->t[0], &obs, pod, NULL, &ann);
+    assert_int_equal(json_object_size(ann), 0);
+    json_decref(ann);
+    free(m);
+    ann = NULL;
+    m = evict_message_annotated(EVICT_RES_EPHEMERAL_STORAGE, NULL, NULL, pod, &st, &ann);
+    assert_string_equal(json_string_value(json_object_get(ann, "offending_containers")), "");
+    assert_string_equal(json_string_value(json_object_get(ann, "offending_containers_usage")), "");
+    assert_string_equal(json_string_value(json_object_get(ann, "starved_resource")),
+                        "ephemeral-storage");
+    json_decref(ann);
+    free(m);
     /* percentages print the computed quantity; disk has no per-container part */
     struct evict_config *d = config(&(struct evict_flags){.hard = "nodefs.available<10%"});
     struct evict_observation fs = {true, 5 * GI, 100 * GI};

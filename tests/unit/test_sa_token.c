@@ -1,7 +1,7 @@
-/* Unit tests for src/agent/pods/sa_token.c: when a pod mounts the service-account token, the
- * TokenRequest it sends (bound to the pod, 3607 s, default audiences), the kubelet's renewal
- * point (80% of the lifetime, or 24 hours), a container's own mount winning, and the files and
- * FailedMount message setup produces, with a fake TokenRequest endpoint. Works in a temp dir. */
+/* Unit tests for src/agent/pods/sa_token.c: the TokenRequest a projected serviceAccountToken
+ * source sends (bound to the pod, its expirationSeconds, its audience or the API's default),
+ * the kubelet's renewal point (80% of the lifetime, or 24 hours), and the file and FailedMount
+ * message a projection produces, with a fake TokenRequest endpoint. Works in a temp dir. */
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -46,17 +46,12 @@ static json_t *pod(const char *spec_json)
                      "spec", spec);
 }
 
-static void test_automount_and_account(void **state)
+static void test_account(void **state)
 {
     (void)state;
     _cleanup_json_ json_t *a = pod("{}");
-    _cleanup_json_ json_t *b = pod("{\"automountServiceAccountToken\": false}");
-    _cleanup_json_ json_t *c =
-        pod("{\"automountServiceAccountToken\": true, \"serviceAccountName\": \"builder\"}");
+    _cleanup_json_ json_t *c = pod("{\"serviceAccountName\": \"builder\"}");
     _cleanup_json_ json_t *d = pod("{\"serviceAccountName\": \"\"}");
-    assert_true(kos_sa_token_automount(a));
-    assert_false(kos_sa_token_automount(b));
-    assert_true(kos_sa_token_automount(c));
     assert_string_equal(kos_sa_token_account(a), "default");
     assert_string_equal(kos_sa_token_account(c), "builder");
     assert_string_equal(kos_sa_token_account(d), "default");
@@ -66,7 +61,7 @@ static void test_request_is_bound_to_the_pod(void **state)
 {
     (void)state;
     _cleanup_json_ json_t *p = pod("{}");
-    _cleanup_json_ json_t *tr = kos_sa_token_request(p);
+    _cleanup_json_ json_t *tr = kos_sa_token_request(p, NULL, 3607);
     assert_non_null(tr);
     assert_string_equal(json_string_value(json_object_get(tr, "kind")), "TokenRequest");
     const json_t *spec = json_object_get(tr, "spec");
@@ -76,6 +71,12 @@ static void test_request_is_bound_to_the_pod(void **state)
     assert_string_equal(json_string_value(json_object_get(ref, "kind")), "Pod");
     assert_string_equal(json_string_value(json_object_get(ref, "name")), "p1");
     assert_string_equal(json_string_value(json_object_get(ref, "uid")), "u-1");
+    _cleanup_json_ json_t *tv = kos_sa_token_request(p, "vault", 600);
+    const json_t *aud = json_object_get(json_object_get(tv, "spec"), "audiences");
+    assert_int_equal(json_array_size(aud), 1);
+    assert_string_equal(json_string_value(json_array_get(aud, 0)), "vault");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(tv, "spec"), "expirationSeconds")), 600);
 }
 
 static void test_refresh_point(void **state)
@@ -93,24 +94,11 @@ static void test_refresh_point(void **state)
     assert_true(kos_sa_token_needs_refresh(5, 5, 5)); /* nonsense times: renew */
 }
 
-static void test_own_mount_wins(void **state)
-{
-    (void)state;
-    _cleanup_json_ json_t *c1 = json_loads(
-        "{\"volumeMounts\": [{\"mountPath\": \"/var/run/secrets/kubernetes.io/serviceaccount/\"}]}",
-        0, NULL);
-    _cleanup_json_ json_t *c2 = json_loads(
-        "{\"volumeMounts\": [{\"mountPath\": \"/var/run/secrets/kubernetes.io\"}]}", 0, NULL);
-    _cleanup_json_ json_t *c3 = json_loads("{}", 0, NULL);
-    assert_true(kos_sa_token_mount_taken(c1));
-    assert_false(kos_sa_token_mount_taken(c2));
-    assert_false(kos_sa_token_mount_taken(c3));
-}
-
 struct fake {
     int calls;
     int fail;
-    char ns[64], name[64];
+    char ns[64], name[64], aud[64];
+    json_int_t seconds;
 };
 
 static int fake_fetch(void *ud, const char *ns, const char *name, const json_t *body, json_t **ret,
@@ -120,7 +108,11 @@ static int fake_fetch(void *ud, const char *ns, const char *name, const json_t *
     f->calls++;
     snprintf(f->ns, sizeof(f->ns), "%s", ns);
     snprintf(f->name, sizeof(f->name), "%s", name);
-    assert_non_null(json_object_get(body, "spec"));
+    const json_t *spec = json_object_get(body, "spec");
+    assert_non_null(spec);
+    f->seconds = json_integer_value(json_object_get(spec, "expirationSeconds"));
+    const char *a = json_string_value(json_array_get(json_object_get(spec, "audiences"), 0));
+    snprintf(f->aud, sizeof(f->aud), "%s", a ? a : "");
     if (f->fail)
         return kos_error_set(err, 404, "NotFound", "serviceaccounts \"%s\" not found", name);
     char tok[32];
@@ -140,71 +132,76 @@ static void read_into(const char *dir, const char *name, char *out, size_t size)
     snprintf(out, size, "%s", s);
 }
 
-static void test_setup_writes_files_once(void **state)
+static void test_projection_writes_token_once(void **state)
 {
     (void)state;
     _cleanup_json_ json_t *p = pod("{\"serviceAccountName\": \"builder\"}");
+    _cleanup_json_ json_t *src =
+        json_loads("{\"path\": \"token\", \"expirationSeconds\": 3607}", 0, NULL);
     struct fake f = {0};
     char dir[4096], buf[256];
-    assert_int_equal(kos_sa_token_setup(p, tmp, "CA PEM\n", fake_fetch, &f, dir, sizeof(dir), NULL),
-                     0);
+    snprintf(dir, sizeof(dir), "%s/vol", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(
+        kos_sa_token_project(p, tmp, "kube-api-access-x", src, dir, 0644, fake_fetch, &f, NULL), 0);
     assert_int_equal(f.calls, 1);
     assert_string_equal(f.ns, "ns1");
     assert_string_equal(f.name, "builder");
+    assert_string_equal(f.aud, "");
+    assert_int_equal(f.seconds, 3607);
     read_into(dir, "token", buf, sizeof(buf));
     assert_string_equal(buf, "tok-1");
-    read_into(dir, "ca.crt", buf, sizeof(buf));
-    assert_string_equal(buf, "CA PEM\n");
-    read_into(dir, "namespace", buf, sizeof(buf));
-    assert_string_equal(buf, "ns1");
-    char ca_path[4200];
-    snprintf(ca_path, sizeof(ca_path), "%s/ca.crt", dir);
-    struct stat before, after;
-    assert_int_equal(stat(ca_path, &before), 0);
-    /* a current token is kept, and unchanged files are not replaced (same inode) */
-    assert_int_equal(kos_sa_token_setup(p, tmp, "CA PEM\n", fake_fetch, &f, dir, sizeof(dir), NULL),
-                     0);
+    /* a current token is kept */
+    assert_int_equal(
+        kos_sa_token_project(p, tmp, "kube-api-access-x", src, dir, 0644, fake_fetch, &f, NULL), 0);
     assert_int_equal(f.calls, 1);
     read_into(dir, "token", buf, sizeof(buf));
     assert_string_equal(buf, "tok-1");
-    assert_int_equal(stat(ca_path, &after), 0);
-    assert_int_equal(before.st_ino, after.st_ino);
-    /* a changed CA is written */
-    assert_int_equal(kos_sa_token_setup(p, tmp, "CA 2\n", fake_fetch, &f, dir, sizeof(dir), NULL),
+    /* another source (audience, default lifetime, a nested path, its mode) is its own token */
+    _cleanup_json_ json_t *vault =
+        json_loads("{\"path\": \"v/tok\", \"audience\": \"vault\"}", 0, NULL);
+    assert_int_equal(kos_sa_token_project(p, tmp, "vault", vault, dir, 0600, fake_fetch, &f, NULL),
                      0);
-    read_into(dir, "ca.crt", buf, sizeof(buf));
-    assert_string_equal(buf, "CA 2\n");
+    assert_int_equal(f.calls, 2);
+    assert_string_equal(f.aud, "vault");
+    assert_int_equal(f.seconds, 3600);
+    read_into(dir, "v/tok", buf, sizeof(buf));
+    assert_string_equal(buf, "tok-2");
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/v/tok", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* a path that leaves the volume is refused */
+    _cleanup_json_ json_t *bad = json_loads("{\"path\": \"../escape\"}", 0, NULL);
+    _cleanup_error_ struct kos_error *err = NULL;
+    assert_true(kos_sa_token_project(p, tmp, "v", bad, dir, 0644, fake_fetch, &f, &err) < 0);
+    assert_int_equal(f.calls, 2);
 }
 
-static void test_setup_off_and_failure(void **state)
+static void test_projection_failure(void **state)
 {
     (void)state;
-    _cleanup_json_ json_t *off = pod("{\"automountServiceAccountToken\": false}");
-    struct fake f = {0};
-    char dir[4096] = "x";
-    assert_int_equal(kos_sa_token_setup(off, tmp, NULL, fake_fetch, &f, dir, sizeof(dir), NULL), 0);
-    assert_string_equal(dir, "");
-    assert_int_equal(f.calls, 0);
-
+    struct fake f = {.fail = 1};
     _cleanup_json_ json_t *p = pod("{\"serviceAccountName\": \"nope\"}");
-    f.fail = 1;
+    _cleanup_json_ json_t *src = json_loads("{\"path\": \"token\"}", 0, NULL);
     _cleanup_error_ struct kos_error *err = NULL;
-    assert_true(kos_sa_token_setup(p, tmp, NULL, fake_fetch, &f, dir, sizeof(dir), &err) < 0);
+    assert_true(kos_sa_token_project(p, tmp, "kube-api-access-x", src, tmp, 0644, fake_fetch, &f,
+                                     &err) < 0);
     assert_non_null(err);
     assert_string_equal(err->reason, "FailedMount");
-    assert_string_equal(err->message, "MountVolume.SetUp failed for volume \"kube-api-access\" : "
+    assert_string_equal(err->message, "MountVolume.SetUp failed for volume \"kube-api-access-x\" : "
                                       "failed to fetch token: serviceaccounts \"nope\" not found");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_automount_and_account),
+        cmocka_unit_test(test_account),
         cmocka_unit_test(test_request_is_bound_to_the_pod),
         cmocka_unit_test(test_refresh_point),
-        cmocka_unit_test(test_own_mount_wins),
-        cmocka_unit_test_setup_teardown(test_setup_writes_files_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_setup_off_and_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_projection_writes_token_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_projection_failure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "agent/cgroups/qos.h"
 #include "agent/eviction/decide.h"
+#include "agent/eviction/local_storage.h"
 #include "agent/eviction/message.h"
 #include "agent/eviction/notifier.h"
 #include "agent/eviction/rank.h"
@@ -161,6 +162,50 @@ static void pod_stats(struct evict_manager *m, const json_t *pod, bool disk,
         st->found = false;
 }
 
+/* localStorageEviction: every pod over an emptyDir sizeLimit or its ephemeral-storage
+ * limits goes at once (hard grace, no DisruptionTarget condition, an Evicted event without
+ * annotations), whatever the node's signals say. Returns how many were evicted. */
+static size_t local_storage_eviction(struct evict_manager *m)
+{
+    _cleanup_json_ json_t *pods = NULL;
+    if (agent_pods_active(m->pods, &pods) < 0)
+        return 0;
+    size_t evicted = 0, i;
+    const json_t *pod;
+    json_array_foreach(pods, i, pod)
+    {
+        if (!evict_local_storage_limited(pod))
+            continue;
+        struct evict_storage_usage u;
+        if (evict_storage_usage_read(pod, m->root_dir, m->pod_log_dir, &u) < 0)
+            continue;
+        _cleanup_free_ char *msg = NULL;
+        int r = evict_local_storage_check(pod, &u, &msg);
+        evict_storage_usage_clear(&u);
+        if (r <= 0)
+            continue;
+        if (evict_pod_is_critical(pod)) {
+            log_warn("eviction", "cannot evict a critical pod %s/%s", meta(pod, "namespace"),
+                     meta(pod, "name"));
+            continue;
+        }
+        _cleanup_json_ json_t *status = evict_pod_status_ex(pod, msg, time(NULL), false);
+        if (!status)
+            continue;
+        (void)kos_event_record(m->events, pod, KOS_EVENT_WARNING, "Evicted", "%s", msg);
+        log_info("eviction", "evicting pod %s/%s: %s", meta(pod, "namespace"), meta(pod, "name"),
+                 msg);
+        r = agent_pods_evict(m->pods, pod, HARD_GRACE_SECONDS, status, CLEANUP_TIMEOUT_MS);
+        if (r == -ENOENT)
+            continue;
+        if (r < 0)
+            log_warn("eviction", "pod %s/%s was not cleaned up: %s", meta(pod, "namespace"),
+                     meta(pod, "name"), strerror(-r));
+        evicted++;
+    }
+    return evicted;
+}
+
 static void synchronize(struct evict_manager *m)
 {
     struct evict_observations obs;
@@ -175,7 +220,8 @@ static void synchronize(struct evict_manager *m)
     if (before != after && m->c.on_change)
         m->c.on_change(m->c.ctx);
     arm_notifier(m, &obs);
-    if (pick < 0 || !m->pods)
+    /* local storage limit evictions come first; when one happened the round ends there */
+    if (!m->pods || local_storage_eviction(m) > 0 || pick < 0)
         return;
 
     const struct evict_threshold *t = &m->c.cfg.t[pick];
@@ -251,14 +297,16 @@ static void synchronize(struct evict_manager *m)
             if (json_is_integer(g) && json_integer_value(g) < grace)
                 grace = json_integer_value(g);
         }
-        _cleanup_free_ char *msg =
-            evict_message(res, t, &obs.o[t->signal], pod, stats[i].found ? &stats[i] : NULL);
+        _cleanup_json_ json_t *annotations = NULL;
+        _cleanup_free_ char *msg = evict_message_annotated(
+            res, t, &obs.o[t->signal], pod, stats[i].found ? &stats[i] : NULL, &annotations);
         if (!msg)
             return;
         _cleanup_json_ json_t *status = evict_pod_status(pod, msg, time(NULL));
         if (!status)
             return;
-        (void)kos_event_record(m->events, pod, KOS_EVENT_WARNING, "Evicted", "%s", msg);
+        (void)kos_event_record_annotated(m->events, pod, annotations, KOS_EVENT_WARNING, "Evicted",
+                                         "%s", msg);
         log_info("eviction", "evicting pod %s/%s: %s", meta(pod, "namespace"), meta(pod, "name"),
                  msg);
         int r = agent_pods_evict(m->pods, pod, grace, status, CLEANUP_TIMEOUT_MS);

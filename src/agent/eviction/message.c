@@ -1,6 +1,7 @@
 /* Eviction and admission messages. */
 #include "agent/eviction/message.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "api/quantity.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 
 void evict_format_quantity(int64_t v, bool binary, char *out, size_t size)
 {
@@ -58,10 +60,19 @@ static const json_t *find_container(const json_t *pod, const char *name)
     return NULL;
 }
 
-char *evict_message(enum evict_resource res, const struct evict_threshold *threshold,
-                    const struct evict_observation *obs, const json_t *pod,
-                    const struct evict_pod_stats *stats)
+/* names and usages joined with "," as the event annotations carry them */
+static int join(struct kos_buf *list, const char *item)
 {
+    return kos_buf_printf(list, "%s%s", list->len ? "," : "", item);
+}
+
+char *evict_message_annotated(enum evict_resource res, const struct evict_threshold *threshold,
+                              const struct evict_observation *obs, const json_t *pod,
+                              const struct evict_pod_stats *stats, json_t **ret_annotations)
+{
+    _cleanup_buf_ struct kos_buf names, usages;
+    kos_buf_init(&names, 4096);
+    kos_buf_init(&usages, 4096);
     struct kos_buf b;
     kos_buf_init(&b, 4096);
     const char *rn = evict_resource_name(res);
@@ -99,12 +110,36 @@ char *evict_message(enum evict_resource res, const struct evict_threshold *thres
                            "Container %s was using %s, request is %s, has larger consumption "
                            "of %s. ",
                            stats->containers[i].name, use, rq, rn);
+        if (r >= 0)
+            r = join(&names, stats->containers[i].name);
+        if (r >= 0)
+            r = join(&usages, use);
     }
+    /* evictionMessage: no stats, no annotations; otherwise all three, lists maybe empty */
+    _cleanup_json_ json_t *ann = json_object();
+    if (!ann)
+        r = -ENOMEM;
+    if (r >= 0 && stats &&
+        (json_object_set_new(ann, "offending_containers",
+                             json_stringn(names.len ? names.data : "", names.len)) < 0 ||
+         json_object_set_new(ann, "offending_containers_usage",
+                             json_stringn(usages.len ? usages.data : "", usages.len)) < 0 ||
+         json_object_set_new(ann, "starved_resource", json_string(rn)) < 0))
+        r = -ENOMEM;
     if (r < 0) {
         kos_buf_free(&b);
         return NULL;
     }
+    if (ret_annotations)
+        *ret_annotations = TAKE_PTR(ann);
     return kos_buf_steal(&b, NULL);
+}
+
+char *evict_message(enum evict_resource res, const struct evict_threshold *threshold,
+                    const struct evict_observation *obs, const json_t *pod,
+                    const struct evict_pod_stats *stats)
+{
+    return evict_message_annotated(res, threshold, obs, pod, stats, NULL);
 }
 
 void evict_conditions_text(unsigned conditions, char *out, size_t size)

@@ -22,6 +22,15 @@ char *evict_message(enum evict_resource res, const struct evict_threshold *thres
                     const struct evict_observation *obs, const json_t *pod,
                     const struct evict_pod_stats *stats);
 
+/* The same message, and the Evicted event's annotations as evictionMessage gives them: with
+ * stats, offending_containers and offending_containers_usage (the containers over their
+ * request, ","-joined; per-container usage is only known for memory, so for other resources
+ * both are empty) and starved_resource; without stats an empty object. ret_annotations may be
+ * NULL. */
+char *evict_message_annotated(enum evict_resource res, const struct evict_threshold *threshold,
+                              const struct evict_observation *obs, const json_t *pod,
+                              const struct evict_pod_stats *stats, json_t **ret_annotations);
+
 /* The conditions' names as the kubelet prints a []NodeConditionType: "[MemoryPressure]",
  * "[DiskPressure PIDPressure]". */
 void evict_conditions_text(unsigned conditions, char *out, size_t size);

@@ -83,6 +83,12 @@ static json_t *terminated_statuses(const json_t *list, const char *now)
 
 json_t *evict_pod_status(const json_t *pod, const char *message, time_t now)
 {
+    return evict_pod_status_ex(pod, message, now, true);
+}
+
+json_t *evict_pod_status_ex(const json_t *pod, const char *message, time_t now,
+                            bool disruption_target)
+{
     char ts[32];
     kos_time_rfc3339(now, ts, sizeof(ts));
     const json_t *cur = json_object_get(pod, "status");
@@ -97,7 +103,8 @@ json_t *evict_pod_status(const json_t *pod, const char *message, time_t now)
     int r = 0;
     r |= set_condition(conds, "Ready", "False", "PodFailed", NULL, ts);
     r |= set_condition(conds, "ContainersReady", "False", "PodFailed", NULL, ts);
-    r |= set_condition(conds, "DisruptionTarget", "True", "TerminationByKubelet", message, ts);
+    if (disruption_target)
+        r |= set_condition(conds, "DisruptionTarget", "True", "TerminationByKubelet", message, ts);
     if (r)
         return NULL;
     json_t *st = json_pack("{s:s, s:s, s:s, s:O, s:O}", "phase", "Failed", "reason", "Evicted",

@@ -25,6 +25,10 @@ struct kos_env_ctx {
     int64_t node_milli_cpu; /* for resourceFieldRef limits that are unset (node allocatable) */
     int64_t node_memory;
     kos_env_lookup_fn lookup;
+    /* Writes a projected volume's serviceAccountToken source (agent/pods/sa_token.h) into
+     * dir; NULL where no API server issues tokens (the volume then fails to set up). */
+    int (*sa_token)(void *ud, const json_t *pod, const char *pod_dir, const char *vol,
+                    const json_t *src, const char *dir, int mode, struct kos_error **err);
     void *ud;
 };
 

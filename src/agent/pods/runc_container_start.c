@@ -8,7 +8,6 @@
 
 #include "agent/pods/runc_internal.h"
 #include "agent/pods/env.h"
-#include "agent/pods/sa_token.h"
 #include "agent/pods/volumes.h"
 #include "agent/runtime/attach.h"
 #include "agent/runtime/oci_spec.h"
@@ -16,6 +15,25 @@
 #include "util/fs.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
+
+/* Whether the container mounts something (kube's ServiceAccount admission puts the
+ * kube-api-access volume there) at the well-known service-account path. */
+static bool mounts_sa_path(const json_t *c)
+{
+    static const char sa_path[] = "/var/run/secrets/kubernetes.io/serviceaccount";
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(c, "volumeMounts"), i, m)
+    {
+        const char *path = json_string_value(json_object_get(m, "mountPath"));
+        size_t n = path ? strlen(path) : 0;
+        while (n > 1 && path[n - 1] == '/')
+            n--;
+        if (n == sizeof(sa_path) - 1 && memcmp(path, sa_path, n) == 0)
+            return true;
+    }
+    return false;
+}
 
 static void parse_user(const char *user, uint32_t *uid, uint32_t *gid)
 {
@@ -154,8 +172,6 @@ int runc_start_container(struct rt *rt, struct pod_entry *e, const struct pod_ru
     }
     for (size_t j = 0; j < pm.n && n < ARRAY_SIZE(all); j++)
         all[n++] = pm.m[j];
-    if (e->sa_dir[0] && !kos_sa_token_mount_taken(c) && n < ARRAY_SIZE(all))
-        all[n++] = (struct kos_oci_mount){KOS_SA_TOKEN_MOUNT_PATH, e->sa_dir, true};
 
     char id[512], dir[4096];
     runc_container_id(p->uid, name, attempt, id, sizeof(id));
@@ -166,7 +182,7 @@ int runc_start_container(struct rt *rt, struct pod_entry *e, const struct pod_ru
         return -EINVAL;
     }
     /* the mount points runc would otherwise make in this container's upper directory */
-    bool sa_mount = e->sa_dir[0] && !kos_sa_token_mount_taken(c);
+    bool sa_mount = mounts_sa_path(c);
     char points[4096];
     bool have_points =
         image_mountpoints_layer(rt->images, &info, sa_mount, points, sizeof(points)) == 0;

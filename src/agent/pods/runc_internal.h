@@ -35,7 +35,6 @@ struct pod_entry {
     json_t *pod;       /* last seen */
     json_t *waiting;   /* container name -> {reason, message}: errors before a start */
     json_t *images;    /* container name -> imageID */
-    char sa_dir[4096]; /* the service-account token directory ("": the pod does not mount it) */
     bool dns_warned;   /* MissingClusterDNS recorded */
     char pod_ip[64];   /* its own address ("": the node's, hostNetwork or no pod network) */
     char netns[1400];  /* its network namespace ("": the node's) */
@@ -81,8 +80,9 @@ void runc_set_waiting(struct pod_entry *e, const char *name, const char *reason,
 
 /* runc_pod_setup.c: what the pod's containers share (network, /etc files, API lookups) */
 int runc_api_lookup(void *ud, const char *kind, const char *ns, const char *name, json_t **ret);
-int runc_token_fetch(void *ud, const char *ns, const char *name, const json_t *body, json_t **ret,
-                     struct kos_error **err);
+/* kos_env_ctx.sa_token: a projected serviceAccountToken source, through TokenRequest. */
+int runc_project_token(void *ud, const json_t *pod, const char *pod_dir, const char *vol,
+                       const json_t *src, const char *dir, int mode, struct kos_error **err);
 int runc_pod_files(const json_t *pod, const char *pod_dir, const char *pod_ip, bool *missing_dns);
 int runc_pod_network(struct rt *rt, struct pod_entry *e, const json_t *pod);
 void runc_set_pod_ip(json_t *st, const struct pod_entry *e);

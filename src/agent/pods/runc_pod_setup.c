@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/pods/runc_internal.h"
+#include "agent/pods/sa_token.h"
 #include "agent/network/pod_files.h"
 #include "agent/network/podnet.h"
 #include "util/buf.h"
@@ -29,8 +30,8 @@ int runc_api_lookup(void *ud, const char *kind, const char *ns, const char *name
     return kos_client_get(rt->env.client, &ref, ret, NULL);
 }
 
-int runc_token_fetch(void *ud, const char *ns, const char *name, const json_t *body, json_t **ret,
-                     struct kos_error **err)
+static int token_fetch(void *ud, const char *ns, const char *name, const json_t *body, json_t **ret,
+                       struct kos_error **err)
 {
     struct rt *rt = ud;
     if (!rt->env.client)
@@ -40,6 +41,12 @@ int runc_token_fetch(void *ud, const char *ns, const char *name, const json_t *b
     if (!ref.kind)
         return -EINVAL;
     return kos_client_create(rt->env.client, &ref, body, ret, err);
+}
+
+int runc_project_token(void *ud, const json_t *pod, const char *pod_dir, const char *vol,
+                       const json_t *src, const char *dir, int mode, struct kos_error **err)
+{
+    return kos_sa_token_project(pod, pod_dir, vol, src, dir, mode, token_fetch, ud, err);
 }
 
 /* Writes a file that containers have bind-mounted: in place (a rename would leave their

@@ -10,7 +10,6 @@
 #include "agent/pods/runc_internal.h"
 #include "agent/pods/env.h"
 #include "agent/pods/pod_probes.h"
-#include "agent/pods/sa_token.h"
 #include "agent/pods/volumes.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -123,13 +122,12 @@ int runc_rt_sync(void *opaque, const struct pod_runtime_pod *p, json_t **ret_sta
                                    .node_milli_cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1000,
                                    .node_memory = rt->env.memory_capacity,
                                    .lookup = runc_api_lookup,
+                                   .sa_token = rt->env.client ? runc_project_token : NULL,
                                    .ud = rt};
         _cleanup_error_ struct kos_error *err = NULL;
         /* Without an API server (`kos ctr pod-sync`, like a kubelet in standalone mode) there
-         * is no one to issue a service-account token, and none is mounted. */
-        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0 ||
-            (rt->env.client && kos_sa_token_setup(pod, pod_dir, rt->env.ca_pem, runc_token_fetch,
-                                                  rt, e->sa_dir, sizeof(e->sa_dir), &err) < 0)) {
+         * is no one to issue a service-account token: a projected token source fails. */
+        if (kos_pod_volumes_setup(&ectx, pod_dir, &vols, &err) < 0) {
             json_decref(TAKE_PTR(vols)); /* no container starts without its files */
             if (rt->events && err)
                 (void)kos_event_record(rt->events, pod, KOS_EVENT_WARNING, err->reason, "%s",

@@ -1,6 +1,5 @@
-/* Service-account token files of a pod: see sa_token.h. Semantics of kube's
- * plugin/pkg/admission/serviceaccount (the kube-api-access volume) and the kubelet's
- * pkg/kubelet/token manager (renewal). */
+/* Projected service-account tokens: see sa_token.h. Semantics of the kubelet's projected
+ * volume (serviceAccountToken source) and its pkg/kubelet/token manager (renewal). */
 #include "agent/pods/sa_token.h"
 
 #include <errno.h>
@@ -18,7 +17,6 @@
 #include "util/timeutil.h"
 
 #define MOUNT_ERR "FailedMount"
-#define VOLUME    "kube-api-access"
 /* the kubelet renews a token older than this whatever its lifetime */
 #define MAX_TTL_SECONDS (24 * 3600)
 
@@ -27,26 +25,27 @@ static const char *jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-bool kos_sa_token_automount(const json_t *pod)
-{
-    const json_t *v = json_object_get(json_object_get(pod, "spec"), "automountServiceAccountToken");
-    return !json_is_false(v);
-}
-
 const char *kos_sa_token_account(const json_t *pod)
 {
     const char *sa = jstr(json_object_get(pod, "spec"), "serviceAccountName");
     return sa && *sa ? sa : "default";
 }
 
-json_t *kos_sa_token_request(const json_t *pod)
+json_t *kos_sa_token_request(const json_t *pod, const char *audience, int64_t expiration_seconds)
 {
     const json_t *meta = json_object_get(pod, "metadata");
     const char *name = jstr(meta, "name"), *uid = jstr(meta, "uid");
-    return json_pack("{ss ss s{sI s{ss ss ss ss}}}", "apiVersion", "authentication.k8s.io/v1",
-                     "kind", "TokenRequest", "spec", "expirationSeconds",
-                     (json_int_t)KOS_SA_TOKEN_EXPIRATION_SECONDS, "boundObjectRef", "apiVersion",
-                     "v1", "kind", "Pod", "name", name ? name : "", "uid", uid ? uid : "");
+    json_t *tr = json_pack("{ss ss s{sI s{ss ss ss ss}}}", "apiVersion", "authentication.k8s.io/v1",
+                           "kind", "TokenRequest", "spec", "expirationSeconds",
+                           (json_int_t)expiration_seconds, "boundObjectRef", "apiVersion", "v1",
+                           "kind", "Pod", "name", name ? name : "", "uid", uid ? uid : "");
+    if (tr && audience &&
+        json_object_set_new(json_object_get(tr, "spec"), "audiences", json_pack("[s]", audience)) <
+            0) {
+        json_decref(tr);
+        return NULL;
+    }
+    return tr;
 }
 
 bool kos_sa_token_needs_refresh(time_t issued, time_t expiry, time_t now)
@@ -59,35 +58,16 @@ bool kos_sa_token_needs_refresh(time_t issued, time_t expiry, time_t now)
     return (int64_t)(now - issued) * 5 >= (int64_t)(expiry - issued) * 4;
 }
 
-bool kos_sa_token_mount_taken(const json_t *container)
-{
-    size_t i;
-    json_t *vm;
-    json_array_foreach(json_object_get(container, "volumeMounts"), i, vm)
-    {
-        const char *p = jstr(vm, "mountPath");
-        if (!p)
-            continue;
-        size_t n = strlen(p);
-        while (n > 1 && p[n - 1] == '/')
-            n--;
-        if (n == strlen(KOS_SA_TOKEN_MOUNT_PATH) && strncmp(p, KOS_SA_TOKEN_MOUNT_PATH, n) == 0)
-            return true;
-    }
-    return false;
-}
-
-static int write_file(const char *dir, const char *name, const char *data, size_t len)
+static int write_file(const char *dir, const char *name, const char *data, size_t len, int mode)
 {
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if (kos_file_has(path, data, len, 0644))
-        return 0; /* ca.crt and namespace on every sync: unchanged, left alone */
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    _cleanup_close_ int fd =
+        open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
     if (fd < 0)
         return -errno;
-    fchmod(fd, 0644);
+    fchmod(fd, (mode_t)mode);
     while (len > 0) {
         ssize_t w = write(fd, data, len);
         if (w < 0)
@@ -101,18 +81,38 @@ static int write_file(const char *dir, const char *name, const char *data, size_
     return 0;
 }
 
-/* pod_dir/sa-token-times: "<issued> <expiry>" of the token on disk (outside the mounted
- * directory: containers need not see it). */
-static bool current(const char *pod_dir, const char *dir, time_t now)
+/* A source's path: relative, no "..", no empty parts (validation checks it too). */
+static bool safe_path(const char *p)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/token", dir);
-    if (access(path, F_OK) < 0)
+    if (!p || !*p || p[0] == '/' || strlen(p) > 1024)
         return false;
-    snprintf(path, sizeof(path), "%s/sa-token-times", pod_dir);
+    for (const char *s = p; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0 || (n == 2 && s[0] == '.' && s[1] == '.'))
+            return false;
+        s += n + (e ? 1 : 0);
+    }
+    return true;
+}
+
+/* pod_dir/sa-token-<vol>-<path with / as _>: "<issued> <expiry>" of the token on disk */
+static void times_path(const char *pod_dir, const char *vol, const char *p, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/sa-token-%s-", pod_dir, vol);
+    for (size_t i = 0; p[i] && n > 0 && (size_t)n + 1 < size; i++, n++)
+        out[n] = p[i] == '/' ? '_' : p[i];
+    if (n > 0 && (size_t)n < size)
+        out[n] = '\0';
+}
+
+static bool current(const char *times, const char *file, time_t now)
+{
+    if (access(file, F_OK) < 0)
+        return false;
     _cleanup_free_ char *s = NULL;
     size_t len = 0;
-    if (kos_read_file(path, 64, &s, &len) < 0)
+    if (kos_read_file(times, 64, &s, &len) < 0)
         return false;
     long long issued = 0, expiry = 0;
     if (sscanf(s, "%lld %lld", &issued, &expiry) != 2)
@@ -120,59 +120,61 @@ static bool current(const char *pod_dir, const char *dir, time_t now)
     return !kos_sa_token_needs_refresh((time_t)issued, (time_t)expiry, now);
 }
 
-int kos_sa_token_setup(const json_t *pod, const char *pod_dir, const char *ca_pem,
-                       kos_sa_token_fetch_fn fetch, void *ud, char *ret_dir, size_t size,
-                       struct kos_error **err)
+int kos_sa_token_project(const json_t *pod, const char *pod_dir, const char *vol, const json_t *src,
+                         const char *dir, int mode, kos_sa_token_fetch_fn fetch, void *ud,
+                         struct kos_error **err)
 {
-    if (!kos_sa_token_automount(pod)) {
-        if (size)
-            ret_dir[0] = '\0';
+    const char *p = jstr(src, "path");
+    if (!safe_path(p))
+        return kos_error_set(err, 422, MOUNT_ERR,
+                             "MountVolume.SetUp failed for volume \"%s\" : invalid "
+                             "serviceAccountToken path",
+                             vol);
+    const json_t *exp_s = json_object_get(src, "expirationSeconds");
+    int64_t seconds = json_is_integer(exp_s) ? json_integer_value(exp_s) : 3600;
+    const char *aud = jstr(src, "audience");
+    char file[4200], times[4200];
+    snprintf(file, sizeof(file), "%s/%s", dir, p);
+    times_path(pod_dir, vol, p, times, sizeof(times));
+    time_t now = time(NULL);
+    if (current(times, file, now))
         return 0;
-    }
-    char dir[4096];
-    if (snprintf(dir, sizeof(dir), "%s/serviceaccount", pod_dir) >= (int)sizeof(dir) ||
-        strlen(dir) >= size)
-        return -ENAMETOOLONG;
-    int r = kos_mkdir_p(dir, 0755);
+    const char *ns = jstr(json_object_get(pod, "metadata"), "namespace");
+    _cleanup_json_ json_t *body = kos_sa_token_request(pod, aud && *aud ? aud : NULL, seconds);
+    if (!body)
+        return -ENOMEM;
+    _cleanup_json_ json_t *tr = NULL;
+    _cleanup_error_ struct kos_error *ferr = NULL;
+    int r = fetch(ud, ns ? ns : "default", kos_sa_token_account(pod), body, &tr, &ferr);
+    const json_t *st = json_object_get(tr, "status");
+    const char *token = jstr(st, "token"), *exp = jstr(st, "expirationTimestamp");
+    time_t expiry = 0;
+    if (r >= 0 && (!token || !*token || !exp || kos_time_parse_rfc3339(exp, &expiry) < 0))
+        r = -EPROTO;
     if (r < 0)
         return kos_error_set(err, 500, MOUNT_ERR,
-                             "MountVolume.SetUp failed for volume \"" VOLUME "\" : %s: %s", dir,
-                             strerror(-r));
-    time_t now = time(NULL);
-    if (!current(pod_dir, dir, now)) {
-        const char *ns = jstr(json_object_get(pod, "metadata"), "namespace");
-        _cleanup_json_ json_t *body = kos_sa_token_request(pod);
-        if (!body)
-            return -ENOMEM;
-        _cleanup_json_ json_t *tr = NULL;
-        _cleanup_error_ struct kos_error *ferr = NULL;
-        r = fetch(ud, ns ? ns : "default", kos_sa_token_account(pod), body, &tr, &ferr);
-        const json_t *st = json_object_get(tr, "status");
-        const char *token = jstr(st, "token"), *exp = jstr(st, "expirationTimestamp");
-        time_t expiry = 0;
-        if (r >= 0 && (!token || !*token || !exp || kos_time_parse_rfc3339(exp, &expiry) < 0))
-            r = -EPROTO;
-        if (r < 0)
+                             "MountVolume.SetUp failed for volume \"%s\" : failed to fetch "
+                             "token: %s",
+                             vol, ferr && ferr->message ? ferr->message : strerror(-r));
+    /* a path with directories: they are made first */
+    const char *slash = strrchr(p, '/');
+    if (slash) {
+        char sub[4200];
+        snprintf(sub, sizeof(sub), "%s/%.*s", dir, (int)(slash - p), p);
+        if ((r = kos_mkdir_p(sub, 0755)) < 0)
             return kos_error_set(err, 500, MOUNT_ERR,
-                                 "MountVolume.SetUp failed for volume \"" VOLUME
-                                 "\" : failed to fetch token: %s",
-                                 ferr && ferr->message ? ferr->message : strerror(-r));
-        if ((r = write_file(dir, "token", token, strlen(token))) < 0)
-            return kos_error_set(err, 500, MOUNT_ERR,
-                                 "MountVolume.SetUp failed for volume \"" VOLUME "\" : %s",
+                                 "MountVolume.SetUp failed for volume \"%s\" : %s", vol,
                                  strerror(-r));
-        char times[64];
-        int n = snprintf(times, sizeof(times), "%lld %lld\n", (long long)now, (long long)expiry);
-        write_file(pod_dir, "sa-token-times", times, (size_t)n);
     }
-    const char *ns = jstr(json_object_get(pod, "metadata"), "namespace");
-    ns = ns ? ns : "default";
-    const char *ca = ca_pem ? ca_pem : "";
-    if ((r = write_file(dir, "ca.crt", ca, strlen(ca))) < 0 ||
-        (r = write_file(dir, "namespace", ns, strlen(ns))) < 0)
+    if ((r = write_file(dir, p, token, strlen(token), mode)) < 0)
+        return kos_error_set(err, 500, MOUNT_ERR, "MountVolume.SetUp failed for volume \"%s\" : %s",
+                             vol, strerror(-r));
+    char t[64];
+    int n = snprintf(t, sizeof(t), "%lld %lld\n", (long long)now, (long long)expiry);
+    _cleanup_close_ int fd = open(times, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, t, (size_t)n) != n)
         return kos_error_set(err, 500, MOUNT_ERR,
-                             "MountVolume.SetUp failed for volume \"" VOLUME "\" : %s",
-                             strerror(-r));
-    kos_strlcpy(ret_dir, dir, size);
+                             "MountVolume.SetUp failed for volume \"%s\" : %s: %s", vol, times,
+                             strerror(errno));
     return 0;
 }

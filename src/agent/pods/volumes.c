@@ -400,12 +400,16 @@ int kos_pod_volumes_setup(const struct kos_env_ctx *ctx, const char *pod_dir, js
                         r = project_object(ctx, name, x, true, dir, mode, err);
                     else if ((x = json_object_get(s, "downwardAPI")))
                         r = project_downward(ctx, name, x, dir, mode, err);
+                    else if ((x = json_object_get(s, "serviceAccountToken")) && ctx->sa_token)
+                        r = ctx->sa_token(ctx->ud, ctx->pod, pod_dir, name, x, dir, mode, err);
                     else
                         r = kos_error_set(err, 422, MOUNT_ERR,
                                           "MountVolume.SetUp failed for volume \"%s\" : this "
-                                          "node cannot project serviceAccountToken or "
-                                          "clusterTrustBundle sources",
-                                          name);
+                                          "node cannot project %s sources",
+                                          name,
+                                          x ? "serviceAccountToken (no API server issues "
+                                              "tokens)"
+                                            : "clusterTrustBundle");
                     if (r < 0)
                         break;
                 }

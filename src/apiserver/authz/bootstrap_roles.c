@@ -184,6 +184,13 @@ static const struct brule ctl_namespace[] = {
     END,
 };
 
+/* kube's is create and update: its lister reads from a cache; kos's reads the one object */
+static const struct brule ctl_root_ca_cert_publisher[] = {
+    R("create,get,update", "", "configmaps"),
+    R(EVENT, ",events.k8s.io", "events"),
+    END,
+};
+
 static const struct brule ctl_node[] = {
     R("delete,get,list,patch,update", "", "nodes"), R("patch,update", "", "nodes/status"),
     R("patch,update", "", "pods/status"),           R("delete,list", "", "pods"),
@@ -345,6 +352,7 @@ static const struct brole roles[] = {
     {"system:controller:generic-garbage-collector", NULL, NULL, ctl_garbage_collector},
     {"system:controller:namespace-controller", NULL, NULL, ctl_namespace},
     {"system:controller:node-controller", NULL, NULL, ctl_node},
+    {"system:controller:root-ca-cert-publisher", NULL, NULL, ctl_root_ca_cert_publisher},
     {"system:discovery", NULL, NULL, discovery},
     {"system:heapster", NULL, NULL, heapster},
     {"system:kube-aggregator", NULL, NULL, kube_aggregator},
@@ -398,6 +406,8 @@ static const struct bbinding bindings[] = {
     {"system:controller:namespace-controller",
      {{"ServiceAccount", "namespace-controller", "kube-system"}}},
     {"system:controller:node-controller", {{"ServiceAccount", "node-controller", "kube-system"}}},
+    {"system:controller:root-ca-cert-publisher",
+     {{"ServiceAccount", "root-ca-cert-publisher", "kube-system"}}},
     {"system:discovery", {GROUP("system:authenticated")}},
     {"system:kube-controller-manager", {USER("system:kube-controller-manager")}},
     {"system:kube-dns", {{"ServiceAccount", "kube-dns", "kube-system"}}},
