@@ -280,13 +280,15 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         reply_errorf(rep, 500, "InternalError", "defaulting failed");
         return;
     }
-    /* mutating, after defaulting; its changes belong to the request's field manager */
+    /* managedFields before mutating admission, as kube's create handler records them: the
+     * kube-api-access volume the ServiceAccount plugin adds belongs to no manager (and
+     * objects of one shape keep one managedFields entry; see managed_fields_memo.c) */
+    if (track)
+        track_update(rr, NULL, obj);
     if (admission_serviceaccount(rr, obj, &err) < 0) {
         reply_error(rep, err);
         return;
     }
-    if (track)
-        track_update(rr, NULL, obj);
     if (kos_validate_create(rr->kind, obj, &err) < 0 || check_rbac_write(rr, obj, NULL, &err) < 0) {
         reply_error(rep, err);
         return;

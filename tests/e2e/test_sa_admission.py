@@ -70,6 +70,13 @@ def test_default_account_and_volume_with_the_python_client(env):
     for c in created.spec.init_containers + created.spec.containers:
         mounts = [m for m in c.volume_mounts if m.mount_path == SA_DIR]
         assert len(mounts) == 1 and mounts[0].name == vols[0].name and mounts[0].read_only, c
+    # as kube's create handler: managedFields are recorded before mutating admission, so the
+    # volume and mounts the plugin added belong to no manager
+    st, raw, _ = env["server"].request("GET", f"/api/v1/namespaces/{ns}/pods/plain")
+    assert st == 200, raw
+    entries = json.dumps(raw["metadata"]["managedFields"])
+    assert "kube-api-access-" not in entries and SA_DIR not in entries, entries
+    assert '"f:containers"' in entries, entries
     assert output(env, ns, "plain") == ns
 
 
