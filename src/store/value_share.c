@@ -82,6 +82,13 @@ static struct kos_value_chunk *hint_take(size_t i, const char *p, const char *en
     return c;
 }
 
+/* Whether a member's value can end at p: the object goes on or closes there. */
+static bool value_ends_at(const char *p, const char *end)
+{
+    p = kos_json_skip_ws(p, end);
+    return p < end && (*p == ',' || *p == '}');
+}
+
 /* Calls fn on each member of the object at p (within end), in order; returns the byte after
  * the object, NULL when the bytes are not a plain object. A member named shared_key is first
  * compared with its hint. */
@@ -108,6 +115,11 @@ static const char *each_member(const char *p, const char *end, struct found *f, 
         struct kos_value_chunk *hint = NULL;
         if (shared_key && f->n < SHARE_MAX_SPANS && key_is(k, shared_key))
             hint = hint_take(f->n, p, end);
+        if (hint && !value_ends_at(p + hint->len, end)) {
+            /* the hint was a piece of a member (split_spec), not a whole one */
+            kos_value_chunk_release(hint);
+            hint = NULL;
+        }
         const char *vend;
         if (hint) {
             /* equal bytes are an equal value: it ends where the chunk does */
@@ -153,13 +165,35 @@ static const char *in_metadata(struct found *f, struct span k, const char *p, co
     return p < end ? p + 1 : NULL;
 }
 
+/* A pod's spec as one span, or, when kube's ServiceAccount admission put its
+ * kube-api-access-<5 random> volume in (its name sits in the volumes and in every container's
+ * volumeMounts), as the spans between those five characters: the rest repeats exactly in
+ * every pod of a template. Any split is correct (the pieces join to the same bytes); this one
+ * keeps the repeated parts shared. */
+#define SA_VOLUME_PREFIX     "kube-api-access-"
+#define SA_VOLUME_SUFFIX_LEN 5
+static void split_spec(struct found *f, const char *p, const char *vend)
+{
+    const size_t plen = sizeof(SA_VOLUME_PREFIX) - 1;
+    const char *from = p;
+    for (;;) {
+        const char *at = memmem(from, (size_t)(vend - from), SA_VOLUME_PREFIX, plen);
+        if (!at || (size_t)(vend - at) < plen + SA_VOLUME_SUFFIX_LEN)
+            break;
+        const char *cut = at + plen;
+        add(f, (struct span){from, (size_t)(cut - from)});
+        from = cut + SA_VOLUME_SUFFIX_LEN;
+    }
+    add(f, (struct span){from, (size_t)(vend - from)});
+}
+
 static const char *in_object(struct found *f, struct span k, const char *p, const char *end)
 {
     if (key_is(k, "metadata") && *p == '{')
         return each_member(p, end, f, in_metadata, NULL);
     const char *vend = kos_json_skip_value(p, end);
     if (vend && key_is(k, "spec"))
-        add(f, (struct span){p, (size_t)(vend - p)});
+        split_spec(f, p, vend);
     return vend;
 }
 

@@ -156,12 +156,70 @@ static void test_flat_when_nothing_to_share(void **state)
     free(o);
 }
 
+/* A pod spec with kube's kube-api-access-<5 random> volume (in the volumes and a container's
+ * volumeMounts): the parts around the random names are shared between pods, the bytes stay
+ * exact, and a spec made of pieces is not mistaken for a whole one by the next value. */
+static char *sa_pod(const char *name, const char *suffix, char c)
+{
+    char pad[600];
+    memset(pad, c, sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    struct kos_buf b;
+    kos_buf_init(&b, 1 << 20);
+    assert_int_equal(
+        kos_buf_printf(&b,
+                       "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"containers\":[{\"name\":\"c\","
+                       "\"args\":[\"%s\"],\"volumeMounts\":[{\"name\":\"kube-api-access-%s\","
+                       "\"mountPath\":\"/var/run/secrets/kubernetes.io/serviceaccount\"}],"
+                       "\"env\":\"%s\"}],\"volumes\":[{\"name\":\"kube-api-access-%s\","
+                       "\"projected\":{\"x\":\"%s\"}}]},\"status\":{}}",
+                       name, pad, suffix, pad, suffix, pad),
+        0);
+    char *s = strndup(b.data, b.len);
+    kos_buf_free(&b);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_spec_shared_around_sa_volume_names(void **state)
+{
+    (void)state;
+    char *a = sa_pod("a", "x7k2m", 'p');
+    char *b = sa_pod("b", "q9z4t", 'p');
+    char *c = sa_pod("c", "b5n8w", 'p');
+    struct kos_value *va = kos_value_new_shared(a, strlen(a));
+    struct kos_value *vb = kos_value_new_shared(b, strlen(b));
+    struct kos_value *vc = kos_value_new_shared(c, strlen(c));
+    assert_non_null(va);
+    assert_non_null(vb);
+    assert_non_null(vc);
+    expect_bytes(va, a);
+    expect_bytes(vb, b);
+    expect_bytes(vc, c);
+    /* the three stretches of 600 bytes between and after the names are shared */
+    struct iovec ia[16], ic[16];
+    assert_true(kos_value_iovcnt(va) <= 16 && kos_value_iovcnt(vc) <= 16);
+    size_t na = kos_value_iov(va, ia), nc = kos_value_iov(vc, ic);
+    size_t same = 0;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nc; j++)
+            same += ia[i].iov_base == ic[j].iov_base;
+    assert_int_equal(same, 3);
+    kos_value_unref(va);
+    kos_value_unref(vb);
+    kos_value_unref(vc);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_bytes_and_pieces),
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_flat_when_nothing_to_share),
+        cmocka_unit_test(test_spec_shared_around_sa_volume_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
