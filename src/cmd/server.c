@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,8 +528,21 @@ static int build_authn(const struct server_flags *f, struct keystone_inprocess *
     return 0;
 }
 
+/* glibc gives each thread that meets a locked arena a new one, up to 8 per CPU: the request
+ * threads of a burst of writes each leave an arena of freed, unreturned pages behind (with
+ * 10,000 pods created, ~35 MB more than the same store after a restart). Two per CPU keep
+ * contention low and that memory small. MALLOC_ARENA_MAX in the environment still decides. */
+static void limit_malloc_arenas(void)
+{
+    if (getenv("MALLOC_ARENA_MAX"))
+        return;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, cpus > 0 && cpus < 64 ? (int)(2 * cpus) : 8);
+}
+
 int cmd_server(int argc, char **argv)
 {
+    limit_malloc_arenas();
     _cleanup_(server_flags_clearp) struct server_flags f = {0};
     int r = parse_flags(argc, argv, &f);
     if (r != 0)
