@@ -61,6 +61,19 @@ static void expect_bytes(const struct kos_value *v, const char *want)
     free(iov);
 }
 
+/* How many pieces of a and b are the same shared bytes. */
+static size_t shared_pieces(const struct kos_value *a, const struct kos_value *b)
+{
+    struct iovec ia[16], ib[16];
+    assert_true(kos_value_iovcnt(a) <= 16 && kos_value_iovcnt(b) <= 16);
+    size_t na = kos_value_iov(a, ia), nb = kos_value_iov(b, ib);
+    size_t same = 0;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++)
+            same += ia[i].iov_base == ib[j].iov_base;
+    return same;
+}
+
 static void test_shared_bytes_and_pieces(void **state)
 {
     (void)state;
@@ -78,14 +91,7 @@ static void test_shared_bytes_and_pieces(void **state)
     expect_bytes(vc, c);
     assert_false(kos_value_is_flat(va));
     /* three large members each; a and b share theirs, c has its own */
-    struct iovec ia[16], ib[16];
-    assert_true(kos_value_iovcnt(va) <= 16 && kos_value_iovcnt(vb) <= 16);
-    size_t na = kos_value_iov(va, ia), nb = kos_value_iov(vb, ib);
-    size_t same = 0;
-    for (size_t i = 0; i < na; i++)
-        for (size_t j = 0; j < nb; j++)
-            same += ia[i].iov_base == ib[j].iov_base;
-    assert_int_equal(same, 3);
+    assert_int_equal(shared_pieces(va, vb), 3);
     /* a value outliving the others keeps its shared bytes */
     kos_value_unref(va);
     kos_value_unref(vc);
@@ -197,14 +203,7 @@ static void test_spec_shared_around_sa_volume_names(void **state)
     expect_bytes(vb, b);
     expect_bytes(vc, c);
     /* the three stretches of 600 bytes between and after the names are shared */
-    struct iovec ia[16], ic[16];
-    assert_true(kos_value_iovcnt(va) <= 16 && kos_value_iovcnt(vc) <= 16);
-    size_t na = kos_value_iov(va, ia), nc = kos_value_iov(vc, ic);
-    size_t same = 0;
-    for (size_t i = 0; i < na; i++)
-        for (size_t j = 0; j < nc; j++)
-            same += ia[i].iov_base == ic[j].iov_base;
-    assert_int_equal(same, 3);
+    assert_int_equal(shared_pieces(va, vc), 3);
     kos_value_unref(va);
     kos_value_unref(vb);
     kos_value_unref(vc);
