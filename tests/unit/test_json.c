@@ -241,6 +241,49 @@ static void test_encode_built(void **state)
     free(s);
 }
 
+/* Sorted keys at every depth, Go's bytewise order, equal values give equal bytes whatever
+ * the insertion order; the bytes parse back to the same value. */
+static void test_encode_sorted(void **state)
+{
+    (void)state;
+    json_t *a = json_loads("{\"b\":1,\"a\":{\"z\":[{\"y\":true,\"x\":null}],\"ab\":\"\\u00e9\\\"\","
+                           "\"a\":2.5},\"B\":[],\"\":{}}",
+                           0, NULL);
+    assert_non_null(a);
+    size_t len = 0;
+    char *s = kos_json_encode_sorted(a, &len);
+    assert_string_equal(s, "{\"\":{},\"B\":[],\"a\":{\"a\":2.5,\"ab\":\"\xc3\xa9\\\"\","
+                           "\"z\":[{\"x\":null,\"y\":true}]},\"b\":1}");
+    assert_int_equal(len, strlen(s));
+    json_t *back = json_loadb(s, len, 0, NULL);
+    assert_true(json_equal(back, a));
+    json_decref(back);
+
+    /* more members than sort on the stack, inserted in reverse */
+    json_t *big = json_object();
+    char key[16];
+    for (int i = 39; i >= 0; i--) {
+        snprintf(key, sizeof(key), "k%02d", i);
+        json_object_set_new(big, key, json_integer(i));
+    }
+    json_t *big2 = json_object();
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof(key), "k%02d", i);
+        json_object_set_new(big2, key, json_integer(i));
+    }
+    char *b1 = kos_json_encode_sorted(big, NULL), *b2 = kos_json_encode_sorted(big2, NULL);
+    assert_string_equal(b1, b2);
+    assert_non_null(strstr(b1, "{\"k00\":0,\"k01\":1,"));
+    assert_non_null(strstr(b1, "\"k38\":38,\"k39\":39}"));
+    assert_null(kos_json_encode_sorted(NULL, NULL));
+    free(b1);
+    free(b2);
+    free(s);
+    json_decref(big);
+    json_decref(big2);
+    json_decref(a);
+}
+
 static void test_format_double(void **state)
 {
     static const struct {
@@ -413,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_depth_of),
         cmocka_unit_test(test_encode_built),
+        cmocka_unit_test(test_encode_sorted),
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_duplicates_allowed_last_wins),
         cmocka_unit_test(test_member),
