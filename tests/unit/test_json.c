@@ -369,6 +369,27 @@ static void test_member(void **state)
         "", "[]", "{\"a\"", "{\"a\":", "{\"a\":\"x", "{\"a\":1", "{\"a\" 1}", "{\"a\":{\"b\":1}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(kos_json_member(bad[i], strlen(bad[i]), "z", &v, &n), -EINVAL);
+
+    /* several at once: the same values as one by one, NULL for the absent */
+    static const char *const keys[] = {"spec", "metadata", "nope", "n"};
+    const char *vals[4];
+    size_t lens[4];
+    assert_int_equal(kos_json_members(doc, strlen(doc), keys, 4, vals, lens), 3);
+    assert_memory_equal(vals[0], "{\"nodeName\":\"n1\"}", lens[0]);
+    assert_int_equal(kos_json_member(doc, strlen(doc), "metadata", &v, &n), 1);
+    assert_ptr_equal(vals[1], v);
+    assert_int_equal(lens[1], n);
+    assert_null(vals[2]);
+    assert_memory_equal(vals[3], "-1.5e3", lens[3]);
+    /* it stops after the last key wanted: what follows is not read, broken or not */
+    static const char *const first[] = {"kind"};
+    const char *cut = "{\"kind\":\"Pod\",\"x\":";
+    assert_int_equal(kos_json_members(cut, strlen(cut), first, 1, vals, lens), 1);
+    assert_memory_equal(vals[0], "\"Pod\"", lens[0]);
+    assert_int_equal(kos_json_members("{}", 2, keys, 4, vals, lens), 0);
+    assert_null(vals[0]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(kos_json_members(bad[i], strlen(bad[i]), keys, 4, vals, lens), -EINVAL);
 }
 
 /* The fast path (codec/json_fast.c) builds jansson's tree for what it takes and leaves the
