@@ -392,6 +392,40 @@ static void test_member(void **state)
         assert_int_equal(kos_json_members(bad[i], strlen(bad[i]), keys, 4, vals, lens), -EINVAL);
 }
 
+/* A value parsed where it stands in a larger text: the same tree as the value alone, and
+ * exactly its bytes taken. */
+static void test_fast_parse_prefix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t used;
+    } cases[] = {
+        {"{\"a\":[1,25,\"x\"],\"b\":{}},\"next\":1}", 23},
+        {"  [true,null] ]", 13},
+        {"\"s\\\"q\"}", 6},
+        {"-12,3", 3},
+        {"false}", 5},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = NULL;
+        size_t used = 0;
+        assert_int_equal(kos_json_fast_parse_prefix(cases[i].in, strlen(cases[i].in), &v, &used),
+                         0);
+        assert_int_equal(used, cases[i].used);
+        json_t *alone = json_loadb(cases[i].in, used, JSON_DECODE_ANY, NULL);
+        assert_non_null(alone);
+        assert_true(json_equal(v, alone));
+        json_decref(alone);
+        json_decref(v);
+    }
+    json_t *v = NULL;
+    size_t used = 0;
+    assert_true(kos_json_fast_parse_prefix("{\"a\":", 5, &v, &used) < 0); /* cut */
+    assert_true(kos_json_fast_parse_prefix("", 0, &v, &used) < 0);
+    assert_null(v);
+}
+
 /* The fast path (codec/json_fast.c) builds jansson's tree for what it takes and leaves the
  * rest to jansson: never a different tree, never an acceptance jansson would refuse. */
 static void test_fast_path_matches_jansson(void **state)
@@ -481,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_duplicates_allowed_last_wins),
         cmocka_unit_test(test_member),
+        cmocka_unit_test(test_fast_parse_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
