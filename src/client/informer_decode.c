@@ -71,6 +71,28 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
         if (p >= end || *p != ':')
             return NULL;
         p = kos_json_skip_ws(p + 1, end);
+        bool wanted =
+            is_metadata ? informer_keeps_meta(inf, k.p, k.n)
+                        : !key_is(k, "metadata") && (which == ALL_BUT_MANAGED_FIELDS ||
+                                                     key_is(k, "kind") || key_is(k, "apiVersion"));
+        if (wanted && !memchr(k.p, '\\', k.n)) {
+            /* parsed where it stands: no scan for its end first (the spec and status of
+             * every pod write pass here); what the fast path leaves goes the long way */
+            json_t *val = NULL;
+            size_t used;
+            if (kos_json_fast_parse_prefix(p, (size_t)(end - p), &val, &used) == 0) {
+                if (json_object_setn_new(out, k.p, k.n, val) < 0)
+                    return NULL;
+                p = kos_json_skip_ws(p + used, end);
+                if (p < end && *p == ',') {
+                    p = kos_json_skip_ws(p + 1, end);
+                    continue;
+                }
+                if (p < end && *p == '}')
+                    return kos_json_skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+                return NULL;
+            }
+        }
         const char *vend = kos_json_skip_value(p, end);
         if (!vend)
             return NULL;

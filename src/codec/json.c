@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/cleanup.h"
 
 /* A tree deeper than this cannot come from our decoders; refusing it in the encoder keeps a
  * hand-built (or cyclic) tree from exhausting the stack. */
@@ -325,7 +326,60 @@ static int encode_integer(struct kos_buf *b, json_int_t v)
     return put(b, tmp + sizeof(tmp) - n, n);
 }
 
-static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
+struct sorted_member {
+    const char *key;
+    size_t len;
+    json_t *value;
+};
+
+/* Bytewise, a shorter key before the longer one it begins (Go's string order). */
+static int member_cmp(const void *a, const void *b)
+{
+    const struct sorted_member *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    if (c != 0)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool sorted);
+
+/* Members small objects have (labels, selectors) sort on the stack. */
+#define SORTED_STACK_MEMBERS 16
+
+static int encode_object_sorted(struct kos_buf *b, const json_t *v, size_t depth)
+{
+    struct sorted_member stack[SORTED_STACK_MEMBERS];
+    _cleanup_free_ struct sorted_member *heap = NULL;
+    size_t n = json_object_size(v), i = 0;
+    struct sorted_member *m = stack;
+    if (n > SORTED_STACK_MEMBERS) {
+        heap = calloc(n, sizeof(*heap));
+        if (!heap)
+            return -ENOMEM;
+        m = heap;
+    }
+    const char *key;
+    size_t key_len;
+    json_t *child;
+    json_object_keylen_foreach((json_t *)v, key, key_len, child)
+    {
+        if (i == n)
+            break;
+        m[i++] = (struct sorted_member){key, key_len, child};
+    }
+    qsort(m, i, sizeof(*m), member_cmp);
+    int r = put_char(b, '{');
+    for (size_t k = 0; r == 0 && k < i; k++) {
+        if ((k > 0 && (r = put_char(b, ',')) < 0) ||
+            (r = encode_string(b, m[k].key, m[k].len)) < 0 || (r = put_char(b, ':')) < 0 ||
+            (r = encode_value(b, m[k].value, depth + 1, true)) < 0)
+            return r;
+    }
+    return r < 0 ? r : put_char(b, '}');
+}
+
+static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool sorted)
 {
     char num[KOS_JSON_DOUBLE_BUFSZ];
     int r = 0;
@@ -339,13 +393,15 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
         json_t *child;
         bool first = true;
 
+        if (sorted)
+            return encode_object_sorted(b, v, depth);
         if ((r = put_char(b, '{')) < 0)
             return r;
         json_object_keylen_foreach((json_t *)v, key, key_len, child)
         {
             if ((!first && (r = put_char(b, ',')) < 0) ||
                 (r = encode_string(b, key, key_len)) < 0 || (r = put_char(b, ':')) < 0 ||
-                (r = encode_value(b, child, depth + 1)) < 0)
+                (r = encode_value(b, child, depth + 1, sorted)) < 0)
                 return r;
             first = false;
         }
@@ -360,7 +416,7 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
         json_array_foreach(v, i, child)
         {
             if ((i > 0 && (r = put_char(b, ',')) < 0) ||
-                (r = encode_value(b, child, depth + 1)) < 0)
+                (r = encode_value(b, child, depth + 1, sorted)) < 0)
                 return r;
         }
         return put_char(b, ']');
@@ -385,16 +441,39 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth)
 /* Most objects kos stores are a few KB: start there rather than doubling up from 256 bytes. */
 #define ENCODE_INITIAL_CAP 4096
 
-char *kos_json_encode(const json_t *v, size_t *ret_len)
+static char *encode(const json_t *v, size_t initial_cap, bool sorted, size_t *ret_len)
 {
     _cleanup_buf_ struct kos_buf b;
 
     kos_buf_init(&b, SIZE_MAX / 2);
-    if (!v || kos_buf_reserve(&b, ENCODE_INITIAL_CAP) < 0 || encode_value(&b, v, 0) < 0 ||
+    if (!v || kos_buf_reserve(&b, initial_cap) < 0 || encode_value(&b, v, 0, sorted) < 0 ||
         kos_buf_reserve(&b, 0) < 0)
         return NULL;
     b.data[b.len] = '\0';
     return kos_buf_steal(&b, ret_len);
+}
+
+char *kos_json_encode(const json_t *v, size_t *ret_len)
+{
+    return encode(v, ENCODE_INITIAL_CAP, false, ret_len);
+}
+
+/* Canonical forms are mostly of small objects (labels, selectors, trimmed pods). */
+#define ENCODE_SORTED_INITIAL_CAP 256
+
+char *kos_json_encode_sorted(const json_t *v, size_t *ret_len)
+{
+    size_t len;
+    char *s = encode(v, ENCODE_SORTED_INITIAL_CAP, true, &len);
+    if (!s)
+        return NULL;
+    /* held for long (index entries, interning keys): no slack from the doubling */
+    char *fit = realloc(s, len + 1);
+    if (fit)
+        s = fit;
+    if (ret_len)
+        *ret_len = len;
+    return s;
 }
 
 int kos_json_decode(const char *data, size_t len, json_t **ret, struct kos_error **err)

@@ -24,6 +24,10 @@ int kos_json_decode_allow_duplicates(const char *data, size_t len, json_t **ret,
  * non-ASCII left as UTF-8); NUL-terminated, the length without the NUL in *ret_len (may be
  * NULL). NULL on failure (allocation, or a NaN/Inf real jansson should never hold). */
 char *kos_json_encode(const json_t *v, size_t *ret_len);
+/* The same with every object's members in bytewise key order (shorter first on a common
+ * prefix): equal values give equal bytes, for keys of interning tables and comparisons. A
+ * replacement for json_dumps(JSON_COMPACT | JSON_SORT_KEYS), several times faster. */
+char *kos_json_encode_sorted(const json_t *v, size_t *ret_len);
 
 /* Depth of the deepest nesting in v (1 for a scalar; a container is 1 + its deepest child,
  * an empty one counting as holding a scalar: {} and {"a":1} are 2). Decoding refuses input

@@ -296,6 +296,19 @@ int kos_json_fast_parse(const char *data, size_t len, json_t **ret)
     return 0;
 }
 
+int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_t *ret_consumed)
+{
+    struct parser ps = {data, data + len, 0};
+    json_t *v = NULL;
+    skip_ws(&ps);
+    int r = parse_value(&ps, &v);
+    if (r < 0)
+        return r;
+    *ret = v;
+    *ret_consumed = (size_t)(ps.p - data);
+    return 0;
+}
+
 json_t *kos_json_loadb(const char *data, size_t len, size_t flags, json_error_t *error)
 {
     json_t *v = NULL;

@@ -8,5 +8,10 @@
  * leaves to jansson (which may still accept it, or report the error); -ENOMEM. */
 int kos_json_fast_parse(const char *data, size_t len, json_t **ret);
 
+/* The value at the start of data[0..len) (leading whitespace skipped), without looking past
+ * it: 0 with the tree in *ret and the bytes it took in *ret_consumed; -EAGAIN and -ENOMEM as
+ * kos_json_fast_parse. Saves the scan for a value's end before parsing it. */
+int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_t *ret_consumed);
+
 /* json_loadb with the fast path first: the same result for every input and flags. */
 json_t *kos_json_loadb(const char *data, size_t len, size_t flags, json_error_t *error);

@@ -111,3 +111,49 @@ int kos_json_member(const char *data, size_t len, const char *key, const char **
     }
     return p < end && *p == '}' ? 0 : -EINVAL;
 }
+
+int kos_json_members(const char *data, size_t len, const char *const *keys, size_t n,
+                     const char **values, size_t *value_lens)
+{
+    for (size_t i = 0; i < n; i++) {
+        values[i] = NULL;
+        value_lens[i] = 0;
+    }
+    const char *end = data + len;
+    const char *p = kos_json_skip_ws(data, end);
+    if (p >= end || *p != '{')
+        return -EINVAL;
+    p = kos_json_skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return 0;
+    size_t found = 0;
+    while (p < end && *p == '"') {
+        const char *kend = kos_json_skip_string(p, end);
+        if (!kend)
+            return -EINVAL;
+        size_t klen = (size_t)(kend - p - 2);
+        size_t match = n;
+        for (size_t i = 0; i < n && match == n; i++)
+            if (!values[i] && strlen(keys[i]) == klen && memcmp(p + 1, keys[i], klen) == 0)
+                match = i;
+        p = kos_json_skip_ws(kend, end);
+        if (p >= end || *p != ':')
+            return -EINVAL;
+        p = kos_json_skip_ws(p + 1, end);
+        const char *vend = kos_json_skip_value(p, end);
+        if (!vend)
+            return -EINVAL;
+        if (match < n) {
+            values[match] = p;
+            value_lens[match] = (size_t)(vend - p);
+            if (++found == n)
+                return (int)found;
+        }
+        p = kos_json_skip_ws(vend, end);
+        if (p < end && *p == ',')
+            p = kos_json_skip_ws(p + 1, end);
+        else
+            break;
+    }
+    return p < end && *p == '}' ? (int)found : -EINVAL;
+}

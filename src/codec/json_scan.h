@@ -19,3 +19,9 @@ const char *kos_json_skip_value(const char *p, const char *end);
  * the bytes are not a plain object. Keys written with escapes never match. */
 int kos_json_member(const char *data, size_t len, const char *key, const char **value,
                     size_t *value_len);
+
+/* Several members in one pass: for each of the n keys, values[i]/value_lens[i] get its value
+ * (values[i] NULL when absent). The scan stops once every key was found, so members after the
+ * last wanted one are not read. Returns how many were found, or -EINVAL as kos_json_member. */
+int kos_json_members(const char *data, size_t len, const char *const *keys, size_t n,
+                     const char **values, size_t *value_lens);

@@ -14,6 +14,7 @@
 
 #include "controllers/ctlutil.h"
 #include "controllers/workqueue.h"
+#include "codec/json.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/log.h"
@@ -74,7 +75,8 @@ static int node_put(struct kos_gc *gc, const char *uid, const json_t *obj)
     if (!n)
         return -ENOMEM;
     memcpy(n->uid, uid, len + 1);
-    if (!(n->json = json_dumps(obj, JSON_COMPACT)) || kos_strmap_put(&gc->nodes, n->uid, n) < 0) {
+    if (!(n->json = kos_json_encode_sorted(obj, NULL)) ||
+        kos_strmap_put(&gc->nodes, n->uid, n) < 0) {
         gc_node_free(n);
         return -ENOMEM;
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json.h"
 #include "util/strmap.h"
 
 /* Keyed by the object's canonical bytes (sorted keys, compact), so equal objects meet. */
@@ -19,7 +20,7 @@ static struct kos_strmap table;
 
 static char *canonical(const json_t *obj)
 {
-    return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    return kos_json_encode_sorted(obj, NULL);
 }
 
 json_t *sched_intern_object(const json_t *obj)

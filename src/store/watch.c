@@ -16,7 +16,8 @@
  *   (which may have holes after a restart); event seq lives in ring[seq % capacity]. The
  *   writer publishes with release stores of `tail` (events appended) and `head` (the first
  *   still held); a subscriber remembers the seq it reads next.
- * - Sleeping is on one futex word (an eventcount, see "waking" below), woken in rounds.
+ * - Sleeping is on a futex word (an eventcount, see "waking" below), woken in rounds; there is
+ *   one per group of resources (see "channels").
  *
  * Only the writer side (append, compact, shutdown, subscribe) takes `wlock`, to serialize
  * itself; subscribers never wait for it. */
@@ -49,13 +50,36 @@ struct rec {
     struct rec *next; /* writer only: free list or zombie list */
 };
 
-struct watch_window {
+/* ---- channels --------------------------------------------------------------------------
+ *
+ * A server's in-process informers (some fifty: the garbage collector follows every resource)
+ * each sleep in a subscription; when all slept on one word, every pod create woke all of them
+ * to find nothing for most (3.5 of a create's 5 context switches). Subscribers sleep on the
+ * channel of their resource instead: the first segment after /registry/ picks one of
+ * WAKE_CHANNELS - 1 by hash, and a notification wakes the channels that got events since the
+ * last one. Channel 0 holds the subscriptions whose prefix names no one resource (the empty
+ * prefix, "/registry/po"); it is woken by every notification.
+ *
+ * A subscriber on a quiet resource still has to see the window move past it, or it would
+ * find itself expired by events it never wanted (its position only advances when it looks):
+ * every capacity / 4 events, a notification wakes all channels, so a sleeper is woken well
+ * before the events after its position leave the window. */
+#define WAKE_CHANNELS 16
+#define REGISTRY_ROOT "/registry/"
+
+struct wake_channel {
     /* The eventcount (see "waking"): the low 32 bits are the futex word, bumped on every
      * change to the window; the high 32 count the subscribers asleep since the last bump. */
     _Alignas(64) _Atomic uint64_t wake;
     /* Sleepers of the round under way that have not run yet (see "waking"). */
     atomic_int owed;
     atomic_bool fire; /* a round is asked for */
+};
+
+struct watch_window {
+    struct wake_channel ch[WAKE_CHANNELS];
+    /* Channels (bit per channel) with events since the last notification. */
+    _Alignas(64) _Atomic uint32_t pending;
 
     _Alignas(64) pthread_mutex_t wlock; /* serializes the writer side only */
     size_t capacity;
@@ -70,6 +94,7 @@ struct watch_window {
      * they are recycled once their count drops to zero. */
     struct rec *free_recs;
     struct rec *zombies;
+    size_t appended; /* events since all channels were last asked to wake */
     /* The creator holds one reference and every open subscription one, so a subscription
      * closed after the store is gone still finds its window. */
     atomic_int refs;
@@ -84,6 +109,7 @@ struct watch_sub {
     uint64_t next;       /* seq of the next event to look at (subscriber thread only) */
     _Atomic int64_t pos; /* written by the subscriber thread only; read by anyone */
     atomic_bool cancelled;
+    unsigned channel;
     size_t prefix_len;
     char prefix[];
 };
@@ -113,7 +139,7 @@ static uint32_t seq_of(uint64_t v)
     return (uint32_t)v;
 }
 
-static uint32_t *futex_word(struct watch_window *w)
+static uint32_t *futex_word(struct wake_channel *w)
 {
     /* The sequence is the low half of `wake`: the first word in memory on little-endian. */
     return (uint32_t *)&w->wake + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
@@ -121,7 +147,7 @@ static uint32_t *futex_word(struct watch_window *w)
 
 /* Sleeps while the sequence is `seq`, until woken or the absolute CLOCK_MONOTONIC deadline
  * (NULL: no limit). Spurious returns are fine: callers re-check. */
-static void futex_wait_until(struct watch_window *w, uint32_t seq, const struct timespec *deadline)
+static void futex_wait_until(struct wake_channel *w, uint32_t seq, const struct timespec *deadline)
 {
     syscall(SYS_futex, futex_word(w), FUTEX_WAIT_BITSET_PRIVATE, seq, deadline, NULL,
             FUTEX_BITSET_MATCH_ANY);
@@ -131,7 +157,7 @@ static void futex_wait_until(struct watch_window *w, uint32_t seq, const struct 
  * a round with nobody asleep ends at once. seq_cst throughout: with the `fire` store in
  * watch_window_notify and the `owed` decrement in sleep_end, either the asker sees no round
  * under way or the round's last thread sees the request. */
-static void start_round(struct watch_window *w)
+static void start_round(struct wake_channel *w)
 {
     while (atomic_load(&w->owed) <= 0 && atomic_exchange(&w->fire, false)) {
         uint64_t cur = atomic_load(&w->wake);
@@ -148,7 +174,7 @@ static void start_round(struct watch_window *w)
 /* Registers a sleeper on sequence `seq`; false if the sequence has moved (do not sleep).
  * seq_cst, against start_round's exchange: a sleeper registered before it is counted, and
  * one that comes after sees the new sequence. */
-static bool sleep_begin(struct watch_window *w, uint32_t seq)
+static bool sleep_begin(struct wake_channel *w, uint32_t seq)
 {
     uint64_t cur = atomic_load(&w->wake);
     while (seq_of(cur) == seq)
@@ -158,7 +184,7 @@ static bool sleep_begin(struct watch_window *w, uint32_t seq)
 }
 
 /* Unregisters a sleeper that slept on `seq`; the last of a round starts the next one. */
-static void sleep_end(struct watch_window *w, uint32_t seq)
+static void sleep_end(struct wake_channel *w, uint32_t seq)
 {
     uint64_t cur = atomic_load(&w->wake);
     while (seq_of(cur) == seq)
@@ -166,6 +192,37 @@ static void sleep_end(struct watch_window *w, uint32_t seq)
             return;
     if (atomic_fetch_sub(&w->owed, 1) == 1)
         start_round(w);
+}
+
+/* The channel of a key, or of a subscription's prefix: by the segment after /registry/ when
+ * the string holds all of it (a '/' follows), else 0. A key of channel 0 can only match
+ * prefixes of channel 0, which every notification wakes. */
+static unsigned channel_of(const char *s, size_t len)
+{
+    const size_t root = sizeof(REGISTRY_ROOT) - 1;
+    if (len <= root || memcmp(s, REGISTRY_ROOT, root) != 0)
+        return 0;
+    const char *seg = s + root;
+    const char *slash = memchr(seg, '/', len - root);
+    if (!slash || slash == seg)
+        return 0;
+    uint32_t h = 2166136261u;
+    for (const char *p = seg; p < slash; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return 1 + h % (WAKE_CHANNELS - 1);
+}
+
+#define ALL_CHANNELS ((uint32_t)((UINT64_C(1) << WAKE_CHANNELS) - 1))
+
+/* Wakes the channels in mask and those with pending events, and always channel 0. */
+static void notify_channels(struct watch_window *w, uint32_t mask)
+{
+    mask |= atomic_exchange(&w->pending, 0) | 1u;
+    for (unsigned c = 0; c < WAKE_CHANNELS; c++)
+        if (mask & (1u << c)) {
+            atomic_store(&w->ch[c].fire, true);
+            start_round(&w->ch[c]);
+        }
 }
 
 /* ---- records --------------------------------------------------------------------------- */
@@ -276,9 +333,12 @@ int watch_window_new(size_t capacity, int64_t start_rev, struct watch_window **r
         pthread_mutex_destroy(&w->wlock);
         return -r;
     }
-    atomic_init(&w->wake, 0);
-    atomic_init(&w->owed, 0);
-    atomic_init(&w->fire, false);
+    for (size_t c = 0; c < WAKE_CHANNELS; c++) {
+        atomic_init(&w->ch[c].wake, 0);
+        atomic_init(&w->ch[c].owed, 0);
+        atomic_init(&w->ch[c].fire, false);
+    }
+    atomic_init(&w->pending, 0);
     for (size_t i = 0; i < capacity; i++)
         atomic_init(&ring[i], NULL);
     w->capacity = capacity;
@@ -332,8 +392,7 @@ static void window_unref(struct watch_window *w)
 
 void watch_window_notify(struct watch_window *w)
 {
-    atomic_store(&w->fire, true);
-    start_round(w);
+    notify_channels(w, 0);
     pthread_mutex_lock(&w->efd_lock);
     for (size_t i = 0; i < w->nefds; i++) {
         uint64_t one = 1;
@@ -371,6 +430,7 @@ void watch_window_shutdown(struct watch_window *w)
     if (!w)
         return;
     atomic_store_explicit(&w->shutdown, true, memory_order_release);
+    atomic_fetch_or(&w->pending, ALL_CHANNELS);
     watch_window_notify(w);
 }
 
@@ -402,6 +462,7 @@ int watch_window_append_quiet(struct watch_window *w, int64_t rev, enum watch_ev
         while (held(w) > 0)
             evict_oldest(w);
         atomic_store_explicit(&w->current_rev, rev, memory_order_release);
+        atomic_fetch_or(&w->pending, ALL_CHANNELS);
         pthread_mutex_unlock(&w->wlock);
         kos_value_unref(k);
         return -ENOMEM;
@@ -419,6 +480,14 @@ int watch_window_append_quiet(struct watch_window *w, int64_t rev, enum watch_ev
     atomic_store_explicit(slot(w, t), r, memory_order_release);
     atomic_store_explicit(&w->current_rev, rev, memory_order_release);
     atomic_store_explicit(&w->tail, t + 1, memory_order_release);
+    /* after the event is visible: a subscriber that misses it sleeps on a sequence that the
+     * notification of this channel moves */
+    uint32_t wake = 1u << channel_of(key, k->len);
+    if (++w->appended >= (w->capacity / 4 ? w->capacity / 4 : 1)) {
+        w->appended = 0;
+        wake = ALL_CHANNELS;
+    }
+    atomic_fetch_or(&w->pending, wake);
     pthread_mutex_unlock(&w->wlock);
     return 0;
 }
@@ -447,7 +516,9 @@ void watch_window_compact(struct watch_window *w, int64_t rev)
         evict_oldest(w);
     }
     pthread_mutex_unlock(&w->wlock);
-    watch_window_notify(w); /* sleepers before the new oldest revision must learn it */
+    /* sleepers before the new oldest revision must learn it, on every channel */
+    atomic_fetch_or(&w->pending, ALL_CHANNELS);
+    watch_window_notify(w);
 }
 
 int64_t watch_window_oldest_rev(struct watch_window *w)
@@ -486,6 +557,7 @@ int watch_window_subscribe(struct watch_window *w, const char *prefix, int64_t a
         return -ENOMEM;
     memcpy(s->prefix, prefix, len + 1);
     s->prefix_len = len;
+    s->channel = channel_of(prefix, len);
     s->w = w;
     atomic_init(&s->pos, after_rev);
     atomic_init(&s->cancelled, false);
@@ -601,7 +673,7 @@ int watch_sub_next_batch(struct watch_sub *s, int timeout_ms, struct watch_event
         return -EINVAL;
     if (max > INT_MAX)
         max = INT_MAX;
-    struct watch_window *w = s->w;
+    struct wake_channel *w = &s->w->ch[s->channel];
     struct timespec deadline = {0};
     if (timeout_ms > 0)
         deadline = deadline_after_ms(timeout_ms);
@@ -636,7 +708,9 @@ void watch_sub_cancel(struct watch_sub *s)
     if (!s)
         return;
     atomic_store_explicit(&s->cancelled, true, memory_order_release);
-    /* A round wakes every sleeper, which is plenty for something as rare as a cancel. */
+    /* A round wakes every sleeper of the channel, which is plenty for something as rare as a
+     * cancel. */
+    atomic_fetch_or(&s->w->pending, 1u << s->channel);
     watch_window_notify(s->w);
 }
 

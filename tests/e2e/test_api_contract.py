@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.request
 
+from kos import wait_for
+
 AGG_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGG_V2B1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
@@ -214,6 +216,10 @@ def test_many_watchers_some_leave(server):
     every stream gets every event once and in order, streams whose clients leave end without
     disturbing the others, and the server keeps serving."""
     path = "/api/v1/namespaces/default/configmaps"
+    # the root CA publisher's kube-root-ca.crt would otherwise be an ADDED in the streams
+    # when it lands after fan-0
+    wait_for(lambda: server.request("GET", path + "/kube-root-ca.crt")[0] == 200, timeout=60,
+             what="kube-root-ca.crt in default")
     rv = create(server, path, {"metadata": {"name": "fan-0"}})["metadata"]["resourceVersion"]
     n = 40
     streams = []

@@ -241,6 +241,49 @@ static void test_encode_built(void **state)
     free(s);
 }
 
+/* Sorted keys at every depth, Go's bytewise order, equal values give equal bytes whatever
+ * the insertion order; the bytes parse back to the same value. */
+static void test_encode_sorted(void **state)
+{
+    (void)state;
+    json_t *a = json_loads("{\"b\":1,\"a\":{\"z\":[{\"y\":true,\"x\":null}],\"ab\":\"\\u00e9\\\"\","
+                           "\"a\":2.5},\"B\":[],\"\":{}}",
+                           0, NULL);
+    assert_non_null(a);
+    size_t len = 0;
+    char *s = kos_json_encode_sorted(a, &len);
+    assert_string_equal(s, "{\"\":{},\"B\":[],\"a\":{\"a\":2.5,\"ab\":\"\xc3\xa9\\\"\","
+                           "\"z\":[{\"x\":null,\"y\":true}]},\"b\":1}");
+    assert_int_equal(len, strlen(s));
+    json_t *back = json_loadb(s, len, 0, NULL);
+    assert_true(json_equal(back, a));
+    json_decref(back);
+
+    /* more members than sort on the stack, inserted in reverse */
+    json_t *big = json_object();
+    char key[16];
+    for (int i = 39; i >= 0; i--) {
+        snprintf(key, sizeof(key), "k%02d", i);
+        json_object_set_new(big, key, json_integer(i));
+    }
+    json_t *big2 = json_object();
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof(key), "k%02d", i);
+        json_object_set_new(big2, key, json_integer(i));
+    }
+    char *b1 = kos_json_encode_sorted(big, NULL), *b2 = kos_json_encode_sorted(big2, NULL);
+    assert_string_equal(b1, b2);
+    assert_non_null(strstr(b1, "{\"k00\":0,\"k01\":1,"));
+    assert_non_null(strstr(b1, "\"k38\":38,\"k39\":39}"));
+    assert_null(kos_json_encode_sorted(NULL, NULL));
+    free(b1);
+    free(b2);
+    free(s);
+    json_decref(big);
+    json_decref(big2);
+    json_decref(a);
+}
+
 static void test_format_double(void **state)
 {
     static const struct {
@@ -326,6 +369,61 @@ static void test_member(void **state)
         "", "[]", "{\"a\"", "{\"a\":", "{\"a\":\"x", "{\"a\":1", "{\"a\" 1}", "{\"a\":{\"b\":1}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(kos_json_member(bad[i], strlen(bad[i]), "z", &v, &n), -EINVAL);
+
+    /* several at once: the same values as one by one, NULL for the absent */
+    static const char *const keys[] = {"spec", "metadata", "nope", "n"};
+    const char *vals[4];
+    size_t lens[4];
+    assert_int_equal(kos_json_members(doc, strlen(doc), keys, 4, vals, lens), 3);
+    assert_memory_equal(vals[0], "{\"nodeName\":\"n1\"}", lens[0]);
+    assert_int_equal(kos_json_member(doc, strlen(doc), "metadata", &v, &n), 1);
+    assert_ptr_equal(vals[1], v);
+    assert_int_equal(lens[1], n);
+    assert_null(vals[2]);
+    assert_memory_equal(vals[3], "-1.5e3", lens[3]);
+    /* it stops after the last key wanted: what follows is not read, broken or not */
+    static const char *const first[] = {"kind"};
+    const char *cut = "{\"kind\":\"Pod\",\"x\":";
+    assert_int_equal(kos_json_members(cut, strlen(cut), first, 1, vals, lens), 1);
+    assert_memory_equal(vals[0], "\"Pod\"", lens[0]);
+    assert_int_equal(kos_json_members("{}", 2, keys, 4, vals, lens), 0);
+    assert_null(vals[0]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(kos_json_members(bad[i], strlen(bad[i]), keys, 4, vals, lens), -EINVAL);
+}
+
+/* A value parsed where it stands in a larger text: the same tree as the value alone, and
+ * exactly its bytes taken. */
+static void test_fast_parse_prefix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t used;
+    } cases[] = {
+        {"{\"a\":[1,25,\"x\"],\"b\":{}},\"next\":1}", 23},
+        {"  [true,null] ]", 13},
+        {"\"s\\\"q\"}", 6},
+        {"-12,3", 3},
+        {"false}", 5},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = NULL;
+        size_t used = 0;
+        assert_int_equal(kos_json_fast_parse_prefix(cases[i].in, strlen(cases[i].in), &v, &used),
+                         0);
+        assert_int_equal(used, cases[i].used);
+        json_t *alone = json_loadb(cases[i].in, used, JSON_DECODE_ANY, NULL);
+        assert_non_null(alone);
+        assert_true(json_equal(v, alone));
+        json_decref(alone);
+        json_decref(v);
+    }
+    json_t *v = NULL;
+    size_t used = 0;
+    assert_true(kos_json_fast_parse_prefix("{\"a\":", 5, &v, &used) < 0); /* cut */
+    assert_true(kos_json_fast_parse_prefix("", 0, &v, &used) < 0);
+    assert_null(v);
 }
 
 /* The fast path (codec/json_fast.c) builds jansson's tree for what it takes and leaves the
@@ -413,9 +511,11 @@ int main(void)
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_depth_of),
         cmocka_unit_test(test_encode_built),
+        cmocka_unit_test(test_encode_sorted),
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_duplicates_allowed_last_wins),
         cmocka_unit_test(test_member),
+        cmocka_unit_test(test_fast_parse_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "api/defaults.h"
 #include "api/validate.h"
+#include "api/validate_internal.h"
 #include "json_test_helpers.h"
 #include "util/error.h"
 
@@ -633,13 +634,46 @@ static void test_probes(void **state)
 #undef CTR
 }
 
+/* The field paths validation builds are what vsnprintf would write, also when cut short. */
+static void test_field_path_format(void **state)
+{
+    (void)state;
+    char out[FP_MAX], want[FP_MAX * 3];
+    assert_string_equal(fp(out, "%s.containers[%zu]", "spec", (size_t)12), "spec.containers[12]");
+    assert_string_equal(fp(out, "%s%s%s", "", "", "name"), "name");
+    assert_string_equal(fp(out, "spec.%s[%zu].image", "initContainers", (size_t)0),
+                        "spec.initContainers[0].image");
+    assert_string_equal(fp(out, "%s[%zu]%%", "a", SIZE_MAX), "a[18446744073709551615]%");
+    assert_string_equal(fp(out, "%s.x", (const char *)NULL), "(null).x");
+    /* another conversion goes to vsnprintf */
+    assert_string_equal(fp(out, "%s[%d]", "p", -3), "p[-3]");
+    /* too long: the first FP_MAX - 1 bytes, as vsnprintf cuts */
+    char long_s[FP_MAX * 2];
+    memset(long_s, 'a', sizeof(long_s) - 1);
+    long_s[sizeof(long_s) - 1] = '\0';
+    snprintf(want, sizeof(want), "%s.%s[%zu]", "spec", long_s, (size_t)7);
+    want[FP_MAX - 1] = '\0';
+    assert_string_equal(fp(out, "%s.%s[%zu]", "spec", long_s, (size_t)7), want);
+    assert_int_equal(strlen(out), FP_MAX - 1);
+    memset(long_s, 'b', FP_MAX - 3);
+    long_s[FP_MAX - 3] = '\0';
+    snprintf(want, sizeof(want), "%s[%zu]", long_s, (size_t)123);
+    want[FP_MAX - 1] = '\0';
+    assert_string_equal(fp(out, "%s[%zu]", long_s, (size_t)123), want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pod_messages),  cmocka_unit_test(test_causes),
-        cmocka_unit_test(test_decode_errors), cmocka_unit_test(test_workloads),
-        cmocka_unit_test(test_other_kinds),   cmocka_unit_test(test_updates),
-        cmocka_unit_test(test_names),         cmocka_unit_test(test_probes),
+        cmocka_unit_test(test_pod_messages),
+        cmocka_unit_test(test_causes),
+        cmocka_unit_test(test_decode_errors),
+        cmocka_unit_test(test_workloads),
+        cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_updates),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_probes),
+        cmocka_unit_test(test_field_path_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -572,6 +572,121 @@ static void test_many_subscribers(void **state)
     watch_window_free(w);
 }
 
+/* Subscribers of different resources sleep on different channels: each, blocked without a
+ * timeout, still gets every event of its prefix, and one with the empty prefix gets all. */
+#define CHAN_EVENTS 400
+
+struct chan_reader {
+    struct watch_sub *sub;
+    long want; /* events to take before stopping */
+    long got;
+    int64_t last;
+    int errors;
+};
+
+static void *chan_read(void *arg)
+{
+    struct chan_reader *c = arg;
+    while (c->got < c->want) {
+        struct watch_event ev[4];
+        int n = watch_sub_next_batch(c->sub, -1, ev, 4);
+        if (n < 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            if (ev[i].rev <= c->last)
+                c->errors++;
+            c->last = ev[i].rev;
+            c->got++;
+            watch_event_clear(&ev[i]);
+        }
+    }
+    return NULL;
+}
+
+static void test_channels(void **state)
+{
+    static const char *const keys[] = {"/registry/pods/ns/a", "/registry/services/ns/b",
+                                       "/registry/apps/deployments/ns/c", "/other/d"};
+    static const char *const prefixes[] = {"/registry/pods/", "/registry/services/ns/",
+                                           "/registry/apps/", "/other/", ""};
+    enum { NP = 5 };
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(64, 0, &w), 0);
+    struct chan_reader c[NP];
+    pthread_t th[NP];
+    for (int i = 0; i < NP; i++) {
+        c[i] = (struct chan_reader){.want = i == NP - 1 ? CHAN_EVENTS : CHAN_EVENTS / 4};
+        assert_int_equal(watch_window_subscribe(w, prefixes[i], 0, &c[i].sub), 0);
+        assert_int_equal(pthread_create(&th[i], NULL, chan_read, &c[i]), 0);
+    }
+    for (int64_t r = 1; r <= CHAN_EVENTS; r++) {
+        const char *key = keys[r % 4];
+        struct kos_value *v = val(key);
+        assert_int_equal(watch_window_append_quiet(w, r, WATCH_MODIFIED, key, v, NULL), 0);
+        kos_value_unref(v);
+        if (r % 3 == 0 || r == CHAN_EVENTS)
+            watch_window_notify(w);
+        /* keep within the window: wait (boundedly) for every reader to be near */
+        int64_t give_up = mono_ms() + 20000;
+        for (int i = 0; i < NP; i++)
+            while (watch_sub_rev(c[i].sub) < r - 32 && mono_ms() < give_up)
+                usleep(100);
+    }
+    int64_t give_up = mono_ms() + 20000;
+    bool done = false;
+    while (!done && mono_ms() < give_up) {
+        done = true;
+        for (int i = 0; i < NP; i++)
+            done = done && __atomic_load_n(&c[i].got, __ATOMIC_SEQ_CST) == c[i].want;
+        if (!done)
+            usleep(1000);
+    }
+    if (!done)
+        watch_window_shutdown(w);
+    for (int i = 0; i < NP; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(c[i].got, c[i].want);
+        assert_int_equal(c[i].errors, 0);
+        watch_sub_close(c[i].sub);
+    }
+    watch_window_free(w);
+}
+
+/* A subscriber of a resource nobody writes is not expired by a window turning over with
+ * another resource's events many times: it is woken now and then to move past them. */
+static void test_quiet_channel_keeps_up(void **state)
+{
+    enum { CAP = 8, EVENTS = 200 };
+    struct watch_window *w;
+    assert_int_equal(watch_window_new(CAP, 0, &w), 0);
+    struct chan_reader c = {.want = 1};
+    assert_int_equal(watch_window_subscribe(w, "/registry/services/", 0, &c.sub), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, chan_read, &c), 0);
+    bool behind = false;
+    for (int64_t r = 1; r <= EVENTS && !behind; r++) {
+        struct kos_value *v = val("/registry/pods/ns/p");
+        assert_int_equal(watch_window_append(w, r, WATCH_MODIFIED, "/registry/pods/ns/p", v, NULL),
+                         0);
+        kos_value_unref(v);
+        int64_t give_up = mono_ms() + 20000;
+        while (watch_sub_rev(c.sub) < r - CAP / 2 && !behind) {
+            behind = mono_ms() > give_up;
+            usleep(100);
+        }
+    }
+    if (!behind)
+        append(w, EVENTS + 1, WATCH_ADDED, "/registry/services/ns/s");
+    else
+        watch_window_shutdown(w);
+    pthread_join(th, NULL);
+    assert_false(behind);
+    assert_int_equal(c.got, 1);
+    assert_int_equal(c.last, EVENTS + 1);
+    watch_sub_close(c.sub);
+    watch_window_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +702,8 @@ int main(void)
         cmocka_unit_test(test_no_lost_wakeups),
         cmocka_unit_test(test_overrun_and_compaction_race),
         cmocka_unit_test(test_many_subscribers),
+        cmocka_unit_test(test_channels),
+        cmocka_unit_test(test_quiet_channel_keeps_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

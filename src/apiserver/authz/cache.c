@@ -99,15 +99,18 @@ static int classify(const char *key, enum source *src, char *ns, size_t nssize, 
  * NULL when the bytes are not what is expected: the caller parses the whole object then. */
 static json_t *pod_for_graph(const char *data, size_t len)
 {
-    const char *meta, *spec, *ns, *name;
-    size_t meta_len, spec_len, ns_len, name_len;
-    if (kos_json_member(data, len, "metadata", &meta, &meta_len) != 1 ||
-        kos_json_member(meta, meta_len, "namespace", &ns, &ns_len) != 1 ||
-        kos_json_member(meta, meta_len, "name", &name, &name_len) != 1)
+    /* one pass for each object, stopping at the last member wanted: a stored pod is several
+     * KB, and every pod write comes here */
+    static const char *const top_keys[] = {"metadata", "spec"};
+    static const char *const meta_keys[] = {"namespace", "name"};
+    const char *top[2], *id[2];
+    size_t top_len[2], id_len[2];
+    if (kos_json_members(data, len, top_keys, 2, top, top_len) < 0 || !top[0] ||
+        kos_json_members(top[0], top_len[0], meta_keys, 2, id, id_len) != 2)
         return NULL;
-    int has_spec = kos_json_member(data, len, "spec", &spec, &spec_len);
-    if (has_spec < 0)
-        return NULL;
+    const char *ns = id[0], *name = id[1], *spec = top[1];
+    size_t ns_len = id_len[0], name_len = id_len[1], spec_len = top_len[1];
+    int has_spec = spec != NULL;
     json_t *pod = json_pack("{s:{s:o*, s:o*}}", "metadata", "namespace",
                             kos_json_loadb(ns, ns_len, JSON_DECODE_ANY, NULL), "name",
                             kos_json_loadb(name, name_len, JSON_DECODE_ANY, NULL));
@@ -116,8 +119,10 @@ static json_t *pod_for_graph(const char *data, size_t len)
     const char *node;
     size_t node_len;
     int has_node = has_spec ? kos_json_member(spec, spec_len, "nodeName", &node, &node_len) : 0;
-    if (has_node < 0)
+    if (has_node < 0) {
+        json_decref(pod);
         return NULL;
+    }
     if (has_spec && (has_node == 0 || (node_len == 2 && node[0] == '"'))) {
         spec = "{}";
         spec_len = 2;

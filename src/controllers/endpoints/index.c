@@ -8,6 +8,7 @@
 
 #include "controllers/ctlutil.h"
 #include "controllers/endpoints/build.h"
+#include "codec/json.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strmap.h"
@@ -218,7 +219,7 @@ static struct entry *pod_entry(const json_t *obj, const char *name)
     json_object_del(meta, "labels");
     json_object_del(meta, "resourceVersion");
     /* sorted keys: equal trimmed pods give equal bytes */
-    if (!(e->body = json_dumps(trim, JSON_COMPACT | JSON_SORT_KEYS))) {
+    if (!(e->body = kos_json_encode_sorted(trim, NULL))) {
         entry_free(e);
         return NULL;
     }
