@@ -311,7 +311,8 @@ int binding_splice(const char *pod, size_t len, const struct binding_splice_in *
     kos_buf_init(&ret->out, len + 6 * strlen(in->node) + 2 * strlen(in->now) + 512);
     ret->bound_node[0] = ret->pod_uid[0] = '\0';
     ret->rv_at = 0;
-    struct out o = {.b = &ret->out};
+    /* one allocation: the pod grows by the node name and a condition */
+    struct out o = {.b = &ret->out, .r = kos_buf_reserve(&ret->out, len + strlen(in->node) + 256)};
     struct checks c = {0};
     struct walk w;
     struct member m;
