@@ -46,7 +46,8 @@ static int walk_next(struct walk *w, struct member *m)
         return -ENOTSUP;
     m->key = p;
     m->key_end = kos_json_skip_string(p, w->end);
-    if (!m->key_end)
+    /* a key written with escapes could spell one the splice looks for: the tree decides */
+    if (!m->key_end || memchr(m->key, '\\', (size_t)(m->key_end - m->key)))
         return -ENOTSUP;
     p = kos_json_skip_ws(m->key_end, w->end);
     if (p >= w->end || *p != ':')
@@ -250,6 +251,9 @@ static int conditions(struct out *o, const struct member *cm, const struct bindi
             first_in = false;
             const char *e = kos_json_skip_value(p, cm->val_end);
             if (!e)
+                return -ENOTSUP;
+            /* escapes could spell "type" or "PodScheduled" another way */
+            if (memchr(p, '\\', (size_t)(e - p)))
                 return -ENOTSUP;
             if (!is_pod_scheduled(p, e)) {
                 put_sep(o, &first);

@@ -5,9 +5,10 @@
  * allocations (the largest part of a bind's CPU).
  *
  * The input is a value the store holds, so JSON the server wrote itself; any shape the splice
- * does not expect (no metadata.resourceVersion, spec not an object, a repeated key, an escaped
- * node name) answers -ENOTSUP and the caller takes the tree path, whose result the splice's
- * matches member for member, in the same order (tests/unit/test_binding_splice.c). */
+ * does not expect (no metadata.resourceVersion, spec not an object, a repeated key, a key or
+ * a condition or a bound node name written with escapes) answers -ENOTSUP and the caller takes the
+ * tree path, whose result the splice's matches member for member, in the same order
+ * (tests/unit/test_binding_splice.c). */
 #pragma once
 
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "util/buf.h"
 
 struct binding_splice_in {
+    /* from the parsed Binding, so UTF-8 */
     const char *node; /* target.name, not empty */
     const char *uid;  /* the Binding's metadata.uid precondition; NULL or "" for none */
     const char *now;  /* RFC 3339 time for lastTransitionTime */

@@ -185,6 +185,11 @@ static void test_unexpected_shapes_take_the_tree_path(void **state)
         "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"a\":1 \"b\":2}}",  /* no comma */
         "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{},\"status\":{\"conditions\":[1 2]}}",
         "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{},\"status\":{\"conditions\":[1,",
+        /* keys and conditions written with escapes could spell what the splice looks for */
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"node\\u004eame\":\"x\"}}",
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"\\u0073pec\":{},\"spec\":{}}",
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{},\"status\":{\"conditions\":[{"
+        "\"type\":\"Pod\\u0053cheduled\"}]}}",
     };
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
         struct binding_splice sp = {0};
