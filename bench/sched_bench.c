@@ -151,7 +151,11 @@ static void *watch_bound(void *arg)
 {
     struct watcher *w = arg;
     struct kos_ref ref = {kos_kind_by_kind("", "Pod"), NS, NULL, NULL};
-    struct kos_list_options lo = {.resource_version = w->rv, .label_selector = "app=sched-bench"};
+    /* Every pod of the namespace, as scheduler_perf's throughput collector watches all pods
+     * through its informer: a label selector would have the server decode each event and the
+     * one before it to filter them, CPU the creates and the scheduler compete for. The run's
+     * pods are told apart by name. */
+    struct kos_list_options lo = {.resource_version = w->rv};
     struct kos_watch *watch = NULL;
     int r = kos_client_watch(w->client, &ref, &lo, &watch, NULL);
     if (r < 0) {

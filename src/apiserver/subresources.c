@@ -1,11 +1,13 @@
 /* Subresources with their own shape: pods/binding (the scheduler's way to place a pod) and
  * <workload>/scale (autoscaling/v1 Scale over spec.replicas). /status shares the update path. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/patch.h"
+#include "apiserver/binding_splice.h"
 #include "api/selector.h"
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
@@ -24,8 +26,106 @@ static void fail(struct resource_request *rr, struct http_reply *rep, int r,
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, rr->name);
 }
 
+/* The tree path of a binding (binding_splice.h names when it runs): the same checks and edits
+ * on the decoded pod; the codes and names of binding_splice. */
+static int bind_tree(const struct kos_value *stored, const struct binding_splice_in *in,
+                     json_t **ret_pod, struct binding_splice *found, struct kos_error **err)
+{
+    _cleanup_json_ json_t *pod = obj_decode_value(stored, err);
+    if (!pod)
+        return -EIO;
+    if (in->uid && in->uid[0]) {
+        const char *uid = obj_str(pod, "metadata.uid");
+        if (!kos_streq_null(uid, in->uid)) {
+            snprintf(found->pod_uid, sizeof(found->pod_uid), "%s", uid ? uid : "");
+            return -ESTALE;
+        }
+    }
+    if (obj_str(pod, "metadata.deletionTimestamp"))
+        return -EBUSY;
+    const char *bound = obj_str(pod, "spec.nodeName");
+    if (bound && bound[0]) {
+        snprintf(found->bound_node, sizeof(found->bound_node), "%s", bound);
+        return -EEXIST;
+    }
+    json_t *spec = json_object_get(pod, "spec");
+    if (!json_is_object(spec))
+        return kos_error_set(err, 500, "InternalError", "stored pod has no spec");
+    if (obj_set_str(spec, "nodeName", in->node) < 0)
+        return -ENOMEM;
+    json_t *status = json_object_get(pod, "status");
+    if (!json_is_object(status)) {
+        status = json_object();
+        json_object_set_new(pod, "status", status);
+    }
+    json_t *conds = json_object_get(status, "conditions");
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        json_object_set_new(status, "conditions", conds);
+    }
+    /* The binding replaces what the scheduler said before (PodScheduled=False). */
+    for (size_t i = json_array_size(conds); i > 0; i--)
+        if (kos_streq_null(obj_str(json_array_get(conds, i - 1), "type"), "PodScheduled"))
+            json_array_remove(conds, i - 1);
+    if (json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
+                                               "status", "True", "lastProbeTime",
+                                               "lastTransitionTime", in->now)) < 0)
+        return -ENOMEM;
+    *ret_pod = TAKE_PTR(pod);
+    return 0;
+}
+
+/* store_render_fn of a spliced binding: the revision's digits into the open resourceVersion. */
+static int render_splice(void *ctx, int64_t rev, struct kos_value **ret)
+{
+    const struct binding_splice *sp = ctx;
+    char rv[24];
+    int n = snprintf(rv, sizeof(rv), "%" PRId64, rev);
+    if (n <= 0)
+        return -EINVAL;
+    const struct iovec parts[3] = {{sp->out.data, sp->rv_at},
+                                   {rv, (size_t)n},
+                                   {sp->out.data + sp->rv_at, sp->out.len - sp->rv_at}};
+    struct kos_value *v = kos_value_concat(parts, 3);
+    if (!v)
+        return -ENOMEM;
+    *ret = v;
+    return 0;
+}
+
+static void splice_clear(struct binding_splice *sp)
+{
+    kos_buf_free(&sp->out);
+}
+
+static void binding_refused(struct resource_request *rr, struct http_reply *rep, int r,
+                            const struct binding_splice *sp, const char *key, const char *uid)
+{
+    if (r == -ESTALE)
+        reply_errorf(rep, 409, "Conflict",
+                     "Operation cannot be fulfilled on pods \"%s\": StorageError: invalid object, "
+                     "Code: 4, Key: %s, ResourceVersion: 0, AdditionalErrorMsg: Precondition "
+                     "failed: UID in precondition: %s, UID in object meta: %s",
+                     rr->name, key, uid, sp->pod_uid);
+    else if (r == -EBUSY)
+        reply_errorf(rep, 409, "Conflict",
+                     "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is being "
+                     "deleted, cannot be assigned to a host",
+                     rr->name, rr->name);
+    else
+        reply_errorf(rep, 409, "Conflict",
+                     "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already "
+                     "assigned to node \"%s\"",
+                     rr->name, rr->name, sp->bound_node);
+}
+
+/* kube's BindingREST: the Binding's metadata.uid is a precondition; a pod being deleted or
+ * already bound is refused; otherwise spec.nodeName and PodScheduled=True are set. The pod's
+ * bytes are spliced (binding_splice.h) unless their shape asks for the tree path. */
 void handle_binding(struct resource_request *rr, struct http_reply *rep)
 {
+    static const char ok[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                             "\"status\":\"Success\",\"code\":201}";
     _cleanup_error_ struct kos_error *err = NULL;
     _cleanup_json_ json_t *body = NULL;
     if (body_decode(rr->http, &body, &err) < 0) {
@@ -38,60 +138,62 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
                      "Binding.core \"%s\" is invalid: target.name: Required value", rr->name);
         return;
     }
-    for (int attempt = 0; attempt < 16; attempt++) {
-        _cleanup_json_ json_t *pod = NULL;
-        int64_t rev = 0;
-        int r = rr_read_object(rr, &pod, &rev, &err);
+    char key[1024];
+    if (rr_key(rr, rr->name, key, sizeof(key)) < 0) {
+        reply_errorf(rep, 400, "BadRequest", "invalid object name");
+        return;
+    }
+    char now[32];
+    obj_now_rfc3339(now, sizeof(now));
+    const struct binding_splice_in in = {
+        .node = node, .uid = obj_str(body, "metadata.uid"), .now = now};
+    bool done = false;
+    for (int attempt = 0; attempt < 16 && !done; attempt++) {
+        struct store_kv kv = {0};
+        int r = store_get(rr->srv->store, key, &kv);
         if (r < 0) {
-            fail(rr, rep, r, err);
+            fail(rr, rep, r, NULL);
             return;
         }
-        const char *bound = obj_str(pod, "spec.nodeName");
-        if (bound && bound[0]) {
-            reply_errorf(rep, 409, "Conflict",
-                         "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already "
-                         "assigned to node \"%s\"",
-                         rr->name, rr->name, bound);
+        _cleanup_free_ char *tmp = NULL;
+        const char *bytes = kos_value_bytes(kv.value, &tmp);
+        struct binding_splice sp = {0};
+        _cleanup_json_ json_t *pod = NULL;
+        r = bytes ? binding_splice(bytes, kv.value->len, &in, &sp) : -ENOMEM;
+        if (r == -ENOTSUP)
+            r = bind_tree(kv.value, &in, &pod, &sp, &err);
+        int64_t rev = kv.mod_rev;
+        store_kv_clear(&kv);
+        if (r == -ESTALE || r == -EBUSY || r == -EEXIST) {
+            binding_refused(rr, rep, r, &sp, key, in.uid);
+            splice_clear(&sp);
             return;
         }
-        if (obj_str(pod, "metadata.deletionTimestamp")) {
-            reply_errorf(rep, 409, "Conflict",
-                         "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is being "
-                         "deleted, cannot be assigned to a host",
-                         rr->name, rr->name);
+        if (r < 0) {
+            splice_clear(&sp);
+            if (err)
+                reply_error(rep, err);
+            else
+                reply_errorf(rep, 500, "InternalError", "binding the pod failed: %s", strerror(-r));
             return;
         }
-        json_t *spec = json_object_get(pod, "spec");
-        if (!json_is_object(spec)) {
-            reply_errorf(rep, 500, "InternalError", "stored pod has no spec");
-            return;
-        }
-        obj_set_str(spec, "nodeName", node);
-        json_t *status = json_object_get(pod, "status");
-        if (!json_is_object(status)) {
-            status = json_object();
-            json_object_set_new(pod, "status", status);
-        }
-        json_t *conds = json_object_get(status, "conditions");
-        if (!json_is_array(conds)) {
-            conds = json_array();
-            json_object_set_new(status, "conditions", conds);
-        }
-        /* The binding replaces what the scheduler said before (PodScheduled=False). */
-        for (size_t i = json_array_size(conds); i > 0; i--)
-            if (kos_streq_null(obj_str(json_array_get(conds, i - 1), "type"), "PodScheduled"))
-                json_array_remove(conds, i - 1);
-        char now[32];
-        obj_now_rfc3339(now, sizeof(now));
-        json_array_append_new(conds,
-                              json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled", "status",
-                                        "True", "lastProbeTime", "lastTransitionTime", now));
-        if (rr->dry_run)
+        if (rr->dry_run) {
+            splice_clear(&sp);
+            done = true;
             break;
-        char key[1024];
-        rr_key(rr, rr->name, key, sizeof(key));
+        }
         struct store_write_result res = {0};
-        r = obj_store_write(rr->srv->store, STORE_UPDATE, key, rev, pod, &res);
+        if (pod) {
+            r = obj_store_write(rr->srv->store, STORE_UPDATE, key, rev, pod, &res);
+        } else {
+            const struct store_write w = {.type = STORE_UPDATE,
+                                          .key = key,
+                                          .expected_mod_rev = rev,
+                                          .render = render_splice,
+                                          .render_ctx = &sp};
+            r = store_write(rr->srv->store, &w, &res);
+        }
+        splice_clear(&sp);
         if (r == -ECANCELED)
             continue;
         if (r < 0) {
@@ -99,12 +201,18 @@ void handle_binding(struct resource_request *rr, struct http_reply *rep)
             return;
         }
         kos_value_unref(res.value);
-        break;
+        done = true;
     }
-    _cleanup_json_ json_t *ok =
-        json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
-                  "status", "Success", "code", 201);
-    reply_json(rep, 201, ok);
+    if (!done) { /* the pod changed under every attempt */
+        reply_store_error(rep, -ECANCELED, rr->kind->plural, rr->kind->group, rr->name);
+        return;
+    }
+    char *text = strdup(ok);
+    if (!text) {
+        reply_errorf(rep, 500, "InternalError", "out of memory");
+        return;
+    }
+    http_reply_set_body(rep, 201, CT_JSON, text, sizeof(ok) - 1);
 }
 
 /* The Scale view of a workload. */

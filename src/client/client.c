@@ -244,39 +244,26 @@ static bool streams(const char *path_query)
     return q && (strstr(q, "watch=") || strstr(q, "follow="));
 }
 
-static int local_request(struct kos_client *c, const char *method, const char *path_query,
-                         const char *content_type, const char *body, size_t len, long *ret_status,
-                         json_t **ret_body, struct kos_error **err)
-{
-    _cleanup_buf_ struct kos_buf resp;
-    kos_buf_init(&resp, KOS_CLIENT_MAX_RESPONSE);
-    long status = 0;
-    int r = c->local_request(c->local_request_ctx, method, path_query, body ? content_type : NULL,
-                             c->user_agent, body, body ? len : 0, &status, &resp);
-    if (r < 0) {
-        /* as a transport failure over HTTP: no answer */
-        kos_error_set(err, 503, "ServiceUnavailable", "%s %s in process: %s", method, path_query,
-                      strerror(-r));
-        return -EIO;
-    }
-    json_t *doc = NULL;
-    if (resp.len > 0 && kos_json_decode(resp.data, resp.len, &doc, NULL) < 0)
-        doc = NULL;
-    *ret_status = status;
-    if (ret_body)
-        *ret_body = doc;
-    else
-        json_decref(doc);
-    return 0;
-}
-
-int kos_client_request(struct kos_client *c, const char *method, const char *path_query,
+/* A request's status and raw answer (resp, initialized by the caller); 0, or a negative errno
+ * when no answer came. */
+static int request_raw(struct kos_client *c, const char *method, const char *path_query,
                        const char *content_type, const char *body, size_t len, long *ret_status,
-                       json_t **ret_body, struct kos_error **err)
+                       struct kos_buf *resp, struct kos_error **err)
 {
-    if (c->local_request && path_query[0] == '/' && !streams(path_query))
-        return local_request(c, method, path_query, content_type, body, len, ret_status, ret_body,
-                             err);
+    if (c->local_request && path_query[0] == '/' && !streams(path_query)) {
+        long status = 0;
+        int r =
+            c->local_request(c->local_request_ctx, method, path_query, body ? content_type : NULL,
+                             c->user_agent, body, body ? len : 0, &status, resp);
+        if (r < 0) {
+            /* as a transport failure over HTTP: no answer */
+            kos_error_set(err, 503, "ServiceUnavailable", "%s %s in process: %s", method,
+                          path_query, strerror(-r));
+            return -EIO;
+        }
+        *ret_status = status;
+        return 0;
+    }
     _cleanup_buf_ struct kos_buf url;
     kos_buf_init(&url, PATH_MAX_LEN + QUERY_MAX_LEN + 1024);
     if (kos_buf_append_str(&url, c->server) < 0 || kos_buf_append_str(&url, path_query) < 0)
@@ -290,8 +277,6 @@ int kos_client_request(struct kos_client *c, const char *method, const char *pat
         curl_easy_cleanup(h);
         return r;
     }
-    _cleanup_buf_ struct kos_buf resp;
-    kos_buf_init(&resp, KOS_CLIENT_MAX_RESPONSE);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -301,7 +286,7 @@ int kos_client_request(struct kos_client *c, const char *method, const char *pat
     }
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -313,15 +298,29 @@ int kos_client_request(struct kos_client *c, const char *method, const char *pat
         return transport_error(err, rc, url.data);
     }
     give_handle(c, h);
-    json_t *doc = NULL;
-    if (resp.len > 0 && kos_json_decode(resp.data, resp.len, &doc, NULL) < 0)
-        doc = NULL;
     *ret_status = status;
-    if (ret_body)
-        *ret_body = doc;
-    else
-        json_decref(doc);
     return 0;
+}
+
+/* The answer as JSON (NULL when empty or not JSON). */
+static json_t *reply_doc(const struct kos_buf *resp)
+{
+    json_t *doc = NULL;
+    if (resp->len > 0 && kos_json_decode(resp->data, resp->len, &doc, NULL) < 0)
+        doc = NULL;
+    return doc;
+}
+
+int kos_client_request(struct kos_client *c, const char *method, const char *path_query,
+                       const char *content_type, const char *body, size_t len, long *ret_status,
+                       json_t **ret_body, struct kos_error **err)
+{
+    _cleanup_buf_ struct kos_buf resp;
+    kos_buf_init(&resp, KOS_CLIENT_MAX_RESPONSE);
+    int r = request_raw(c, method, path_query, content_type, body, len, ret_status, &resp, err);
+    if (r == 0 && ret_body)
+        *ret_body = reply_doc(&resp);
+    return r;
 }
 
 /* The error of a non-2xx answer, from its Status body when there is one. */
@@ -354,11 +353,15 @@ static int do_json(struct kos_client *c, const char *method, const char *path_qu
             return -ENOMEM;
     }
     long status = 0;
-    _cleanup_json_ json_t *resp = NULL;
-    int r = kos_client_request(c, method, path_query, content_type, data, len, &status, &resp, err);
+    _cleanup_buf_ struct kos_buf raw;
+    kos_buf_init(&raw, KOS_CLIENT_MAX_RESPONSE);
+    int r = request_raw(c, method, path_query, content_type, data, len, &status, &raw, err);
     if (r < 0)
         return r;
-    if (status < 200 || status > 299)
+    /* the answer is parsed only for a caller that reads it, or for its error */
+    bool ok = status >= 200 && status <= 299;
+    _cleanup_json_ json_t *resp = ok && !ret ? NULL : reply_doc(&raw);
+    if (!ok)
         return status_error(status, resp, err);
     if (ret)
         *ret = TAKE_PTR(resp);

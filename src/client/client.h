@@ -141,8 +141,8 @@ int kos_client_delete(struct kos_client *c, const struct kos_ref *ref,
 
 /* Any request: path_query is appended to the base URL ("/healthz", "/api/v1/pods?limit=1").
  * body may be NULL. Sets *ret_status (the HTTP code) and *ret_body (JSON, or NULL when the
- * body was empty or not JSON) whatever the status; returns a negative errno only when no
- * HTTP answer came. */
+ * body was empty or not JSON) whatever the status; ret_body may be NULL, and the answer is
+ * then not parsed. Returns a negative errno only when no HTTP answer came. */
 int kos_client_request(struct kos_client *c, const char *method, const char *path_query,
                        const char *content_type, const char *body, size_t len, long *ret_status,
                        json_t **ret_body, struct kos_error **err);

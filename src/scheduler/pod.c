@@ -211,7 +211,9 @@ int sched_pod_from_json(const json_t *obj, struct sched_pod **ret)
     p->preemption_victim = p->deleting && is_preemption_victim(status);
     p->gated = json_array_size(json_object_get(spec, "schedulingGates")) > 0;
 
-    if ((r = spec_hash(obj, &p->spec_hash)) < 0 ||
+    /* only the queue compares it, and a bound pod never enters the queue: the hash walked
+     * the whole pod again for every bind the informer reported */
+    if ((!p->node_name && (r = spec_hash(obj, &p->spec_hash)) < 0) ||
         (r = parse_time_ms(json_object_get(meta, "creationTimestamp"), 0, &p->creation_ms)) < 0 ||
         (r = parse_time_ms(json_object_get(status, "startTime"), SCHED_TIME_UNSET, &p->start_ms)) <
             0)

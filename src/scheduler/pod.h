@@ -34,7 +34,7 @@ struct sched_pod {
     bool gated; /* spec.schedulingGates non-empty: not to be scheduled yet */
     /* Hash of the object without status, resourceVersion, generation, managedFields and
      * finalizers (kube's isPodUpdated): equal hashes mean nothing that could change a
-     * scheduling decision changed. */
+     * scheduling decision changed. 0 for a bound pod, which the queue never holds. */
     uint64_t spec_hash;
     int64_t creation_ms;
     int64_t start_ms; /* status.startTime, SCHED_TIME_UNSET when absent */

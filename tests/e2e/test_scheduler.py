@@ -320,3 +320,76 @@ def test_binding_replaces_unschedulable_condition(server):
     conds = [c for c in get_pod(server, "grows")["status"]["conditions"]
              if c["type"] == "PodScheduled"]
     assert [c["status"] for c in conds] == ["True"]
+
+
+def test_binding_subresource_checks(server):
+    """pods/binding as kube's BindingREST answers it: the Binding's uid is a precondition, a pod
+    being deleted or already bound is refused (in that order), dry run writes nothing, and a
+    binding keeps every other member of the pod. The pods name another scheduler, so that only
+    the test binds them."""
+    mine = {"schedulerName": "test-only-scheduler"}
+    pod = make_pod(server, "bind-checks", **mine)
+    uid = pod["metadata"]["uid"]
+    path = PODS + "/bind-checks/binding"
+
+    def binding(node, uid=None):
+        meta = {"name": "bind-checks"}
+        if uid is not None:
+            meta["uid"] = uid
+        return {"apiVersion": "v1", "kind": "Binding", "metadata": meta,
+                "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+
+    status, err, _ = server.request("POST", path, binding("n1", "not-the-uid"))
+    assert status == 409, err
+    assert err["reason"] == "Conflict"
+    assert "Precondition failed: UID in precondition: not-the-uid, UID in object meta: " + uid \
+        in err["message"], err
+    status, err, _ = server.request("POST", path, binding(""))
+    assert status == 422, err
+    ok(server.request("POST", path + "?dryRun=All", binding("n1", uid)), 201)
+    assert not get_pod(server, "bind-checks")["spec"].get("nodeName")
+
+    before = get_pod(server, "bind-checks")
+    status, reply, _ = server.request("POST", path, binding("n1", uid))
+    assert status == 201, reply
+    assert reply["kind"] == "Status" and reply["status"] == "Success"
+    after = get_pod(server, "bind-checks")
+    assert after["spec"]["nodeName"] == "n1"
+    assert int(after["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
+    assert [c["status"] for c in after["status"]["conditions"]
+            if c["type"] == "PodScheduled"] == ["True"]
+    del after["spec"]["nodeName"], before["metadata"]["resourceVersion"]
+    del after["metadata"]["resourceVersion"]
+    after["status"]["conditions"] = [c for c in after["status"]["conditions"]
+                                     if c["type"] != "PodScheduled"]
+    before["status"]["conditions"] = [c for c in before["status"].get("conditions", [])
+                                      if c["type"] != "PodScheduled"]
+    if not before["status"]["conditions"]:
+        del before["status"]["conditions"]
+    if not after["status"]["conditions"]:
+        del after["status"]["conditions"]
+    assert after == before
+
+    status, err, _ = server.request("POST", path, binding("n2"))
+    assert status == 409, err
+    assert err["message"] == ('Operation cannot be fulfilled on pods/binding "bind-checks": pod '
+                              'bind-checks is already assigned to node "n1"'), err
+
+    gone = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "bind-deleting", "finalizers": ["example.com/hold"]},
+            "spec": dict({"containers": [{"name": "c", "image": "busybox"}]}, **mine)}
+    ok(server.request("POST", PODS, gone), 201)
+    try:
+        ok(server.request("DELETE", PODS + "/bind-deleting"), 200, 202)
+        dpath = PODS + "/bind-deleting/binding"
+        b = binding("n1")
+        b["metadata"]["name"] = "bind-deleting"
+        status, err, _ = server.request("POST", dpath, b)
+        assert status == 409, err
+        assert err["message"] == ('Operation cannot be fulfilled on pods/binding '
+                                  '"bind-deleting": pod bind-deleting is being deleted, cannot '
+                                  'be assigned to a host'), err
+    finally:
+        server.request("PATCH", PODS + "/bind-deleting", {"metadata": {"finalizers": None}},
+                       content_type="application/merge-patch+json")
+    ok(server.request("DELETE", PODS + "/bind-checks"), 200, 202)
