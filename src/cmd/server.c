@@ -531,7 +531,9 @@ static int build_authn(const struct server_flags *f, struct keystone_inprocess *
 /* glibc gives each thread that meets a locked arena a new one, up to 8 per CPU: the request
  * threads of a burst of writes each leave an arena of freed, unreturned pages behind (with
  * 10,000 pods created, ~35 MB more than the same store after a restart). Two per CPU keep
- * contention low and that memory small. MALLOC_ARENA_MAX in the environment still decides. */
+ * contention low and that memory small. MALLOC_ARENA_MAX in the environment still decides.
+ * The Makefile links jemalloc (configured in main.c), where this call does nothing; it is kept
+ * for a build against glibc's malloc. */
 static void limit_malloc_arenas(void)
 {
     if (getenv("MALLOC_ARENA_MAX"))
