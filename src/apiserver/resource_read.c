@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/list_body.h"
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
@@ -137,25 +138,6 @@ void handle_get(struct resource_request *rr, struct http_reply *rep)
     else
         reply_value(rep, 200, kv.value);
     store_kv_clear(&kv);
-}
-
-/* The values a list answers with, held until the response has been sent. */
-struct list_parts {
-    struct kos_value **values;
-    size_t count;
-    char *head;
-    char *tail;
-};
-
-static void list_parts_free(void *ctx)
-{
-    struct list_parts *p = ctx;
-    for (size_t i = 0; i < p->count; i++)
-        kos_value_unref(p->values[i]);
-    free(p->values);
-    free(p->head);
-    free(p->tail);
-    free(p);
 }
 
 /* Continue tokens carry the key to resume after, relative to the list's prefix. */
@@ -466,52 +448,29 @@ void handle_list(struct resource_request *rr, struct http_reply *rep)
     if (c.more && c.last_key)
         token = make_continue(c.rev, c.last_key + strlen(prefix));
 
-    struct list_parts *parts = calloc(1, sizeof(*parts));
-    /* the values' pieces (store/value.h) are written as they lie, without joining them */
-    size_t niov = c.count + 2;
-    for (size_t i = 0; i < c.count; i++)
-        niov += kos_value_iovcnt(c.values[i]);
-    struct iovec *iov = calloc(niov, sizeof(*iov));
-    int hn = -1;
-    if (parts && iov) {
-        if (token)
-            hn = asprintf(&parts->head,
-                          "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
-                          "\"resourceVersion\":\"%" PRId64 "\",\"continue\":\"%s\"},\"items\":[",
-                          list_kind, api_version, c.rev, token);
-        else
-            hn = asprintf(&parts->head,
-                          "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
-                          "\"resourceVersion\":\"%" PRId64 "\"},\"items\":[",
-                          list_kind, api_version, c.rev);
-        parts->tail = strdup("]}");
-    }
-    if (!parts || !iov || hn < 0 || !parts->tail) {
-        free(iov);
-        if (parts)
-            list_parts_free(parts);
+    char *head = NULL;
+    int hn;
+    if (token)
+        hn = asprintf(&head,
+                      "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                      "\"resourceVersion\":\"%" PRId64 "\",\"continue\":\"%s\"},\"items\":[",
+                      list_kind, api_version, c.rev, token);
+    else
+        hn = asprintf(&head,
+                      "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                      "\"resourceVersion\":\"%" PRId64 "\"},\"items\":[",
+                      list_kind, api_version, c.rev);
+    struct list_body *body = NULL;
+    if (hn < 0 || list_body_new(head, (size_t)hn, c.values, c.count, "]}", &body) < 0) {
+        if (hn >= 0)
+            free(head);
         collected_done(&c);
         reply_errorf(rep, 500, "InternalError", "out of memory");
         return;
     }
-    static char comma[] = ",";
-    size_t n = 0;
-    iov[n++] = (struct iovec){parts->head, (size_t)hn};
-    for (size_t i = 0; i < c.count; i++) {
-        if (i)
-            iov[n++] = (struct iovec){comma, 1};
-        n += kos_value_iov(c.values[i], &iov[n]);
-    }
-    iov[n++] = (struct iovec){parts->tail, 2};
-    parts->values = TAKE_PTR(c.values);
-    parts->count = c.count;
+    /* the body holds the values now */
+    c.values = NULL;
     c.count = 0;
     collected_done(&c);
-
-    rep->status = 200;
-    rep->content_type = CT_JSON;
-    rep->iov = iov;
-    rep->iovcnt = n;
-    rep->iov_free = list_parts_free;
-    rep->iov_ctx = parts;
+    list_body_reply(rep, rr->http, body);
 }
