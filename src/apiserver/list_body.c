@@ -106,7 +106,7 @@ static int send_all(struct http_io *io, const char *p, size_t len)
             idle_ms = 0;
             continue;
         }
-        if (n != -EAGAIN && n != 0)
+        if (n != -EAGAIN)
             return -EPIPE;
         if (idle_ms >= STALL_MS)
             return -ETIMEDOUT;

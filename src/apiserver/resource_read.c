@@ -187,7 +187,8 @@ struct collected {
     bool more;
 };
 
-static int collected_push(struct collected *c, struct kos_value *v)
+/* Takes the list's reference to *v (the store list no longer holds it). */
+static int collected_take(struct collected *c, struct kos_value **v)
 {
     if (c->count == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -197,7 +198,20 @@ static int collected_push(struct collected *c, struct kos_value *v)
         c->values = nv;
         c->cap = cap;
     }
-    c->values[c->count++] = kos_value_ref(v);
+    c->values[c->count++] = TAKE_PTR(*v);
+    return 0;
+}
+
+/* The key to continue after: copied once a batch, not for every item taken. */
+static int keep_last_key(struct collected *c, const char *key)
+{
+    if (!key)
+        return 0;
+    char *k = strdup(key);
+    if (!k)
+        return -ENOMEM;
+    free(c->last_key);
+    c->last_key = k;
     return 0;
 }
 
@@ -229,6 +243,7 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
             return kos_error_set(err, 500, "InternalError", "listing failed: %s", strerror(-r));
         if (!out->rev)
             out->rev = l.rev;
+        const char *taken = NULL; /* key of the last item kept from this batch */
         for (size_t i = 0; i < l.count; i++) {
             _cleanup_json_ json_t *obj = NULL;
             if (filtering) {
@@ -239,33 +254,35 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
             }
             if (limit && out->count == limit) {
                 out->more = true;
+                r = keep_last_key(out, taken);
                 store_list_clear(&l);
-                return 0;
+                return r;
             }
             if (sink) {
                 r = sink->fn(sink->ctx, l.items[i].value, obj);
                 out->count += r == 0;
             } else {
-                r = collected_push(out, l.items[i].value);
-            }
-            if (r == 0) {
-                free(out->last_key);
-                out->last_key = strdup(l.items[i].key);
-                if (!out->last_key)
-                    r = -ENOMEM;
+                r = collected_take(out, &l.items[i].value);
             }
             if (r < 0) {
                 store_list_clear(&l);
                 return r;
             }
+            if (r == 0)
+                taken = l.items[i].key;
         }
-        bool more = l.more;
-        if (more && l.count > 0) {
+        r = keep_last_key(out, taken);
+        bool more = l.more && l.count > 0;
+        if (r == 0 && more) {
             free(cursor);
             cursor = strdup(l.items[l.count - 1].key);
+            if (!cursor)
+                r = -ENOMEM;
         }
         store_list_clear(&l);
-        if (!more || !cursor)
+        if (r < 0)
+            return r;
+        if (!more)
             return 0;
     }
 }
