@@ -64,29 +64,30 @@ static size_t last_seg(const struct list_body *b)
     return b->count ? 2 * b->count : 1;
 }
 
+static size_t seg_len(const struct list_body *b, size_t seg)
+{
+    if (seg == 0)
+        return b->head_len;
+    if (seg == last_seg(b))
+        return b->tail_len;
+    return seg % 2 == 1 ? b->values[seg / 2]->len : 1;
+}
+
 size_t list_body_read(struct list_body *b, char *dst, size_t max)
 {
     size_t done = 0;
     while (done < max && b->seg <= last_seg(b)) {
-        size_t room = max - done, n;
-        if (b->seg == 0 || b->seg == last_seg(b)) {
-            const char *p = b->seg == 0 ? b->head : b->tail;
-            size_t len = b->seg == 0 ? b->head_len : b->tail_len;
-            n = len - b->off < room ? len - b->off : room;
-            memcpy(dst + done, p + b->off, n);
-        } else if (b->seg % 2 == 1) {
-            n = kos_value_read(b->values[b->seg / 2], b->off, dst + done, room);
+        size_t len = seg_len(b, b->seg), n;
+        if (b->seg % 2 == 1 && b->seg != last_seg(b)) {
+            n = kos_value_read(b->values[b->seg / 2], b->off, dst + done, max - done);
         } else {
-            n = b->off == 0 ? 1 : 0;
-            dst[done] = ',';
+            const char *p = b->seg == 0 ? b->head : b->seg == last_seg(b) ? b->tail : ",";
+            n = len - b->off < max - done ? len - b->off : max - done;
+            memcpy(dst + done, p + b->off, n);
         }
         done += n;
         b->off += n;
-        size_t seg_len = b->seg == 0             ? b->head_len
-                         : b->seg == last_seg(b) ? b->tail_len
-                         : b->seg % 2 == 1       ? b->values[b->seg / 2]->len
-                                                 : 1;
-        if (b->off >= seg_len) {
+        if (b->off >= len) {
             b->seg++;
             b->off = 0;
         }
