@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,12 @@ static int write_direct(struct list_body *b, struct http_io *io)
         r = send_all(io, frame + start, (size_t)h + n + 2);
         if (r < 0)
             break;
+        /* On a busy machine the reader often waits for this very CPU. Over loopback the
+         * socket takes tens of MB without blocking, so without a yield this loop runs far
+         * ahead and the client later reads cold memory: 10,000 pods at load 10 listed in
+         * 170 ms this way against 76-86 ms with the yield (MHD's path: 104-121 ms). With
+         * nobody else runnable the yield returns at once. */
+        sched_yield();
     }
     set_cork(io->fd, 0);
     return r;
