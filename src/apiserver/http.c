@@ -605,6 +605,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->method = method;
         req->path = url;
         req->socket_fd = connection_fd(conn);
+        req->http11 = version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
         if (srv->tls) {
             req->tls = true;
             req->peer = connection_peer(srv, conn);

@@ -30,6 +30,7 @@ struct http_request {
     bool body_too_large;
     int socket_fd; /* for noticing that a streaming client went away */
     bool tls;
+    bool http11; /* HTTP/1.1 (chunked bodies possible) rather than 1.0 */
     /* TLS only (NULL otherwise): the client certificate verdict, shared by the requests of
      * one connection and valid until the request completes. */
     const struct pki_peer *peer;

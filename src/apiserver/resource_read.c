@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/list_body.h"
 #include "apiserver/objects.h"
 #include "apiserver/resource.h"
 #include "apiserver/respond.h"
@@ -139,25 +140,6 @@ void handle_get(struct resource_request *rr, struct http_reply *rep)
     store_kv_clear(&kv);
 }
 
-/* The values a list answers with, held until the response has been sent. */
-struct list_parts {
-    struct kos_value **values;
-    size_t count;
-    char *head;
-    char *tail;
-};
-
-static void list_parts_free(void *ctx)
-{
-    struct list_parts *p = ctx;
-    for (size_t i = 0; i < p->count; i++)
-        kos_value_unref(p->values[i]);
-    free(p->values);
-    free(p->head);
-    free(p->tail);
-    free(p);
-}
-
 /* Continue tokens carry the key to resume after, relative to the list's prefix. */
 static char *make_continue(int64_t rev, const char *key_suffix)
 {
@@ -205,7 +187,8 @@ struct collected {
     bool more;
 };
 
-static int collected_push(struct collected *c, struct kos_value *v)
+/* Takes the list's reference to *v (the store list no longer holds it). */
+static int collected_take(struct collected *c, struct kos_value **v)
 {
     if (c->count == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -215,7 +198,20 @@ static int collected_push(struct collected *c, struct kos_value *v)
         c->values = nv;
         c->cap = cap;
     }
-    c->values[c->count++] = kos_value_ref(v);
+    c->values[c->count++] = TAKE_PTR(*v);
+    return 0;
+}
+
+/* The key to continue after: copied once a batch, not for every item taken. */
+static int keep_last_key(struct collected *c, const char *key)
+{
+    if (!key)
+        return 0;
+    char *k = strdup(key);
+    if (!k)
+        return -ENOMEM;
+    free(c->last_key);
+    c->last_key = k;
     return 0;
 }
 
@@ -247,6 +243,7 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
             return kos_error_set(err, 500, "InternalError", "listing failed: %s", strerror(-r));
         if (!out->rev)
             out->rev = l.rev;
+        const char *taken = NULL; /* key of the last item kept from this batch */
         for (size_t i = 0; i < l.count; i++) {
             _cleanup_json_ json_t *obj = NULL;
             if (filtering) {
@@ -257,33 +254,35 @@ static int collect(struct resource_request *rr, const char *prefix, const char *
             }
             if (limit && out->count == limit) {
                 out->more = true;
+                r = keep_last_key(out, taken);
                 store_list_clear(&l);
-                return 0;
+                return r;
             }
             if (sink) {
                 r = sink->fn(sink->ctx, l.items[i].value, obj);
                 out->count += r == 0;
             } else {
-                r = collected_push(out, l.items[i].value);
-            }
-            if (r == 0) {
-                free(out->last_key);
-                out->last_key = strdup(l.items[i].key);
-                if (!out->last_key)
-                    r = -ENOMEM;
+                r = collected_take(out, &l.items[i].value);
             }
             if (r < 0) {
                 store_list_clear(&l);
                 return r;
             }
+            if (r == 0)
+                taken = l.items[i].key;
         }
-        bool more = l.more;
-        if (more && l.count > 0) {
+        r = keep_last_key(out, taken);
+        bool more = l.more && l.count > 0;
+        if (r == 0 && more) {
             free(cursor);
             cursor = strdup(l.items[l.count - 1].key);
+            if (!cursor)
+                r = -ENOMEM;
         }
         store_list_clear(&l);
-        if (!more || !cursor)
+        if (r < 0)
+            return r;
+        if (!more)
             return 0;
     }
 }
@@ -466,52 +465,29 @@ void handle_list(struct resource_request *rr, struct http_reply *rep)
     if (c.more && c.last_key)
         token = make_continue(c.rev, c.last_key + strlen(prefix));
 
-    struct list_parts *parts = calloc(1, sizeof(*parts));
-    /* the values' pieces (store/value.h) are written as they lie, without joining them */
-    size_t niov = c.count + 2;
-    for (size_t i = 0; i < c.count; i++)
-        niov += kos_value_iovcnt(c.values[i]);
-    struct iovec *iov = calloc(niov, sizeof(*iov));
-    int hn = -1;
-    if (parts && iov) {
-        if (token)
-            hn = asprintf(&parts->head,
-                          "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
-                          "\"resourceVersion\":\"%" PRId64 "\",\"continue\":\"%s\"},\"items\":[",
-                          list_kind, api_version, c.rev, token);
-        else
-            hn = asprintf(&parts->head,
-                          "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
-                          "\"resourceVersion\":\"%" PRId64 "\"},\"items\":[",
-                          list_kind, api_version, c.rev);
-        parts->tail = strdup("]}");
-    }
-    if (!parts || !iov || hn < 0 || !parts->tail) {
-        free(iov);
-        if (parts)
-            list_parts_free(parts);
+    char *head = NULL;
+    int hn;
+    if (token)
+        hn = asprintf(&head,
+                      "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                      "\"resourceVersion\":\"%" PRId64 "\",\"continue\":\"%s\"},\"items\":[",
+                      list_kind, api_version, c.rev, token);
+    else
+        hn = asprintf(&head,
+                      "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                      "\"resourceVersion\":\"%" PRId64 "\"},\"items\":[",
+                      list_kind, api_version, c.rev);
+    struct list_body *body = NULL;
+    if (hn < 0 || list_body_new(head, (size_t)hn, c.values, c.count, "]}", &body) < 0) {
+        if (hn >= 0)
+            free(head);
         collected_done(&c);
         reply_errorf(rep, 500, "InternalError", "out of memory");
         return;
     }
-    static char comma[] = ",";
-    size_t n = 0;
-    iov[n++] = (struct iovec){parts->head, (size_t)hn};
-    for (size_t i = 0; i < c.count; i++) {
-        if (i)
-            iov[n++] = (struct iovec){comma, 1};
-        n += kos_value_iov(c.values[i], &iov[n]);
-    }
-    iov[n++] = (struct iovec){parts->tail, 2};
-    parts->values = TAKE_PTR(c.values);
-    parts->count = c.count;
+    /* the body holds the values now */
+    c.values = NULL;
     c.count = 0;
     collected_done(&c);
-
-    rep->status = 200;
-    rep->content_type = CT_JSON;
-    rep->iov = iov;
-    rep->iovcnt = n;
-    rep->iov_free = list_parts_free;
-    rep->iov_ctx = parts;
+    list_body_reply(rep, rr->http, body);
 }

@@ -115,3 +115,31 @@ size_t kos_value_iov(const struct kos_value *v, struct iovec *iov)
         iov[i] = (struct iovec){(void *)s[i].p, s[i].n};
     return v->nseg;
 }
+
+size_t kos_value_read(const struct kos_value *v, size_t off, void *dst, size_t max)
+{
+    if (off >= v->len)
+        return 0;
+    if (max > v->len - off)
+        max = v->len - off;
+    if (v->nseg == 0) {
+        memcpy(dst, v->data + off, max);
+        return max;
+    }
+    const struct kos_value_seg *s = kos_value_segs(v);
+    char *out = dst;
+    size_t done = 0;
+    for (uint32_t i = 0; i < v->nseg && done < max; i++) {
+        if (off >= s[i].n) {
+            off -= s[i].n;
+            continue;
+        }
+        size_t take = s[i].n - off;
+        if (take > max - done)
+            take = max - done;
+        memcpy(out + done, s[i].p + off, take);
+        done += take;
+        off = 0;
+    }
+    return done;
+}

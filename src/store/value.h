@@ -48,6 +48,9 @@ size_t kos_value_iovcnt(const struct kos_value *v);
 /* The bytes as kos_value_iovcnt(v) iovecs into iov (which has room for them); they stay valid
  * while the caller holds a reference to v. Returns the count. */
 size_t kos_value_iov(const struct kos_value *v, struct iovec *iov);
+/* Copies the bytes [off, off + max) of v (fewer at its end) into dst, pieces joined; returns
+ * the count copied (0 when off >= v->len). */
+size_t kos_value_read(const struct kos_value *v, size_t off, void *dst, size_t max);
 
 static inline void kos_value_unrefp(struct kos_value **v)
 {

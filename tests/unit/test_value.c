@@ -59,6 +59,20 @@ static void expect_bytes(const struct kos_value *v, const char *want)
     }
     assert_int_equal(at, n);
     free(iov);
+    /* and read from any offset, in any size, across the pieces */
+    const size_t sizes[] = {1, 5, 13, 512, n + 1};
+    char *out = malloc(n + 2);
+    assert_non_null(out);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        for (size_t off = 0; off <= n; off += off < 40 ? 1 : 37) {
+            size_t got_n = kos_value_read(v, off, out, sizes[k]);
+            size_t exp_n = n - off < sizes[k] ? n - off : sizes[k];
+            assert_int_equal(got_n, exp_n);
+            assert_memory_equal(out, want + off, got_n);
+        }
+    }
+    assert_int_equal(kos_value_read(v, n + 5, out, 10), 0);
+    free(out);
 }
 
 /* How many pieces of a and b are the same shared bytes. */
