@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "apiserver/objects.h"
 #include "codec/json_scan.h"
 
 /* One member of an object being walked: the key with its quotes, and the value. */
@@ -364,5 +366,53 @@ int binding_splice(const char *pod, size_t len, const struct binding_splice_in *
         return -EBUSY;
     if (c.bound)
         return -EEXIST;
+    return 0;
+}
+
+int binding_tree_bind(json_t *pod, const struct binding_splice_in *in, struct binding_splice *found)
+{
+    if (!json_is_object(pod))
+        return -ENOTSUP;
+    if (in->uid && in->uid[0]) {
+        const char *uid = obj_str(pod, "metadata.uid");
+        if (!uid || strcmp(uid, in->uid) != 0) {
+            snprintf(found->pod_uid, sizeof(found->pod_uid), "%s", uid ? uid : "");
+            return -ESTALE;
+        }
+    }
+    if (obj_str(pod, "metadata.deletionTimestamp"))
+        return -EBUSY;
+    const char *bound = obj_str(pod, "spec.nodeName");
+    if (bound && bound[0]) {
+        snprintf(found->bound_node, sizeof(found->bound_node), "%s", bound);
+        return -EEXIST;
+    }
+    json_t *spec = json_object_get(pod, "spec");
+    if (!json_is_object(spec))
+        return -ENOTSUP;
+    if (obj_set_str(spec, "nodeName", in->node) < 0)
+        return -ENOMEM;
+    json_t *status = json_object_get(pod, "status");
+    if (!json_is_object(status)) {
+        status = json_object();
+        if (json_object_set_new(pod, "status", status) < 0)
+            return -ENOMEM;
+    }
+    json_t *conds = json_object_get(status, "conditions");
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        if (json_object_set_new(status, "conditions", conds) < 0)
+            return -ENOMEM;
+    }
+    /* The binding replaces what the scheduler said before (PodScheduled=False). */
+    for (size_t i = json_array_size(conds); i > 0; i--) {
+        const char *type = obj_str(json_array_get(conds, i - 1), "type");
+        if (type && strcmp(type, "PodScheduled") == 0)
+            json_array_remove(conds, i - 1);
+    }
+    if (json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
+                                               "status", "True", "lastProbeTime",
+                                               "lastTransitionTime", in->now)) < 0)
+        return -ENOMEM;
     return 0;
 }

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "util/buf.h"
 
 struct binding_splice_in {
@@ -37,3 +39,10 @@ struct binding_splice {
  * -ENOMEM / -E2BIG. */
 int binding_splice(const char *pod, size_t len, const struct binding_splice_in *in,
                    struct binding_splice *ret);
+
+/* The same binding on a decoded pod, edited in place: the tree path the caller takes after
+ * -ENOTSUP, and the reference the splice is tested against. The same refusals in the same
+ * order (found->bound_node / pod_uid filled as by binding_splice); -ENOTSUP when the pod or
+ * its spec is not an object; -ENOMEM. */
+int binding_tree_bind(json_t *pod, const struct binding_splice_in *in,
+                      struct binding_splice *found);

@@ -26,51 +26,19 @@ static void fail(struct resource_request *rr, struct http_reply *rep, int r,
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, rr->name);
 }
 
-/* The tree path of a binding (binding_splice.h names when it runs): the same checks and edits
- * on the decoded pod; the codes and names of binding_splice. */
+/* The tree path of a binding (binding_splice.h names when it runs): the stored pod decoded
+ * and bound by binding_tree_bind. */
 static int bind_tree(const struct kos_value *stored, const struct binding_splice_in *in,
                      json_t **ret_pod, struct binding_splice *found, struct kos_error **err)
 {
     _cleanup_json_ json_t *pod = obj_decode_value(stored, err);
     if (!pod)
         return -EIO;
-    if (in->uid && in->uid[0]) {
-        const char *uid = obj_str(pod, "metadata.uid");
-        if (!kos_streq_null(uid, in->uid)) {
-            snprintf(found->pod_uid, sizeof(found->pod_uid), "%s", uid ? uid : "");
-            return -ESTALE;
-        }
-    }
-    if (obj_str(pod, "metadata.deletionTimestamp"))
-        return -EBUSY;
-    const char *bound = obj_str(pod, "spec.nodeName");
-    if (bound && bound[0]) {
-        snprintf(found->bound_node, sizeof(found->bound_node), "%s", bound);
-        return -EEXIST;
-    }
-    json_t *spec = json_object_get(pod, "spec");
-    if (!json_is_object(spec))
+    int r = binding_tree_bind(pod, in, found);
+    if (r == -ENOTSUP)
         return kos_error_set(err, 500, "InternalError", "stored pod has no spec");
-    if (obj_set_str(spec, "nodeName", in->node) < 0)
-        return -ENOMEM;
-    json_t *status = json_object_get(pod, "status");
-    if (!json_is_object(status)) {
-        status = json_object();
-        json_object_set_new(pod, "status", status);
-    }
-    json_t *conds = json_object_get(status, "conditions");
-    if (!json_is_array(conds)) {
-        conds = json_array();
-        json_object_set_new(status, "conditions", conds);
-    }
-    /* The binding replaces what the scheduler said before (PodScheduled=False). */
-    for (size_t i = json_array_size(conds); i > 0; i--)
-        if (kos_streq_null(obj_str(json_array_get(conds, i - 1), "type"), "PodScheduled"))
-            json_array_remove(conds, i - 1);
-    if (json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
-                                               "status", "True", "lastProbeTime",
-                                               "lastTransitionTime", in->now)) < 0)
-        return -ENOMEM;
+    if (r < 0)
+        return r;
     *ret_pod = TAKE_PTR(pod);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer target for pods/binding on the stored bytes (apiserver/binding_splice.h). The
  * input is "<node>\0<uid>\0<pod>". Whatever the bytes, the splice must not crash or read past
- * them; for a pod that is valid JSON, every answer other than -ENOTSUP must be the tree edit's:
- * the same refusal, or a bound pod equal to the tree's. */
+ * them; for a pod that is valid JSON, every answer other than -ENOTSUP must be the tree
+ * path's (binding_tree_bind): the same refusal, or a bound pod equal to the tree's. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,51 +14,6 @@
 #include "apiserver/binding_splice.h"
 
 #define NOW "2026-11-27T18:00:00Z"
-
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-/* The tree path: the refusal, or 0 with the pod edited in place. */
-static int tree_bind(json_t *pod, const char *node, const char *uid)
-{
-    if (!json_is_object(pod))
-        return -ENOTSUP;
-    if (uid[0]) {
-        const char *have = str_at(pod, "metadata", "uid");
-        if (!have || strcmp(have, uid) != 0)
-            return -ESTALE;
-    }
-    if (str_at(pod, "metadata", "deletionTimestamp"))
-        return -EBUSY;
-    const char *bound = str_at(pod, "spec", "nodeName");
-    if (bound && bound[0])
-        return -EEXIST;
-    json_t *spec = json_object_get(pod, "spec");
-    if (!json_is_object(spec))
-        return -ENOTSUP;
-    json_object_set_new(spec, "nodeName", json_string(node));
-    json_t *status = json_object_get(pod, "status");
-    if (!json_is_object(status)) {
-        status = json_object();
-        json_object_set_new(pod, "status", status);
-    }
-    json_t *conds = json_object_get(status, "conditions");
-    if (!json_is_array(conds)) {
-        conds = json_array();
-        json_object_set_new(status, "conditions", conds);
-    }
-    for (size_t i = json_array_size(conds); i > 0; i--) {
-        const char *t = json_string_value(json_object_get(json_array_get(conds, i - 1), "type"));
-        if (t && strcmp(t, "PodScheduled") == 0)
-            json_array_remove(conds, i - 1);
-    }
-    json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s}", "type", "PodScheduled", "status",
-                                           "True", "lastProbeTime", "lastTransitionTime", NOW));
-    json_object_set_new(json_object_get(pod, "metadata"), "resourceVersion", json_string("42"));
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,12 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     json_t *want = json_loadb((const char *)pod, len, JSON_REJECT_DUPLICATES, NULL);
     if (want && r != -ENOTSUP) {
-        int tr = tree_bind(want, node, uid);
+        struct binding_splice found = {0};
+        int tr = binding_tree_bind(want, &in, &found);
         if (tr != r)
             abort();
         if (r == 0) {
             if (sp.rv_at > sp.out.len)
                 abort();
+            /* the revision the store would give, as in the splice's text below */
+            json_object_set_new(json_object_get(want, "metadata"), "resourceVersion",
+                                json_string("42"));
             char *text = NULL;
             if (asprintf(&text, "%.*s42%s", (int)sp.rv_at, sp.out.data, sp.out.data + sp.rv_at) < 0)
                 abort();

@@ -18,33 +18,16 @@
 
 #define NOW "2026-11-27T18:00:00Z"
 
-/* The tree edit of handle_binding's tree path, written again from kube's semantics: the
- * oracle the splice is compared with. */
+/* The tree path (binding_tree_bind) on the same pod, its resourceVersion set to rv. */
 static json_t *tree_bind(const char *pod_text, const char *node, const char *rv)
 {
     json_error_t e;
     json_t *pod = json_loads(pod_text, 0, &e);
     assert_non_null(pod);
     json_object_set_new(json_object_get(pod, "metadata"), "resourceVersion", json_string(rv));
-    json_t *spec = json_object_get(pod, "spec");
-    json_object_set_new(spec, "nodeName", json_string(node));
-    json_t *status = json_object_get(pod, "status");
-    if (!json_is_object(status)) {
-        status = json_object();
-        json_object_set_new(pod, "status", status);
-    }
-    json_t *conds = json_object_get(status, "conditions");
-    if (!json_is_array(conds)) {
-        conds = json_array();
-        json_object_set_new(status, "conditions", conds);
-    }
-    for (size_t i = json_array_size(conds); i > 0; i--) {
-        const char *t = json_string_value(json_object_get(json_array_get(conds, i - 1), "type"));
-        if (t && strcmp(t, "PodScheduled") == 0)
-            json_array_remove(conds, i - 1);
-    }
-    json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s}", "type", "PodScheduled", "status",
-                                           "True", "lastProbeTime", "lastTransitionTime", NOW));
+    const struct binding_splice_in in = {.node = node, .now = NOW};
+    struct binding_splice found = {0};
+    assert_int_equal(binding_tree_bind(pod, &in, &found), 0);
     return pod;
 }
 
