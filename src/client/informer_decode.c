@@ -75,6 +75,7 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
             is_metadata ? informer_keeps_meta(inf, k.p, k.n)
                         : !key_is(k, "metadata") && (which == ALL_BUT_MANAGED_FIELDS ||
                                                      key_is(k, "kind") || key_is(k, "apiVersion"));
+        const char *vend = NULL;
         if (wanted && !memchr(k.p, '\\', k.n)) {
             /* parsed where it stands: no scan for its end first (the spec and status of
              * every pod write pass here); what the fast path leaves goes the long way */
@@ -83,34 +84,28 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
             if (kos_json_fast_parse_prefix(p, (size_t)(end - p), &val, &used) == 0) {
                 if (json_object_setn_new(out, k.p, k.n, val) < 0)
                     return NULL;
-                p = kos_json_skip_ws(p + used, end);
-                if (p < end && *p == ',') {
-                    p = kos_json_skip_ws(p + 1, end);
-                    continue;
-                }
-                if (p < end && *p == '}')
-                    return kos_json_skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
-                return NULL;
+                vend = p + used;
             }
         }
-        const char *vend = kos_json_skip_value(p, end);
-        if (!vend)
-            return NULL;
-        struct span v = {p, (size_t)(vend - p)};
-        if (is_metadata) {
-            /* a kept-fields list names keys unescaped: let the full parse compare those */
-            if (inf->metadata_fields && memchr(k.p, '\\', k.n))
+        if (!vend) {
+            if (!(vend = kos_json_skip_value(p, end)))
                 return NULL;
-            if (informer_keeps_meta(inf, k.p, k.n) && keep(out, k, v) < 0)
-                return NULL;
-        } else if (key_is(k, "metadata")) {
-            json_t *meta = load_members(inf, v.p, v.p + v.n, which, true);
-            if (!meta || json_object_set_new(out, "metadata", meta) < 0)
-                return NULL;
-        } else if (which == ALL_BUT_MANAGED_FIELDS || key_is(k, "kind") ||
-                   key_is(k, "apiVersion")) {
-            if (keep(out, k, v) < 0)
-                return NULL;
+            struct span v = {p, (size_t)(vend - p)};
+            if (is_metadata) {
+                /* a kept-fields list names keys unescaped: let the full parse compare those */
+                if (inf->metadata_fields && memchr(k.p, '\\', k.n))
+                    return NULL;
+                if (informer_keeps_meta(inf, k.p, k.n) && keep(out, k, v) < 0)
+                    return NULL;
+            } else if (key_is(k, "metadata")) {
+                json_t *meta = load_members(inf, v.p, v.p + v.n, which, true);
+                if (!meta || json_object_set_new(out, "metadata", meta) < 0)
+                    return NULL;
+            } else if (which == ALL_BUT_MANAGED_FIELDS || key_is(k, "kind") ||
+                       key_is(k, "apiVersion")) {
+                if (keep(out, k, v) < 0)
+                    return NULL;
+            }
         }
         p = kos_json_skip_ws(vend, end);
         if (p < end && *p == ',') {

@@ -75,43 +75,6 @@ const char *kos_json_skip_value(const char *p, const char *end)
     return NULL;
 }
 
-int kos_json_member(const char *data, size_t len, const char *key, const char **value,
-                    size_t *value_len)
-{
-    const char *end = data + len;
-    const char *p = kos_json_skip_ws(data, end);
-    if (p >= end || *p != '{')
-        return -EINVAL;
-    p = kos_json_skip_ws(p + 1, end);
-    if (p < end && *p == '}')
-        return 0;
-    size_t klen = strlen(key);
-    while (p < end && *p == '"') {
-        const char *kend = kos_json_skip_string(p, end);
-        if (!kend)
-            return -EINVAL;
-        bool match = (size_t)(kend - p - 2) == klen && memcmp(p + 1, key, klen) == 0;
-        p = kos_json_skip_ws(kend, end);
-        if (p >= end || *p != ':')
-            return -EINVAL;
-        p = kos_json_skip_ws(p + 1, end);
-        const char *vend = kos_json_skip_value(p, end);
-        if (!vend)
-            return -EINVAL;
-        if (match) {
-            *value = p;
-            *value_len = (size_t)(vend - p);
-            return 1;
-        }
-        p = kos_json_skip_ws(vend, end);
-        if (p < end && *p == ',')
-            p = kos_json_skip_ws(p + 1, end);
-        else
-            break;
-    }
-    return p < end && *p == '}' ? 0 : -EINVAL;
-}
-
 int kos_json_members(const char *data, size_t len, const char *const *keys, size_t n,
                      const char **values, size_t *value_lens)
 {
@@ -156,4 +119,17 @@ int kos_json_members(const char *data, size_t len, const char *const *keys, size
             break;
     }
     return p < end && *p == '}' ? (int)found : -EINVAL;
+}
+
+int kos_json_member(const char *data, size_t len, const char *key, const char **value,
+                    size_t *value_len)
+{
+    const char *v;
+    size_t v_len;
+    int r = kos_json_members(data, len, &key, 1, &v, &v_len);
+    if (r == 1) {
+        *value = v;
+        *value_len = v_len;
+    }
+    return r;
 }
