@@ -3,7 +3,6 @@ raw HTTP: discovery, OpenAPI, lists with selectors and continue, watch semantics
 options, updates, subresources and deletion."""
 
 import json
-import threading
 import time
 import urllib.request
 
@@ -178,17 +177,18 @@ def test_watch_semantics(server):
     first = create(server, path, pod("w1", {"app": "a"}))
     rv = first["metadata"]["resourceVersion"]
 
-    # no resourceVersion: synthetic ADDED for what exists, then changes; timeoutSeconds ends it
-    def later():
-        time.sleep(0.5)
+    # no resourceVersion: synthetic ADDED for what exists, then changes; timeoutSeconds ends it.
+    # The changes are made only once the watch has delivered its synthetic ADDED (the watch is
+    # registered): made earlier, a loaded machine could fold them into the initial state, or
+    # leave them after the timeout.
+    req = urllib.request.Request(server.url + path + "?watch=True&timeoutSeconds=10")
+    with server.urlopen(req, timeout=60) as r:
+        events = [json.loads(r.readline())]
         create(server, path, pod("w2", {"app": "b"}))
         server.request("PATCH", path + "/w1", {"metadata": {"labels": {"app": "b"}}},
                        content_type="application/merge-patch+json")
         server.request("DELETE", path + "/w2")
-    t = threading.Thread(target=later)
-    t.start()
-    events = watch_events(server, path + "?watch=True&timeoutSeconds=3")
-    t.join()
+        events += [json.loads(line) for line in r]
     seen = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
     assert seen == [("ADDED", "w1"), ("ADDED", "w2"), ("MODIFIED", "w1"), ("DELETED", "w2")]
     assert all(e["object"]["kind"] == "Pod" for e in events)
@@ -263,7 +263,7 @@ def test_connection_reused_after_watch(server):
             head, body = data.split(b"\r\n\r\n", 1)
             assert head.startswith(b"HTTP/1.1 200"), head
             return head, body
-        head, body = get(path + "?watch=1&timeoutSeconds=2&resourceVersion=" + rv)
+        head, body = get(path + "?watch=1&timeoutSeconds=10&resourceVersion=" + rv)
         assert b"chunked" in head.lower()
         server.request("PATCH", path + "/reuse-0", {"data": {"a": "b"}},
                        content_type="application/merge-patch+json")
