@@ -242,7 +242,9 @@ def test_startup_probe_holds_the_others_off(env, ctl):
         cs, conds = status_of(env, ns, "slow")
         return cs if "running" in cs.get("state", {}) else None
     wait_for(held, what="running")
-    time.sleep(4)  # several failed startup probes, no liveness or readiness probe yet
+    wait_for(event_with(env, ns, "Unhealthy", "Startup probe failed", fuzzy=True),
+             what="a failed startup probe")
+    time.sleep(3)  # more failed startup probes, no liveness or readiness probe yet
     cs, conds = status_of(env, ns, "slow")
     assert cs["started"] is False and cs["ready"] is False and cs["restartCount"] == 0
     assert conds["Ready"] == "False"
