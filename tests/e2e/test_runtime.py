@@ -205,14 +205,16 @@ def test_shim_survives_its_starter_and_is_found_again(node):
     # a session of its own: neither ours nor the starter's
     assert os.getsid(shim) not in (os.getsid(0), starter.pid)
     size = os.path.getsize(node.log("long"))
-    time.sleep(1)
+    # still writing: the log grows (polled, bounded: a loaded machine runs the loop late)
+    deadline = time.time() + 60
+    while os.path.getsize(node.log("long")) <= size and time.time() < deadline:
+        time.sleep(0.1)
     assert os.path.getsize(node.log("long")) > size
     # sh as pid 1 has no TERM handler, so the kernel ignores TERM: killed after the grace
     node.ctr("stop", "--id", "long", "--timeout", "1")
     assert node.state_of("long")["exitCode"] == 137
-    for _ in range(50):
-        if not os.path.exists(f"/proc/{shim}"):
-            break
+    deadline = time.time() + 60
+    while os.path.exists(f"/proc/{shim}") and time.time() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{shim}")
 
