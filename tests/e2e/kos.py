@@ -303,7 +303,7 @@ class KosServer:
             raw.close()
             raise
 
-    def start(self, timeout=20):
+    def start(self, timeout=60):
         cfg = self.kubeconfig
         if os.path.exists(cfg):
             os.unlink(cfg)

@@ -85,7 +85,7 @@ class NetNS:
         self.procs.append(p)
         return p
 
-    def _wait_listening(self, inside, port, timeout=10):
+    def _wait_listening(self, inside, port, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if inside:
@@ -107,7 +107,7 @@ class NetNS:
         through a unix socket to socat at the other end, which connects to 127.0.0.1:port."""
         sock = os.path.join(self.dir, "%s-%d.sock" % ("in" if listen_inside else "out", port))
         self._socat(not listen_inside, ["UNIX-LISTEN:%s,fork" % sock, "TCP:127.0.0.1:%d" % port])
-        deadline = time.time() + 10
+        deadline = time.time() + 60
         while not os.path.exists(sock):
             if time.time() > deadline:
                 raise RuntimeError("socat made no socket " + sock)
