@@ -35,7 +35,7 @@ def agent_server():
         s.cleanup()
 
 
-def wait_for(fn, timeout=30, what="condition"):
+def wait_for(fn, timeout=60, what="condition"):
     return wait_for_kos(fn, timeout, what, 0.1)
 
 

@@ -14,7 +14,7 @@ NS = "default"
 PODS = "/api/v1/namespaces/%s/pods" % NS
 
 
-def wait_for(what, fn, timeout=20.0):
+def wait_for(what, fn, timeout=60.0):
     """Polls fn until it returns something truthy; fails with `what` at the deadline."""
     return wait_for_kos(fn, timeout, what, 0.05)
 

@@ -124,7 +124,7 @@ class _LineReader:
         for line in proc.stdout:
             self.lines.put(line)
 
-    def until(self, want, timeout=20):
+    def until(self, want, timeout=60):
         got = []
         deadline = time.time() + timeout
         while time.time() < deadline and not all(any(w in l for l in got) for w in want):

@@ -24,7 +24,7 @@ def b64url_json(part):
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def wait_for(fn, timeout=20):
+def wait_for(fn, timeout=60):
     return wait_for_kos(fn, timeout, "condition", 0.1)
 
 
@@ -210,7 +210,7 @@ def test_bad_webhook_flags(tmp_path):
         s = KosServer(extra_args=args)
         try:
             with pytest.raises(RuntimeError) as e:
-                s.start(timeout=10)
+                s.start(timeout=60)
             assert needle in str(e.value), str(e.value)
         finally:
             s.cleanup()
@@ -408,7 +408,7 @@ def test_authorization_webhook_flags(tmp_path, hook):
         s = KosServer(extra_args=args)
         try:
             with pytest.raises(RuntimeError) as e:
-                s.start(timeout=10)
+                s.start(timeout=60)
             assert needle in str(e.value), str(e.value)
         finally:
             s.cleanup()
