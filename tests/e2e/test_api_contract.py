@@ -6,6 +6,8 @@ import json
 import time
 import urllib.request
 
+from kos import wait_for
+
 AGG_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGG_V2B1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
@@ -22,6 +24,14 @@ def create(server, path, body, expect=201):
     status, obj, _ = server.request("POST", path, body)
     assert status == expect, (status, obj)
     return obj
+
+
+def root_ca_published(server, ns="default"):
+    """Waits for the root CA publisher's kube-root-ca.crt in ns: made asynchronously after the
+    server (or namespace) starts, it would otherwise turn up as an extra ADDED in a watch of
+    the namespace's configmaps whenever a loaded machine runs the publisher late."""
+    wait_for(lambda: server.request("GET", "/api/v1/namespaces/%s/configmaps/kube-root-ca.crt"
+                                    % ns)[0] == 200, what="kube-root-ca.crt in " + ns)
 
 
 def watch_events(server, path, timeout=30):
@@ -214,6 +224,7 @@ def test_many_watchers_some_leave(server):
     every stream gets every event once and in order, streams whose clients leave end without
     disturbing the others, and the server keeps serving."""
     path = "/api/v1/namespaces/default/configmaps"
+    root_ca_published(server)
     rv = create(server, path, {"metadata": {"name": "fan-0"}})["metadata"]["resourceVersion"]
     n = 40
     streams = []
