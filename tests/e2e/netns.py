@@ -29,12 +29,38 @@ import time
 NETNS_DIR = "/var/run/netns"
 
 
+# Ports handed out by free_port(): below the kernel's ephemeral range (32768-60999 by
+# default) and the NodePort range (30000-32767).
+_PORTS_FROM, _PORTS_TO = 20000, 29999
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """A TCP port free on the host's loopback (ports are per namespace: a port free here is
-    also used for the same service inside a namespace, so one number names both ends)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port free on the host (every address), for a server that a test starts later and
+    that binds the number itself (ports are per namespace: a port free here is also used for
+    the same service inside a namespace, so one number names both ends).
+
+    Not a port the kernel hands out (bind to 0): those come from the ephemeral range, where any
+    process's outgoing connection may take the number between this check and the server's
+    bind, on a busy machine often enough to fail a run. Outside that range only another
+    explicit pick can take it, and the numbers are drawn at random."""
+    top = min(_PORTS_TO, _ephemeral_low() - 1)
+    for _ in range(200):
+        port = _PORTS_FROM + secrets.randbelow(top - _PORTS_FROM + 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in %d-%d" % (_PORTS_FROM, top))
 
 
 class NetNS:

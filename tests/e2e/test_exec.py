@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from kos import AgentEnv, kubectl_path, wait_for
+from netns import free_port
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -122,12 +123,6 @@ def test_python_client_stream(env):
     out = ws.read_stdout()
     assert "is-a-tty" in out, out
     ws.close()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

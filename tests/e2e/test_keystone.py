@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from kos import KOS_BIN, KosServer, kubectl_path
+from netns import free_port
 
 TOOLS = os.environ.get("KOS_SHARED_TOOLS", "/work/shared/tools")
 KS_UP = os.path.join(TOOLS, "keystone-up.sh")
@@ -42,12 +43,6 @@ POLICY = [
                   "namespace": "namespacea"},
      "match": [{"type": "role", "values": ["roleB"]}, {"type": "project", "values": ["projectA"]}]},
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_env(path):

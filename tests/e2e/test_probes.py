@@ -10,7 +10,6 @@ decides an exec probe, or what busybox httpd serves), never by waiting for a clo
 the host network until pod networking lands, so every httpd listens on a free port."""
 import os
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -18,18 +17,12 @@ import uuid
 import pytest
 
 from kos import AgentEnv, wait_for as wait_for_kos
+from netns import free_port
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
 
 NODE = "kos-probes-node"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
 
 
 @pytest.fixture(scope="module")

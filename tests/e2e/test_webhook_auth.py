@@ -9,7 +9,6 @@ kubeconfig-format files (--authentication-token-webhook-config-file,
 import base64
 import json
 import os
-import socket
 import ssl
 import subprocess
 import threading
@@ -131,12 +130,6 @@ def make_server():
     yield make
     for s in made:
         s.cleanup()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_default_service_account_and_create_token(make_server, kubectl_factory):
