@@ -226,7 +226,7 @@ def run_on_terminal(env, args):
     os.close(slave)
     out = b""
     sent = False
-    deadline = time.time() + 30
+    deadline = time.time() + 90  # kubectl exec and runc exec start slowly under load
     try:
         while time.time() < deadline:
             r, _, _ = select.select([master], [], [], 0.5)
