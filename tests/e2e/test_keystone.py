@@ -372,7 +372,7 @@ def test_malformed_policy_is_a_startup_error(workdir, keystone):
         p = subprocess.run([KOS_BIN, "keystone-auth", "--keystone-url", keystone.url,
                             "--policy-file", path, "--listen", "127.0.0.1:0", "--tls-cert-file",
                             cert, "--tls-private-key-file", key],
-                           capture_output=True, text=True, timeout=20)
+                           capture_output=True, text=True, timeout=60)
         assert p.returncode == 1, (text[:50], p.stderr)
         assert "policy" in p.stderr
 
