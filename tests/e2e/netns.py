@@ -34,12 +34,24 @@ NETNS_DIR = "/var/run/netns"
 _PORTS_FROM, _PORTS_TO = 20000, 29999
 
 
-def _ephemeral_low():
+def _ephemeral_range():
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+            lo, hi = (int(v) for v in f.read().split()[:2])
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _port_range():
+    """Where free_port() draws from: 20000-29999 below the ephemeral range, or above it when a
+    host moved that range down; None when the ephemeral range leaves no room."""
+    lo, hi = _ephemeral_range()
+    if lo - 1 >= _PORTS_FROM + 1000:
+        return _PORTS_FROM, min(_PORTS_TO, lo - 1)
+    if hi + 1000 <= 65535:
+        return hi + 1, 65535
+    return None
 
 
 def free_port():
@@ -51,16 +63,18 @@ def free_port():
     process's outgoing connection may take the number between this check and the server's
     bind, on a busy machine often enough to fail a run. Outside that range only another
     explicit pick can take it, and the numbers are drawn at random."""
-    top = min(_PORTS_TO, _ephemeral_low() - 1)
-    for _ in range(200):
-        port = _PORTS_FROM + secrets.randbelow(top - _PORTS_FROM + 1)
+    span = _port_range()
+    for _ in range(200 if span else 0):
+        port = span[0] + secrets.randbelow(span[1] - span[0] + 1)
         with socket.socket() as s:
             try:
                 s.bind(("0.0.0.0", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in %d-%d" % (_PORTS_FROM, top))
+    with socket.socket() as s:  # no room outside the ephemeral range: the kernel's pick
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
 
 
 class NetNS:
