@@ -1,9 +1,15 @@
 """Node-pressure eviction with real cgroups and real memory (issue 7): kos server's embedded
-agent with --eviction-hard memory.available a margin below the memory available when the
-test starts, --housekeeping-interval 1s and a short --eviction-pressure-transition-period.
-Pods hold anonymous memory in a busybox dd's block; every outcome keeps 550 MiB or more on
-either side of the threshold, so that other processes on the machine moving memory by a few
-hundred MiB cannot decide it. One server per test, its threshold read just before it starts."""
+agent, --housekeeping-interval 1s and a short --eviction-pressure-transition-period. Pods hold
+anonymous memory in busybox dd's blocks.
+
+Two signals are exercised, each so that nothing outside the test can decide the outcome:
+- allocatableMemory.available (the ranking and notification tests): --system-reserved leaves the
+  kubepods cgroup a fixed KUBEPODS_MI, so the signal counts this test's pods alone, whatever
+  the rest of the host does;
+- memory.available (the first test): the host-wide signal, which other processes and the
+  kernel's page-cache ageing move by hundreds of MiB. Its hog grows step by step until it is
+  evicted (or a cap far below the threshold is reached), so no drift can keep it above."""
+import json
 import os
 import shutil
 import time
@@ -19,19 +25,33 @@ pytestmark = pytest.mark.skipif(
 
 MI = 1024 * 1024
 NODE = "kos-evict-node"
-# threshold = available when the test's server starts − MARGIN. Other processes on a busy
-# machine were seen to move memory.available by ~500 MiB within a minute, so every outcome
-# below keeps at least 550 MiB on either side of the threshold: BIG alone stays 550 MiB
-# above it, BIG + SMALL goes 550 MiB below it (and SMALL < BIG, so that usage alone would
-# pick the other pod than the rule under test).
-MARGIN_MI = 2000
+TRANSITION = "12s"
+
+# allocatableMemory.available: kubepods may hold KUBEPODS_MI; the signal's threshold is
+# ALLOC_THRESHOLD_MI, so pods are evicted once together they hold more than 2,000 MiB. BIG
+# alone stays 550 MiB short of that, BIG + SMALL goes 550 MiB past it and stays 450 MiB under
+# the kubepods limit (no OOM kill decides first), and SMALL < BIG, so that usage alone would
+# pick the other pod than the rule under test.
+KUBEPODS_MI = 3000
+ALLOC_THRESHOLD_MI = 1000
 BIG_MI = 1450
 SMALL_MI = 1100
-TRANSITION = "12s"
-# a lone hog goes this far below the threshold: other tenants freeing a gigabyte or more
-# while it allocates (seen on a busy machine) must not keep it above
-HOG_EXTRA_MI = 2000
+ALLOC_HOG_MI = 2500
 
+# memory.available: threshold = available when the server starts − MARGIN_MI; the growing hog
+# adds GROW_STEP_MI at a time up to MARGIN_MI + GROW_EXTRA_MI (never within 1.5 GiB of what
+# the host had available).
+MARGIN_MI = 2000
+GROW_STEP_MI = 256
+GROW_EXTRA_MI = 4000
+
+
+def mem_total_mi():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    raise AssertionError("no MemTotal in /proc/meminfo")
 
 
 def hog(mib):
@@ -46,23 +66,37 @@ def hog(mib):
     return " ".join(parts) + " sleep 2; echo allocated; wait"
 
 
+def growing_hog(step_mib, steps):
+    """A shell that takes `step_mib` more MiB every half second, `steps` times, and stays."""
+    return ("i=0; while [ $i -lt %d ]; do (dd if=/dev/zero bs=%dM count=1 2>/dev/null | "
+            "sleep 3600) & i=$((i+1)); sleep 0.5; done; echo allocated; wait" % (steps, step_mib))
+
+
 class Env:
-    def __init__(self, ranking, housekeeping="1s"):
+    def __init__(self, ranking, housekeeping="1s", signal="allocatable"):
         self.housekeeping = housekeeping
         self.agent = AgentEnv(NODE)
         self.server = None
         self.kubectl = None
         self.ranking = ranking
+        self.signal = signal
 
     def start(self):
         self.image = self.agent.start_registry().image
-        avail = memory_available()
-        self.threshold_mi = avail // MI - MARGIN_MI
+        if self.signal == "allocatable":
+            self.threshold_mi = ALLOC_THRESHOLD_MI
+            self.agent.extra_args += [
+                "--system-reserved", "memory=%dMi" % (mem_total_mi() - KUBEPODS_MI),
+                "--eviction-hard", "memory.available<1Mi,allocatableMemory.available<%dMi"
+                % ALLOC_THRESHOLD_MI]
+        else:
+            self.avail_mi = memory_available() // MI
+            self.threshold_mi = self.avail_mi - MARGIN_MI
+            self.agent.extra_args += ["--eviction-hard", "memory.available<%dMi" % self.threshold_mi]
         self.agent.extra_args += [
-            "--eviction-hard", "memory.available<%dMi" % self.threshold_mi,
             "--housekeeping-interval", self.housekeeping,
             "--eviction-pressure-transition-period", TRANSITION,
-            "--eviction-ranking", self.ranking]
+            "--eviction-ranking", self.ranking, "-v", "4"]
         self.server = self.agent.start_server().server
         self.kubectl = self.agent.kubectl
         for name, value in [("low", 100), ("high", 1000)]:
@@ -129,8 +163,23 @@ class Env:
             if last:
                 return last
             time.sleep(0.25)
-        raise AssertionError("timed out waiting for %s (last: %r)\nserver log:\n%s" % (
-            what, last, self.server.log()))
+        raise AssertionError("timed out waiting for %s (last: %r)\n%s" % (
+            what, last, self.diagnosis()))
+
+    def diagnosis(self):
+        """What a failed wait prints: the node's conditions, every pod's status, the log."""
+        lines = []
+        try:
+            lines.append("node conditions: %s" % json.dumps(
+                self.node()["status"].get("conditions", [])))
+            st, body, _ = self.server.request("GET", "/api/v1/pods")
+            for p in (body.get("items", []) if st == 200 else []):
+                lines.append("pod %s/%s: %s" % (p["metadata"]["namespace"],
+                                                p["metadata"]["name"], json.dumps(p["status"])))
+        except Exception as e:  # the diagnosis must not hide the failure it explains
+            lines.append("(diagnosis failed: %r)" % e)
+        lines.append("server log:\n" + self.server.log())
+        return "\n".join(lines)
 
     def phase(self, ns, name):
         p = self.pod(ns, name)
@@ -152,13 +201,22 @@ class Env:
         return [e for e in body["items"] if e["involvedObject"].get("name") == name]
 
 
+def running(env):
+    """A fixture's body: the started env, stopped also when the test fails."""
+    try:
+        yield env.start()
+    finally:
+        env.stop()
+
+
+@pytest.fixture
+def host_env():
+    yield from running(Env("default", signal="memory"))
+
+
 @pytest.fixture
 def default_env():
-    e = Env("default")
-    try:
-        yield e.start()
-    finally:
-        e.stop()
+    yield from running(Env("default"))
 
 
 def assert_evicted(env, ns, name):
@@ -186,8 +244,8 @@ def assert_evicted(env, ns, name):
     return st["message"]
 
 
-def test_besteffort_hog_is_evicted_and_pressure_comes_and_goes(default_env):
-    env = default_env
+def test_besteffort_hog_is_evicted_and_pressure_comes_and_goes(host_env):
+    env = host_env
     ns = env.new_ns()
     assert env.condition("MemoryPressure")["status"] == "False"
     env.create_pod(ns, "guaranteed", "sleep 3600",
@@ -197,8 +255,9 @@ def test_besteffort_hog_is_evicted_and_pressure_comes_and_goes(default_env):
     env.wait_running(ns, "guaranteed")
     env.wait_running(ns, "idle")
 
-    # the hog alone takes the node HOG_EXTRA_MI below the threshold
-    env.create_pod(ns, "hog", hog(MARGIN_MI + HOG_EXTRA_MI))
+    # the hog alone grows until it takes the node below the threshold
+    cap_mi = min(MARGIN_MI + GROW_EXTRA_MI, env.avail_mi - 1536)
+    env.create_pod(ns, "hog", growing_hog(GROW_STEP_MI, cap_mi // GROW_STEP_MI))
     seen = {}
 
     def evicted():
@@ -258,11 +317,7 @@ def test_lower_priority_above_requests_goes_first(default_env):
 
 @pytest.fixture
 def legacy_env():
-    e = Env("legacy")
-    try:
-        yield e.start()
-    finally:
-        e.stop()
+    yield from running(Env("legacy"))
 
 
 def test_legacy_ranking_orders_by_qos(legacy_env):
@@ -283,21 +338,18 @@ def test_legacy_ranking_orders_by_qos(legacy_env):
 
 @pytest.fixture
 def notify_env():
-    e = Env("default", housekeeping="10m")
-    try:
-        yield e.start()
-    finally:
-        e.stop()
+    yield from running(Env("default", housekeeping="10m"))
 
 
 @pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/cgroup.event_control"),
                     reason="memory threshold notifications need a cgroup v1 memory hierarchy")
 def test_threshold_notification_acts_between_housekeeping_ticks(notify_env):
     """With a 10 minute housekeeping interval only the kubepods memory threshold eventfd can
-    make the agent look in time: the hog is evicted within a minute of allocating."""
+    make the agent look in time: the hog is evicted within two minutes of running."""
     env = notify_env
     ns = env.new_ns()
     time.sleep(2)  # past the first round, which arms the notification
-    env.create_pod(ns, "hog", hog(MARGIN_MI + HOG_EXTRA_MI))
-    env.wait(lambda: env.phase(ns, "hog") == "Failed", timeout=60, what="hog evicted")
+    env.create_pod(ns, "hog", hog(ALLOC_HOG_MI))
+    env.wait_running(ns, "hog")
+    env.wait(lambda: env.phase(ns, "hog") == "Failed", timeout=120, what="hog evicted")
     assert_evicted(env, ns, "hog")

@@ -132,6 +132,11 @@ static void arm_notifier(struct evict_manager *m, const struct evict_observation
     int r = evict_notifier_arm(&m->notifier, dir, best);
     if (r < 0)
         log_debug("eviction", "memory threshold notification unavailable: %s", strerror(-r));
+    else if (r > 0)
+        log_debug("eviction",
+                  "memory threshold notification armed at %lld bytes of kubepods "
+                  "usage (now %lld)",
+                  (long long)best, (long long)usage);
 }
 
 static int64_t pod_request(const json_t *pod, bool memory)
@@ -340,6 +345,7 @@ static void *loop(void *arg)
             break;
         if (m->notifier.efd >= 0 && (pfd[1].revents & POLLIN)) {
             evict_notifier_ack(&m->notifier);
+            log_debug("eviction", "memory threshold notification: looking now");
             next = kos_now_ms_monotonic(); /* the threshold notification: look now */
         }
     }

@@ -61,7 +61,7 @@ int evict_notifier_arm(struct evict_notifier *n, const char *dir, int64_t thresh
     n->efd = efd;
     n->usage_fd = ufd;
     n->threshold = threshold;
-    return 0;
+    return 1;
 }
 
 void evict_notifier_ack(struct evict_notifier *n)

@@ -14,8 +14,8 @@ struct evict_notifier {
 };
 
 void evict_notifier_init(struct evict_notifier *n);
-/* (Re-)registers at `threshold` bytes in the memory cgroup directory `dir`; a threshold
- * within 1 MiB of the armed one is kept. */
+/* (Re-)registers at `threshold` bytes in the memory cgroup directory `dir`: 1 when it did, 0
+ * when a threshold within 1 MiB of the armed one was kept. */
 int evict_notifier_arm(struct evict_notifier *n, const char *dir, int64_t threshold);
 /* Drains the eventfd after it fired. */
 void evict_notifier_ack(struct evict_notifier *n);
