@@ -104,9 +104,11 @@ $(BUILD)/libkos-san.a: $(SAN_OBJ)
 $(BUILD)/libkos-fuzz.a: $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libkos-san.a $(HDRS)
+# tests/unit/unit_process.c: every unit test process ignores SIGPIPE, as the kos binary does.
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit_process.c $(BUILD)/libkos-san.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS_SAN) -Itests/unit $< $(BUILD)/libkos-san.a -o $@ $(LIBS) -lcmocka
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_SAN) -Itests/unit $< tests/unit/unit_process.c \
+		$(BUILD)/libkos-san.a -o $@ $(LIBS) -lcmocka
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libkos-fuzz.a $(HDRS)
 	@mkdir -p $(dir $@)

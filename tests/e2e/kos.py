@@ -78,6 +78,31 @@ def remove_cgroup_tree(rel):
                     time.sleep(0.1)
 
 
+def process_start(pid):
+    """The start time (clock ticks since boot) of process pid, or None when there is none.
+    A pid names one process only together with its start time: on a busy host (pid_max 32768
+    wraps in minutes) the number is soon given to another process."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            # after the ")" that ends the command name: state is field 3, starttime field 22
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def processes(pids):
+    """{pid: start time} of running processes, to ask process_gone() about later."""
+    got = {p: process_start(p) for p in pids}
+    assert all(v is not None for v in got.values()), "not running: %r" % got
+    return got
+
+
+def process_gone(pid, start):
+    """True when the process that was pid (started at start) no longer exists; a zombie
+    still counts as existing, as /proc shows it until it is reaped."""
+    return process_start(pid) != start
+
+
 def wait_for(fn, timeout=60, what="condition", interval=0.2):
     """Calls fn until it returns something true, which is returned; fails the test after
     timeout seconds with the last value."""
@@ -303,7 +328,7 @@ class KosServer:
             raw.close()
             raise
 
-    def start(self, timeout=20):
+    def start(self, timeout=60):
         cfg = self.kubeconfig
         if os.path.exists(cfg):
             os.unlink(cfg)

@@ -29,11 +29,51 @@ import time
 NETNS_DIR = "/var/run/netns"
 
 
+# Ports handed out by free_port(): below the kernel's ephemeral range (32768-60999 by
+# default) and the NodePort range (30000-32767).
+_PORTS_FROM, _PORTS_TO = 20000, 29999
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(v) for v in f.read().split()[:2])
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _port_range():
+    """Where free_port() draws from: 20000-29999 below the ephemeral range, or above it when a
+    host moved that range down; None when the ephemeral range leaves no room."""
+    lo, hi = _ephemeral_range()
+    if lo - 1 >= _PORTS_FROM + 1000:
+        return _PORTS_FROM, min(_PORTS_TO, lo - 1)
+    if hi + 1000 <= 65535:
+        return hi + 1, 65535
+    return None
+
+
 def free_port():
-    """A TCP port free on the host's loopback (ports are per namespace: a port free here is
-    also used for the same service inside a namespace, so one number names both ends)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+    """A TCP port free on the host (every address), for a server that a test starts later and
+    that binds the number itself (ports are per namespace: a port free here is also used for
+    the same service inside a namespace, so one number names both ends).
+
+    Not a port the kernel hands out (bind to 0): those come from the ephemeral range, where any
+    process's outgoing connection may take the number between this check and the server's
+    bind, on a busy machine often enough to fail a run. Outside that range only another
+    explicit pick can take it, and the numbers are drawn at random."""
+    span = _port_range()
+    for _ in range(200 if span else 0):
+        port = span[0] + secrets.randbelow(span[1] - span[0] + 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # no room outside the ephemeral range: the kernel's pick
+        s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
 
 
@@ -85,7 +125,7 @@ class NetNS:
         self.procs.append(p)
         return p
 
-    def _wait_listening(self, inside, port, timeout=10):
+    def _wait_listening(self, inside, port, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if inside:
@@ -107,7 +147,7 @@ class NetNS:
         through a unix socket to socat at the other end, which connects to 127.0.0.1:port."""
         sock = os.path.join(self.dir, "%s-%d.sock" % ("in" if listen_inside else "out", port))
         self._socat(not listen_inside, ["UNIX-LISTEN:%s,fork" % sock, "TCP:127.0.0.1:%d" % port])
-        deadline = time.time() + 10
+        deadline = time.time() + 60
         while not os.path.exists(sock):
             if time.time() > deadline:
                 raise RuntimeError("socat made no socket " + sock)

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tarfile
 import tempfile
@@ -22,6 +21,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+
+from netns import free_port as _free_port  # (test_image imports it from here too)
 
 BUSYBOX = "/bin/busybox"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -33,12 +34,6 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sha256(data):

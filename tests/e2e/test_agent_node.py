@@ -35,7 +35,7 @@ def agent_server():
         s.cleanup()
 
 
-def wait_for(fn, timeout=30, what="condition"):
+def wait_for(fn, timeout=60, what="condition"):
     return wait_for_kos(fn, timeout, what, 0.1)
 
 
@@ -149,7 +149,7 @@ def test_node_registers_ready_with_node_info_and_lease(agent_server):
     owner = first["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["name"], owner["uid"]) == ("Node", NODE, n["metadata"]["uid"])
     renewed = wait_for(lambda: (lease() or {}).get("spec", {}).get("renewTime") !=
-                       first["spec"]["renewTime"], timeout=30, what="lease renewal")
+                       first["spec"]["renewTime"], timeout=60, what="lease renewal")
     assert renewed
 
 

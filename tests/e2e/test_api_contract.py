@@ -3,7 +3,6 @@ raw HTTP: discovery, OpenAPI, lists with selectors and continue, watch semantics
 options, updates, subresources and deletion."""
 
 import json
-import threading
 import time
 import urllib.request
 
@@ -25,6 +24,14 @@ def create(server, path, body, expect=201):
     status, obj, _ = server.request("POST", path, body)
     assert status == expect, (status, obj)
     return obj
+
+
+def root_ca_published(server, ns="default"):
+    """Waits for the root CA publisher's kube-root-ca.crt in ns: made asynchronously after the
+    server (or namespace) starts, it would otherwise turn up as an extra ADDED in a watch of
+    the namespace's configmaps whenever a loaded machine runs the publisher late."""
+    wait_for(lambda: server.request("GET", "/api/v1/namespaces/%s/configmaps/kube-root-ca.crt"
+                                    % ns)[0] == 200, what="kube-root-ca.crt in " + ns)
 
 
 def watch_events(server, path, timeout=30):
@@ -180,17 +187,18 @@ def test_watch_semantics(server):
     first = create(server, path, pod("w1", {"app": "a"}))
     rv = first["metadata"]["resourceVersion"]
 
-    # no resourceVersion: synthetic ADDED for what exists, then changes; timeoutSeconds ends it
-    def later():
-        time.sleep(0.5)
+    # no resourceVersion: synthetic ADDED for what exists, then changes; timeoutSeconds ends it.
+    # The changes are made only once the watch has delivered its synthetic ADDED (the watch is
+    # registered): made earlier, a loaded machine could fold them into the initial state, or
+    # leave them after the timeout.
+    req = urllib.request.Request(server.url + path + "?watch=True&timeoutSeconds=10")
+    with server.urlopen(req, timeout=60) as r:
+        events = [json.loads(r.readline())]
         create(server, path, pod("w2", {"app": "b"}))
         server.request("PATCH", path + "/w1", {"metadata": {"labels": {"app": "b"}}},
                        content_type="application/merge-patch+json")
         server.request("DELETE", path + "/w2")
-    t = threading.Thread(target=later)
-    t.start()
-    events = watch_events(server, path + "?watch=True&timeoutSeconds=3")
-    t.join()
+        events += [json.loads(line) for line in r]
     seen = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
     assert seen == [("ADDED", "w1"), ("ADDED", "w2"), ("MODIFIED", "w1"), ("DELETED", "w2")]
     assert all(e["object"]["kind"] == "Pod" for e in events)
@@ -216,10 +224,7 @@ def test_many_watchers_some_leave(server):
     every stream gets every event once and in order, streams whose clients leave end without
     disturbing the others, and the server keeps serving."""
     path = "/api/v1/namespaces/default/configmaps"
-    # the root CA publisher's kube-root-ca.crt would otherwise be an ADDED in the streams
-    # when it lands after fan-0
-    wait_for(lambda: server.request("GET", path + "/kube-root-ca.crt")[0] == 200, timeout=60,
-             what="kube-root-ca.crt in default")
+    root_ca_published(server)
     rv = create(server, path, {"metadata": {"name": "fan-0"}})["metadata"]["resourceVersion"]
     n = 40
     streams = []
@@ -269,7 +274,7 @@ def test_connection_reused_after_watch(server):
             head, body = data.split(b"\r\n\r\n", 1)
             assert head.startswith(b"HTTP/1.1 200"), head
             return head, body
-        head, body = get(path + "?watch=1&timeoutSeconds=2&resourceVersion=" + rv)
+        head, body = get(path + "?watch=1&timeoutSeconds=10&resourceVersion=" + rv)
         assert b"chunked" in head.lower()
         server.request("PATCH", path + "/reuse-0", {"data": {"a": "b"}},
                        content_type="application/merge-patch+json")

@@ -24,7 +24,7 @@ def review(server, user, groups, verb, resource, namespace="", group="", name=""
     return r["status"]
 
 
-def wait_for(cond, timeout=10):
+def wait_for(cond, timeout=60):
     return wait_for_kos(cond, timeout, "condition", 0.1)
 
 

@@ -66,13 +66,12 @@ def test_kubeconfig_and_disable_agent(server):
 
 def test_make_run_starts_a_server_and_prints_the_kubectl_line():
     import signal
-    import socket
     import time
+
+    from netns import free_port
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     build = os.path.relpath(os.path.dirname(os.path.abspath(KOS_BIN)), repo)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # outside the ephemeral range: not taken meanwhile by a connection
     # `make run` starts the embedded node agent with its defaults (cgroup root "/"): the
     # kubepods cgroups it makes there are removed again if this test made them
     from kos import cgroup_hierarchies

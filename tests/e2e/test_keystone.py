@@ -4,6 +4,7 @@ SubjectAccessReview over HTTPS, its policy allows exactly what it says, other pr
 revoked and expired tokens are refused, auth data is synced into kos, and `kos keystone-login`
 works as kubectl's exec credential plugin."""
 
+import calendar
 import http.server
 import json
 import os
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 from kos import KOS_BIN, KosServer, kubectl_path
+from netns import free_port
 
 TOOLS = os.environ.get("KOS_SHARED_TOOLS", "/work/shared/tools")
 KS_UP = os.path.join(TOOLS, "keystone-up.sh")
@@ -41,12 +43,6 @@ POLICY = [
                   "namespace": "namespacea"},
      "match": [{"type": "role", "values": ["roleB"]}, {"type": "project", "values": ["projectA"]}]},
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_env(path):
@@ -161,7 +157,7 @@ class KeystoneAuth:
              self.policy, "--listen", "127.0.0.1:0", "--tls-cert-file", self.cert,
              "--tls-private-key-file", key] + list(extra), stdout=self.out, stderr=log)
         log.close()
-        deadline = time.time() + 20
+        deadline = time.time() + 60
         self.port = None
         while time.time() < deadline and self.port is None:
             if self.proc.poll() is not None:
@@ -376,7 +372,7 @@ def test_malformed_policy_is_a_startup_error(workdir, keystone):
         p = subprocess.run([KOS_BIN, "keystone-auth", "--keystone-url", keystone.url,
                             "--policy-file", path, "--listen", "127.0.0.1:0", "--tls-cert-file",
                             cert, "--tls-private-key-file", key],
-                           capture_output=True, text=True, timeout=20)
+                           capture_output=True, text=True, timeout=60)
         assert p.returncode == 1, (text[:50], p.stderr)
         assert "policy" in p.stderr
 
@@ -671,13 +667,16 @@ def test_expired_token_is_refused_even_from_the_cache(keystone, webhook):
         raise AssertionError("keystone did not reload its config")
 
     try:
+        # 20 s: long enough that both logins below are made before the expiry also when a
+        # loaded machine makes each take seconds (with 4 s the token could expire first)
         with open(conf, "w") as f:
-            f.write(original.replace("expiration = 3600", "expiration = 4"))
-        token, _ = reload_and_issue(True)
+            f.write(original.replace("expiration = 3600", "expiration = 20"))
+        token, body = reload_and_issue(True)
+        expires = calendar.timegm(time.strptime(body["expires_at"][:19], "%Y-%m-%dT%H:%M:%S"))
         # Cached by the webhook (default TTL 2 minutes) ...
         assert login(webhook, token)["username"] == "userA"
         assert login(webhook, token)["username"] == "userA"
-        time.sleep(5.5)
+        time.sleep(max(0.0, expires - time.time()) + 1.5)
         # ... but never past the token's expiry.
         st, body = webhook.token_review(token)
         assert st == 401 and body["status"]["authenticated"] is False, body

@@ -176,7 +176,7 @@ class _LineReader:
         for line in proc.stdout:
             self.lines.put(line)
 
-    def until(self, want, timeout=20):
+    def until(self, want, timeout=60):
         import queue
         got = []
         deadline = time.time() + timeout

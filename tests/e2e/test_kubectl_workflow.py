@@ -43,7 +43,7 @@ spec:
 """
 
 
-def wait_gone(k, *args, timeout=30):
+def wait_gone(k, *args, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if k.run("get", *args, check=False).returncode != 0:

@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -20,18 +19,13 @@ import pytest
 
 from kos import (KOS_BIN, KosServer, Kubectl, remove_cgroup_tree, stop_leftover_containers,
                  unmount_under, wait_for)
+from netns import free_port
 from registry import Registry, push_busybox_image
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
 
 NODE = "kubelet-ep-node"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -100,11 +100,16 @@ def assert_evicted(server, kubectl, ns, name, message):
     assert st["message"] == message, st
     # the kubelet's local storage evictions carry no DisruptionTarget condition
     assert not [c for c in st.get("conditions", []) if c["type"] == "DisruptionTarget"], st
-    code, body, _ = server.request("GET", "/api/v1/namespaces/%s/events" % ns)
-    assert code == 200
-    evs = [e for e in body["items"]
-           if e["involvedObject"].get("name") == name and e["reason"] == "Evicted"]
-    assert evs and evs[0]["type"] == "Warning" and evs[0]["message"] == message, evs
+
+    # events are recorded apart from the status (as the kubelet's recorder does): the
+    # Evicted event may land a moment after the pod shows Failed
+    def evicted_events():
+        code, body, _ = server.request("GET", "/api/v1/namespaces/%s/events" % ns)
+        assert code == 200
+        return [e for e in body["items"]
+                if e["involvedObject"].get("name") == name and e["reason"] == "Evicted"]
+    evs = wait(evicted_events, server, what=name + "'s Evicted event")
+    assert evs[0]["type"] == "Warning" and evs[0]["message"] == message, evs
 
 
 def test_local_storage_limits_evict_and_spare_the_neighbour(env):

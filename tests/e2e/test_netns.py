@@ -41,7 +41,7 @@ def test_agent_inside_registers_its_node(ns, kubectl_factory):
     try:
         s.start()
         k = kubectl_factory(s, "1.33")
-        k.run("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
+        k.run("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s", timeout=90)
     finally:
         s.cleanup()
 

@@ -10,7 +10,6 @@ decides an exec probe, or what busybox httpd serves), never by waiting for a clo
 the host network until pod networking lands, so every httpd listens on a free port."""
 import os
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -18,18 +17,12 @@ import uuid
 import pytest
 
 from kos import AgentEnv, wait_for as wait_for_kos
+from netns import free_port
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
 
 NODE = "kos-probes-node"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +235,9 @@ def test_startup_probe_holds_the_others_off(env, ctl):
         cs, conds = status_of(env, ns, "slow")
         return cs if "running" in cs.get("state", {}) else None
     wait_for(held, what="running")
-    time.sleep(4)  # several failed startup probes, no liveness or readiness probe yet
+    wait_for(event_with(env, ns, "Unhealthy", "Startup probe failed", fuzzy=True),
+             what="a failed startup probe")
+    time.sleep(3)  # more failed startup probes, no liveness or readiness probe yet
     cs, conds = status_of(env, ns, "slow")
     assert cs["started"] is False and cs["ready"] is False and cs["restartCount"] == 0
     assert conds["Ready"] == "False"

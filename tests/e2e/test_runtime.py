@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from kos import KOS_BIN
+from kos import KOS_BIN, process_gone, process_start, processes
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc") or not os.path.exists("/bin/busybox"),
@@ -170,10 +170,11 @@ def test_graceful_stop_then_kill(node):
 
     node.run("stubborn", ["sh", "-c", "trap '' TERM; sleep 1000 & wait; sleep 1000"])
     pid = node.state_of("stubborn")["pid"]
+    started = processes([pid])[pid]
     node.ctr("stop", "--id", "stubborn", "--timeout", "1")
     st = node.state_of("stubborn")
     assert st["status"] == "exited" and st["exitCode"] == 137
-    assert not os.path.exists(f"/proc/{pid}")
+    assert process_gone(pid, started)
     node.ctr("rm", "--id", "stubborn")
     assert not os.path.exists(os.path.join(node.state, "stubborn"))
     assert cgroup_dirs(f"{node.cgroup_parent}/stubborn") == []
@@ -202,19 +203,23 @@ def test_shim_survives_its_starter_and_is_found_again(node):
     st = node.state_of("long")
     assert st["status"] == "running"
     shim = st["shimPid"]
+    shim_start = process_start(shim)
+    assert shim_start is not None
     # a session of its own: neither ours nor the starter's
     assert os.getsid(shim) not in (os.getsid(0), starter.pid)
     size = os.path.getsize(node.log("long"))
-    time.sleep(1)
+    # still writing: the log grows (polled, bounded: a loaded machine runs the loop late)
+    deadline = time.time() + 60
+    while os.path.getsize(node.log("long")) <= size and time.time() < deadline:
+        time.sleep(0.1)
     assert os.path.getsize(node.log("long")) > size
     # sh as pid 1 has no TERM handler, so the kernel ignores TERM: killed after the grace
     node.ctr("stop", "--id", "long", "--timeout", "1")
     assert node.state_of("long")["exitCode"] == 137
-    for _ in range(50):
-        if not os.path.exists(f"/proc/{shim}"):
-            break
+    deadline = time.time() + 60
+    while not process_gone(shim, shim_start) and time.time() < deadline:
         time.sleep(0.1)
-    assert not os.path.exists(f"/proc/{shim}")
+    assert process_gone(shim, shim_start)
 
 
 def _pgrp_alive(pgid):
@@ -457,14 +462,14 @@ def test_kill_removes_processes_and_cgroups(pods):
     assert all(c["ready"] and c["started"] for c in st["containerStatuses"])
     uid = pod["metadata"]["uid"]
     pids = [pods.ctr_state(f"{uid}_{n}_0")["pid"] for n in ("main", "side")]
-    assert all(os.path.exists(f"/proc/{p}") for p in pids)
+    procs = processes(pids)
     pod_cg = cgroup_dirs(f"{pods.cg_root}/kubepods/besteffort/pod{uid}")
     assert pod_cg
     # each container has its own cgroup under the pod's
     assert any(os.path.isdir(os.path.join(d, f"{uid}_main_0")) for d in pod_cg)
     pods.kill(pod, grace=2)
-    for p in pids:
-        assert not os.path.exists(f"/proc/{p}")
+    for p, started in procs.items():
+        assert process_gone(p, started)
     assert cgroup_dirs(f"{pods.cg_root}/kubepods/besteffort/pod{uid}") == []
     assert os.listdir(os.path.join(pods.root, "containers")) == []
 

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from kos import AgentEnv, wait_for
+from kos import AgentEnv, process_gone, processes, wait_for
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("runc"), reason="needs root and runc")
@@ -212,11 +212,12 @@ def test_delete_leaves_no_processes_or_cgroups_and_python_client(env):
         assert item.metadata.name
 
     pids = container_pids(server, uid)
-    assert pids and all(os.path.exists(f"/proc/{p}") for p in pids)
+    assert pids
+    procs = processes(pids)
     env["kubectl"].run("delete", "pod", "-n", ns, "long", "--wait=true", timeout=90)
     assert get_pod(env, ns, "long") is None
-    for p in pids:
-        assert not os.path.exists(f"/proc/{p}")
+    for p, started in procs.items():
+        assert process_gone(p, started)
     for base, dirs, _ in os.walk("/sys/fs/cgroup/memory" + server.cgroup_root):
         assert not any(uid in d for d in dirs)
     assert container_pids(server, uid) == []
@@ -261,8 +262,10 @@ def test_server_restart_leaves_running_containers(env):
     uid = pod["metadata"]["uid"]
     before = pod["status"]["containerStatuses"][0]
     pids = container_pids(server, uid)
+    assert pids
+    procs = processes(pids)
     server.stop()  # the agent goes away; its containers stay
-    assert pids and all(os.path.exists(f"/proc/{p}") for p in pids)
+    assert not any(process_gone(p, started) for p, started in procs.items())
     server.start()
     time.sleep(2)
     pod = wait_for(phase_is(env, ns, "steady", "Running"), what="Running again")
@@ -273,8 +276,8 @@ def test_server_restart_leaves_running_containers(env):
     assert container_pids(server, uid) == pids
     assert "alive" in env["kubectl"].run("logs", "-n", ns, "steady", "--tail", "1").stdout
     env["kubectl"].run("delete", "pod", "-n", ns, "steady", "--wait=true", timeout=90)
-    for p in pids:
-        assert not os.path.exists(f"/proc/{p}")
+    for p, started in procs.items():
+        assert process_gone(p, started)
 
 
 def test_log_request_errors(env):

@@ -243,7 +243,7 @@ def test_cluster_ip_and_node_port_through_nftables(node):
     apply(k, httpd_pod("web1", node["image"], 18080, "hello-kos"))
     apply(k, svc_body("web", type="NodePort", selector={"app": "httpd"},
                       ports=[{"name": "h", "port": 80, "targetPort": "http"}]))
-    k.run("wait", "--for=condition=Ready", "pod/web1", "--timeout=90s")
+    k.run("wait", "--for=condition=Ready", "pod/web1", "--timeout=90s", timeout=120)
     svc = json.loads(k.run("get", "svc", "web", "-o", "json").stdout)
     cip, np = svc["spec"]["clusterIP"], svc["spec"]["ports"][0]["nodePort"]
     wait_for(lambda: json.loads(k.run("get", "endpoints", "web", "-o", "json").stdout)
@@ -314,7 +314,8 @@ def test_service_from_a_pod_follows_readiness(node):
                                        "command": ["sleep", "3600"]}]}})
     apply(k, svc_body("back", type="NodePort", selector={"app": "back"},
                       ports=[{"name": "h", "port": 80, "targetPort": "http"}]))
-    k.run("wait", "--for=condition=Ready", "pod/back", "pod/client", "--timeout=120s")
+    k.run("wait", "--for=condition=Ready", "pod/back", "pod/client", "--timeout=120s",
+          timeout=150)
     pods = {p["metadata"]["name"]: p for p in
             json.loads(k.run("get", "pods", "-o", "json").stdout)["items"]}
     back_ip = pods["back"]["status"]["podIP"]

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from kos import wait_for
+
 VERSIONS = ["1.33", "1.29"]
 NS = "tbl"
 TABLE_V1 = "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -105,6 +107,14 @@ def seeded(shared_server):
                      "kernelVersion": "6.1.0", "containerRuntimeVersion": "runc://1.1.7",
                      "machineID": "", "systemUUID": "", "bootID": "", "kubeProxyVersion": "",
                      "operatingSystem": "linux", "architecture": "amd64"}})
+
+    # The scheduler finds node1 full (no allocatable) and marks db Unschedulable, in its own
+    # time: wait for that, so that no test (a watch above all) sees the change happen.
+    def db_judged():
+        st, p, _ = s.request("GET", pods + "/db")
+        return st == 200 and any(c["type"] == "PodScheduled"
+                                 for c in p["status"].get("conditions") or [])
+    wait_for(db_judged, what="the scheduler's verdict on db")
     return s
 
 
@@ -124,7 +134,7 @@ class _LineReader:
         for line in proc.stdout:
             self.lines.put(line)
 
-    def until(self, want, timeout=20):
+    def until(self, want, timeout=60):
         got = []
         deadline = time.time() + timeout
         while time.time() < deadline and not all(any(w in l for l in got) for w in want):

@@ -153,7 +153,7 @@ def test_a_users_own_serving_certificate_and_client_ca(tmp_path, kubectl_factory
         # API through the user's certificate (a namespace deletion completes)
         k = kubectl_factory(s, "1.33")
         k.run("create", "namespace", "gone")
-        k.run("delete", "namespace", "gone", "--wait=true", "--timeout=30s")
+        k.run("delete", "namespace", "gone", "--wait=true", "--timeout=60s", timeout=90)
         p = k.run("get", "namespace", "gone", check=False)
         assert p.returncode != 0 and "NotFound" in p.stderr, p.stderr
     finally:

@@ -9,7 +9,6 @@ kubeconfig-format files (--authentication-token-webhook-config-file,
 import base64
 import json
 import os
-import socket
 import ssl
 import subprocess
 import threading
@@ -24,7 +23,7 @@ def b64url_json(part):
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def wait_for(fn, timeout=20):
+def wait_for(fn, timeout=60):
     return wait_for_kos(fn, timeout, "condition", 0.1)
 
 
@@ -133,12 +132,6 @@ def make_server():
         s.cleanup()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_default_service_account_and_create_token(make_server, kubectl_factory):
     s = make_server()
     k = kubectl_factory(s, "1.33")
@@ -210,7 +203,7 @@ def test_bad_webhook_flags(tmp_path):
         s = KosServer(extra_args=args)
         try:
             with pytest.raises(RuntimeError) as e:
-                s.start(timeout=10)
+                s.start(timeout=60)
             assert needle in str(e.value), str(e.value)
         finally:
             s.cleanup()
@@ -408,7 +401,7 @@ def test_authorization_webhook_flags(tmp_path, hook):
         s = KosServer(extra_args=args)
         try:
             with pytest.raises(RuntimeError) as e:
-                s.start(timeout=10)
+                s.start(timeout=60)
             assert needle in str(e.value), str(e.value)
         finally:
             s.cleanup()
