@@ -269,6 +269,11 @@ class KosServer:
         # the Service proxy programs nftables: only inside a namespace of the test's own
         if self.netns is None and not any(a.startswith("--proxy-mode") for a in self.extra_args):
             args += ["--proxy-mode", "none"]
+        # the default disk thresholds (nodefs.available<10%, imagefs.available<15%) would
+        # evict every test pod on a host whose disk is that full, which the test does not
+        # decide; tests of eviction give their own thresholds
+        if not any(a.startswith("--eviction-hard") for a in self.extra_args):
+            args += ["--eviction-hard", "memory.available<100Mi"]
         return args
 
     @property
