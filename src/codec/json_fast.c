@@ -279,23 +279,6 @@ static int parse_value(struct parser *ps, json_t **ret)
     }
 }
 
-int kos_json_fast_parse(const char *data, size_t len, json_t **ret)
-{
-    struct parser ps = {data, data + len, 0};
-    json_t *v = NULL;
-    skip_ws(&ps);
-    int r = parse_value(&ps, &v);
-    if (r < 0)
-        return r;
-    skip_ws(&ps);
-    if (ps.p != ps.end) {
-        json_decref(v);
-        return -EAGAIN;
-    }
-    *ret = v;
-    return 0;
-}
-
 int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_t *ret_consumed)
 {
     struct parser ps = {data, data + len, 0};
@@ -306,6 +289,23 @@ int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_
         return r;
     *ret = v;
     *ret_consumed = (size_t)(ps.p - data);
+    return 0;
+}
+
+int kos_json_fast_parse(const char *data, size_t len, json_t **ret)
+{
+    json_t *v = NULL;
+    size_t used;
+    int r = kos_json_fast_parse_prefix(data, len, &v, &used);
+    if (r < 0)
+        return r;
+    struct parser ps = {data + used, data + len, 0};
+    skip_ws(&ps);
+    if (ps.p != ps.end) {
+        json_decref(v);
+        return -EAGAIN;
+    }
+    *ret = v;
     return 0;
 }
 

@@ -152,33 +152,17 @@ static void on_delete(void *ctx, const json_t *obj)
     record(ctx, "delete", NULL, obj);
 }
 
-static bool saw(struct seen *s, const char *line)
-{
-    int64_t until = kos_now_ms_monotonic() + DEADLINE_MS;
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        bool found = false;
-        for (size_t i = 0; i < s->n && !found; i++)
-            found = strcmp(s->log[i], line) == 0;
-        pthread_mutex_unlock(&s->lock);
-        if (found)
-            return true;
-        if (kos_now_ms_monotonic() > until)
-            return false;
-        usleep(2000);
-    }
-}
-
-/* Waits for a line that starts with prefix; copies it to out. */
-static bool saw_prefix(struct seen *s, const char *prefix, char *out, size_t size)
+/* Waits for a line equal to text (whole) or starting with it; copies it to out if given. */
+static bool wait_line(struct seen *s, const char *text, bool whole, char *out, size_t size)
 {
     int64_t until = kos_now_ms_monotonic() + DEADLINE_MS;
     for (;;) {
         pthread_mutex_lock(&s->lock);
         bool found = false;
         for (size_t i = 0; i < s->n && !found; i++) {
-            found = strncmp(s->log[i], prefix, strlen(prefix)) == 0;
-            if (found)
+            found =
+                whole ? strcmp(s->log[i], text) == 0 : strncmp(s->log[i], text, strlen(text)) == 0;
+            if (found && out)
                 snprintf(out, size, "%s", s->log[i]);
         }
         pthread_mutex_unlock(&s->lock);
@@ -188,6 +172,17 @@ static bool saw_prefix(struct seen *s, const char *prefix, char *out, size_t siz
             return false;
         usleep(2000);
     }
+}
+
+static bool saw(struct seen *s, const char *line)
+{
+    return wait_line(s, line, true, NULL, 0);
+}
+
+/* Waits for a line that starts with prefix; copies it to out. */
+static bool saw_prefix(struct seen *s, const char *prefix, char *out, size_t size)
+{
+    return wait_line(s, prefix, false, out, size);
 }
 
 /* How many lines start with prefix. */
