@@ -399,17 +399,6 @@ int sched_queue_delete(struct sched_queue *q, const char *uid)
     return r;
 }
 
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 int sched_queue_pop(struct sched_queue *q, int64_t timeout_ms, struct sched_pod **ret)
 {
     int64_t start = kos_now_ms_monotonic();
@@ -446,8 +435,7 @@ int sched_queue_pop(struct sched_queue *q, int64_t timeout_ms, struct sched_pod 
             wait = q->backoff.v[0]->backoff_until_ms - now;
         if (wait < 1)
             wait = 1;
-        struct timespec ts;
-        deadline_after(&ts, wait);
+        struct timespec ts = kos_deadline_after_ms(CLOCK_MONOTONIC, wait);
         pthread_cond_timedwait(&q->cond, &q->lock, &ts);
     }
     pthread_mutex_unlock(&q->lock);

@@ -487,7 +487,7 @@ int store_sqlite_open(const struct store_sqlite_options *opts, struct store **re
     st->retain = opts->compaction_retain > 0 ? opts->compaction_retain : DEFAULT_RETAIN;
     st->interval_ms =
         opts->compaction_interval_s > 0 ? (int64_t)opts->compaction_interval_s * 1000 : 0;
-    st->next_periodic_ms = now_ms() + st->interval_ms;
+    st->next_periodic_ms = kos_now_ms_monotonic() + st->interval_ms;
     size_t window = opts->watch_window_events ? opts->watch_window_events : DEFAULT_WINDOW_EVENTS;
 
     int r = init_sync(st);

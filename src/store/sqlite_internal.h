@@ -15,6 +15,7 @@
 #include "store/index.h"
 #include "store/store.h"
 #include "store/watch.h"
+#include "util/timeutil.h"
 
 #define DEFAULT_WINDOW_EVENTS 10000
 #define DEFAULT_RETAIN        10000
@@ -118,13 +119,6 @@ struct sqlite_store {
     atomic_bool tail_ckpt; /* the writer should copy the last few frames, so the WAL resets */
     bool wal_too_big;      /* writer only: the checkpointer is CKPT_HARD_PAGES behind */
 };
-
-static inline int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static inline struct timespec ms_to_timespec(int64_t ms)
 {

@@ -326,7 +326,7 @@ static void schedule_periodic(struct sqlite_store *st)
 {
     if (st->interval_ms <= 0)
         return;
-    int64_t now = now_ms();
+    int64_t now = kos_now_ms_monotonic();
     if (now < st->next_periodic_ms)
         return;
     st->next_periodic_ms = now + st->interval_ms;
@@ -348,7 +348,7 @@ void *sqlite_writer_main(void *arg)
                 pthread_cond_wait(&st->qcond, &st->qlock);
                 continue;
             }
-            if (now_ms() >= st->next_periodic_ms)
+            if (kos_now_ms_monotonic() >= st->next_periodic_ms)
                 break;
             struct timespec ts = ms_to_timespec(st->next_periodic_ms);
             pthread_cond_timedwait(&st->qcond, &st->qlock, &ts);

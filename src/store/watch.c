@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/timeutil.h"
 
 struct rec {
     /* The ring's reference plus one per subscriber copying the event; 0 = free/recycling. */
@@ -646,19 +647,6 @@ static int collect(struct watch_sub *s, struct watch_event *out, size_t max)
     return 0;
 }
 
-static struct timespec deadline_after_ms(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static bool past(const struct timespec *deadline)
 {
     struct timespec now;
@@ -676,7 +664,7 @@ int watch_sub_next_batch(struct watch_sub *s, int timeout_ms, struct watch_event
     struct wake_channel *w = &s->w->ch[s->channel];
     struct timespec deadline = {0};
     if (timeout_ms > 0)
-        deadline = deadline_after_ms(timeout_ms);
+        deadline = kos_deadline_after_ms(CLOCK_MONOTONIC, timeout_ms);
     for (;;) {
         /* Read the word before looking, so a change made after the look wakes us. */
         uint32_t seen = seq_of(atomic_load(&w->wake));

@@ -274,14 +274,7 @@ static void *pool_thread(void *arg)
                 best = w;
         if (!best || best->due_ms > now) {
             int64_t wait = best && best->due_ms != NEVER ? best->due_ms - now : 3600 * 1000;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            struct timespec ts = kos_deadline_after_ms(CLOCK_MONOTONIC, wait);
             pthread_cond_timedwait(&p->cond, &p->lock, &ts);
             continue;
         }

@@ -16,15 +16,9 @@
 
 #include "util/cleanup.h"
 #include "util/strutil.h"
+#include "util/timeutil.h"
 
 #define MAX_ARGS 256
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The pid of the command inside the container, from runc's --pid-file (0: not there yet). */
 static pid_t read_pid(const char *path)
@@ -103,7 +97,7 @@ int kos_container_exec_sync(const struct kos_runtime *rt, const char *id, const 
     close(p[1]);
     fcntl(rd, F_SETFL, O_NONBLOCK);
 
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 1000);
+    int64_t deadline = kos_now_ms_monotonic() + (timeout_ms > 0 ? timeout_ms : 1000);
     size_t len = 0;
     bool eof = false, exited = false, timed_out = false;
     int st = 0;
@@ -119,7 +113,7 @@ int kos_container_exec_sync(const struct kos_runtime *rt, const char *id, const 
             r = -errno;
             break;
         }
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - kos_now_ms_monotonic();
         if (left <= 0) {
             timed_out = true;
             break;
