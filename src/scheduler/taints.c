@@ -49,31 +49,53 @@ void sched_tolerations_free(struct sched_toleration *t, size_t n)
     free(t);
 }
 
-int sched_taints_from_json(const json_t *arr, struct sched_taint **ret, size_t *ret_n)
+/* The length of a taints or tolerations array: 0 for null, absent or empty, -EINVAL for
+ * anything but an array, -E2BIG past max. */
+static int object_array_size(const json_t *arr, size_t max, size_t *ret)
 {
-    if (!arr || json_is_null(arr) || (json_is_array(arr) && json_array_size(arr) == 0)) {
-        *ret = NULL;
-        *ret_n = 0;
+    if (!arr || json_is_null(arr)) {
+        *ret = 0;
         return 0;
     }
     if (!json_is_array(arr))
         return -EINVAL;
     size_t n = json_array_size(arr);
-    if (n > SCHED_MAX_TAINTS)
+    if (n > max)
         return -E2BIG;
+    *ret = n;
+    return 0;
+}
+
+/* The key and value of one taint or toleration (an object); -EINVAL for anything else. */
+static int key_and_value(const json_t *e, char **key, char **value)
+{
+    if (!json_is_object(e))
+        return -EINVAL;
+    int err = 0;
+    *key = dup_field(e, "key", &err);
+    if (!err)
+        *value = dup_field(e, "value", &err);
+    return err;
+}
+
+int sched_taints_from_json(const json_t *arr, struct sched_taint **ret, size_t *ret_n)
+{
+    size_t n;
+    int r = object_array_size(arr, SCHED_MAX_TAINTS, &n);
+    if (r < 0)
+        return r;
+    if (n == 0) {
+        *ret = NULL;
+        *ret_n = 0;
+        return 0;
+    }
     struct sched_taint *t = calloc(n, sizeof(*t));
     if (!t)
         return -ENOMEM;
     int err = 0;
     for (size_t i = 0; i < n && !err; i++) {
         const json_t *e = json_array_get(arr, i);
-        if (!json_is_object(e)) {
-            err = -EINVAL;
-            break;
-        }
-        t[i].key = dup_field(e, "key", &err);
-        if (!err)
-            t[i].value = dup_field(e, "value", &err);
+        err = key_and_value(e, &t[i].key, &t[i].value);
         t[i].effect = parse_effect(json_object_get(e, "effect"));
     }
     if (err) {
@@ -87,29 +109,22 @@ int sched_taints_from_json(const json_t *arr, struct sched_taint **ret, size_t *
 
 int sched_tolerations_from_json(const json_t *arr, struct sched_toleration **ret, size_t *ret_n)
 {
-    if (!arr || json_is_null(arr) || (json_is_array(arr) && json_array_size(arr) == 0)) {
+    size_t n;
+    int r = object_array_size(arr, SCHED_MAX_TOLERATIONS, &n);
+    if (r < 0)
+        return r;
+    if (n == 0) {
         *ret = NULL;
         *ret_n = 0;
         return 0;
     }
-    if (!json_is_array(arr))
-        return -EINVAL;
-    size_t n = json_array_size(arr);
-    if (n > SCHED_MAX_TOLERATIONS)
-        return -E2BIG;
     struct sched_toleration *t = calloc(n, sizeof(*t));
     if (!t)
         return -ENOMEM;
     int err = 0;
     for (size_t i = 0; i < n && !err; i++) {
         const json_t *e = json_array_get(arr, i);
-        if (!json_is_object(e)) {
-            err = -EINVAL;
-            break;
-        }
-        t[i].key = dup_field(e, "key", &err);
-        if (!err)
-            t[i].value = dup_field(e, "value", &err);
+        err = key_and_value(e, &t[i].key, &t[i].value);
         const char *op = json_string_value(json_object_get(e, "operator"));
         if (!op || !*op || strcmp(op, "Equal") == 0)
             t[i].op = SCHED_TOL_EQUAL;
