@@ -87,3 +87,29 @@ bool kos_file_has(const char *path, const void *data, size_t len, mode_t mode)
         ;
     return n == 0;
 }
+
+int kos_write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return -ENAMETOOLONG;
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return -errno;
+    int r = fchmod(fd, mode) < 0 ? -errno : 0;
+    const char *p = data;
+    while (r == 0 && len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0)
+            r = -errno;
+        else {
+            p += w;
+            len -= (size_t)w;
+        }
+    }
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0)
+        unlink(tmp);
+    return r;
+}

@@ -19,3 +19,9 @@ int kos_read_file(const char *path, size_t limit, char **ret, size_t *ret_len);
  * holds exactly the len bytes of data. Writers of files that are rewritten on every sync
  * check it first: an unchanged file is not replaced (no new inode, no dirty page). */
 bool kos_file_has(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Replaces path with the len bytes of data, permission bits mode, through "<path>.tmp" and a
+ * rename: a reader sees the old content or the new, never half (not fsynced: for files a crash
+ * may lose, which their writer makes again). 0, -ENAMETOOLONG, or the negative errno of the
+ * step that failed (the temporary file is removed then). */
+int kos_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);

@@ -1,5 +1,6 @@
 /* Unit tests for src/util/fs.c: kos_file_has, the check that lets writers of files rewritten
- * on every sync leave an unchanged file alone. Works in a temp dir. */
+ * on every sync leave an unchanged file alone, and kos_write_file_replace, their writer.
+ * Works in a temp dir. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -78,10 +79,41 @@ static void test_file_has(void **state)
     free(data);
 }
 
+static void test_write_file_replace(void **state)
+{
+    (void)state;
+    char a[512], tmpfile[600], dir[512];
+    snprintf(a, sizeof(a), "%s/a", tmp);
+    snprintf(tmpfile, sizeof(tmpfile), "%s.tmp", a);
+    /* a new file, then a replaced one: a new inode each time, the mode as asked */
+    assert_int_equal(kos_write_file_replace(a, "one", 3, 0600), 0);
+    assert_true(kos_file_has(a, "one", 3, 0600));
+    struct stat before, after;
+    assert_int_equal(stat(a, &before), 0);
+    assert_int_equal(kos_write_file_replace(a, "two!", 4, 0644), 0);
+    assert_true(kos_file_has(a, "two!", 4, 0644));
+    assert_int_equal(stat(a, &after), 0);
+    assert_true(before.st_ino != after.st_ino);
+    assert_int_equal(access(tmpfile, F_OK), -1);
+    /* a symlink where the temporary file goes is not followed */
+    char target[512];
+    snprintf(target, sizeof(target), "%s/target", tmp);
+    put(target, "keep", 4, 0644);
+    assert_int_equal(symlink(target, tmpfile), 0);
+    assert_int_equal(kos_write_file_replace(a, "three", 5, 0644), -ELOOP);
+    assert_true(kos_file_has(target, "keep", 4, 0644));
+    assert_true(kos_file_has(a, "two!", 4, 0644));
+    unlink(tmpfile);
+    /* a missing directory is the open's error, and nothing is left behind */
+    snprintf(dir, sizeof(dir), "%s/missing/a", tmp);
+    assert_int_equal(kos_write_file_replace(dir, "x", 1, 0644), -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_file_has, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_file_replace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

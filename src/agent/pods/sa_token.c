@@ -60,25 +60,11 @@ bool kos_sa_token_needs_refresh(time_t issued, time_t expiry, time_t now)
 
 static int write_file(const char *dir, const char *name, const char *data, size_t len, int mode)
 {
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    _cleanup_close_ int fd =
-        open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-    if (fd < 0)
-        return -errno;
-    fchmod(fd, (mode_t)mode);
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0)
-            return -errno;
-        data += w;
-        len -= (size_t)w;
-    }
-    /* rename: a reader sees the old token or the new one, never half */
-    if (rename(tmp, path) < 0)
-        return -errno;
-    return 0;
+    char path[4200];
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        return -ENAMETOOLONG;
+    /* a reader sees the old token or the new one, never half */
+    return kos_write_file_replace(path, data, len, (mode_t)mode);
 }
 
 /* A source's path: relative, no "..", no empty parts (validation checks it too). */

@@ -58,24 +58,8 @@ static int write_file(const char *dir, const char *rel, const char *data, size_t
     *slash = '/';
     if (kos_file_has(path, data, len, (mode_t)mode & 07777))
         return 0; /* rewritten on every sync: an unchanged file stays as it is */
-    char tmp[MAX_PATH + 8];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    _cleanup_close_ int fd =
-        open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-    if (fd < 0)
-        return -errno;
-    fchmod(fd, (mode_t)mode);
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0)
-            return -errno;
-        data += w;
-        len -= (size_t)w;
-    }
-    /* rename: a container reading the file sees the old or the new content, never half */
-    if (rename(tmp, path) < 0)
-        return -errno;
-    return 0;
+    /* a container reading the file sees the old or the new content, never half */
+    return kos_write_file_replace(path, data, len, (mode_t)mode);
 }
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
