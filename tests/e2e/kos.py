@@ -116,6 +116,45 @@ def wait_for(fn, timeout=60, what="condition", interval=0.2):
     raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
+def read_until_closed(s):
+    """What a socket (or the Python client's port-forward socket) sends until the peer closes
+    it; on a timeout or reset, what came until then."""
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ConnectionError):
+        pass
+    return data
+
+
+def python_core_api(server):
+    """The official Python client's CoreV1Api on the server's admin kubeconfig."""
+    from kubernetes import client, config
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
+    return client.CoreV1Api(client.ApiClient(cfg))
+
+
+def portforward_http_get(api, pod, ns, port, path="/index.html"):
+    """An HTTP/1.0 GET of path from the pod's port through the Python client's port-forward:
+    (the bytes until the pod's server closed the connection, the port's error or None)."""
+    from kubernetes.stream import portforward
+    pf = portforward(api.connect_get_namespaced_pod_portforward, pod, ns, ports=str(port))
+    try:
+        s = pf.socket(port)
+        s.settimeout(10)
+        s.sendall(b"GET %s HTTP/1.0\r\n\r\n" % path.encode())
+        data = read_until_closed(s)
+        s.close()
+        return data, pf.error(port)
+    finally:
+        pf.close()
+
+
 def stop_leftover_containers(agent_root):
     """Safety net after a test's agent stopped (it leaves containers running by design):
     stops and removes the containers of the agent whose --root-dir is agent_root (for an

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from kos import AgentEnv, kubectl_path, wait_for
+from kos import AgentEnv, portforward_http_get, python_core_api, read_until_closed, wait_for
 from netns import free_port
 
 pytestmark = pytest.mark.skipif(
@@ -95,12 +95,9 @@ def test_exec_errors(env, version):
 
 
 def test_python_client_stream(env):
-    kubernetes = pytest.importorskip("kubernetes")
-    from kubernetes import client, config
+    pytest.importorskip("kubernetes")
     from kubernetes.stream import stream
-    cfg = client.Configuration()
-    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
-    api = client.CoreV1Api(client.ApiClient(cfg))
+    api = python_core_api(env["server"])
     ns = env["ns"]
     out = stream(api.connect_get_namespaced_pod_exec, "box", ns, container="main",
                  command=["sh", "-c", "echo py-out"], stderr=True, stdin=False, stdout=True,
@@ -184,26 +181,10 @@ def test_port_forward_spdy(env, web):
 
 def test_port_forward_python_client(env, web):
     pytest.importorskip("kubernetes")
-    from kubernetes import client, config
-    from kubernetes.stream import portforward
-    cfg = client.Configuration()
-    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
-    api = client.CoreV1Api(client.ApiClient(cfg))
-    pf = portforward(api.connect_get_namespaced_pod_portforward, "web", env["ns"],
-                     ports=str(web))
-    s = pf.socket(web)
-    s.settimeout(10)
-    s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
+    api = python_core_api(env["server"])
+    data, error = portforward_http_get(api, "web", env["ns"], web)
     assert data.endswith(b"hello-from-pod\n"), data
-    assert pf.error(web) is None
-    pf.close()
+    assert error is None
 
 
 TTY_SCRIPT = ('i=0; while [ $i -lt 300 ]; do s=$(stty size); [ "$s" = "33 111" ] && break; '
@@ -341,15 +322,7 @@ def test_bad_websocket_input_ends_only_that_session(env):
     assert code == 101
     s.sendall(b"\x82\x05hello")  # unmasked client frame: a protocol error
     s.settimeout(10)
-    data = b""
-    try:
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except (OSError, ConnectionError):
-        pass
+    data = read_until_closed(s)
     s.close()
     assert b"\x88\x02\x03\xea" in data  # close 1002
     # an oversized frame header is refused before its payload
@@ -357,15 +330,7 @@ def test_bad_websocket_input_ends_only_that_session(env):
     assert code == 101
     s.sendall(b"\x82\xff\x00\x00\x00\x00\x7f\xff\xff\xff\x00\x00\x00\x00")
     s.settimeout(10)
-    data = b""
-    try:
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except (OSError, ConnectionError):
-        pass
+    data = read_until_closed(s)
     s.close()
     assert b"\x88\x02\x03\xf1" in data  # close 1009
     p = env["kubectl"].run("exec", "-n", ns, "box", "-c", "main", "--", "echo", "still-fine")
@@ -428,34 +393,18 @@ def test_port_forward_reaches_pod_loopback_and_reports_errors(env):
     """The connection is made inside the pod's network namespace: a server bound to the
     pod's 127.0.0.1 is reachable; a closed port comes back as kubelet's error text."""
     pytest.importorskip("kubernetes")
-    from kubernetes import client, config
-    from kubernetes.stream import portforward
     port, closed = free_port(), free_port()
     create_pod(env, "loweb", [{"name": "httpd", "command": [
         "sh", "-c", "mkdir -p /www && echo loopback-only > /www/index.html && "
         f"exec httpd -f -p 127.0.0.1:{port} -h /www"]}])
     wait_running(env, "loweb")
-    cfg = client.Configuration()
-    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
-    api = client.CoreV1Api(client.ApiClient(cfg))
+    api = python_core_api(env["server"])
 
     def fetch():
-        pf = portforward(api.connect_get_namespaced_pod_portforward, "loweb", env["ns"],
-                         ports=str(port))
-        try:
-            s = pf.socket(port)
-            s.settimeout(10)
-            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            return data if data.endswith(b"loopback-only\n") else None
-        finally:
-            pf.close()
+        data, _ = portforward_http_get(api, "loweb", env["ns"], port)
+        return data if data.endswith(b"loopback-only\n") else None
     wait_for(fetch, what="the pod's loopback server through port-forward")
+    from kubernetes.stream import portforward
     pf = portforward(api.connect_get_namespaced_pod_portforward, "loweb", env["ns"],
                      ports=str(closed))
     try:

@@ -17,8 +17,8 @@ import uuid
 
 import pytest
 
-from kos import (KOS_BIN, KosServer, Kubectl, remove_cgroup_tree, stop_leftover_containers,
-                 unmount_under, wait_for)
+from kos import (KOS_BIN, KosServer, Kubectl, portforward_http_get, python_core_api,
+                 remove_cgroup_tree, stop_leftover_containers, unmount_under, wait_for)
 from netns import free_port
 from registry import Registry, push_busybox_image
 
@@ -344,38 +344,21 @@ def test_attach_through_the_kubelet(env):
 def test_python_client_port_forward_and_exec(env, box):
     """The Python client's WebSocket v4 forms: ?ports= becomes the kubelet's ?port=."""
     pytest.importorskip("kubernetes")
-    from kubernetes import client, config
-    from kubernetes.stream import portforward, stream
+    from kubernetes.stream import stream
     port = free_port()
     create_pod(env, "pyweb", [{"name": "httpd", "command": [
         "sh", "-c", "mkdir -p /www && echo hello-python > /www/index.html && "
         f"exec httpd -f -p 127.0.0.1:{port} -h /www"]}])
     wait_running(env, "pyweb")
-    cfg = client.Configuration()
-    config.load_kube_config(config_file=env["server"].kubeconfig, client_configuration=cfg)
-    api = client.CoreV1Api(client.ApiClient(cfg))
+    api = python_core_api(env["server"])
     out = stream(api.connect_get_namespaced_pod_exec, box, env["ns"],
                  command=["sh", "-c", "echo from-$0", "python"], stderr=True, stdin=False,
                  stdout=True, tty=False)
     assert out == "from-python\n", out
 
     def fetch():
-        pf = portforward(api.connect_get_namespaced_pod_portforward, "pyweb", env["ns"],
-                         ports=str(port))
-        try:
-            s = pf.socket(port)
-            s.settimeout(10)
-            s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            s.close()
-            return data if data.endswith(b"hello-python\n") else None
-        finally:
-            pf.close()
+        data, _ = portforward_http_get(api, "pyweb", env["ns"], port)
+        return data if data.endswith(b"hello-python\n") else None
     wait_for(fetch, timeout=30, what="page through the Python client's port-forward")
 
 

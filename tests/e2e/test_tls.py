@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from kos import KosServer
+from kos import KosServer, read_until_closed
 
 
 def openssl(*args, cwd=None):
@@ -92,15 +92,7 @@ def test_no_plain_http(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         s.settimeout(10)
-        data = b""
-        try:
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except OSError:
-            pass
+        data = read_until_closed(s)
     assert not data.startswith(b"HTTP/"), data[:100]
     # an http:// URL gets no answer either
     with pytest.raises((urllib.error.URLError, OSError, http.client.HTTPException)):
