@@ -108,6 +108,23 @@ static int parse_string(struct parser *ps, char *scratch, size_t scratch_size, c
 
 static int parse_value(struct parser *ps, json_t **ret);
 
+/* After an object member or array element: 1 past a comma (another item follows), 0 past
+ * the closing bracket, -EAGAIN for anything else. */
+static int next_item(struct parser *ps, char close)
+{
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+        ps->p++;
+        skip_ws(ps);
+        return 1;
+    }
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return 0;
+    }
+    return -EAGAIN;
+}
+
 static int parse_object(struct parser *ps, json_t **ret)
 {
     json_t *obj = json_object();
@@ -148,14 +165,10 @@ static int parse_object(struct parser *ps, json_t **ret)
             json_decref(obj);
             return r;
         }
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            skip_ws(ps);
+        int more = next_item(ps, '}');
+        if (more > 0)
             continue;
-        }
-        if (ps->p < ps->end && *ps->p == '}') {
-            ps->p++;
+        if (more == 0) {
             *ret = obj;
             return 0;
         }
@@ -185,14 +198,10 @@ static int parse_array(struct parser *ps, json_t **ret)
             json_decref(arr);
             return r;
         }
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            skip_ws(ps);
+        int more = next_item(ps, ']');
+        if (more > 0)
             continue;
-        }
-        if (ps->p < ps->end && *ps->p == ']') {
-            ps->p++;
+        if (more == 0) {
             *ret = arr;
             return 0;
         }
