@@ -76,6 +76,19 @@ void apiserver_done(struct apiserver *srv)
     memset(srv, 0, sizeof(*srv));
 }
 
+/* Stores obj at key unless something is there already (the server's own objects at start). */
+static int create_if_absent(struct apiserver *srv, const char *key, json_t *obj)
+{
+    struct store_write w = {
+        .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
+    struct store_write_result res = {0};
+    int r = store_write(srv->store, &w, &res);
+    if (r < 0 && r != -EEXIST)
+        return r;
+    kos_value_unref(res.value);
+    return 0;
+}
+
 /* The "default" ServiceAccount of a namespace the server makes itself: the service-accounts
  * controller would make it a moment later, but pods created as soon as the API answers pass
  * ServiceAccount admission only once it exists. */
@@ -97,14 +110,7 @@ static int bootstrap_default_sa(struct apiserver *srv, const char *ns)
                                            "namespace", ns, "uid", uid, "creationTimestamp", now);
     if (!obj)
         return -ENOMEM;
-    struct store_write w = {
-        .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
-    struct store_write_result res = {0};
-    r = store_write(srv->store, &w, &res);
-    if (r < 0 && r != -EEXIST)
-        return r;
-    kos_value_unref(res.value);
-    return 0;
+    return create_if_absent(srv, key, obj);
 }
 
 int apiserver_bootstrap(struct apiserver *srv)
@@ -133,13 +139,8 @@ int apiserver_bootstrap(struct apiserver *srv)
                       "spec", "finalizers", "kubernetes", "status", "phase", "Active");
         if (!obj || !ns_kind)
             return -ENOMEM;
-        struct store_write w = {
-            .type = STORE_CREATE, .key = key, .render = obj_render, .render_ctx = obj};
-        struct store_write_result res = {0};
-        r = store_write(srv->store, &w, &res);
-        if (r < 0 && r != -EEXIST)
+        if ((r = create_if_absent(srv, key, obj)) < 0)
             return r;
-        kos_value_unref(res.value);
     }
     return 0;
 }

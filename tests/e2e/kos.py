@@ -103,9 +103,9 @@ def process_gone(pid, start):
     return process_start(pid) != start
 
 
-def wait_for(fn, timeout=60, what="condition", interval=0.2):
+def wait_for(fn, timeout=60, what="condition", interval=0.2, diagnose=None):
     """Calls fn until it returns something true, which is returned; fails the test after
-    timeout seconds with the last value."""
+    timeout seconds with the last value (and what diagnose() returns, if given)."""
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
@@ -113,7 +113,8 @@ def wait_for(fn, timeout=60, what="condition", interval=0.2):
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    msg = "timed out waiting for %s (last: %r)" % (what, last)
+    raise AssertionError(msg + "\n" + diagnose() if diagnose else msg)
 
 
 def read_until_closed(s):

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from kos import AgentEnv
+from kos import AgentEnv, wait_for
 from memsignal import memory_available
 
 pytestmark = pytest.mark.skipif(
@@ -156,15 +156,7 @@ class Env:
         return body.decode() if st == 200 and isinstance(body, bytes) else ""
 
     def wait(self, fn, timeout=90, what="condition"):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            last = fn()
-            if last:
-                return last
-            time.sleep(0.25)
-        raise AssertionError("timed out waiting for %s (last: %r)\n%s" % (
-            what, last, self.diagnosis()))
+        return wait_for(fn, timeout, what, interval=0.25, diagnose=self.diagnosis)
 
     def diagnosis(self):
         """What a failed wait prints: the node's conditions, every pod's status, the log."""

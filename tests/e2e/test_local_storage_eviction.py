@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from kos import KosServer, Kubectl, stop_leftover_containers
+from kos import KosServer, Kubectl, stop_leftover_containers, wait_for
 from registry import Registry, push_busybox_image
 
 pytestmark = pytest.mark.skipif(
@@ -77,15 +77,8 @@ def get_pod(kubectl, ns, name):
 
 
 def wait(fn, server, timeout=120, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting for %s (last: %r)\nserver log:\n%s" % (
-        what, last, server.log()))
+    return wait_for(fn, timeout, what, interval=0.5,
+                    diagnose=lambda: "server log:\n" + server.log())
 
 
 def phase(server, ns, name):
