@@ -25,3 +25,8 @@ bool kos_file_has(const char *path, const void *data, size_t len, mode_t mode);
  * may lose, which their writer makes again). 0, -ENAMETOOLONG, or the negative errno of the
  * step that failed (the temporary file is removed then). */
 int kos_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/* rm -rf that never leaves the file system it starts on and follows no symlink: a mount left
+ * inside (a rootfs, a volume) keeps its files, and its directory stays behind. Best effort:
+ * what cannot be removed is left. */
+void kos_rm_rf(const char *path);

@@ -117,6 +117,19 @@ def wait_for(fn, timeout=60, what="condition", interval=0.2, diagnose=None):
     raise AssertionError(msg + "\n" + diagnose() if diagnose else msg)
 
 
+def stop_process(p):
+    """SIGTERM, up to 10 s, then SIGKILL; closes the pipes the test read from."""
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    for f in (p.stdout, p.stderr):
+        if f:
+            f.close()
+
+
 def read_until_closed(s):
     """What a socket (or the Python client's port-forward socket) sends until the peer closes
     it; on a timeout or reset, what came until then."""

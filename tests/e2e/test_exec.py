@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from kos import AgentEnv, portforward_http_get, python_core_api, read_until_closed, wait_for
+from kos import (AgentEnv, portforward_http_get, python_core_api, read_until_closed, stop_process,
+                 wait_for)
 from netns import free_port
 
 pytestmark = pytest.mark.skipif(
@@ -161,14 +162,7 @@ def port_forward(env, version, remote):
             lines = r.read().decode().splitlines()
             assert len(lines) == 3000 and lines[-1] == "line-2999"
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
+        stop_process(p)
 
 
 def test_port_forward_websocket_tunnel(env, web):

@@ -18,7 +18,8 @@ import uuid
 import pytest
 
 from kos import (KOS_BIN, KosServer, Kubectl, portforward_http_get, python_core_api,
-                 remove_cgroup_tree, stop_leftover_containers, unmount_under, wait_for)
+                 remove_cgroup_tree, stop_leftover_containers, stop_process, unmount_under,
+                 wait_for)
 from netns import free_port
 from registry import Registry, push_busybox_image
 
@@ -234,14 +235,7 @@ def test_port_forward_reaches_the_pod(env, version):
         assert wait_for(fetch, timeout=30, what="page through port-forward") == \
             b"hello-through-kubelet\n"
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
+        stop_process(p)
 
 
 def kubelet_get(env, path, context):

@@ -109,11 +109,32 @@ static void test_write_file_replace(void **state)
     assert_int_equal(kos_write_file_replace(dir, "x", 1, 0644), -ENOENT);
 }
 
+static void test_rm_rf(void **state)
+{
+    (void)state;
+    char d[512], sub[600], f[700], outside[512], link[600];
+    snprintf(d, sizeof(d), "%s/tree", tmp);
+    snprintf(sub, sizeof(sub), "%s/sub", d);
+    snprintf(f, sizeof(f), "%s/file", sub);
+    snprintf(outside, sizeof(outside), "%s/outside", tmp);
+    snprintf(link, sizeof(link), "%s/link", d);
+    assert_int_equal(kos_mkdir_p(sub, 0755), 0);
+    put(f, "x", 1, 0644);
+    put(outside, "keep", 4, 0644);
+    assert_int_equal(symlink(outside, link), 0);
+    kos_rm_rf(d);
+    assert_int_equal(access(d, F_OK), -1);
+    /* the symlink went, not what it pointed to */
+    assert_true(kos_file_has(outside, "keep", 4, 0644));
+    kos_rm_rf(d); /* already gone: nothing to do */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_file_has, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_file_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rm_rf, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,6 @@
  * files and logs; earlier attempts of a container; and, when disk runs short, exited
  * containers and the images no container uses. */
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +13,9 @@
 #include "agent/pods/runc_internal.h"
 #include "agent/network/podnet.h"
 #include "agent/pods/volumes.h"
+#include "util/fs.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    if (flag == FTW_DP)
-        rmdir(p);
-    else
-        unlink(p);
-    return 0;
-}
 
 /* Removes attempts older than keep_from (their state, rootfs and log). */
 void runc_prune_attempts(struct rt *rt, const json_t *pod, const char *uid, const char *name,
@@ -94,7 +83,7 @@ int runc_rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t grace
     char pod_dir[2048];
     snprintf(pod_dir, sizeof(pod_dir), "%s/%s", rt->pods_dir, uid);
     kos_pod_volumes_teardown(pod_dir);
-    nftw(pod_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    kos_rm_rf(pod_dir);
     /* A finished pod that still exists keeps its logs (kubectl logs on a Completed pod);
      * they go with the pod's deletion. */
     bool keep_logs = pod && !json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp");
@@ -111,7 +100,7 @@ int runc_rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t grace
                 char ld[4096];
                 snprintf(ld, sizeof(ld), "%s/%s_%s_%s", rt->env.pod_log_dir,
                          jstr(meta, "namespace"), jstr(meta, "name"), uid);
-                nftw(ld, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                kos_rm_rf(ld);
             }
             runc_entry_free(dead);
             break;
@@ -125,7 +114,7 @@ int runc_rt_kill(void *opaque, const char *uid, const json_t *pod, int64_t grace
         char ld[4096];
         snprintf(ld, sizeof(ld), "%s/%s_%s_%s", rt->env.pod_log_dir, jstr(meta, "namespace"),
                  jstr(meta, "name"), uid);
-        nftw(ld, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        kos_rm_rf(ld);
     }
     return r < 0 ? r : 0;
 }

@@ -62,22 +62,6 @@ static int write_file(const char *dir, const char *rel, const char *data, size_t
     return kos_write_file_replace(path, data, len, (mode_t)mode);
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    if (flag == FTW_DP)
-        rmdir(p);
-    else
-        unlink(p);
-    return 0;
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
 /* The value of key `k` in a ConfigMap (data, then binaryData) or a Secret (base64 data). */
 static int key_bytes(bool secret, const json_t *obj, const char *k, char **ret, size_t *len)
 {
@@ -433,7 +417,7 @@ int kos_pod_volumes_teardown(const char *pod_dir)
     /* tmpfs emptyDirs: unmount first (FTW_MOUNT keeps the walk on this filesystem, so the
      * mount points themselves are seen, their contents are not). */
     nftw(dir, umount_cb, 16, FTW_PHYS | FTW_MOUNT);
-    rm_rf(dir);
+    kos_rm_rf(dir);
     return access(dir, F_OK) == 0 ? -EBUSY : 0;
 }
 
