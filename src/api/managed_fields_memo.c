@@ -27,7 +27,10 @@
 #include "util/json_cleanup.h"
 #include "util/timeutil.h"
 
-#define MEMO_SLOTS     32
+/* Enough for the shapes of a busy cluster's creates: a ReplicaSet's pods share one shape, but
+ * pods whose list items differ in a value (the requests of each container) each have their
+ * own, and a workload of a few dozen such shapes must not evict its own entries in turn. */
+#define MEMO_SLOTS     128
 #define SHAPE_MAX_SIZE (64 * 1024) /* a larger object is computed each time */
 
 struct memo_slot {
@@ -37,6 +40,7 @@ struct memo_slot {
     size_t shape_len;
     uint64_t hash;
     json_t *entry; /* a private deep copy: its members are shared by the entries handed out */
+    bool used;     /* hit since the clock hand last passed: spared once (second chance) */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -173,8 +177,10 @@ int mf_memo_get(const struct kos_field_manager *fm, const struct kos_buf *shape,
     _cleanup_json_ json_t *remembered = NULL;
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < MEMO_SLOTS && !remembered; i++)
-        if (slot_is(&slots[i], fm->kind, fm->manager, shape->data, shape->len, h))
+        if (slot_is(&slots[i], fm->kind, fm->manager, shape->data, shape->len, h)) {
             remembered = json_incref(slots[i].entry);
+            slots[i].used = true;
+        }
     pthread_mutex_unlock(&lock);
     if (!remembered)
         return -ENOENT;
@@ -211,6 +217,11 @@ void mf_memo_put(const struct kos_field_manager *fm, const struct kos_buf *shape
     for (size_t i = 0; i < MEMO_SLOTS && !known; i++)
         known = slot_is(&slots[i], s.kind, s.manager, s.shape, s.shape_len, s.hash);
     if (!known) {
+        /* the clock: a slot hit since the hand last passed it is spared this round */
+        for (size_t n = 0; n < MEMO_SLOTS && slots[next_slot].used; n++) {
+            slots[next_slot].used = false;
+            next_slot = (next_slot + 1) % MEMO_SLOTS;
+        }
         old = slots[next_slot];
         slots[next_slot] = s;
         s = (struct memo_slot){0};

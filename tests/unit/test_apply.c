@@ -13,8 +13,10 @@
 #include <cmocka.h>
 
 #include "api/apply.h"
+#include "api/apply_internal.h"
 #include "api/managed_fields.h"
 #include "json_test_helpers.h"
+#include "util/buf.h"
 #include "util/json_cleanup.h"
 
 #define T0   1700000000 /* 2023-11-14T22:13:20Z */
@@ -580,10 +582,39 @@ static void test_create_entry_memo(void **state)
     assert_null(fields_of(e, "memo", "Update"));
 }
 
+/* A workload that creates pods of a few dozen shapes in turn (a benchmark's 8 cpu by 5 memory
+ * requests, each a list item value) keeps every shape remembered: the memo is larger than that
+ * and spares the entries it hits. */
+static void test_create_entry_memo_keeps_shapes_used_in_turn(void **state)
+{
+    (void)state;
+    enum { SHAPES = 40 };
+    struct kos_field_manager fm = {.kind = pod(), .manager = "turns", .now = T0};
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < SHAPES; i++) {
+            char body[256];
+            snprintf(body, sizeof(body),
+                     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
+                     "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"resources\":"
+                     "{\"requests\":{\"cpu\":\"%dm\"}}}]}}",
+                     100 + i);
+            _cleanup_json_ json_t *obj = parse(body);
+            struct kos_buf shape;
+            assert_int_equal(mf_memo_shape(obj, &shape), 0);
+            int hit = mf_memo_get(&fm, &shape, obj);
+            if (round > 0)
+                assert_int_equal(hit, 0);
+            kos_buf_free(&shape);
+            if (hit != 0)
+                assert_int_equal(kos_managed_fields_update(&fm, NULL, obj), 0);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_entry_memo),
+        cmocka_unit_test(test_create_entry_memo_keeps_shapes_used_in_turn),
         cmocka_unit_test(test_fieldset_of_pod),
         cmocka_unit_test(test_fieldset_algebra),
         cmocka_unit_test(test_compare),
