@@ -30,8 +30,9 @@
 /* Enough for the shapes of a busy cluster's creates: a ReplicaSet's pods share one shape, but
  * pods whose list items differ in a value (the requests of each container) each have their
  * own, and a workload of a few dozen such shapes must not evict its own entries in turn. */
-#define MEMO_SLOTS     128
-#define SHAPE_MAX_SIZE (64 * 1024) /* a larger object is computed each time */
+#define MEMO_SLOTS         128
+#define SHAPE_MAX_SIZE     (64 * 1024) /* a larger object is computed each time */
+#define SHAPE_INITIAL_SIZE 4096
 
 struct memo_slot {
     const struct kos_kind *kind;
@@ -47,11 +48,32 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct memo_slot slots[MEMO_SLOTS];
 static size_t next_slot;
 
-static int put_len(struct kos_buf *b, char tag, size_t n)
+/* Appends with one capacity check per token: the shape is a few KB of small tokens, and a
+ * call into kos_buf_append (and its NUL) per token was most of its cost. kos_buf_reserve keeps
+ * the SHAPE_MAX_SIZE limit. The shape is not NUL-terminated (only its bytes count). */
+static inline int put(struct kos_buf *b, const void *p, size_t n)
 {
+    if (b->cap - b->len <= n) {
+        int r = kos_buf_reserve(b, n);
+        if (r < 0)
+            return r;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/* A tag and a length: one byte for lengths below 255, else 255 and four bytes. Either form
+ * is read back unambiguously, so two different sequences of tokens never give the same bytes. */
+static inline int put_len(struct kos_buf *b, char tag, size_t n)
+{
+    unsigned char t[6] = {(unsigned char)tag, (unsigned char)n};
+    if (n < 0xff)
+        return put(b, t, 2);
     uint32_t len = (uint32_t)n;
-    int r = kos_buf_append(b, &tag, 1);
-    return r < 0 ? r : kos_buf_append(b, &len, sizeof(len));
+    t[1] = 0xff;
+    memcpy(t + 2, &len, sizeof(len));
+    return put(b, t, sizeof(t));
 }
 
 static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned depth)
@@ -62,15 +84,15 @@ static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned dept
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         const char *k;
+        size_t n;
         json_t *c;
         r = put_len(b, '{', json_object_size(v));
-        json_object_foreach((json_t *)v, k, c)
+        json_object_keylen_foreach((json_t *)v, k, n, c)
         {
-            size_t n = strlen(k);
             if (r == 0)
                 r = put_len(b, 'k', n);
             if (r == 0)
-                r = kos_buf_append(b, k, n);
+                r = put(b, k, n);
             if (r == 0)
                 r = shape_of(b, c, full, depth + 1);
             if (r < 0)
@@ -91,35 +113,45 @@ static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned dept
     }
     case JSON_STRING:
         if (!full)
-            return kos_buf_append(b, "s", 1);
+            return put(b, "s", 1);
         r = put_len(b, 's', json_string_length(v));
-        return r < 0 ? r : kos_buf_append(b, json_string_value(v), json_string_length(v));
+        return r < 0 ? r : put(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: {
         json_int_t n = json_integer_value(v);
-        r = kos_buf_append(b, "i", 1);
-        return r < 0 || !full ? r : kos_buf_append(b, &n, sizeof(n));
+        r = put(b, "i", 1);
+        return r < 0 || !full ? r : put(b, &n, sizeof(n));
     }
     case JSON_REAL: {
         double d = json_real_value(v);
-        r = kos_buf_append(b, "r", 1);
-        return r < 0 || !full ? r : kos_buf_append(b, &d, sizeof(d));
+        r = put(b, "r", 1);
+        return r < 0 || !full ? r : put(b, &d, sizeof(d));
     }
     case JSON_TRUE:
-        return kos_buf_append(b, full ? "T" : "b", 1);
+        return put(b, full ? "T" : "b", 1);
     case JSON_FALSE:
-        return kos_buf_append(b, full ? "F" : "b", 1);
+        return put(b, full ? "F" : "b", 1);
     case JSON_NULL:
-        return kos_buf_append(b, "z", 1);
+        return put(b, "z", 1);
     }
     return -EINVAL;
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
+/* Picks the slot to compare in full; eight bytes a step (fnv1a's byte a step cost as much as
+ * building the shape). A collision only costs a memcmp: slots match on the whole shape. */
+static uint64_t shape_hash(const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-    return h;
+    const uint64_t m = 0xff51afd7ed558ccdULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+    size_t i = 0;
+    for (; i + sizeof(w) <= n; i += sizeof(w)) {
+        memcpy(&w, p + i, sizeof(w));
+        h = (h ^ w) * m;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p + i, n - i);
+    h = (h ^ w) * m;
+    return h ^ (h >> 29);
 }
 
 static bool slot_is(const struct memo_slot *s, const struct kos_kind *kind, const char *manager,
@@ -162,7 +194,10 @@ bool mf_memo_applies(const struct kos_field_manager *fm, const json_t *live, con
 int mf_memo_shape(const json_t *obj, struct kos_buf *ret)
 {
     kos_buf_init(ret, SHAPE_MAX_SIZE);
-    int r = shape_of(ret, obj, false, 0);
+    /* a pod's shape is a few KB: no doubling up from the buffer's 256 bytes */
+    int r = kos_buf_reserve(ret, SHAPE_INITIAL_SIZE);
+    if (r == 0)
+        r = shape_of(ret, obj, false, 0);
     if (r < 0)
         kos_buf_free(ret);
     return r;
@@ -170,7 +205,7 @@ int mf_memo_shape(const json_t *obj, struct kos_buf *ret)
 
 int mf_memo_get(const struct kos_field_manager *fm, const struct kos_buf *shape, json_t *obj)
 {
-    uint64_t h = fnv1a(shape->data, shape->len);
+    uint64_t h = shape_hash(shape->data, shape->len);
     json_t *meta = json_object_get(obj, "metadata");
     if (!json_is_object(meta))
         return -ENOENT;
@@ -204,7 +239,7 @@ void mf_memo_put(const struct kos_field_manager *fm, const struct kos_buf *shape
                           .manager = strdup(fm->manager),
                           .shape = malloc(shape->len ? shape->len : 1),
                           .shape_len = shape->len,
-                          .hash = fnv1a(shape->data, shape->len),
+                          .hash = shape_hash(shape->data, shape->len),
                           .entry = json_deep_copy(json_array_get(list, 0))};
     if (!s.manager || !s.shape || !s.entry) {
         slot_clear(&s);

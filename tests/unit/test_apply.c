@@ -610,11 +610,82 @@ static void test_create_entry_memo_keeps_shapes_used_in_turn(void **state)
         }
 }
 
+/* Objects whose field sets may differ never share a shape: each pair differs in a key (also
+ * where the bytes of two keys run together alike), a value's type, a list item's value or the
+ * list's length, or nests differently, and keys and strings of 255 bytes and more (the long
+ * form of a length) are told apart from their shorter neighbours. The memo hit of the first
+ * never serves the second. Scalars of map fields (names, labels) do share one. */
+static void test_create_entry_memo_shapes_never_shared(void **state)
+{
+    (void)state;
+    char long_a[600], long_b[600];
+    memset(long_a, 'k', 300);
+    long_a[300] = '\0';
+    memset(long_b, 'k', 299);
+    long_b[299] = '\0';
+    char la[700], lb[700], va[700], vb[700];
+    snprintf(la, sizeof(la), "{\"metadata\":{\"labels\":{\"%s\":\"1\"}}}", long_a);
+    snprintf(lb, sizeof(lb), "{\"metadata\":{\"labels\":{\"%s\":\"1\"}}}", long_b);
+    snprintf(va, sizeof(va), "{\"spec\":{\"containers\":[{\"name\":\"%s\"}]}}", long_a);
+    snprintf(vb, sizeof(vb), "{\"spec\":{\"containers\":[{\"name\":\"%s\"}]}}", long_b);
+    const char *pairs[][2] = {
+        {"{\"metadata\":{\"labels\":{\"a\":\"1\"}}}", "{\"metadata\":{\"labels\":{\"b\":\"1\"}}}"},
+        {"{\"metadata\":{\"labels\":{\"ab\":\"1\"}}}",
+         "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"1\"}}}"},
+        {"{\"metadata\":{\"labels\":{\"ab\":{\"c\":1}}}}",
+         "{\"metadata\":{\"labels\":{\"a\":{\"bc\":1}}}}"},
+        {"{\"spec\":{\"priority\":1}}", "{\"spec\":{\"priority\":\"1\"}}"},
+        {"{\"spec\":{\"priority\":1}}", "{\"spec\":{\"priority\":1.5}}"},
+        {"{\"spec\":{\"hostNetwork\":true}}", "{\"spec\":{\"hostNetwork\":null}}"},
+        {"{\"spec\":{\"nodeSelector\":{}}}", "{\"spec\":{\"nodeSelector\":[]}}"},
+        {"{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"b\"}]}}"},
+        {"{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}"},
+        {"{\"spec\":{\"containers\":[{\"name\":\"a\",\"ports\":[{\"containerPort\":1}]}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"a\",\"ports\":[{\"containerPort\":2}]}]}}"},
+        {"{\"spec\":{\"containers\":[{\"name\":\"a\",\"tty\":true}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"a\",\"tty\":false}]}}"},
+        {"{\"spec\":{\"containers\":[{\"name\":\"ab\",\"image\":\"c\"}]}}",
+         "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"bc\"}]}}"},
+        {la, lb},
+        {va, vb},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        _cleanup_json_ json_t *a = parse(pairs[i][0]), *b = parse(pairs[i][1]);
+        struct kos_buf sa, sb;
+        assert_int_equal(mf_memo_shape(a, &sa), 0);
+        assert_int_equal(mf_memo_shape(b, &sb), 0);
+        assert_false(sa.len == sb.len && memcmp(sa.data, sb.data, sa.len) == 0);
+        /* b after a, with the memo holding a's entry: computed, never a's */
+        char manager[32];
+        snprintf(manager, sizeof(manager), "shapes-%zu", i);
+        struct kos_field_manager fm = {.kind = pod(), .manager = manager, .now = T0};
+        assert_int_equal(mf_memo_get(&fm, &sa, a), -ENOENT);
+        assert_int_equal(kos_managed_fields_update(&fm, NULL, a), 0);
+        assert_int_equal(mf_memo_get(&fm, &sb, b), -ENOENT);
+        kos_buf_free(&sa);
+        kos_buf_free(&sb);
+    }
+    /* the other side: only scalars of map fields differ, so the second is a hit */
+    _cleanup_json_ json_t *a = parse("{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"1\"}}}");
+    _cleanup_json_ json_t *b = parse("{\"metadata\":{\"name\":\"yy\",\"labels\":{\"a\":\"22\"}}}");
+    struct kos_field_manager fm = {.kind = pod(), .manager = "shapes-same", .now = T0};
+    assert_int_equal(kos_managed_fields_update(&fm, NULL, a), 0);
+    struct kos_buf sb;
+    assert_int_equal(mf_memo_shape(b, &sb), 0);
+    assert_int_equal(mf_memo_get(&fm, &sb, b), 0);
+    kos_buf_free(&sb);
+    assert_true(
+        json_equal(fields_of(a, "shapes-same", "Update"), fields_of(b, "shapes-same", "Update")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_entry_memo),
         cmocka_unit_test(test_create_entry_memo_keeps_shapes_used_in_turn),
+        cmocka_unit_test(test_create_entry_memo_shapes_never_shared),
         cmocka_unit_test(test_fieldset_of_pod),
         cmocka_unit_test(test_fieldset_algebra),
         cmocka_unit_test(test_compare),
