@@ -96,6 +96,11 @@ static size_t duplicate_key_token(const char *text, const char **ret)
 static int decode(const char *data, size_t len, bool allow_duplicates, json_t **ret,
                   char **ret_duplicate, struct kos_error **err)
 {
+    /* The common case first: input the fast parser takes within the nesting limit needs
+     * neither of the scans below (it is not blank, and its nesting was counted while parsing).
+     * It has no duplicate keys either, or the fast parser would have left it to jansson. */
+    if (data && kos_json_fast_parse_nesting(data, len, KOS_JSON_MAX_DEPTH - 1, ret) == 0)
+        return 0;
     if (!data || all_whitespace(data, len))
         return kos_error_set(err, 400, "BadRequest", "error decoding body: empty body");
 

@@ -21,7 +21,7 @@
 
 struct parser {
     const char *p, *end;
-    unsigned depth;
+    unsigned depth, max_depth;
 };
 
 static void skip_ws(struct parser *ps)
@@ -145,9 +145,6 @@ static int parse_object(struct parser *ps, json_t **ret)
         int r = ps->p < ps->end && *ps->p == '"'
                     ? parse_string(ps, scratch, sizeof(scratch), &k, &klen, &heap)
                     : -EAGAIN;
-        /* jansson's REJECT_DUPLICATES message, or its last-one-wins: either way its call */
-        if (r == 0 && json_object_getn(obj, k, klen))
-            r = -EAGAIN;
         if (r == 0) {
             skip_ws(ps);
             if (ps->p < ps->end && *ps->p == ':') {
@@ -158,8 +155,14 @@ static int parse_object(struct parser *ps, json_t **ret)
                 r = -EAGAIN;
             }
         }
+        /* A duplicate key replaces the value and leaves the size as it was (one hash lookup
+         * rather than a get before the set). jansson's REJECT_DUPLICATES message, or its
+         * last-one-wins: either way its call. */
+        size_t size = json_object_size(obj);
         if (r == 0 && json_object_setn_new_nocheck(obj, k, klen, v) < 0)
             r = -ENOMEM;
+        else if (r == 0 && json_object_size(obj) == size)
+            r = -EAGAIN;
         free(heap);
         if (r < 0) {
             json_decref(obj);
@@ -258,7 +261,7 @@ static int parse_value(struct parser *ps, json_t **ret)
     switch (*ps->p) {
     case '{':
     case '[':
-        if (++ps->depth > KOS_JSON_MAX_DEPTH)
+        if (++ps->depth > ps->max_depth)
             return -EAGAIN;
         r = *ps->p == '{' ? parse_object(ps, ret) : parse_array(ps, ret);
         ps->depth--;
@@ -288,9 +291,10 @@ static int parse_value(struct parser *ps, json_t **ret)
     }
 }
 
-int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_t *ret_consumed)
+static int parse_prefix(const char *data, size_t len, unsigned max_depth, json_t **ret,
+                        size_t *ret_consumed)
 {
-    struct parser ps = {data, data + len, 0};
+    struct parser ps = {data, data + len, 0, max_depth};
     json_t *v = NULL;
     skip_ws(&ps);
     int r = parse_value(&ps, &v);
@@ -301,14 +305,21 @@ int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_
     return 0;
 }
 
-int kos_json_fast_parse(const char *data, size_t len, json_t **ret)
+int kos_json_fast_parse_prefix(const char *data, size_t len, json_t **ret, size_t *ret_consumed)
+{
+    return parse_prefix(data, len, KOS_JSON_MAX_DEPTH, ret, ret_consumed);
+}
+
+int kos_json_fast_parse_nesting(const char *data, size_t len, unsigned max_nesting, json_t **ret)
 {
     json_t *v = NULL;
     size_t used;
-    int r = kos_json_fast_parse_prefix(data, len, &v, &used);
+    if (max_nesting > KOS_JSON_MAX_DEPTH)
+        max_nesting = KOS_JSON_MAX_DEPTH;
+    int r = parse_prefix(data, len, max_nesting, &v, &used);
     if (r < 0)
         return r;
-    struct parser ps = {data + used, data + len, 0};
+    struct parser ps = {data + used, data + len, 0, 0};
     skip_ws(&ps);
     if (ps.p != ps.end) {
         json_decref(v);
@@ -316,6 +327,11 @@ int kos_json_fast_parse(const char *data, size_t len, json_t **ret)
     }
     *ret = v;
     return 0;
+}
+
+int kos_json_fast_parse(const char *data, size_t len, json_t **ret)
+{
+    return kos_json_fast_parse_nesting(data, len, KOS_JSON_MAX_DEPTH, ret);
 }
 
 json_t *kos_json_loadb(const char *data, size_t len, size_t flags, json_error_t *error)
