@@ -113,7 +113,7 @@ static int parse_suffix(const char *s, int *bin, int64_t *exp10)
     return 0;
 }
 
-int kos_quantity_parse(const char *s, struct kos_quantity *ret)
+int kos_quantity_parse_general(const char *s, struct kos_quantity *ret)
 {
     if (!s)
         return -EINVAL;
@@ -217,6 +217,82 @@ int kos_quantity_parse(const char *s, struct kos_quantity *ret)
     }
     *ret = q;
     return 0;
+}
+
+/* Nano-units per unit of the suffixes a shortcut takes, 0 for any other. */
+static uint64_t simple_suffix_nano(const char *x)
+{
+    if (!x[0])
+        return 1000000000ULL;
+    if (!x[1]) {
+        switch (x[0]) {
+        case 'm':
+            return 1000000ULL;
+        case 'k':
+            return 1000000000000ULL;
+        case 'M':
+            return 1000000000000000ULL;
+        case 'G':
+            return 1000000000000000000ULL;
+        default:
+            return 0;
+        }
+    }
+    if (x[1] != 'i' || x[2])
+        return 0;
+    switch (x[0]) {
+    case 'K':
+        return 1000000000ULL << 10;
+    case 'M':
+        return 1000000000ULL << 20;
+    case 'G':
+        return 1000000000ULL << 30;
+    default:
+        return 0;
+    }
+}
+
+/* The quantities pods carry ("250m", "512Mi", "2"): a sign, at most 15 digits and no
+ * fraction, with a suffix that makes a whole number of milli-units. Their nano value fits
+ * in 128 bits by far, so it is computed directly instead of through the big integer; the
+ * result is the general parser's (the unit tests compare the two). Returns false for any
+ * other input, which the general parser then reads. */
+static bool parse_simple(const char *s, struct kos_quantity *ret)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '+' || s[0] == '-') {
+        neg = s[0] == '-';
+        i++;
+    }
+    size_t start = i;
+    uint64_t d = 0;
+    while (is_digit(s[i]) && i - start < 15)
+        d = d * 10 + (uint64_t)(s[i++] - '0');
+    if (i == start || is_digit(s[i]))
+        return false;
+    uint64_t per = simple_suffix_nano(s + i);
+    if (!per)
+        return false;
+    /* d < 10^15 and per < 2^61: the product is below 2^111 */
+    unsigned __int128 nano = (unsigned __int128)d * per;
+    if (nano > max_nano)
+        return false;
+    struct kos_quantity q = {0};
+    if (d) {
+        int64_t milli = (int64_t)(nano / NANO_PER_MILLI); /* exact: per is a multiple */
+        q.negative = neg;
+        q.milli = neg ? -milli : milli;
+    }
+    *ret = q;
+    return true;
+}
+
+int kos_quantity_parse(const char *s, struct kos_quantity *ret)
+{
+    if (s && parse_simple(s, ret))
+        return 0;
+    return kos_quantity_parse_general(s, ret);
 }
 
 int64_t kos_quantity_value(const struct kos_quantity *q)

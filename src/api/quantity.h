@@ -38,6 +38,9 @@ struct kos_quantity {
  * for users is kube-apiserver's:
  *   quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' */
 int kos_quantity_parse(const char *s, struct kos_quantity *ret);
+/* kos_quantity_parse without its shortcut for plain quantities ("250m", "512Mi"): the same
+ * result for every input (the unit tests hold the two side by side). */
+int kos_quantity_parse_general(const char *s, struct kos_quantity *ret);
 
 /* Rounded up to whole units (as Quantity.Value()). */
 int64_t kos_quantity_value(const struct kos_quantity *q);

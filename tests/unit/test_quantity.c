@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -244,6 +245,57 @@ static void test_cmp(void **state)
     assert_int_equal(kos_quantity_cmp(&hand, &two), 0);
 }
 
+/* The shortcut for plain quantities gives the general parser's answer for every sign, digit
+ * count (up to past its 15) and suffix (those it takes and those it leaves), up to and past
+ * the saturation at INT64_MAX milli-units. */
+static void test_shortcut_agrees(void **state)
+{
+    (void)state;
+    static const char *signs[] = {"", "+", "-"};
+    static const char *digits[] = {"0",
+                                   "00",
+                                   "1",
+                                   "7",
+                                   "0250",
+                                   "999",
+                                   "1000",
+                                   "123456789012345",
+                                   "999999999999999",
+                                   "1000000000000000",
+                                   "9223372036854775",
+                                   "9223372036854775807",
+                                   "9223372036854776",
+                                   "8589934591",
+                                   "8589934592",
+                                   "8796093022207",
+                                   "8796093022208",
+                                   "1.5",
+                                   ".5",
+                                   "1."};
+    static const char *suffixes[] = {"",   "m",  "k",  "M",  "G",  "T",  "P",   "E", "n",
+                                     "u",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",  "K", "mi",
+                                     "ki", "i",  "e3", "E2", "e",  "Mx", "MiB", " ", "m "};
+    for (size_t a = 0; a < sizeof(signs) / sizeof(signs[0]); a++)
+        for (size_t b = 0; b < sizeof(digits) / sizeof(digits[0]); b++)
+            for (size_t c = 0; c < sizeof(suffixes) / sizeof(suffixes[0]); c++) {
+                char in[64];
+                snprintf(in, sizeof(in), "%s%s%s", signs[a], digits[b], suffixes[c]);
+                struct kos_quantity x, y;
+                memset(&x, 0x5a, sizeof(x));
+                memset(&y, 0x5a, sizeof(y));
+                int rx = kos_quantity_parse(in, &x), ry = kos_quantity_parse_general(in, &y);
+                if (rx != ry)
+                    fail_msg("%s: %d vs %d", in, rx, ry);
+                if (rx < 0)
+                    continue;
+                if (x.milli != y.milli || x.overflow != y.overflow || x.negative != y.negative ||
+                    x.nano_short != y.nano_short || (x.overflow && x.big_value != y.big_value))
+                    fail_msg("%s: %lld/%d/%d/%u vs %lld/%d/%d/%u", in, (long long)x.milli,
+                             x.overflow, x.negative, x.nano_short, (long long)y.milli, y.overflow,
+                             y.negative, y.nano_short);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_value_rounding),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_cmp),
+        cmocka_unit_test(test_shortcut_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
