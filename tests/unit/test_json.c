@@ -501,9 +501,64 @@ static void test_fast_path_matches_jansson(void **state)
     json_decref(v);
 }
 
+/* A byte at a time, the way Go's encoder escapes (the reference for the encoder's 8-byte
+ * steps). */
+static void reference_escape(const unsigned char *s, size_t len, char *out, size_t size)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, size - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+/* Every byte that needs escaping (and neighbours that do not: space, DEL, UTF-8) at every
+ * position of strings of 0 to 40 bytes, alone and in pairs, encodes as byte by byte. */
+static void test_encode_string_escapes(void **state)
+{
+    (void)state;
+    static const unsigned char specials[] = {0x01, 0x08, 0x0c, 0x1f, '"',  '\\', '\n', '\r',
+                                             '\t', ' ',  0x7f, 0xc3, 0xa9, '!',  '#',  ']'};
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t pos = 0; pos < (len ? len : 1); pos++)
+            for (size_t k = 0; k < sizeof(specials); k++) {
+                unsigned char str[41];
+                memset(str, 'a', sizeof(str));
+                if (len) {
+                    str[pos] = specials[k];
+                    str[(pos * 7 + 3) % len] = specials[(k + 5) % sizeof(specials)];
+                }
+                char want[41 * 6 + 3];
+                reference_escape(str, len, want, sizeof(want));
+                json_t *v = json_stringn_nocheck((const char *)str, len);
+                size_t n;
+                char *got = kos_json_encode(v, &n);
+                assert_non_null(got);
+                if (strcmp(got, want) != 0)
+                    fail_msg("len %zu pos %zu: %s vs %s", len, pos, got, want);
+                assert_int_equal(n, strlen(want));
+                free(got);
+                json_decref(v);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encode_string_escapes),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_fast_path_matches_jansson),
