@@ -35,16 +35,63 @@ bool admission_sa_should_automount(const json_t *sa, const json_t *pod)
     return true;
 }
 
-/* TokenVolumeSource() */
+/* Sets key to v (a new reference, NULL from a failed allocation) in o; false when it could
+ * not. Building directly: json_pack's format parse cost more than the objects (and
+ * json_deep_copy of a template more still: it tracks the parents it copies). */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+    return v && json_object_set_new_nocheck(o, key, v) == 0;
+}
+
+/* {key: v} */
+static json_t *object1(const char *key, json_t *v)
+{
+    json_t *o = json_object();
+    if (o && !put(o, key, v)) {
+        json_decref(o);
+        return NULL;
+    }
+    if (!o)
+        json_decref(v);
+    return o;
+}
+
+/* [v] */
+static json_t *array1(json_t *v)
+{
+    json_t *a = json_array();
+    if (a && v && json_array_append_new(a, v) == 0)
+        return a;
+    json_decref(a);
+    json_decref(v);
+    return NULL;
+}
+
+/* TokenVolumeSource(), members in kube's order */
 static json_t *token_volume(const char *name)
 {
-    return json_pack("{s:s, s:{s:i, s:[{s:{s:i, s:s}}, {s:{s:[{s:s, s:s}], s:s}}, "
-                     "{s:{s:[{s:{s:s, s:s}, s:s}]}}]}}",
-                     "name", name, "projected", "defaultMode", 0644, "sources",
-                     "serviceAccountToken", "expirationSeconds", TOKEN_EXPIRATION_SECONDS, "path",
-                     "token", "configMap", "items", "key", "ca.crt", "path", "ca.crt", "name",
-                     "kube-root-ca.crt", "downwardAPI", "items", "fieldRef", "apiVersion", "v1",
-                     "fieldPath", "metadata.namespace", "path", "namespace");
+    _cleanup_json_ json_t *vol = json_object(), *projected = json_object(), *sources = json_array(),
+                          *token = json_object(), *cm = json_object(), *item = json_object(),
+                          *fref = json_object(), *dapi_item = json_object();
+    if (!vol || !projected || !sources || !token || !cm || !item || !fref || !dapi_item)
+        return NULL;
+    if (!put(token, "expirationSeconds", json_integer(TOKEN_EXPIRATION_SECONDS)) ||
+        !put(token, "path", json_string("token")) || !put(item, "key", json_string("ca.crt")) ||
+        !put(item, "path", json_string("ca.crt")) || !put(cm, "items", array1(TAKE_PTR(item))) ||
+        !put(cm, "name", json_string("kube-root-ca.crt")) ||
+        !put(fref, "apiVersion", json_string("v1")) ||
+        !put(fref, "fieldPath", json_string("metadata.namespace")) ||
+        !put(dapi_item, "fieldRef", TAKE_PTR(fref)) ||
+        !put(dapi_item, "path", json_string("namespace")) ||
+        json_array_append_new(sources, object1("serviceAccountToken", TAKE_PTR(token))) < 0 ||
+        json_array_append_new(sources, object1("configMap", TAKE_PTR(cm))) < 0 ||
+        json_array_append_new(
+            sources, object1("downwardAPI", object1("items", array1(TAKE_PTR(dapi_item))))) < 0 ||
+        !put(projected, "defaultMode", json_integer(0644)) ||
+        !put(projected, "sources", TAKE_PTR(sources)) || !put(vol, "name", json_string(name)) ||
+        !put(vol, "projected", TAKE_PTR(projected)))
+        return NULL;
+    return TAKE_PTR(vol);
 }
 
 /* Adds the mount to every container of the list that has nothing at the path; *needed is
@@ -73,8 +120,12 @@ static int mount_in(json_t *list, const char *vol, bool *needed)
             if (!vms || json_object_set_new(c, "volumeMounts", vms) < 0)
                 return -ENOMEM;
         }
-        if (json_array_append_new(vms, json_pack("{s:s, s:b, s:s}", "name", vol, "readOnly", 1,
-                                                 "mountPath", ADMISSION_SA_MOUNT_PATH)) < 0)
+        /* built directly: json_pack's format parse cost more than the object */
+        _cleanup_json_ json_t *m = json_object();
+        if (!m || json_object_set_new_nocheck(m, "name", json_string(vol)) < 0 ||
+            json_object_set_new_nocheck(m, "readOnly", json_true()) < 0 ||
+            json_object_set_new_nocheck(m, "mountPath", json_string(ADMISSION_SA_MOUNT_PATH)) < 0 ||
+            json_array_append_new(vms, TAKE_PTR(m)) < 0)
             return -ENOMEM;
         *needed = true;
     }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "apiserver/admission_serviceaccount.h"
+#include "codec/json.h"
 #include "util/json_cleanup.h"
 
 static json_t *load(const char *s)
@@ -80,6 +81,17 @@ static void test_mount_token(void **state)
         "{\"downwardAPI\": {\"items\": [{\"path\": \"namespace\", \"fieldRef\": {\"apiVersion\": "
         "\"v1\", \"fieldPath\": \"metadata.namespace\"}}]}}]}");
     assert_true(json_equal(json_object_get(v, "projected"), want));
+    /* and member for member in kube's order, as stored and sent */
+    char *bytes = kos_json_encode(v, NULL);
+    assert_string_equal(
+        bytes,
+        "{\"name\":\"kube-api-access-x2b4z\",\"projected\":{\"defaultMode\":420,\"sources\":["
+        "{\"serviceAccountToken\":{\"expirationSeconds\":3607,\"path\":\"token\"}},"
+        "{\"configMap\":{\"items\":[{\"key\":\"ca.crt\",\"path\":\"ca.crt\"}],"
+        "\"name\":\"kube-root-ca.crt\"}},{\"downwardAPI\":{\"items\":[{\"fieldRef\":"
+        "{\"apiVersion\":\"v1\",\"fieldPath\":\"metadata.namespace\"},\"path\":"
+        "\"namespace\"}]}}]}}");
+    free(bytes);
     const json_t *ic = json_array_get(json_object_get(spec, "initContainers"), 0);
     const json_t *a = json_array_get(json_object_get(spec, "containers"), 0);
     const json_t *own = json_array_get(json_object_get(spec, "containers"), 1);
@@ -87,6 +99,10 @@ static void test_mount_token(void **state)
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "name")), "kube-api-access-x2b4z");
     assert_true(json_is_true(json_object_get(m, "readOnly")));
+    bytes = kos_json_encode(m, NULL);
+    assert_string_equal(bytes, "{\"name\":\"kube-api-access-x2b4z\",\"readOnly\":true,"
+                               "\"mountPath\":\"/var/run/secrets/kubernetes.io/serviceaccount\"}");
+    free(bytes);
     assert_non_null(mount_of(a));
     assert_int_equal(json_array_size(json_object_get(a, "volumeMounts")), 2);
     /* the container's own mount at the path stays the only one */
