@@ -91,8 +91,13 @@ const struct schema_field *schema_struct_field(const struct schema_struct *s, co
 static const struct schema_field *struct_field_n(const struct schema_struct *s, const char *name,
                                                  size_t len)
 {
+    if (len == 0)
+        return NULL; /* no field has an empty name */
+    /* the first byte rules out most fields before a strncmp (a pod's walk asks ~70 times,
+     * over structs of up to ~40 fields) */
     for (size_t i = 0; i < s->nfields; i++)
-        if (strncmp(s->fields[i].name, name, len) == 0 && s->fields[i].name[len] == '\0')
+        if (s->fields[i].name[0] == name[0] && strncmp(s->fields[i].name, name, len) == 0 &&
+            s->fields[i].name[len] == '\0')
             return memchr(name, '\0', len) ? NULL : &s->fields[i];
     return NULL;
 }
@@ -176,9 +181,20 @@ const struct schema_field *schema_field_at_path(const struct schema_struct *s, c
  * known field names, indices and map keys), so this is about the largest body a client may
  * send; past it the walk fails with -E2BIG. */
 #define PATH_LIMIT (4 * 1024 * 1024)
+/* Deeper than any tree our decoders build (KOS_JSON_MAX_DEPTH); past it: -E2BIG. */
+#define WALK_MAX_DEPTH 256
+
+/* One step of the path to the value being walked: a key, or a list index. The path is
+ * rendered only for a field to report: building it at every step (an snprintf per list item)
+ * was a third of the walk of a valid pod, which reports nothing. */
+struct walk_seg {
+    const char *key; /* NULL for an index */
+    size_t len;      /* the key's length, or the index */
+};
 
 struct walk {
-    struct kos_buf path;
+    struct walk_seg segs[WALK_MAX_DEPTH];
+    size_t depth;
     char **paths;
     size_t npaths;
     int error;
@@ -190,7 +206,6 @@ static void walk_free(struct walk *w)
     schema_paths_free(w->paths, w->npaths);
     w->paths = NULL;
     w->npaths = 0;
-    kos_buf_free(&w->path);
 }
 
 static bool walk_full(const struct walk *w)
@@ -198,60 +213,64 @@ static bool walk_full(const struct walk *w)
     return w->error < 0 || (!w->prune && w->npaths >= SCHEMA_MAX_UNKNOWN_FIELDS);
 }
 
-static void path_truncate(struct walk *w, size_t len)
+static void path_truncate(struct walk *w, size_t depth)
 {
-    if (w->path.data && len <= w->path.len) {
-        w->path.len = len;
-        w->path.data[len] = '\0';
-    }
+    if (depth <= w->depth)
+        w->depth = depth;
 }
 
-/* Appends ".key" (or "key" at the root). */
-static int path_push_key(struct walk *w, const char *key, size_t len)
+static int path_push(struct walk *w, const char *key, size_t len)
 {
-    int r;
-
-    if (w->path.len > 0) {
-        r = kos_buf_append(&w->path, ".", 1);
-        if (r < 0)
-            return r;
-    }
-    return kos_buf_append(&w->path, key, len);
+    if (w->depth == WALK_MAX_DEPTH)
+        return -E2BIG;
+    w->segs[w->depth++] = (struct walk_seg){key, len};
+    return 0;
 }
 
-static int path_push_index(struct walk *w, size_t i)
+/* "key" at the root, ".key" after it (when the path so far is not empty), "[i]" for an
+ * index. */
+static int path_render(const struct walk *w, struct kos_buf *b)
 {
-    char idx[32];
-    int n = snprintf(idx, sizeof(idx), "[%zu]", i);
-
-    if (n < 0 || (size_t)n >= sizeof(idx))
-        return -EINVAL;
-    return kos_buf_append(&w->path, idx, (size_t)n);
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < w->depth; i++) {
+        const struct walk_seg *g = &w->segs[i];
+        if (!g->key) {
+            r = kos_buf_printf(b, "[%zu]", g->len);
+            continue;
+        }
+        if (b->len > 0)
+            r = kos_buf_append(b, ".", 1);
+        if (r == 0)
+            r = kos_buf_append(b, g->key, g->len);
+    }
+    return r;
 }
 
 static void report(struct walk *w)
 {
-    char *p;
     char **grown;
 
     if (w->npaths >= SCHEMA_MAX_UNKNOWN_FIELDS)
         return;
-    for (size_t i = 0; i < w->npaths; i++)
-        if (strcmp(w->paths[i], w->path.data ? w->path.data : "") == 0)
-            return;
-    p = strdup(w->path.data ? w->path.data : "");
-    if (!p) {
-        w->error = -ENOMEM;
+    _cleanup_buf_ struct kos_buf path;
+    kos_buf_init(&path, PATH_LIMIT);
+    int r = path_render(w, &path);
+    if (r == 0)
+        r = kos_buf_append(&path, "", 0); /* the NUL of an empty path */
+    if (r < 0) {
+        w->error = r;
         return;
     }
+    for (size_t i = 0; i < w->npaths; i++)
+        if (strcmp(w->paths[i], path.data) == 0)
+            return;
     grown = reallocarray(w->paths, w->npaths + 1, sizeof(*w->paths));
     if (!grown) {
-        free(p);
         w->error = -ENOMEM;
         return;
     }
     w->paths = grown;
-    w->paths[w->npaths++] = p;
+    w->paths[w->npaths++] = kos_buf_steal(&path, NULL);
 }
 
 static bool node_has_fields(const struct schema_node *n)
@@ -274,13 +293,13 @@ static void walk_struct(struct walk *w, const struct schema_struct *s, const jso
     json_object_keylen_foreach_safe((json_t *)obj, tmp, key, key_len, value)
     {
         const struct schema_field *f = struct_field_n(s, key, key_len);
-        size_t mark = w->path.len;
+        size_t mark = w->depth;
 
         if (walk_full(w))
             return;
         if (f && !node_has_fields(&f->node))
             continue;
-        w->error = path_push_key(w, key, key_len);
+        w->error = path_push(w, key, key_len);
         if (w->error < 0)
             return;
         if (f) {
@@ -310,11 +329,11 @@ static void walk_node(struct walk *w, const struct schema_node *n, const json_t 
             return;
         json_array_foreach(v, i, item)
         {
-            size_t mark = w->path.len;
+            size_t mark = w->depth;
 
             if (walk_full(w))
                 return;
-            w->error = path_push_index(w, i);
+            w->error = path_push(w, NULL, i);
             if (w->error < 0)
                 return;
             walk_node(w, n->items, item);
@@ -326,11 +345,11 @@ static void walk_node(struct walk *w, const struct schema_node *n, const json_t 
             return;
         json_object_keylen_foreach((json_t *)v, key, key_len, item)
         {
-            size_t mark = w->path.len;
+            size_t mark = w->depth;
 
             if (walk_full(w))
                 return;
-            w->error = path_push_key(w, key, key_len);
+            w->error = path_push(w, key, key_len);
             if (w->error < 0)
                 return;
             walk_node(w, n->items, item);
@@ -345,11 +364,15 @@ static void walk_node(struct walk *w, const struct schema_node *n, const json_t 
 static int unknown_fields(const struct schema_struct *s, const json_t *obj, bool prune,
                           char ***ret_paths)
 {
-    struct walk w = {.prune = prune};
+    struct walk w; /* the segments are written before they are read: not cleared */
+    w.depth = 0;
+    w.paths = NULL;
+    w.npaths = 0;
+    w.error = 0;
+    w.prune = prune;
 
     if (!ret_paths)
         return -EINVAL;
-    kos_buf_init(&w.path, PATH_LIMIT);
     if (s && json_is_object(obj))
         walk_struct(&w, s, obj);
     if (w.error < 0) {
@@ -358,7 +381,6 @@ static int unknown_fields(const struct schema_struct *s, const json_t *obj, bool
         walk_free(&w);
         return r;
     }
-    kos_buf_free(&w.path);
     *ret_paths = w.paths;
     return (int)w.npaths;
 }
