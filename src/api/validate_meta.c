@@ -66,8 +66,10 @@ static int fp_fast(char *out, const char *fmt, va_list ap)
         size_t n;
         char num[24];
         if (*f != '%') {
+            /* a run of literal bytes at once: paths are built for every field validated */
             s = f;
-            n = 1;
+            n = (size_t)(strchrnul(f, '%') - f);
+            f += n - 1;
         } else if (f[1] == 's') {
             s = va_arg(ap, const char *);
             if (!s)
