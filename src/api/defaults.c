@@ -23,6 +23,14 @@ struct dctx {
     int r; /* first failure (-ENOMEM) */
 };
 
+/* Puts val (stolen; NULL from a failed allocation) at key. The keys are the literals of this
+ * file, valid UTF-8, so jansson's check of them is skipped. */
+static void put_new(struct dctx *d, json_t *obj, const char *key, json_t *val)
+{
+    if (!val || json_object_set_new_nocheck(obj, key, val) < 0)
+        d->r = -ENOMEM;
+}
+
 /* Sets key to val (stolen) when it is absent or null. */
 static void set_default(struct dctx *d, json_t *obj, const char *key, json_t *val)
 {
@@ -39,31 +47,51 @@ static void set_default(struct dctx *d, json_t *obj, const char *key, json_t *va
         json_decref(val);
         return;
     }
-    if (json_object_set_new(obj, key, val) < 0)
-        d->r = -ENOMEM;
+    put_new(d, obj, key, val);
 }
 
+/* The scalar defaults look the key up once and build the value only when it is set: most
+ * of a pod's defaulted fields are already there (a client sends them back, a controller
+ * copies its template), and the lookups and allocations were most of the defaulting. */
 static void def_str(struct dctx *d, json_t *obj, const char *key, const char *s)
 {
-    /* kube's string fields default when empty, not only when absent */
-    const char *cur = json_string_value(json_object_get(obj, key));
-    if (cur && !*cur && json_is_object(obj))
+    if (!json_is_object(obj))
+        return;
+    const json_t *cur = json_object_get(obj, key);
+    if (cur && !json_is_null(cur)) {
+        /* kube's string fields default when empty, not only when absent: the empty one goes
+         * and the default comes after the other members */
+        const char *cs = json_string_value(cur);
+        if (!cs || *cs)
+            return;
         json_object_del(obj, key);
-    set_default(d, obj, key, json_string(s));
+    }
+    put_new(d, obj, key, json_string(s));
 }
 
 static void def_int(struct dctx *d, json_t *obj, const char *key, json_int_t v)
 {
-    set_default(d, obj, key, json_integer(v));
+    if (!json_is_object(obj))
+        return;
+    const json_t *cur = json_object_get(obj, key);
+    if (cur && !json_is_null(cur))
+        return;
+    put_new(d, obj, key, json_integer(v));
 }
 
 /* Defaults an int32 field whose zero value means "unset" (probe thresholds). */
 static void def_int_nonzero(struct dctx *d, json_t *obj, const char *key, json_int_t v)
 {
+    if (!json_is_object(obj))
+        return;
     const json_t *cur = json_object_get(obj, key);
-    if (json_is_integer(cur) && json_integer_value(cur) == 0 && json_is_object(obj))
-        json_object_del(obj, key);
-    def_int(d, obj, key, v);
+    if (json_is_integer(cur) && json_integer_value(cur) == 0) {
+        json_object_del(obj, key); /* the default comes after the other members */
+        cur = NULL;
+    }
+    if (cur && !json_is_null(cur))
+        return;
+    put_new(d, obj, key, json_integer(v));
 }
 
 /* The object at key, created empty if absent or null; NULL if it has another type. */

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "api/defaults.h"
+#include "codec/json.h"
 #include "json_test_helpers.h"
 
 static const struct kos_kind k_pod = {
@@ -325,12 +327,40 @@ static void test_other_defaults(void **state)
     }
 }
 
+/* Where a default lands among the members, as stored and sent: an absent field after the
+ * others, a null one in its place, an empty string or a zero probe threshold after the
+ * others (removed, then defaulted), a set one untouched. */
+static void test_default_member_order(void **state)
+{
+    (void)state;
+    json_t *pod =
+        parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+              "\"x:1\",\"terminationMessagePolicy\":\"\",\"terminationMessagePath\":null,"
+              "\"readinessProbe\":{\"periodSeconds\":0,\"exec\":{\"command\":[\"true\"]},"
+              "\"timeoutSeconds\":null,\"failureThreshold\":7}}]}}");
+    assert_int_equal(kos_apply_defaults(&k_pod, pod), 0);
+    char *c = kos_json_encode(
+        json_array_get(json_object_get(json_object_get(pod, "spec"), "containers"), 0), NULL);
+    assert_string_equal(c, "{\"name\":\"c\",\"image\":\"x:1\",\"terminationMessagePath\":"
+                           "\"/dev/termination-log\",\"readinessProbe\":{\"exec\":{\"command\":"
+                           "[\"true\"]},\"timeoutSeconds\":1,\"failureThreshold\":7,"
+                           "\"periodSeconds\":10,\"successThreshold\":1},"
+                           "\"terminationMessagePolicy\":\"File\",\"imagePullPolicy\":"
+                           "\"IfNotPresent\",\"resources\":{}}");
+    free(c);
+    json_decref(pod);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kubectl_run_pod),   cmocka_unit_test(test_probe_defaults),
-        cmocka_unit_test(test_pod_details),       cmocka_unit_test(test_qos),
-        cmocka_unit_test(test_workload_defaults), cmocka_unit_test(test_other_defaults),
+        cmocka_unit_test(test_default_member_order),
+        cmocka_unit_test(test_kubectl_run_pod),
+        cmocka_unit_test(test_probe_defaults),
+        cmocka_unit_test(test_pod_details),
+        cmocka_unit_test(test_qos),
+        cmocka_unit_test(test_workload_defaults),
+        cmocka_unit_test(test_other_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
