@@ -53,3 +53,8 @@ int kos_apply(const struct kos_field_manager *fm, const json_t *live, const json
  * always use live's. An object whose live version has no managedFields stays untracked.
  * Never fails the write: on error (-ENOMEM) obj gets live's managedFields back. */
 int kos_managed_fields_update(const struct kos_field_manager *fm, const json_t *live, json_t *obj);
+
+/* The encoding (kos_json_encode) of `fields` when it is the fieldsV1 of an entry the create
+ * memo handed out (shared by the creates of one shape, never changed): 0 with a copy in *ret
+ * (free it), -ENOENT for any other object, -ENOMEM. */
+int kos_managed_fields_memo_json(const json_t *fields, char **ret, size_t *ret_len);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/apply.h"
 #include "codec/json.h"
 #include "codec/json_fast.h"
 #include "util/cleanup.h"
@@ -93,6 +94,22 @@ static void rv_marker_init(void)
         rv_marker_len = (size_t)n;
 }
 
+/* The stored bytes of obj. A create's managedFields entry from the create memo shares its
+ * fieldsV1 with the memo, which keeps that tree's bytes: they are spliced in (~40% of a
+ * pod's bytes, many small objects) rather than encoded again. */
+static char *encode_stored(const json_t *obj, const json_t *meta, size_t *ret_len)
+{
+    const json_t *mf = json_object_get(meta, "managedFields");
+    const json_t *fields =
+        json_array_size(mf) == 1 ? json_object_get(json_array_get(mf, 0), "fieldsV1") : NULL;
+    _cleanup_free_ char *fields_json = NULL;
+    size_t fields_len = 0;
+    if (json_is_object(fields) &&
+        kos_managed_fields_memo_json(fields, &fields_json, &fields_len) == 0)
+        return kos_json_encode_splice(obj, fields, fields_json, fields_len, ret_len);
+    return kos_json_encode(obj, ret_len);
+}
+
 int obj_prepare(json_t *obj, struct obj_prepared *ret)
 {
     pthread_once(&rv_marker_once, rv_marker_init);
@@ -102,7 +119,7 @@ int obj_prepare(json_t *obj, struct obj_prepared *ret)
     if (!meta || obj_set_str(meta, "resourceVersion", rv_marker) < 0)
         return -ENOMEM;
     size_t len = 0;
-    char *data = kos_json_encode(obj, &len);
+    char *data = encode_stored(obj, meta, &len);
     if (!data)
         return -ENOMEM;
     const char *at = memmem(data, len, rv_marker, rv_marker_len);

@@ -376,12 +376,21 @@ static int member_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool sorted);
+/* A value written as given bytes instead of encoded (kos_json_encode_splice). */
+struct splice {
+    const json_t *node;
+    const char *bytes;
+    size_t len;
+};
+
+static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool sorted,
+                        const struct splice *sp);
 
 /* Members small objects have (labels, selectors) sort on the stack. */
 #define SORTED_STACK_MEMBERS 16
 
-static int encode_object_sorted(struct kos_buf *b, const json_t *v, size_t depth)
+static int encode_object_sorted(struct kos_buf *b, const json_t *v, size_t depth,
+                                const struct splice *sp)
 {
     struct sorted_member stack[SORTED_STACK_MEMBERS];
     _cleanup_free_ struct sorted_member *heap = NULL;
@@ -407,13 +416,14 @@ static int encode_object_sorted(struct kos_buf *b, const json_t *v, size_t depth
     for (size_t k = 0; r == 0 && k < i; k++) {
         if ((k > 0 && (r = put_char(b, ',')) < 0) ||
             (r = encode_string(b, m[k].key, m[k].len)) < 0 || (r = put_char(b, ':')) < 0 ||
-            (r = encode_value(b, m[k].value, depth + 1, true)) < 0)
+            (r = encode_value(b, m[k].value, depth + 1, true, sp)) < 0)
             return r;
     }
     return r < 0 ? r : put_char(b, '}');
 }
 
-static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool sorted)
+static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool sorted,
+                        const struct splice *sp)
 {
     char num[KOS_JSON_DOUBLE_BUFSZ];
     int r = 0;
@@ -427,15 +437,17 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool s
         json_t *child;
         bool first = true;
 
+        if (sp && v == sp->node)
+            return put(b, sp->bytes, sp->len);
         if (sorted)
-            return encode_object_sorted(b, v, depth);
+            return encode_object_sorted(b, v, depth, sp);
         if ((r = put_char(b, '{')) < 0)
             return r;
         json_object_keylen_foreach((json_t *)v, key, key_len, child)
         {
             if ((!first && (r = put_char(b, ',')) < 0) ||
                 (r = encode_string(b, key, key_len)) < 0 || (r = put_char(b, ':')) < 0 ||
-                (r = encode_value(b, child, depth + 1, sorted)) < 0)
+                (r = encode_value(b, child, depth + 1, sorted, sp)) < 0)
                 return r;
             first = false;
         }
@@ -450,7 +462,7 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool s
         json_array_foreach(v, i, child)
         {
             if ((i > 0 && (r = put_char(b, ',')) < 0) ||
-                (r = encode_value(b, child, depth + 1, sorted)) < 0)
+                (r = encode_value(b, child, depth + 1, sorted, sp)) < 0)
                 return r;
         }
         return put_char(b, ']');
@@ -475,12 +487,13 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool s
 /* Most objects kos stores are a few KB: start there rather than doubling up from 256 bytes. */
 #define ENCODE_INITIAL_CAP 4096
 
-static char *encode(const json_t *v, size_t initial_cap, bool sorted, size_t *ret_len)
+static char *encode(const json_t *v, size_t initial_cap, bool sorted, const struct splice *sp,
+                    size_t *ret_len)
 {
     _cleanup_buf_ struct kos_buf b;
 
     kos_buf_init(&b, SIZE_MAX / 2);
-    if (!v || kos_buf_reserve(&b, initial_cap) < 0 || encode_value(&b, v, 0, sorted) < 0 ||
+    if (!v || kos_buf_reserve(&b, initial_cap) < 0 || encode_value(&b, v, 0, sorted, sp) < 0 ||
         kos_buf_reserve(&b, 0) < 0)
         return NULL;
     b.data[b.len] = '\0';
@@ -489,7 +502,14 @@ static char *encode(const json_t *v, size_t initial_cap, bool sorted, size_t *re
 
 char *kos_json_encode(const json_t *v, size_t *ret_len)
 {
-    return encode(v, ENCODE_INITIAL_CAP, false, ret_len);
+    return encode(v, ENCODE_INITIAL_CAP, false, NULL, ret_len);
+}
+
+char *kos_json_encode_splice(const json_t *v, const json_t *node, const char *bytes, size_t len,
+                             size_t *ret_len)
+{
+    const struct splice sp = {node, bytes, len};
+    return encode(v, ENCODE_INITIAL_CAP, false, node && bytes ? &sp : NULL, ret_len);
 }
 
 /* Canonical forms are mostly of small objects (labels, selectors, trimmed pods). */
@@ -498,7 +518,7 @@ char *kos_json_encode(const json_t *v, size_t *ret_len)
 char *kos_json_encode_sorted(const json_t *v, size_t *ret_len)
 {
     size_t len;
-    char *s = encode(v, ENCODE_SORTED_INITIAL_CAP, true, &len);
+    char *s = encode(v, ENCODE_SORTED_INITIAL_CAP, true, NULL, &len);
     if (!s)
         return NULL;
     /* held for long (index entries, interning keys): no slack from the doubling */

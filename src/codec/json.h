@@ -24,6 +24,11 @@ int kos_json_decode_allow_duplicates(const char *data, size_t len, json_t **ret,
  * non-ASCII left as UTF-8); NUL-terminated, the length without the NUL in *ret_len (may be
  * NULL). NULL on failure (allocation, or a NaN/Inf real jansson should never hold). */
 char *kos_json_encode(const json_t *v, size_t *ret_len);
+/* kos_json_encode with the object `node`, found by identity (a subtree of v the caller knows),
+ * written as `bytes`: what kos_json_encode gives for node, kept from an earlier encoding of
+ * a tree that is shared and never changed (the managedFields of creates of one shape). */
+char *kos_json_encode_splice(const json_t *v, const json_t *node, const char *bytes, size_t len,
+                             size_t *ret_len);
 /* The same with every object's members in bytewise key order (shorter first on a common
  * prefix): equal values give equal bytes, for keys of interning tables and comparisons. A
  * replacement for json_dumps(JSON_COMPACT | JSON_SORT_KEYS), several times faster. */

@@ -15,6 +15,7 @@
 #include "api/apply.h"
 #include "api/apply_internal.h"
 #include "api/managed_fields.h"
+#include "codec/json.h"
 #include "json_test_helpers.h"
 #include "util/buf.h"
 #include "util/json_cleanup.h"
@@ -680,12 +681,41 @@ static void test_create_entry_memo_shapes_never_shared(void **state)
         json_equal(fields_of(a, "shapes-same", "Update"), fields_of(b, "shapes-same", "Update")));
 }
 
+/* The fieldsV1 a memo hit hands out is the memo's own (shared) tree, whose encoding the memo
+ * gives for the stored bytes; an equal tree of another origin gets none. */
+static void test_create_entry_memo_json(void **state)
+{
+    (void)state;
+    struct kos_field_manager fm = {.kind = pod(), .manager = "memo-json", .now = T0};
+    _cleanup_json_ json_t *a = parse("{\"metadata\":{\"name\":\"a\",\"labels\":{\"x\":\"1\"}},"
+                                     "\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+    _cleanup_json_ json_t *b = parse("{\"metadata\":{\"name\":\"b\",\"labels\":{\"x\":\"2\"}},"
+                                     "\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+    assert_int_equal(kos_managed_fields_update(&fm, NULL, a), 0); /* computed, remembered */
+    assert_int_equal(kos_managed_fields_update(&fm, NULL, b), 0); /* a hit */
+    const json_t *fb = fields_of(b, "memo-json", "Update");
+    assert_non_null(fb);
+    char *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(kos_managed_fields_memo_json(fb, &bytes, &len), 0);
+    char *want = kos_json_encode(fb, NULL);
+    assert_string_equal(bytes, want);
+    assert_int_equal(len, strlen(want));
+    free(bytes);
+    free(want);
+    /* an equal tree that is not the memo's */
+    _cleanup_json_ json_t *copy = json_deep_copy(fb);
+    assert_int_equal(kos_managed_fields_memo_json(copy, &bytes, &len), -ENOENT);
+    assert_int_equal(kos_managed_fields_memo_json(NULL, &bytes, &len), -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_entry_memo),
         cmocka_unit_test(test_create_entry_memo_keeps_shapes_used_in_turn),
         cmocka_unit_test(test_create_entry_memo_shapes_never_shared),
+        cmocka_unit_test(test_create_entry_memo_json),
         cmocka_unit_test(test_fieldset_of_pod),
         cmocka_unit_test(test_fieldset_algebra),
         cmocka_unit_test(test_compare),

@@ -555,10 +555,46 @@ static void test_encode_string_escapes(void **state)
             }
 }
 
+/* A spliced value is written as the given bytes where that very object is (not where an
+ * equal one is), and with its own encoding the output is the plain encoding. */
+static void test_encode_splice(void **state)
+{
+    (void)state;
+    json_t *v =
+        json_loads("{\"a\":1,\"m\":{\"x\":{\"y\":\"z\"},\"e\":{}},\"l\":[{\"x\":{\"y\":\"z\"}}],"
+                   "\"n\":{\"x\":{\"y\":\"z\"},\"e\":{}}}",
+                   0, NULL);
+    assert_non_null(v);
+    json_t *m = json_object_get(v, "m");
+    size_t n;
+    char *plain = kos_json_encode(v, NULL), *own = kos_json_encode(m, &n);
+    char *same = kos_json_encode_splice(v, m, own, n, NULL);
+    assert_string_equal(same, plain);
+    char *marked = kos_json_encode_splice(v, m, "{\"S\":1}", 7, &n);
+    assert_string_equal(marked, "{\"a\":1,\"m\":{\"S\":1},\"l\":[{\"x\":{\"y\":\"z\"}}],"
+                                "\"n\":{\"x\":{\"y\":\"z\"},\"e\":{}}}");
+    assert_int_equal(n, strlen(marked));
+    /* a node inside an array, and no node at all */
+    char *in_list =
+        kos_json_encode_splice(v, json_array_get(json_object_get(v, "l"), 0), "{}", 2, NULL);
+    assert_string_equal(in_list, "{\"a\":1,\"m\":{\"x\":{\"y\":\"z\"},\"e\":{}},\"l\":[{}],"
+                                 "\"n\":{\"x\":{\"y\":\"z\"},\"e\":{}}}");
+    char *none = kos_json_encode_splice(v, NULL, NULL, 0, NULL);
+    assert_string_equal(none, plain);
+    free(plain);
+    free(own);
+    free(same);
+    free(marked);
+    free(in_list);
+    free(none);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_string_escapes),
+        cmocka_unit_test(test_encode_splice),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_fast_path_matches_jansson),
