@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,14 +32,42 @@ static void skip_ws(struct parser *ps)
         ps->p++;
 }
 
+/* The bytes of w that end or escape a string or that this parser leaves to jansson ('"',
+ * '\\', below 0x20, from 0x80 on), as their high bits. The SWAR tests can flag a byte above
+ * a real one by a borrow, never one below it: the lowest flag is the first such byte. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "word_specials: first byte lowest");
+
+static inline uint64_t word_specials(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    return (w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+            ((backslash - ones) & ~backslash)) &
+           highs;
+}
+
 /* The string at ps->p (its opening quote) unescaped: *out points into the input when it has
  * no escape, else into scratch (malloc'd when *heap is set, which the caller frees). */
 static int parse_string(struct parser *ps, char *scratch, size_t scratch_size, const char **out,
                         size_t *out_len, char **heap)
 {
     const char *s = ++ps->p, *q = s;
-    while (q < ps->end && *q != '"' && *q != '\\') {
+    while (q < ps->end) {
+        /* eight bytes a step up to the first that is not plain (little-endian: the lowest
+         * flag is the first byte) */
+        if (ps->end - q >= (ptrdiff_t)sizeof(uint64_t)) {
+            uint64_t w;
+            memcpy(&w, q, sizeof(w));
+            uint64_t t = word_specials(w);
+            if (!t) {
+                q += sizeof(w);
+                continue;
+            }
+            q += __builtin_ctzll(t) >> 3;
+        }
         unsigned char c = (unsigned char)*q;
+        if (c == '"' || c == '\\')
+            break;
         if (c < 0x20 || c >= 0x80)
             return -EAGAIN;
         q++;
@@ -163,7 +193,8 @@ static int parse_object(struct parser *ps, json_t **ret)
             r = -ENOMEM;
         else if (r == 0 && json_object_size(obj) == size)
             r = -EAGAIN;
-        free(heap);
+        if (heap)
+            free(heap);
         if (r < 0) {
             json_decref(obj);
             return r;
@@ -275,7 +306,8 @@ static int parse_value(struct parser *ps, json_t **ret)
             *ret = json_stringn_nocheck(s, n);
             r = *ret ? 0 : -ENOMEM;
         }
-        free(heap);
+        if (heap) /* rarely set: a call per string was a measurable cost */
+            free(heap);
         return r;
     }
     case 't':

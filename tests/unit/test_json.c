@@ -590,11 +590,52 @@ static void test_encode_splice(void **state)
     json_decref(v);
 }
 
+/* Strings of 0 to 40 bytes with a byte the fast parser must stop at (a quote, a backslash,
+ * a control byte, UTF-8) at every position, and plain ones: the fast parser takes the plain
+ * and escaped ones with jansson's result and leaves the others to jansson. */
+static void test_fast_parse_string_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes; /* as written inside the JSON string */
+        bool fast;
+    } specials[] = {
+        {"b", true},         {"\\\"", true},  {"\\\\", true},     {"\\n", true},
+        {"~", true},         {"\x7f", true},  {"\x01", false},    {"\x1f", false},
+        {"\xc3\xa9", false}, {"\xff", false}, {"\\u0041", false},
+    };
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t pos = 0; pos <= len; pos++)
+            for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+                char in[128];
+                size_t o = 0;
+                in[o++] = '"';
+                for (size_t i = 0; i < len; i++)
+                    in[o++] = (char)('a' + i % 26);
+                memmove(in + 1 + pos + strlen(specials[k].bytes), in + 1 + pos, len - pos);
+                memcpy(in + 1 + pos, specials[k].bytes, strlen(specials[k].bytes));
+                o += strlen(specials[k].bytes);
+                in[o++] = '"';
+                json_t *fast = NULL;
+                int r = kos_json_fast_parse(in, o, &fast);
+                if ((r == 0) != specials[k].fast)
+                    fail_msg("len %zu pos %zu special %zu: %d", len, pos, k, r);
+                json_t *slow = json_loadb(in, o, JSON_DECODE_ANY, NULL);
+                if (r == 0) {
+                    assert_non_null(slow);
+                    assert_true(json_equal(fast, slow));
+                }
+                json_decref(fast);
+                json_decref(slow);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_string_escapes),
         cmocka_unit_test(test_encode_splice),
+        cmocka_unit_test(test_fast_parse_string_bytes),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_fast_path_matches_jansson),
