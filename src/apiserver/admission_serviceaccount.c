@@ -2,12 +2,14 @@
 #include "apiserver/admission_serviceaccount.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "apiserver/objects.h"
 #include "store/store.h"
+#include "store/value.h"
 #include "util/json_cleanup.h"
 #include "util/random.h"
 
@@ -24,15 +26,24 @@ static const char *jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-bool admission_sa_should_automount(const json_t *sa, const json_t *pod)
+/* automountServiceAccountToken of a ServiceAccount: 1, 0, or -1 when it is not set. */
+static int sa_automount_setting(const json_t *sa)
+{
+    const json_t *s = json_object_get(sa, "automountServiceAccountToken");
+    return json_is_boolean(s) ? json_is_true(s) : -1;
+}
+
+static bool should_automount(int sa_setting, const json_t *pod)
 {
     const json_t *p = json_object_get(json_object_get(pod, "spec"), "automountServiceAccountToken");
     if (json_is_boolean(p))
         return json_is_true(p);
-    const json_t *s = json_object_get(sa, "automountServiceAccountToken");
-    if (json_is_boolean(s))
-        return json_is_true(s);
-    return true;
+    return sa_setting != 0;
+}
+
+bool admission_sa_should_automount(const json_t *sa, const json_t *pod)
+{
+    return should_automount(sa_automount_setting(sa), pod);
 }
 
 /* Sets key to v (a new reference, NULL from a failed allocation) in o; false when it could
@@ -186,7 +197,53 @@ static int forbidden(const json_t *obj, struct kos_error **err, const char *ns, 
     return -EACCES;
 }
 
-static int get_sa(struct store *st, const char *ns, const char *name, json_t **ret)
+/* The setting admission reads of the ServiceAccounts pods name, by the stored value it was
+ * read from (held, so that the address is not reused while it is here): every pod of a
+ * namespace names the same one or few, and parsing it for each create cost ~10K instructions.
+ * A changed ServiceAccount is a new stored value, so it is read again. */
+#define SA_MEMO_SLOTS 16
+
+static struct {
+    struct kos_value *value;
+    int automount;
+} sa_memo[SA_MEMO_SLOTS];
+static size_t sa_memo_next;
+static pthread_mutex_t sa_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool sa_memo_get(const struct kos_value *v, int *ret)
+{
+    bool found = false;
+    pthread_mutex_lock(&sa_memo_lock);
+    for (size_t i = 0; i < SA_MEMO_SLOTS && !found; i++)
+        if (sa_memo[i].value == v) {
+            *ret = sa_memo[i].automount;
+            found = true;
+        }
+    pthread_mutex_unlock(&sa_memo_lock);
+    return found;
+}
+
+static void sa_memo_put(struct kos_value *v, int automount)
+{
+    struct kos_value *old = NULL, *held = kos_value_ref(v);
+    pthread_mutex_lock(&sa_memo_lock);
+    bool known = false;
+    for (size_t i = 0; i < SA_MEMO_SLOTS && !known; i++)
+        known = sa_memo[i].value == v;
+    if (!known) {
+        old = sa_memo[sa_memo_next].value;
+        sa_memo[sa_memo_next].value = held;
+        sa_memo[sa_memo_next].automount = automount;
+        sa_memo_next = (sa_memo_next + 1) % SA_MEMO_SLOTS;
+        held = NULL;
+    }
+    pthread_mutex_unlock(&sa_memo_lock);
+    kos_value_unref(old);
+    kos_value_unref(held);
+}
+
+/* The ServiceAccount's automountServiceAccountToken (1, 0, -1 when unset) into *ret. */
+static int get_sa(struct store *st, const char *ns, const char *name, int *ret)
 {
     const struct kos_kind *k = kos_kind_by_resource("", "v1", "serviceaccounts");
     char key[1024];
@@ -204,12 +261,18 @@ static int get_sa(struct store *st, const char *ns, const char *name, json_t **r
             continue;
         if (r < 0)
             return r;
-        json_t *sa = obj_decode_value(kv.value, NULL);
+        if (kv.value && sa_memo_get(kv.value, ret)) {
+            store_kv_clear(&kv);
+            return 0;
+        }
+        _cleanup_json_ json_t *sa = obj_decode_value(kv.value, NULL);
+        if (sa) {
+            *ret = sa_automount_setting(sa);
+            if (kv.value)
+                sa_memo_put(kv.value, *ret);
+        }
         store_kv_clear(&kv);
-        if (!sa)
-            return -EIO;
-        *ret = sa;
-        return 0;
+        return sa ? 0 : -EIO;
     }
     return -ENOENT;
 }
@@ -227,14 +290,14 @@ int admission_serviceaccount(struct resource_request *rr, json_t *obj, struct ko
     const char *sa_name = jstr(spec, "serviceAccountName");
     if (!sa_name || !*sa_name)
         sa_name = "default"; /* defaulting has set it; kept for a caller that did not */
-    _cleanup_json_ json_t *sa = NULL;
-    int r = get_sa(rr->srv->store, rr->ns, sa_name, &sa);
+    int sa_automount = -1;
+    int r = get_sa(rr->srv->store, rr->ns, sa_name, &sa_automount);
     if (r == -ENOENT)
         return forbidden(obj, err, rr->ns, sa_name);
     if (r < 0)
         return kos_error_set(err, 500, "InternalError", "reading ServiceAccount %s/%s failed: %s",
                              rr->ns, sa_name, strerror(-r));
-    if (!admission_sa_should_automount(sa, obj))
+    if (!should_automount(sa_automount, obj))
         return 0;
     char suffix[8];
     if ((r = kos_random_suffix(suffix, 5)) < 0 || (r = admission_sa_mount_token(obj, suffix)) < 0)

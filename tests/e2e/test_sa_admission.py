@@ -100,6 +100,29 @@ def test_service_account_automount_off_and_the_pods_field_overrides(env):
                    "loud-but-declines": (0, "absent"), "loud": (1, ns)}, got
 
 
+def test_a_changed_service_account_counts_for_the_next_pod(env):
+    # admission remembers what it read of a ServiceAccount by the stored object: each change
+    # (off, on, unset, off) holds for the pods created after it, and only for those
+    ns = new_ns(env)
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount",
+          "metadata": {"name": "flip", "namespace": ns}}
+
+    def create(name):
+        body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+                "spec": {"serviceAccountName": "flip",
+                         "containers": [{"name": "c", "image": env["image"]}]}}
+        st, raw, _ = env["server"].request("POST", f"/api/v1/namespaces/{ns}/pods", body)
+        assert st == 201, raw
+        return len(token_volumes(raw))
+
+    got = []
+    for i, setting in enumerate((False, True, None, False)):
+        apply(env, dict(sa, automountServiceAccountToken=setting) if setting is not None
+              else sa)
+        got.append([create(f"p{i}-a"), create(f"p{i}-b")])
+    assert got == [[0, 0], [1, 1], [1, 1], [0, 0]], got
+
+
 def test_missing_service_account_is_refused_by_kubectl_and_the_python_client(env):
     from kubernetes import client, config
     from kubernetes.client.rest import ApiException
