@@ -755,11 +755,35 @@ static int finish(struct kos_watch *w, struct kos_error **err)
     return -EPIPE;
 }
 
-int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
-                   struct kos_error **err)
+/* A line for kos_watch_next_line: as sent, but an ERROR event ends the stream as it does for
+ * kos_watch_next. 1: an event; 0: an empty line; negative: the stream is over. */
+static int raw_line(const char *line, size_t len, const char **ret_line, size_t *ret_len,
+                    struct kos_error **err)
+{
+    static const char error_prefix[] = "{\"type\":\"ERROR\"";
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    if (len >= sizeof(error_prefix) - 1 &&
+        memcmp(line, error_prefix, sizeof(error_prefix) - 1) == 0) {
+        struct kos_watch_event ev = {0};
+        int r = parse_line(line, len, &ev, err);
+        kos_watch_event_clear(&ev);
+        return r < 0 ? r : kos_error_set(err, 500, "InternalError", "malformed watch event");
+    }
+    *ret_line = line;
+    *ret_len = len;
+    return 1;
+}
+
+/* kos_watch_next, or with ev NULL kos_watch_next_line. */
+static int watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
+                      const char **ret_line, size_t *ret_len, struct kos_error **err)
 {
     int64_t deadline = timeout_ms >= 0 ? kos_now_ms_monotonic() + timeout_ms : -1;
-    memset(ev, 0, sizeof(*ev));
+    if (ev)
+        memset(ev, 0, sizeof(*ev));
     for (;;) {
         if (atomic_load(&w->cancelled))
             return -ECANCELED;
@@ -773,7 +797,8 @@ int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *
                     break;
                 size_t len = nl ? (size_t)(nl - start) : w->buf.len - w->pos;
                 w->pos += len + (nl ? 1 : 0);
-                int r = parse_line(start, len, ev, err);
+                int r = ev ? parse_line(start, len, ev, err)
+                           : raw_line(start, len, ret_line, ret_len, err);
                 if (r < 0)
                     return w->sticky = r;
                 if (r == 1)
@@ -806,4 +831,16 @@ int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *
         }
         curl_multi_poll(w->multi, NULL, 0, wait, NULL);
     }
+}
+
+int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
+                   struct kos_error **err)
+{
+    return watch_next(w, timeout_ms, ev, NULL, NULL, err);
+}
+
+int kos_watch_next_line(struct kos_watch *w, int timeout_ms, const char **line, size_t *len,
+                        struct kos_error **err)
+{
+    return watch_next(w, timeout_ms, NULL, line, len, err);
 }

@@ -173,6 +173,11 @@ int kos_client_watch(struct kos_client *c, const struct kos_ref *ref,
  * negative errno (with *err) when the watch failed. */
 int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
                    struct kos_error **err);
+/* kos_watch_next without decoding: *line (not NUL-terminated) is the event's JSON as the server
+ * sent it, valid until the next call on w. For a reader that needs a field or two of many
+ * events; an ERROR event still ends the stream with its error. */
+int kos_watch_next_line(struct kos_watch *w, int timeout_ms, const char **line, size_t *len,
+                        struct kos_error **err);
 /* Makes a kos_watch_next in another thread return -ECANCELED at once, and every later one. */
 void kos_watch_cancel(struct kos_watch *w);
 /* Accepts NULL. */

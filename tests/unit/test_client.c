@@ -265,6 +265,45 @@ static void test_watch(void **state)
     kos_watch_close(w);
 }
 
+/* kos_watch_next_line: the event's bytes as sent, and the same end of stream on an ERROR. */
+static void test_watch_line(void **state)
+{
+    struct fixture *f = *state;
+    struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
+    _cleanup_json_ json_t *list = NULL;
+    assert_int_equal(kos_client_list(f->client, &coll, NULL, &list, NULL), 0);
+    struct kos_list_options lo = {.resource_version = meta(list, "resourceVersion")};
+    struct kos_watch *w = NULL;
+    assert_int_equal(kos_client_watch(f->client, &coll, &lo, &w, NULL), 0);
+    const char *line = NULL;
+    size_t len = 0;
+    assert_int_equal(kos_watch_next_line(w, 50, &line, &len, NULL), 0);
+    _cleanup_json_ json_t *cm = configmap("raw", "x");
+    assert_int_equal(kos_client_create(f->client, &coll, cm, NULL, NULL), 0);
+    assert_int_equal(kos_watch_next_line(w, DEADLINE_MS, &line, &len, NULL), 1);
+    _cleanup_json_ json_t *doc = json_loadb(line, len, 0, NULL);
+    assert_non_null(doc); /* one whole event, no newline */
+    assert_string_equal(json_string_value(json_object_get(doc, "type")), "ADDED");
+    assert_string_equal(meta(json_object_get(doc, "object"), "name"), "raw");
+    kos_watch_close(w);
+
+    /* too old a resourceVersion: the ERROR event is -ESTALE with its Status, not a line */
+    struct kos_ref rg = {.kind = coll.kind, .ns = "default", .name = "raw"};
+    for (int i = 0; i < WINDOW_EVENTS + 4; i++) {
+        _cleanup_json_ json_t *p = json_pack("{s:{s:o}}", "data", "n", json_sprintf("%d", i));
+        assert_int_equal(
+            kos_client_patch(f->client, &rg, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL), 0);
+    }
+    struct kos_list_options old = {.resource_version = "2"};
+    assert_int_equal(kos_client_watch(f->client, &coll, &old, &w, NULL), 0);
+    struct kos_error *err = NULL;
+    assert_int_equal(kos_watch_next_line(w, DEADLINE_MS, &line, &len, &err), -ESTALE);
+    assert_non_null(err);
+    assert_int_equal(err->code, 410);
+    kos_error_free(err);
+    kos_watch_close(w);
+}
+
 /* ---- informer against the real server --------------------------------------------------- */
 
 struct recorder {
@@ -432,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crud_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_informer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_record, setup, teardown),
     };
