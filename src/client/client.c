@@ -341,17 +341,11 @@ static int status_error(long status, const json_t *body, struct kos_error **err)
     return kos_error_errno_for_code(code);
 }
 
-static int do_json(struct kos_client *c, const char *method, const char *path_query,
-                   const char *content_type, const json_t *body, json_t **ret,
-                   struct kos_error **err)
+/* A request with an encoded body (or none: data NULL), its answer as do_json's. */
+static int do_bytes(struct kos_client *c, const char *method, const char *path_query,
+                    const char *content_type, const char *data, size_t len, json_t **ret,
+                    struct kos_error **err)
 {
-    _cleanup_free_ char *data = NULL;
-    size_t len = 0;
-    if (body) {
-        data = kos_json_encode(body, &len);
-        if (!data)
-            return -ENOMEM;
-    }
     long status = 0;
     _cleanup_buf_ struct kos_buf raw;
     kos_buf_init(&raw, KOS_CLIENT_MAX_RESPONSE);
@@ -366,6 +360,20 @@ static int do_json(struct kos_client *c, const char *method, const char *path_qu
     if (ret)
         *ret = TAKE_PTR(resp);
     return 0;
+}
+
+static int do_json(struct kos_client *c, const char *method, const char *path_query,
+                   const char *content_type, const json_t *body, json_t **ret,
+                   struct kos_error **err)
+{
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    if (body) {
+        data = kos_json_encode(body, &len);
+        if (!data)
+            return -ENOMEM;
+    }
+    return do_bytes(c, method, path_query, content_type, data, len, ret, err);
 }
 
 /* Appends s percent-encoded (everything but RFC 3986 unreserved characters). */
@@ -513,6 +521,17 @@ int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const jso
     _cleanup_buf_ struct kos_buf p;
     int r = ref_path(&coll, &p, err);
     return r < 0 ? r : do_json(c, "POST", p.data, "application/json", obj, ret, err);
+}
+
+int kos_client_create_encoded(struct kos_client *c, const struct kos_ref *ref, const char *body,
+                              size_t len, json_t **ret, struct kos_error **err)
+{
+    struct kos_ref coll = *ref;
+    if (!ref->sub)
+        coll.name = NULL;
+    _cleanup_buf_ struct kos_buf p;
+    int r = ref_path(&coll, &p, err);
+    return r < 0 ? r : do_bytes(c, "POST", p.data, "application/json", body, len, ret, err);
 }
 
 int kos_client_update(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,

@@ -127,6 +127,10 @@ int kos_client_list(struct kos_client *c, const struct kos_ref *ref,
  * named object (serviceaccounts/<name>/token). */
 int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
                       json_t **ret, struct kos_error **err);
+/* kos_client_create with the object already encoded as JSON (body, len): for a writer that
+ * builds its objects as bytes rather than trees. */
+int kos_client_create_encoded(struct kos_client *c, const struct kos_ref *ref, const char *body,
+                              size_t len, json_t **ret, struct kos_error **err);
 /* PUT: ref->name must be set; obj carries metadata.resourceVersion for optimistic
  * concurrency (-ECANCELED when it is stale). */
 int kos_client_update(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,

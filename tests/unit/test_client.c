@@ -19,6 +19,8 @@
 #include "controllers/events.h"
 #include "store/store.h"
 #include "store/watch.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
@@ -437,6 +439,65 @@ static void test_event_build(void **state)
     assert_string_equal(meta(nev, "namespace"), "default");
 }
 
+/* kos_event_encode (what the recorder sends) is kos_event_build's object, member for member
+ * and in the same order. */
+static void assert_encodes_as_built(const json_t *involved, const json_t *annotations,
+                                    const char *message)
+{
+    const struct kos_event_object o = {
+        .api_version = json_string_value(json_object_get(involved, "apiVersion")),
+        .kind = json_string_value(json_object_get(involved, "kind")),
+        .ns = meta(involved, "namespace"),
+        .name = meta(involved, "name"),
+        .uid = meta(involved, "uid"),
+        .resource_version = meta(involved, "resourceVersion"),
+        .field_path = json_string_value(json_object_get(involved, "fieldPath")),
+    };
+    _cleanup_json_ json_t *built =
+        kos_event_build("tester", involved, KOS_EVENT_WARNING, "Why", message, 86400, 0x1234ULL);
+    assert_non_null(built);
+    if (json_object_size(annotations) > 0)
+        json_object_set(json_object_get(built, "metadata"), "annotations", (json_t *)annotations);
+    _cleanup_buf_ struct kos_buf b;
+    kos_buf_init(&b, 1 << 20);
+    assert_int_equal(kos_event_encode("tester", &o, annotations, KOS_EVENT_WARNING, "Why", message,
+                                      86400, 0x1234ULL, &b),
+                     0);
+    _cleanup_json_ json_t *sent = json_loadb(b.data, b.len, 0, NULL);
+    assert_non_null(sent);
+    assert_true(json_equal(sent, built));
+    _cleanup_free_ char *a = json_dumps(sent, JSON_COMPACT);
+    _cleanup_free_ char *e = json_dumps(built, JSON_COMPACT);
+    assert_string_equal(a, e); /* the order too */
+}
+
+static void test_event_encode(void **state)
+{
+    _cleanup_json_ json_t *pod =
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "apiVersion", "v1", "kind", "Pod",
+                  "fieldPath", "spec.containers{c}", "metadata", "name", "web", "namespace", "team",
+                  "uid", "u-1", "resourceVersion", "7");
+    assert_encodes_as_built(pod, NULL, "plain");
+    assert_encodes_as_built(pod, NULL, "quote \" backslash \\ newline \n tab \t \x01 é ✓");
+    _cleanup_json_ json_t *ann = json_pack("{s:s, s:s}", "a", "1", "b/c", "x\"y");
+    assert_encodes_as_built(pod, ann, "annotated");
+    _cleanup_json_ json_t *node = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+                                            "Node", "metadata", "name", "n1");
+    assert_encodes_as_built(node, NULL, "cluster-scoped");
+    char long_name[300];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    _cleanup_json_ json_t *lp = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind",
+                                          "Pod", "metadata", "name", long_name, "namespace", "d");
+    assert_encodes_as_built(lp, NULL, "long name");
+
+    const struct kos_event_object nameless = {.kind = "Pod"};
+    _cleanup_buf_ struct kos_buf b;
+    kos_buf_init(&b, 1 << 20);
+    assert_int_equal(kos_event_encode("t", &nameless, NULL, KOS_EVENT_NORMAL, "R", "m", 0, 1, &b),
+                     -EINVAL);
+}
+
 static void test_event_record(void **state)
 {
     struct fixture *f = *state;
@@ -459,6 +520,38 @@ static void test_event_record(void **state)
     json_t *ev;
     json_array_foreach(items, i, ev) total += json_integer_value(json_object_get(ev, "count"));
     assert_int_equal(total, 3);
+
+    /* past the remembered occurrences the oldest is forgotten: its repeat is a new Event,
+     * while a recent one still folds (kos_event_record_object, as the scheduler records) */
+    const struct kos_event_object o = {
+        .api_version = "v1", .kind = "Pod", .ns = "default", .name = "many", .uid = "u-3"};
+    for (int k = 0; k < 260; k++) {
+        char msg[32];
+        snprintf(msg, sizeof(msg), "n%d", k);
+        assert_int_equal(kos_event_record_object(r, &o, KOS_EVENT_NORMAL, "Many", msg), 0);
+    }
+    assert_int_equal(kos_event_record_object(r, &o, KOS_EVENT_NORMAL, "Many", "n0"), 0);
+    assert_int_equal(kos_event_record_object(r, &o, KOS_EVENT_NORMAL, "Many", "n259"), 0);
+    struct kos_list_options lo3 = {.field_selector = "involvedObject.uid=u-3"};
+    _cleanup_json_ json_t *list3 = NULL;
+    assert_int_equal(kos_client_list(f->client, &evs, &lo3, &list3, NULL), 0);
+    items = json_object_get(list3, "items");
+    assert_int_equal(json_array_size(items), 261);
+    int n0 = 0, n259 = 0;
+    json_array_foreach(items, i, ev)
+    {
+        const char *m = json_string_value(json_object_get(ev, "message"));
+        json_int_t count = json_integer_value(json_object_get(ev, "count"));
+        if (strcmp(m, "n0") == 0) {
+            n0++;
+            assert_int_equal(count, 1);
+        } else if (strcmp(m, "n259") == 0) {
+            n259++;
+            assert_int_equal(count, 2);
+        }
+    }
+    assert_int_equal(n0, 2);
+    assert_int_equal(n259, 1);
     kos_event_recorder_free(r);
 }
 
@@ -468,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_transport_error),
         cmocka_unit_test(test_event_build),
+        cmocka_unit_test(test_event_encode),
         cmocka_unit_test_setup_teardown(test_crud_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
