@@ -292,7 +292,7 @@ static int create(struct kos_event_recorder *r, const char *key, const struct ko
         int br = kos_event_encode(r->component, o, annotations, type, reason, message, now,
                                   suffix + attempt, &body);
         if (br < 0)
-            return br == -EINVAL ? br : -ENOMEM;
+            return br;
         e = kos_client_create_encoded(r->client, &ref, body.data, body.len, NULL, NULL);
         if (e < 0)
             continue;
