@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define MESSAGE_MAX 1024
 #define SHARD_QUEUE (SCHED_EVENTS_QUEUE / SCHED_EVENTS_SHARDS)
 
@@ -133,6 +132,8 @@ int sched_events_record(struct sched_events *e, const char *ns, const char *name
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* the pod's identity as strings, not an object: the recorder writes the Event as bytes */
+    if (!ns || !name || !uid)
+        return -EINVAL;
     size_t lns = strlen(ns) + 1, lname = strlen(name) + 1, luid = strlen(uid) + 1;
     size_t lmsg = strlen(msg) + 1;
     struct pending p = {.type = type, .reason = reason};
