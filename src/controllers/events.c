@@ -73,45 +73,6 @@ static const char *meta_str(const json_t *obj, const char *field)
     return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
 }
 
-static void set_str_if(json_t *obj, const char *key, const char *value)
-{
-    if (value && value[0])
-        json_object_set_new(obj, key, json_string(value));
-}
-
-json_t *kos_event_build(const char *component, const json_t *involved, const char *type,
-                        const char *reason, const char *message, time_t now,
-                        unsigned long long name_suffix)
-{
-    const char *name = meta_str(involved, "name");
-    const char *ns = meta_str(involved, "namespace");
-    if (!name || !name[0])
-        return NULL;
-    char ev_name[NAME_MAX_LEN + 1], ts[32];
-    /* the object's name, shortened so that the suffix always fits a valid name */
-    snprintf(ev_name, sizeof(ev_name), "%.*s.%llx", NAME_MAX_LEN - SUFFIX_DIGITS - 1, name,
-             name_suffix);
-    kos_time_rfc3339(now, ts, sizeof(ts));
-    _cleanup_json_ json_t *ref = json_object();
-    if (!ref)
-        return NULL;
-    set_str_if(ref, "kind", json_string_value(json_object_get(involved, "kind")));
-    set_str_if(ref, "namespace", ns);
-    set_str_if(ref, "name", name);
-    set_str_if(ref, "uid", meta_str(involved, "uid"));
-    set_str_if(ref, "apiVersion", json_string_value(json_object_get(involved, "apiVersion")));
-    set_str_if(ref, "resourceVersion", meta_str(involved, "resourceVersion"));
-    /* a reference to a part of the object (a pod's container: spec.containers{name}) */
-    set_str_if(ref, "fieldPath", json_string_value(json_object_get(involved, "fieldPath")));
-    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:O, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, "
-                     "s:s}",
-                     "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name, "namespace",
-                     ns && ns[0] ? ns : "default", "involvedObject", ref, "reason", reason,
-                     "message", message, "type", type, "source", "component", component,
-                     "firstTimestamp", ts, "lastTimestamp", ts, "count", 1, "reportingComponent",
-                     component, "reportingInstance", "");
-}
-
 /* "key": value, for a non-empty value; *first tells whether a comma goes before it. */
 static int put_str_if(struct kos_buf *b, bool *first, const char *key, const char *value)
 {

@@ -52,13 +52,9 @@ int kos_event_record_annotated(struct kos_event_recorder *r, const json_t *invol
                                const json_t *annotations, const char *type, const char *reason,
                                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* The Event object for a first occurrence (new reference), exposed for tests. now is the
- * time of the event; name_suffix the hex part of the name. */
-json_t *kos_event_build(const char *component, const json_t *involved, const char *type,
-                        const char *reason, const char *message, time_t now,
-                        unsigned long long name_suffix);
-
-/* The same Event as kos_event_build, encoded as JSON onto out (what the recorder sends);
+/* The Event of a first occurrence, encoded as JSON onto out (what the recorder sends): its
+ * name is the object's (shortened so that the suffix always fits a valid name) with
+ * name_suffix in hex, its namespace the object's or "default", now its timestamps;
  * annotations may be NULL. -EINVAL without a name, -E2BIG past out's limit. */
 int kos_event_encode(const char *component, const struct kos_event_object *o,
                      const json_t *annotations, const char *type, const char *reason,
