@@ -403,12 +403,15 @@ static int request_user(struct apiserver *srv, struct http_request *req, struct 
         reply_error(rep, err);
         return r;
     }
-    struct header_list *hl = calloc(1, sizeof(*hl));
+    /* malloc, not calloc: zeroing the 4 KiB list on every request showed in profiles; only
+     * the n entries collected are read */
+    struct header_list *hl = malloc(sizeof(*hl));
     if (!hl) {
         kos_user_info_clear(&user);
         reply_errorf(rep, 500, "InternalError", "out of memory");
         return -ENOMEM;
     }
+    hl->n = 0;
     http_headers_with_prefix(req, "Impersonate-", collect_header, hl);
     struct kos_user_info as = {0};
     const struct authz_authorizer az = {.authorize = authorize_cb, .ctx = srv};

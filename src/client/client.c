@@ -341,17 +341,11 @@ static int status_error(long status, const json_t *body, struct kos_error **err)
     return kos_error_errno_for_code(code);
 }
 
-static int do_json(struct kos_client *c, const char *method, const char *path_query,
-                   const char *content_type, const json_t *body, json_t **ret,
-                   struct kos_error **err)
+/* A request with an encoded body (or none: data NULL), its answer as do_json's. */
+static int do_bytes(struct kos_client *c, const char *method, const char *path_query,
+                    const char *content_type, const char *data, size_t len, json_t **ret,
+                    struct kos_error **err)
 {
-    _cleanup_free_ char *data = NULL;
-    size_t len = 0;
-    if (body) {
-        data = kos_json_encode(body, &len);
-        if (!data)
-            return -ENOMEM;
-    }
     long status = 0;
     _cleanup_buf_ struct kos_buf raw;
     kos_buf_init(&raw, KOS_CLIENT_MAX_RESPONSE);
@@ -366,6 +360,20 @@ static int do_json(struct kos_client *c, const char *method, const char *path_qu
     if (ret)
         *ret = TAKE_PTR(resp);
     return 0;
+}
+
+static int do_json(struct kos_client *c, const char *method, const char *path_query,
+                   const char *content_type, const json_t *body, json_t **ret,
+                   struct kos_error **err)
+{
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    if (body) {
+        data = kos_json_encode(body, &len);
+        if (!data)
+            return -ENOMEM;
+    }
+    return do_bytes(c, method, path_query, content_type, data, len, ret, err);
 }
 
 /* Appends s percent-encoded (everything but RFC 3986 unreserved characters). */
@@ -513,6 +521,17 @@ int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const jso
     _cleanup_buf_ struct kos_buf p;
     int r = ref_path(&coll, &p, err);
     return r < 0 ? r : do_json(c, "POST", p.data, "application/json", obj, ret, err);
+}
+
+int kos_client_create_encoded(struct kos_client *c, const struct kos_ref *ref, const char *body,
+                              size_t len, json_t **ret, struct kos_error **err)
+{
+    struct kos_ref coll = *ref;
+    if (!ref->sub)
+        coll.name = NULL;
+    _cleanup_buf_ struct kos_buf p;
+    int r = ref_path(&coll, &p, err);
+    return r < 0 ? r : do_bytes(c, "POST", p.data, "application/json", body, len, ret, err);
 }
 
 int kos_client_update(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
@@ -755,11 +774,35 @@ static int finish(struct kos_watch *w, struct kos_error **err)
     return -EPIPE;
 }
 
-int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
-                   struct kos_error **err)
+/* A line for kos_watch_next_line: as sent, but an ERROR event ends the stream as it does for
+ * kos_watch_next. 1: an event; 0: an empty line; negative: the stream is over. */
+static int raw_line(const char *line, size_t len, const char **ret_line, size_t *ret_len,
+                    struct kos_error **err)
+{
+    static const char error_prefix[] = "{\"type\":\"ERROR\"";
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    if (len >= sizeof(error_prefix) - 1 &&
+        memcmp(line, error_prefix, sizeof(error_prefix) - 1) == 0) {
+        struct kos_watch_event ev = {0};
+        int r = parse_line(line, len, &ev, err);
+        kos_watch_event_clear(&ev);
+        return r < 0 ? r : kos_error_set(err, 500, "InternalError", "malformed watch event");
+    }
+    *ret_line = line;
+    *ret_len = len;
+    return 1;
+}
+
+/* kos_watch_next, or with ev NULL kos_watch_next_line. */
+static int watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
+                      const char **ret_line, size_t *ret_len, struct kos_error **err)
 {
     int64_t deadline = timeout_ms >= 0 ? kos_now_ms_monotonic() + timeout_ms : -1;
-    memset(ev, 0, sizeof(*ev));
+    if (ev)
+        memset(ev, 0, sizeof(*ev));
     for (;;) {
         if (atomic_load(&w->cancelled))
             return -ECANCELED;
@@ -773,7 +816,8 @@ int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *
                     break;
                 size_t len = nl ? (size_t)(nl - start) : w->buf.len - w->pos;
                 w->pos += len + (nl ? 1 : 0);
-                int r = parse_line(start, len, ev, err);
+                int r = ev ? parse_line(start, len, ev, err)
+                           : raw_line(start, len, ret_line, ret_len, err);
                 if (r < 0)
                     return w->sticky = r;
                 if (r == 1)
@@ -806,4 +850,16 @@ int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *
         }
         curl_multi_poll(w->multi, NULL, 0, wait, NULL);
     }
+}
+
+int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
+                   struct kos_error **err)
+{
+    return watch_next(w, timeout_ms, ev, NULL, NULL, err);
+}
+
+int kos_watch_next_line(struct kos_watch *w, int timeout_ms, const char **line, size_t *len,
+                        struct kos_error **err)
+{
+    return watch_next(w, timeout_ms, NULL, line, len, err);
 }

@@ -127,6 +127,10 @@ int kos_client_list(struct kos_client *c, const struct kos_ref *ref,
  * named object (serviceaccounts/<name>/token). */
 int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
                       json_t **ret, struct kos_error **err);
+/* kos_client_create with the object already encoded as JSON (body, len): for a writer that
+ * builds its objects as bytes rather than trees. */
+int kos_client_create_encoded(struct kos_client *c, const struct kos_ref *ref, const char *body,
+                              size_t len, json_t **ret, struct kos_error **err);
 /* PUT: ref->name must be set; obj carries metadata.resourceVersion for optimistic
  * concurrency (-ECANCELED when it is stale). */
 int kos_client_update(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
@@ -173,6 +177,11 @@ int kos_client_watch(struct kos_client *c, const struct kos_ref *ref,
  * negative errno (with *err) when the watch failed. */
 int kos_watch_next(struct kos_watch *w, int timeout_ms, struct kos_watch_event *ev,
                    struct kos_error **err);
+/* kos_watch_next without decoding: *line (not NUL-terminated) is the event's JSON as the server
+ * sent it, valid until the next call on w. For a reader that needs a field or two of many
+ * events; an ERROR event still ends the stream with its error. */
+int kos_watch_next_line(struct kos_watch *w, int timeout_ms, const char **line, size_t *len,
+                        struct kos_error **err);
 /* Makes a kos_watch_next in another thread return -ECANCELED at once, and every later one. */
 void kos_watch_cancel(struct kos_watch *w);
 /* Accepts NULL. */

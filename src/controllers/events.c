@@ -10,14 +10,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "codec/json.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/json_cleanup.h"
+#include "util/strmap.h"
 #include "util/timeutil.h"
 
 #define RECENT_MAX    256 /* repeats folded into an earlier event: this many remembered */
 #define MESSAGE_MAX   1024
 #define NAME_MAX_LEN  253
 #define SUFFIX_DIGITS 16
+#define EVENT_MAX     (1024 * 1024) /* an encoded Event, annotations included */
 
 struct recent {
     char *key; /* uid, type, reason and message of the event */
@@ -31,7 +35,8 @@ struct kos_event_recorder {
     char *component;
     pthread_mutex_t lock;
     struct recent recent[RECENT_MAX];
-    size_t next; /* round-robin slot to reuse */
+    struct kos_strmap by_key; /* key → its struct recent: a scan compared every slot */
+    size_t next;              /* round-robin slot to reuse */
 };
 
 int kos_event_recorder_new(struct kos_client *c, const char *component,
@@ -55,6 +60,7 @@ void kos_event_recorder_free(struct kos_event_recorder *r)
 {
     if (!r)
         return;
+    kos_strmap_free(&r->by_key);
     for (size_t i = 0; i < RECENT_MAX; i++)
         free(r->recent[i].key);
     pthread_mutex_destroy(&r->lock);
@@ -67,43 +73,111 @@ static const char *meta_str(const json_t *obj, const char *field)
     return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
 }
 
-static void set_str_if(json_t *obj, const char *key, const char *value)
+/* "key": value, for a non-empty value; *first tells whether a comma goes before it. */
+static int put_str_if(struct kos_buf *b, bool *first, const char *key, const char *value)
 {
-    if (value && value[0])
-        json_object_set_new(obj, key, json_string(value));
+    if (!value || !value[0])
+        return 0;
+    int r = kos_buf_append_str(b, *first ? "\"" : ",\"");
+    *first = false;
+    if (r == 0)
+        r = kos_buf_append_str(b, key);
+    if (r == 0)
+        r = kos_buf_append_str(b, "\":");
+    return r < 0 ? r : kos_buf_append_json_string(b, value);
 }
 
-json_t *kos_event_build(const char *component, const json_t *involved, const char *type,
-                        const char *reason, const char *message, time_t now,
-                        unsigned long long name_suffix)
+static int put_annotations(struct kos_buf *b, const json_t *annotations)
 {
-    const char *name = meta_str(involved, "name");
-    const char *ns = meta_str(involved, "namespace");
-    if (!name || !name[0])
-        return NULL;
+    if (json_object_size(annotations) == 0)
+        return 0;
+    size_t len = 0;
+    _cleanup_free_ char *enc = kos_json_encode(annotations, &len);
+    if (!enc)
+        return -ENOMEM;
+    int r = kos_buf_append_str(b, ",\"annotations\":");
+    return r < 0 ? r : kos_buf_append(b, enc, len);
+}
+
+int kos_event_encode(const char *component, const struct kos_event_object *o,
+                     const json_t *annotations, const char *type, const char *reason,
+                     const char *message, time_t now, unsigned long long name_suffix,
+                     struct kos_buf *out)
+{
+    if (!o->name || !o->name[0])
+        return -EINVAL;
     char ev_name[NAME_MAX_LEN + 1], ts[32];
-    /* the object's name, shortened so that the suffix always fits a valid name */
-    snprintf(ev_name, sizeof(ev_name), "%.*s.%llx", NAME_MAX_LEN - SUFFIX_DIGITS - 1, name,
+    snprintf(ev_name, sizeof(ev_name), "%.*s.%llx", NAME_MAX_LEN - SUFFIX_DIGITS - 1, o->name,
              name_suffix);
     kos_time_rfc3339(now, ts, sizeof(ts));
-    _cleanup_json_ json_t *ref = json_object();
-    if (!ref)
-        return NULL;
-    set_str_if(ref, "kind", json_string_value(json_object_get(involved, "kind")));
-    set_str_if(ref, "namespace", ns);
-    set_str_if(ref, "name", name);
-    set_str_if(ref, "uid", meta_str(involved, "uid"));
-    set_str_if(ref, "apiVersion", json_string_value(json_object_get(involved, "apiVersion")));
-    set_str_if(ref, "resourceVersion", meta_str(involved, "resourceVersion"));
-    /* a reference to a part of the object (a pod's container: spec.containers{name}) */
-    set_str_if(ref, "fieldPath", json_string_value(json_object_get(involved, "fieldPath")));
-    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:O, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, "
-                     "s:s}",
-                     "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name, "namespace",
-                     ns && ns[0] ? ns : "default", "involvedObject", ref, "reason", reason,
-                     "message", message, "type", type, "source", "component", component,
-                     "firstTimestamp", ts, "lastTimestamp", ts, "count", 1, "reportingComponent",
-                     component, "reportingInstance", "");
+    /* the members in kos_event_build's order */
+    bool first = true;
+    struct kos_buf *b = out;
+    int r = kos_buf_append_str(b, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{"
+                                  "\"name\":");
+    if (r == 0)
+        r = kos_buf_append_json_string(b, ev_name);
+    if (r == 0)
+        r = kos_buf_append_str(b, ",\"namespace\":");
+    if (r == 0)
+        r = kos_buf_append_json_string(b, o->ns && o->ns[0] ? o->ns : "default");
+    if (r == 0)
+        r = put_annotations(b, annotations);
+    if (r == 0)
+        r = kos_buf_append_str(b, "},\"involvedObject\":{");
+    if (r == 0)
+        r = put_str_if(b, &first, "kind", o->kind);
+    if (r == 0)
+        r = put_str_if(b, &first, "namespace", o->ns);
+    if (r == 0)
+        r = put_str_if(b, &first, "name", o->name);
+    if (r == 0)
+        r = put_str_if(b, &first, "uid", o->uid);
+    if (r == 0)
+        r = put_str_if(b, &first, "apiVersion", o->api_version);
+    if (r == 0)
+        r = put_str_if(b, &first, "resourceVersion", o->resource_version);
+    if (r == 0)
+        r = put_str_if(b, &first, "fieldPath", o->field_path);
+    if (r == 0)
+        r = kos_buf_append_str(b, "},\"reason\":");
+    if (r == 0)
+        r = kos_buf_append_json_string(b, reason);
+    if (r == 0)
+        r = kos_buf_append_str(b, ",\"message\":");
+    if (r == 0)
+        r = kos_buf_append_json_string(b, message);
+    if (r == 0)
+        r = kos_buf_append_str(b, ",\"type\":");
+    if (r == 0)
+        r = kos_buf_append_json_string(b, type);
+    if (r == 0)
+        r = kos_buf_append_str(b, ",\"source\":{\"component\":");
+    if (r == 0)
+        r = kos_buf_append_json_string(b, component);
+    if (r == 0)
+        r = kos_buf_printf(b,
+                           "},\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"count\":1,"
+                           "\"reportingComponent\":",
+                           ts, ts);
+    if (r == 0)
+        r = kos_buf_append_json_string(b, component);
+    if (r == 0)
+        r = kos_buf_append_str(b, ",\"reportingInstance\":\"\"}");
+    return r;
+}
+
+static void object_of(const json_t *involved, struct kos_event_object *o)
+{
+    *o = (struct kos_event_object){
+        .api_version = json_string_value(json_object_get(involved, "apiVersion")),
+        .kind = json_string_value(json_object_get(involved, "kind")),
+        .ns = meta_str(involved, "namespace"),
+        .name = meta_str(involved, "name"),
+        .uid = meta_str(involved, "uid"),
+        .resource_version = meta_str(involved, "resourceVersion"),
+        .field_path = json_string_value(json_object_get(involved, "fieldPath")),
+    };
 }
 
 static const struct kos_kind *event_kind(void)
@@ -114,10 +188,34 @@ static const struct kos_kind *event_kind(void)
 /* Under the lock: the remembered occurrence of key, or NULL. */
 static struct recent *find_recent(struct kos_event_recorder *r, const char *key)
 {
-    for (size_t i = 0; i < RECENT_MAX; i++)
-        if (r->recent[i].key && strcmp(r->recent[i].key, key) == 0)
-            return &r->recent[i];
-    return NULL;
+    return kos_strmap_get(&r->by_key, key);
+}
+
+/* Under the lock: the slot no longer remembers its event. */
+static void forget(struct kos_event_recorder *r, struct recent *rec)
+{
+    if (!rec->key)
+        return;
+    kos_strmap_remove(&r->by_key, rec->key);
+    free(rec->key);
+    rec->key = NULL;
+}
+
+/* Under the lock: remembers a first occurrence (best effort: without memory it is not). */
+static void remember(struct kos_event_recorder *r, const char *key, const char *ns,
+                     const char *name)
+{
+    struct recent *slot = &r->recent[r->next];
+    r->next = (r->next + 1) % RECENT_MAX;
+    forget(r, slot);
+    slot->key = strdup(key);
+    if (slot->key && kos_strmap_put(&r->by_key, slot->key, slot) < 0) {
+        free(slot->key);
+        slot->key = NULL;
+    }
+    snprintf(slot->ns, sizeof(slot->ns), "%s", ns);
+    snprintf(slot->name, sizeof(slot->name), "%s", name);
+    slot->count = 1;
 }
 
 /* Folds a repeat into the earlier event. -ENOENT when that event is gone. */
@@ -136,45 +234,43 @@ static int bump(struct kos_event_recorder *r, struct recent *rec, time_t now)
     return e;
 }
 
-static int create(struct kos_event_recorder *r, const char *key, const json_t *involved,
+static int create(struct kos_event_recorder *r, const char *key, const struct kos_event_object *o,
                   const json_t *annotations, const char *type, const char *reason,
                   const char *message, time_t now)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     unsigned long long suffix = (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned)t.tv_nsec;
+    const char *ns = o->ns && o->ns[0] ? o->ns : "default";
+    struct kos_ref ref = {.kind = event_kind(), .ns = ns};
+    _cleanup_buf_ struct kos_buf body;
+    kos_buf_init(&body, EVENT_MAX);
     int e = -EEXIST;
     for (int attempt = 0; attempt < 3 && e == -EEXIST; attempt++) {
-        _cleanup_json_ json_t *ev =
-            kos_event_build(r->component, involved, type, reason, message, now, suffix + attempt);
-        if (!ev)
-            return -EINVAL;
-        /* AnnotatedEventf: the annotations go on the Event's own metadata */
-        if (json_object_size(annotations) > 0 &&
-            json_object_set(json_object_get(ev, "metadata"), "annotations", (json_t *)annotations) <
-                0)
-            return -ENOMEM;
-        const char *ns = meta_str(ev, "namespace");
-        struct kos_ref ref = {.kind = event_kind(), .ns = ns};
-        e = kos_client_create(r->client, &ref, ev, NULL, NULL);
+        /* written as bytes: a tree built, encoded and freed per event cost more than the
+         * rest of the recorder */
+        kos_buf_reset(&body);
+        int br = kos_event_encode(r->component, o, annotations, type, reason, message, now,
+                                  suffix + attempt, &body);
+        if (br < 0)
+            return br;
+        e = kos_client_create_encoded(r->client, &ref, body.data, body.len, NULL, NULL);
         if (e < 0)
             continue;
-        struct recent *slot = &r->recent[r->next];
-        r->next = (r->next + 1) % RECENT_MAX;
-        free(slot->key);
-        slot->key = strdup(key);
-        snprintf(slot->ns, sizeof(slot->ns), "%s", ns);
-        snprintf(slot->name, sizeof(slot->name), "%s", meta_str(ev, "name"));
-        slot->count = 1;
+        char ev_name[NAME_MAX_LEN + 1];
+        snprintf(ev_name, sizeof(ev_name), "%.*s.%llx", NAME_MAX_LEN - SUFFIX_DIGITS - 1, o->name,
+                 suffix + attempt);
+        remember(r, key, ns, ev_name);
     }
     return e;
 }
 
-static int record(struct kos_event_recorder *r, const json_t *involved, const json_t *annotations,
-                  const char *type, const char *reason, const char *message)
+static int record(struct kos_event_recorder *r, const struct kos_event_object *o,
+                  const json_t *annotations, const char *type, const char *reason,
+                  const char *message)
 {
-    const char *uid = meta_str(involved, "uid");
-    const char *field = json_string_value(json_object_get(involved, "fieldPath"));
+    const char *uid = o->uid;
+    const char *field = o->field_path;
     size_t klen = strlen(message) + strlen(type) + strlen(reason) + (uid ? strlen(uid) : 0) +
                   (field ? strlen(field) : 0) + 8;
     _cleanup_free_ char *key = malloc(klen);
@@ -187,14 +283,24 @@ static int record(struct kos_event_recorder *r, const json_t *involved, const js
     struct recent *rec = find_recent(r, key);
     int e = rec ? bump(r, rec, now) : -ENOENT;
     if (e == -ENOENT) {
-        if (rec) {
-            free(rec->key);
-            rec->key = NULL;
-        }
-        e = create(r, key, involved, annotations, type, reason, message, now);
+        if (rec)
+            forget(r, rec);
+        e = create(r, key, o, annotations, type, reason, message, now);
     }
     pthread_mutex_unlock(&r->lock);
     return e;
+}
+
+int kos_event_record_object(struct kos_event_recorder *r, const struct kos_event_object *o,
+                            const char *type, const char *reason, const char *message)
+{
+    char cut[MESSAGE_MAX];
+    if (strlen(message) >= sizeof(cut)) { /* as the printf forms truncate */
+        memcpy(cut, message, sizeof(cut) - 1);
+        cut[sizeof(cut) - 1] = '\0';
+        message = cut;
+    }
+    return record(r, o, NULL, type, reason, message);
 }
 
 int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const char *type,
@@ -205,7 +311,9 @@ int kos_event_record(struct kos_event_recorder *r, const json_t *involved, const
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    return record(r, involved, NULL, type, reason, message);
+    struct kos_event_object o;
+    object_of(involved, &o);
+    return record(r, &o, NULL, type, reason, message);
 }
 
 int kos_event_record_annotated(struct kos_event_recorder *r, const json_t *involved,
@@ -217,5 +325,7 @@ int kos_event_record_annotated(struct kos_event_recorder *r, const json_t *invol
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    return record(r, involved, annotations, type, reason, message);
+    struct kos_event_object o;
+    object_of(involved, &o);
+    return record(r, &o, annotations, type, reason, message);
 }

@@ -10,16 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/json_cleanup.h"
-
 #define MESSAGE_MAX 1024
 #define SHARD_QUEUE (SCHED_EVENTS_QUEUE / SCHED_EVENTS_SHARDS)
 
 struct pending {
-    json_t *involved;
+    char *strings; /* one allocation: namespace, name, uid and message, each NUL-terminated */
+    const char *ns, *name, *uid, *message;
     const char *type;   /* static strings */
     const char *reason; /* static strings */
-    char *message;
 };
 
 struct shard {
@@ -41,8 +39,7 @@ struct sched_events {
 
 static void pending_clear(struct pending *p)
 {
-    json_decref(p->involved);
-    free(p->message);
+    free(p->strings);
 }
 
 static void *writer(void *arg)
@@ -58,7 +55,9 @@ static void *writer(void *arg)
         s->head = (s->head + 1) % SHARD_QUEUE;
         s->n--;
         pthread_mutex_unlock(&s->lock);
-        kos_event_record(s->rec, p.involved, p.type, p.reason, "%s", p.message);
+        const struct kos_event_object pod = {
+            .api_version = "v1", .kind = "Pod", .ns = p.ns, .name = p.name, .uid = p.uid};
+        kos_event_record_object(s->rec, &pod, p.type, p.reason, p.message);
         pending_clear(&p);
         pthread_mutex_lock(&s->lock);
     }
@@ -132,17 +131,20 @@ int sched_events_record(struct sched_events *e, const char *ns, const char *name
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    struct pending p = {
-        .involved = json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "apiVersion", "v1", "kind", "Pod",
-                              "metadata", "namespace", ns, "name", name, "uid", uid),
-        .type = type,
-        .reason = reason,
-        .message = strdup(msg),
-    };
-    if (!p.involved || !p.message) {
-        pending_clear(&p);
+    /* the pod's identity as strings, not an object: the recorder writes the Event as bytes */
+    if (!ns || !name || !uid)
+        return -EINVAL;
+    size_t lns = strlen(ns) + 1, lname = strlen(name) + 1, luid = strlen(uid) + 1;
+    size_t lmsg = strlen(msg) + 1;
+    struct pending p = {.type = type, .reason = reason};
+    p.strings = malloc(lns + lname + luid + lmsg);
+    if (!p.strings)
         return -ENOMEM;
-    }
+    char *at = p.strings;
+    p.ns = memcpy(at, ns, lns);
+    p.name = memcpy(at += lns, name, lname);
+    p.uid = memcpy(at += lname, uid, luid);
+    p.message = memcpy(at + luid, msg, lmsg);
     struct shard *s = &e->shards[shard_of(uid)];
     pthread_mutex_lock(&s->lock);
     bool full = s->n == SHARD_QUEUE || s->stopping;

@@ -19,6 +19,8 @@
 #include "controllers/events.h"
 #include "store/store.h"
 #include "store/watch.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/json_cleanup.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
@@ -265,6 +267,45 @@ static void test_watch(void **state)
     kos_watch_close(w);
 }
 
+/* kos_watch_next_line: the event's bytes as sent, and the same end of stream on an ERROR. */
+static void test_watch_line(void **state)
+{
+    struct fixture *f = *state;
+    struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
+    _cleanup_json_ json_t *list = NULL;
+    assert_int_equal(kos_client_list(f->client, &coll, NULL, &list, NULL), 0);
+    struct kos_list_options lo = {.resource_version = meta(list, "resourceVersion")};
+    struct kos_watch *w = NULL;
+    assert_int_equal(kos_client_watch(f->client, &coll, &lo, &w, NULL), 0);
+    const char *line = NULL;
+    size_t len = 0;
+    assert_int_equal(kos_watch_next_line(w, 50, &line, &len, NULL), 0);
+    _cleanup_json_ json_t *cm = configmap("raw", "x");
+    assert_int_equal(kos_client_create(f->client, &coll, cm, NULL, NULL), 0);
+    assert_int_equal(kos_watch_next_line(w, DEADLINE_MS, &line, &len, NULL), 1);
+    _cleanup_json_ json_t *doc = json_loadb(line, len, 0, NULL);
+    assert_non_null(doc); /* one whole event, no newline */
+    assert_string_equal(json_string_value(json_object_get(doc, "type")), "ADDED");
+    assert_string_equal(meta(json_object_get(doc, "object"), "name"), "raw");
+    kos_watch_close(w);
+
+    /* too old a resourceVersion: the ERROR event is -ESTALE with its Status, not a line */
+    struct kos_ref rg = {.kind = coll.kind, .ns = "default", .name = "raw"};
+    for (int i = 0; i < WINDOW_EVENTS + 4; i++) {
+        _cleanup_json_ json_t *p = json_pack("{s:{s:o}}", "data", "n", json_sprintf("%d", i));
+        assert_int_equal(
+            kos_client_patch(f->client, &rg, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL), 0);
+    }
+    struct kos_list_options old = {.resource_version = "2"};
+    assert_int_equal(kos_client_watch(f->client, &coll, &old, &w, NULL), 0);
+    struct kos_error *err = NULL;
+    assert_int_equal(kos_watch_next_line(w, DEADLINE_MS, &line, &len, &err), -ESTALE);
+    assert_non_null(err);
+    assert_int_equal(err->code, 410);
+    kos_error_free(err);
+    kos_watch_close(w);
+}
+
 /* ---- informer against the real server --------------------------------------------------- */
 
 struct recorder {
@@ -371,31 +412,80 @@ static void test_informer(void **state)
 
 /* ---- events ----------------------------------------------------------------------------- */
 
-static void test_event_build(void **state)
+/* kos_event_encode's Event, member for member and in order, against the text expected. */
+static void assert_encodes(const struct kos_event_object *o, const json_t *annotations,
+                           const char *message, const char *expected)
 {
-    _cleanup_json_ json_t *pod = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "apiVersion", "v1",
-                                           "kind", "Pod", "metadata", "name", "web", "namespace",
-                                           "team", "uid", "u-1", "resourceVersion", "7");
-    _cleanup_json_ json_t *ev =
-        kos_event_build("tester", pod, KOS_EVENT_WARNING, "Broken", "it broke", 0, 0xabcULL);
-    assert_non_null(ev);
-    assert_string_equal(meta(ev, "name"), "web.abc");
-    assert_string_equal(meta(ev, "namespace"), "team");
-    json_t *io = json_object_get(ev, "involvedObject");
-    assert_string_equal(json_string_value(json_object_get(io, "uid")), "u-1");
-    assert_string_equal(json_string_value(json_object_get(io, "kind")), "Pod");
-    assert_string_equal(json_string_value(json_object_get(ev, "type")), "Warning");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(ev, "source"), "component")), "tester");
-    assert_int_equal(json_integer_value(json_object_get(ev, "count")), 1);
-    assert_string_equal(json_string_value(json_object_get(ev, "firstTimestamp")),
-                        "1970-01-01T00:00:00Z");
+    _cleanup_buf_ struct kos_buf b;
+    kos_buf_init(&b, 1 << 20);
+    assert_int_equal(kos_event_encode("tester", o, annotations, KOS_EVENT_WARNING, "Why", message,
+                                      86400, 0x1234ULL, &b),
+                     0);
+    _cleanup_json_ json_t *sent = json_loadb(b.data, b.len, 0, NULL);
+    _cleanup_json_ json_t *want = json_loads(expected, 0, NULL);
+    assert_non_null(sent);
+    assert_non_null(want);
+    _cleanup_free_ char *got = json_dumps(sent, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    _cleanup_free_ char *exp = json_dumps(want, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(got, exp);
+}
 
-    /* a cluster-scoped object's events live in "default" */
-    _cleanup_json_ json_t *node = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
-                                            "Node", "metadata", "name", "n1");
-    _cleanup_json_ json_t *nev = kos_event_build("tester", node, KOS_EVENT_NORMAL, "R", "m", 0, 1);
-    assert_string_equal(meta(nev, "namespace"), "default");
+#define EVENT_TAIL(message)                                                                        \
+    "\"reason\":\"Why\",\"message\":" message ",\"type\":\"Warning\",\"source\":{\"component\":"   \
+    "\"tester\"},\"firstTimestamp\":\"1970-01-02T00:00:00Z\",\"lastTimestamp\":"                   \
+    "\"1970-01-02T00:00:00Z\",\"count\":1,\"reportingComponent\":\"tester\","                      \
+    "\"reportingInstance\":\"\"}"
+
+static void test_event_encode(void **state)
+{
+    const struct kos_event_object pod = {.api_version = "v1",
+                                         .kind = "Pod",
+                                         .ns = "team",
+                                         .name = "web",
+                                         .uid = "u-1",
+                                         .resource_version = "7",
+                                         .field_path = "spec.containers{c}"};
+#define POD_EVENT_HEAD(annotations)                                                                \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"web.1234\",\"namespace\":" \
+    "\"team\"" annotations "},\"involvedObject\":{\"kind\":\"Pod\",\"namespace\":\"team\","        \
+    "\"name\":\"web\",\"uid\":\"u-1\",\"apiVersion\":\"v1\",\"resourceVersion\":\"7\","            \
+    "\"fieldPath\":\"spec.containers{c}\"},"
+    assert_encodes(&pod, NULL, "plain", POD_EVENT_HEAD("") EVENT_TAIL("\"plain\""));
+    assert_encodes(&pod, NULL, "quote \" backslash \\ newline \n tab \t \x01 é ✓",
+                   POD_EVENT_HEAD("")
+                       EVENT_TAIL("\"quote \\\" backslash \\\\ newline \\n tab \\t \\u0001 é ✓\""));
+    _cleanup_json_ json_t *ann = json_pack("{s:s, s:s}", "a", "1", "b/c", "x\"y");
+    assert_encodes(&pod, ann, "annotated",
+                   POD_EVENT_HEAD(",\"annotations\":{\"a\":\"1\",\"b/c\":\"x\\\"y\"}")
+                       EVENT_TAIL("\"annotated\""));
+
+    /* a cluster-scoped object's events live in "default"; members it lacks are left out */
+    const struct kos_event_object node = {.api_version = "v1", .kind = "Node", .name = "n1"};
+    assert_encodes(&node, NULL, "cluster-scoped",
+                   "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"n1.1234\","
+                   "\"namespace\":\"default\"},\"involvedObject\":{\"kind\":\"Node\",\"name\":"
+                   "\"n1\",\"apiVersion\":\"v1\"}," EVENT_TAIL("\"cluster-scoped\""));
+
+    /* a long name is cut so that name.suffix is a valid name of at most 253 bytes */
+    char long_name[300];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    const struct kos_event_object lp = {
+        .api_version = "v1", .kind = "Pod", .ns = "d", .name = long_name};
+    char expected[2048];
+    snprintf(expected, sizeof(expected),
+             "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"%.236s.1234\","
+             "\"namespace\":\"d\"},\"involvedObject\":{\"kind\":\"Pod\",\"namespace\":\"d\","
+             "\"name\":\"%s\",\"apiVersion\":\"v1\"}," EVENT_TAIL("\"long name\""),
+             long_name, long_name);
+    assert_encodes(&lp, NULL, "long name", expected);
+#undef POD_EVENT_HEAD
+
+    const struct kos_event_object nameless = {.kind = "Pod"};
+    _cleanup_buf_ struct kos_buf b;
+    kos_buf_init(&b, 1 << 20);
+    assert_int_equal(kos_event_encode("t", &nameless, NULL, KOS_EVENT_NORMAL, "R", "m", 0, 1, &b),
+                     -EINVAL);
 }
 
 static void test_event_record(void **state)
@@ -420,6 +510,38 @@ static void test_event_record(void **state)
     json_t *ev;
     json_array_foreach(items, i, ev) total += json_integer_value(json_object_get(ev, "count"));
     assert_int_equal(total, 3);
+
+    /* past the remembered occurrences the oldest is forgotten: its repeat is a new Event,
+     * while a recent one still folds (kos_event_record_object, as the scheduler records) */
+    const struct kos_event_object o = {
+        .api_version = "v1", .kind = "Pod", .ns = "default", .name = "many", .uid = "u-3"};
+    for (int k = 0; k < 260; k++) {
+        char msg[32];
+        snprintf(msg, sizeof(msg), "n%d", k);
+        assert_int_equal(kos_event_record_object(r, &o, KOS_EVENT_NORMAL, "Many", msg), 0);
+    }
+    assert_int_equal(kos_event_record_object(r, &o, KOS_EVENT_NORMAL, "Many", "n0"), 0);
+    assert_int_equal(kos_event_record_object(r, &o, KOS_EVENT_NORMAL, "Many", "n259"), 0);
+    struct kos_list_options lo3 = {.field_selector = "involvedObject.uid=u-3"};
+    _cleanup_json_ json_t *list3 = NULL;
+    assert_int_equal(kos_client_list(f->client, &evs, &lo3, &list3, NULL), 0);
+    items = json_object_get(list3, "items");
+    assert_int_equal(json_array_size(items), 261);
+    int n0 = 0, n259 = 0;
+    json_array_foreach(items, i, ev)
+    {
+        const char *m = json_string_value(json_object_get(ev, "message"));
+        json_int_t count = json_integer_value(json_object_get(ev, "count"));
+        if (strcmp(m, "n0") == 0) {
+            n0++;
+            assert_int_equal(count, 1);
+        } else if (strcmp(m, "n259") == 0) {
+            n259++;
+            assert_int_equal(count, 2);
+        }
+    }
+    assert_int_equal(n0, 2);
+    assert_int_equal(n259, 1);
     kos_event_recorder_free(r);
 }
 
@@ -428,10 +550,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_transport_error),
-        cmocka_unit_test(test_event_build),
+        cmocka_unit_test(test_event_encode),
         cmocka_unit_test_setup_teardown(test_crud_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_informer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_record, setup, teardown),
     };
