@@ -75,8 +75,8 @@ const char *kos_json_skip_value(const char *p, const char *end)
     return NULL;
 }
 
-int kos_json_members(const char *data, size_t len, const char *const *keys, size_t n,
-                     const char **values, size_t *value_lens)
+static int members(const char *data, size_t len, const char *const *keys, size_t n,
+                   const char **values, size_t *value_lens, bool open_last)
 {
     for (size_t i = 0; i < n; i++) {
         values[i] = NULL;
@@ -103,6 +103,11 @@ int kos_json_members(const char *data, size_t len, const char *const *keys, size
         if (p >= end || *p != ':')
             return -EINVAL;
         p = kos_json_skip_ws(p + 1, end);
+        if (match < n && open_last && found + 1 == n) {
+            values[match] = p; /* not stepped over: the caller reads it next */
+            value_lens[match] = (size_t)(end - p);
+            return (int)n;
+        }
         const char *vend = kos_json_skip_value(p, end);
         if (!vend)
             return -EINVAL;
@@ -119,6 +124,18 @@ int kos_json_members(const char *data, size_t len, const char *const *keys, size
             break;
     }
     return p < end && *p == '}' ? (int)found : -EINVAL;
+}
+
+int kos_json_members(const char *data, size_t len, const char *const *keys, size_t n,
+                     const char **values, size_t *value_lens)
+{
+    return members(data, len, keys, n, values, value_lens, false);
+}
+
+int kos_json_members_open(const char *data, size_t len, const char *const *keys, size_t n,
+                          const char **values, size_t *value_lens)
+{
+    return members(data, len, keys, n, values, value_lens, true);
 }
 
 int kos_json_member(const char *data, size_t len, const char *key, const char **value,

@@ -25,3 +25,10 @@ int kos_json_member(const char *data, size_t len, const char *key, const char **
  * last wanted one are not read. Returns how many were found, or -EINVAL as kos_json_member. */
 int kos_json_members(const char *data, size_t len, const char *const *keys, size_t n,
                      const char **values, size_t *value_lens);
+
+/* kos_json_members, except that the scan stops at the start of the value of the key found
+ * last when all n are found: that value's length is not known then, and value_lens gives the
+ * rest of the input (a reader of its members stops at its closing bracket; kos_json_skip_value
+ * finds its end). Saves a pass over a large value that is read member by member next. */
+int kos_json_members_open(const char *data, size_t len, const char *const *keys, size_t n,
+                          const char **values, size_t *value_lens);

@@ -261,6 +261,31 @@ static void test_node_graph(void **state)
     del(f, "/registry/pods/default/p1");
     sync_cache(f);
     assert_int_equal(decide(f, node, "get", "default", "", "secrets", "s1", NULL), -EACCES);
+
+    /* created without a node (status after spec, as stored), then bound: edges only then;
+     * and a pod whose spec comes before its metadata */
+    const char *unbound =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p2\",\"namespace\":"
+        "\"default\",\"uid\":\"u2\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+        "\"x\"}],\"volumes\":[{\"name\":\"v\",\"secret\":{\"secretName\":\"s2\"}}]},"
+        "\"status\":{\"phase\":\"Pending\"}}";
+    put(f, "/registry/pods/default/p2", unbound);
+    sync_cache(f);
+    assert_int_equal(decide(f, node, "get", "default", "", "secrets", "s2", NULL), -EACCES);
+    put(f, "/registry/pods/default/p2",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p2\",\"namespace\":"
+        "\"default\",\"uid\":\"u2\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+        "\"x\"}],\"volumes\":[{\"name\":\"v\",\"secret\":{\"secretName\":\"s2\"}}],"
+        "\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Pending\"}}");
+    sync_cache(f);
+    assert_int_equal(decide(f, node, "get", "default", "", "secrets", "s2", NULL), 0);
+    put(f, "/registry/pods/default/p3",
+        "{\"spec\":{\"nodeName\":\"n1\",\"volumes\":[{\"name\":\"v\",\"secret\":"
+        "{\"secretName\":\"s3\"}}],\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]},"
+        "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p3\","
+        "\"namespace\":\"default\",\"uid\":\"u3\"},\"status\":{}}");
+    sync_cache(f);
+    assert_int_equal(decide(f, node, "get", "default", "", "secrets", "s3", NULL), 0);
 }
 
 /* After a restart the graph fills in the background; a node's request that needs it waits for

@@ -630,12 +630,51 @@ static void test_fast_parse_string_bytes(void **state)
             }
 }
 
+/* The last member found is left unread: its start and the rest of the input; reading its
+ * members stops at its end, and kos_json_skip_value finds that end. */
+static void test_members_open(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"metadata", "spec"};
+    const char *vals[2];
+    size_t lens[2];
+    const char *doc =
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"a\":[1,{\"b\":\"}\"}],"
+        "\"nodeName\":\"n1\"},\"status\":{\"x\":1}}";
+    const char *end = doc + strlen(doc);
+    assert_int_equal(kos_json_members_open(doc, strlen(doc), keys, 2, vals, lens), 2);
+    assert_int_equal(lens[0], strlen("{\"name\":\"p\"}"));
+    assert_memory_equal(vals[0], "{\"name\":\"p\"}", lens[0]);
+    assert_ptr_equal(vals[1] + lens[1], end);
+    assert_memory_equal(vals[1], "{\"a\":", 5);
+    const char *v;
+    size_t n;
+    assert_int_equal(kos_json_member(vals[1], lens[1], "nodeName", &v, &n), 1);
+    assert_memory_equal(v, "\"n1\"", n);
+    assert_int_equal(kos_json_member(vals[1], lens[1], "status", &v, &n), 0); /* not spec's */
+    const char *spec_end = kos_json_skip_value(vals[1], end);
+    assert_non_null(spec_end);
+    assert_int_equal(spec_end - vals[1], strlen("{\"a\":[1,{\"b\":\"}\"}],\"nodeName\":\"n1\"}"));
+    /* the other order, a key missing (read to the end), nothing found */
+    const char *rev = "{\"spec\":{\"x\":1},\"metadata\":{\"name\":\"q\"},\"status\":{}}";
+    assert_int_equal(kos_json_members_open(rev, strlen(rev), keys, 2, vals, lens), 2);
+    assert_memory_equal(vals[1], "{\"x\":1}", lens[1]);
+    assert_ptr_equal(vals[0] + lens[0], rev + strlen(rev));
+    const char *only = "{\"metadata\":{},\"status\":{}}";
+    assert_int_equal(kos_json_members_open(only, strlen(only), keys, 2, vals, lens), 1);
+    assert_int_equal(lens[0], 2);
+    assert_null(vals[1]);
+    assert_int_equal(kos_json_members_open("{}", 2, keys, 2, vals, lens), 0);
+    assert_int_equal(kos_json_members_open("[1]", 3, keys, 2, vals, lens), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_string_escapes),
         cmocka_unit_test(test_encode_splice),
         cmocka_unit_test(test_fast_parse_string_bytes),
+        cmocka_unit_test(test_members_open),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_fast_path_matches_jansson),

@@ -100,12 +100,14 @@ static int classify(const char *key, enum source *src, char *ns, size_t nssize, 
 static json_t *pod_for_graph(const char *data, size_t len)
 {
     /* one pass for each object, stopping at the last member wanted: a stored pod is several
-     * KB, and every pod write comes here */
+     * KB, and every pod write comes here. The last one found is not stepped over (its length
+     * is the rest of the bytes): spec is read member by member next, and its end is found only
+     * when it is parsed (a pod with a node). */
     static const char *const top_keys[] = {"metadata", "spec"};
     static const char *const meta_keys[] = {"namespace", "name"};
     const char *top[2], *id[2];
     size_t top_len[2], id_len[2];
-    if (kos_json_members(data, len, top_keys, 2, top, top_len) < 0 || !top[0] ||
+    if (kos_json_members_open(data, len, top_keys, 2, top, top_len) < 0 || !top[0] ||
         kos_json_members(top[0], top_len[0], meta_keys, 2, id, id_len) != 2)
         return NULL;
     const char *ns = id[0], *name = id[1], *spec = top[1];
@@ -126,6 +128,13 @@ static json_t *pod_for_graph(const char *data, size_t len)
     if (has_spec && (has_node == 0 || (node_len == 2 && node[0] == '"'))) {
         spec = "{}";
         spec_len = 2;
+    } else if (has_spec) {
+        const char *spec_end = kos_json_skip_value(spec, spec + spec_len);
+        if (!spec_end) {
+            json_decref(pod);
+            return NULL;
+        }
+        spec_len = (size_t)(spec_end - spec);
     }
     json_t *spec_v = has_spec ? kos_json_loadb(spec, spec_len, 0, NULL) : NULL;
     if (!pod || (has_spec && (!spec_v || json_object_set_new(pod, "spec", spec_v) < 0))) {
