@@ -54,20 +54,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct memo_slot slots[MEMO_SLOTS];
 static size_t next_slot;
 
-/* Appends with one capacity check per token: the shape is a few KB of small tokens, and a
- * call into kos_buf_append (and its NUL) per token was most of its cost. kos_buf_reserve keeps
- * the SHAPE_MAX_SIZE limit. The shape is not NUL-terminated (only its bytes count). */
-static inline int put(struct kos_buf *b, const void *p, size_t n)
-{
-    if (b->cap - b->len <= n) {
-        int r = kos_buf_reserve(b, n);
-        if (r < 0)
-            return r;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
+/* One capacity check per token (kos_buf_put): the shape is a few KB of small tokens; it is
+ * not NUL-terminated (only its bytes count), and kos_buf_reserve keeps SHAPE_MAX_SIZE. */
 
 /* A tag and a length: one byte for lengths below 255, else 255 and four bytes. Either form
  * is read back unambiguously, so two different sequences of tokens never give the same bytes. */
@@ -75,11 +63,11 @@ static inline int put_len(struct kos_buf *b, char tag, size_t n)
 {
     unsigned char t[6] = {(unsigned char)tag, (unsigned char)n};
     if (n < 0xff)
-        return put(b, t, 2);
+        return kos_buf_put(b, t, 2);
     uint32_t len = (uint32_t)n;
     t[1] = 0xff;
     memcpy(t + 2, &len, sizeof(len));
-    return put(b, t, sizeof(t));
+    return kos_buf_put(b, t, sizeof(t));
 }
 
 static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned depth)
@@ -98,7 +86,7 @@ static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned dept
             if (r == 0)
                 r = put_len(b, 'k', n);
             if (r == 0)
-                r = put(b, k, n);
+                r = kos_buf_put(b, k, n);
             if (r == 0)
                 r = shape_of(b, c, full, depth + 1);
             if (r < 0)
@@ -119,25 +107,25 @@ static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned dept
     }
     case JSON_STRING:
         if (!full)
-            return put(b, "s", 1);
+            return kos_buf_put(b, "s", 1);
         r = put_len(b, 's', json_string_length(v));
-        return r < 0 ? r : put(b, json_string_value(v), json_string_length(v));
+        return r < 0 ? r : kos_buf_put(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: {
         json_int_t n = json_integer_value(v);
-        r = put(b, "i", 1);
-        return r < 0 || !full ? r : put(b, &n, sizeof(n));
+        r = kos_buf_put(b, "i", 1);
+        return r < 0 || !full ? r : kos_buf_put(b, &n, sizeof(n));
     }
     case JSON_REAL: {
         double d = json_real_value(v);
-        r = put(b, "r", 1);
-        return r < 0 || !full ? r : put(b, &d, sizeof(d));
+        r = kos_buf_put(b, "r", 1);
+        return r < 0 || !full ? r : kos_buf_put(b, &d, sizeof(d));
     }
     case JSON_TRUE:
-        return put(b, full ? "T" : "b", 1);
+        return kos_buf_put(b, full ? "T" : "b", 1);
     case JSON_FALSE:
-        return put(b, full ? "F" : "b", 1);
+        return kos_buf_put(b, full ? "F" : "b", 1);
     case JSON_NULL:
-        return put(b, "z", 1);
+        return kos_buf_put(b, "z", 1);
     }
     return -EINVAL;
 }

@@ -239,20 +239,9 @@ int kos_json_format_double(double d, char *out, size_t size)
     return 0;
 }
 
-/* The encoder writes straight into the buffer after one reserve per token: the appends of a
- * few bytes each (quotes, colons, commas) were most of its time. The buffer is
- * NUL-terminated only at the end. */
-static inline int put(struct kos_buf *b, const char *s, size_t n)
-{
-    if (b->cap - b->len <= n) {
-        int r = kos_buf_reserve(b, n);
-        if (r < 0)
-            return r;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    return 0;
-}
+/* The encoder writes straight into the buffer (kos_buf_put: one reserve per token; the
+ * appends of a few bytes each were most of its time); the buffer is NUL-terminated only at
+ * the end. */
 
 static inline int put_char(struct kos_buf *b, char c)
 {
@@ -305,7 +294,7 @@ static int put_escape(struct kos_buf *b, unsigned char c)
         esc[5] = hex[c & 15];
         esc_len = 6;
     }
-    return put(b, esc, esc_len);
+    return kos_buf_put(b, esc, esc_len);
 }
 
 static int encode_string(struct kos_buf *b, const char *s, size_t len)
@@ -335,12 +324,12 @@ static int encode_string(struct kos_buf *b, const char *s, size_t len)
             if (!needs_escape[u[i]])
                 continue;
             /* Copy the unescaped run before this byte in one go. */
-            if ((r = put(b, s + run, i - run)) < 0 || (r = put_escape(b, u[i])) < 0)
+            if ((r = kos_buf_put(b, s + run, i - run)) < 0 || (r = put_escape(b, u[i])) < 0)
                 return r;
             run = i + 1;
         }
     }
-    if ((r = put(b, s + run, len - run)) < 0)
+    if ((r = kos_buf_put(b, s + run, len - run)) < 0)
         return r;
     return put_char(b, '"');
 }
@@ -357,7 +346,7 @@ static int encode_integer(struct kos_buf *b, json_int_t v)
     } while (u);
     if (v < 0)
         tmp[sizeof(tmp) - 1 - n++] = '-';
-    return put(b, tmp + sizeof(tmp) - n, n);
+    return kos_buf_put(b, tmp + sizeof(tmp) - n, n);
 }
 
 struct sorted_member {
@@ -438,7 +427,7 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool s
         bool first = true;
 
         if (sp && v == sp->node)
-            return put(b, sp->bytes, sp->len);
+            return kos_buf_put(b, sp->bytes, sp->len);
         if (sorted)
             return encode_object_sorted(b, v, depth, sp);
         if ((r = put_char(b, '{')) < 0)
@@ -473,13 +462,13 @@ static int encode_value(struct kos_buf *b, const json_t *v, size_t depth, bool s
         return encode_integer(b, json_integer_value(v));
     case JSON_REAL:
         r = kos_json_format_double(json_real_value(v), num, sizeof(num));
-        return r < 0 ? r : put(b, num, strlen(num));
+        return r < 0 ? r : kos_buf_put(b, num, strlen(num));
     case JSON_TRUE:
-        return put(b, "true", 4);
+        return kos_buf_put(b, "true", 4);
     case JSON_FALSE:
-        return put(b, "false", 5);
+        return kos_buf_put(b, "false", 5);
     case JSON_NULL:
-        return put(b, "null", 4);
+        return kos_buf_put(b, "null", 4);
     }
     return -EINVAL;
 }

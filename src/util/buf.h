@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <string.h>
 
 struct kos_buf {
     char *data;
@@ -26,6 +27,21 @@ void kos_buf_reset(struct kos_buf *b);
 /* Hands the data to the caller (who frees it) and leaves the buffer empty. */
 char *kos_buf_steal(struct kos_buf *b, size_t *ret_len);
 void kos_buf_free(struct kos_buf *b);
+
+/* kos_buf_append for a hot loop of small tokens (an encoder, a shape key): one capacity check
+ * and a memcpy, and no NUL written. The contents are NUL-terminated again only by a later
+ * append or by the caller (data[len] = '\0': kos_buf_reserve keeps room for it). */
+static inline int kos_buf_put(struct kos_buf *b, const void *p, size_t n)
+{
+    if (b->cap - b->len <= n) {
+        int r = kos_buf_reserve(b, n);
+        if (r < 0)
+            return r;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
 
 static inline void kos_buf_freep(struct kos_buf *b)
 {
