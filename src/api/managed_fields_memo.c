@@ -25,6 +25,7 @@
 #include "codec/json.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/hash.h"
 #include "util/json_cleanup.h"
 #include "util/timeutil.h"
 
@@ -130,24 +131,6 @@ static int shape_of(struct kos_buf *b, const json_t *v, bool full, unsigned dept
     return -EINVAL;
 }
 
-/* Picks the slot to compare in full; eight bytes a step (fnv1a's byte a step cost as much as
- * building the shape). A collision only costs a memcmp: slots match on the whole shape. */
-static uint64_t shape_hash(const char *p, size_t n)
-{
-    const uint64_t m = 0xff51afd7ed558ccdULL;
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-    size_t i = 0;
-    for (; i + sizeof(w) <= n; i += sizeof(w)) {
-        memcpy(&w, p + i, sizeof(w));
-        h = (h ^ w) * m;
-        h ^= h >> 32;
-    }
-    w = 0;
-    memcpy(&w, p + i, n - i);
-    h = (h ^ w) * m;
-    return h ^ (h >> 29);
-}
-
 static bool slot_is(const struct memo_slot *s, const struct kos_kind *kind, const char *manager,
                     const char *shape, size_t len, uint64_t hash)
 {
@@ -200,7 +183,7 @@ int mf_memo_shape(const json_t *obj, struct kos_buf *ret)
 
 int mf_memo_get(const struct kos_field_manager *fm, const struct kos_buf *shape, json_t *obj)
 {
-    uint64_t h = shape_hash(shape->data, shape->len);
+    uint64_t h = kos_hash_bytes(shape->data, shape->len);
     json_t *meta = json_object_get(obj, "metadata");
     if (!json_is_object(meta))
         return -ENOENT;
@@ -234,7 +217,7 @@ void mf_memo_put(const struct kos_field_manager *fm, const struct kos_buf *shape
                           .manager = strdup(fm->manager),
                           .shape = malloc(shape->len ? shape->len : 1),
                           .shape_len = shape->len,
-                          .hash = shape_hash(shape->data, shape->len),
+                          .hash = kos_hash_bytes(shape->data, shape->len),
                           .entry = json_deep_copy(json_array_get(list, 0))};
     if (!s.manager || !s.shape || !s.entry) {
         slot_clear(&s);

@@ -6,6 +6,7 @@
 
 #include "scheduler/intern.h"
 #include "util/cleanup.h"
+#include "util/hash.h"
 #include "util/json_cleanup.h"
 #include "util/timeutil.h"
 
@@ -85,26 +86,6 @@ static bool is_preemption_victim(const json_t *status)
     return false;
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static bool volatile_member(const char *k, unsigned level, bool in_meta)
 {
     static const char *const volatile_meta[] = {"resourceVersion", "generation", "managedFields",
@@ -133,25 +114,26 @@ static uint64_t value_hash(const json_t *v, unsigned level, bool in_meta)
             if (volatile_member(k, level, in_meta))
                 continue;
             bool meta = level == 0 && strcmp(k, "metadata") == 0;
-            h += mix64(fnv1a(k, strlen(k)) ^ (value_hash(m, level + 1, meta) * 31));
+            h += kos_hash_mix64(kos_hash_bytes(k, strlen(k)) ^
+                                (value_hash(m, level + 1, meta) * 31));
         }
-        return mix64(h ^ 1);
+        return kos_hash_mix64(h ^ 1);
     }
     case JSON_ARRAY: {
         uint64_t h = 0x51ed270b27a1f3c5ULL;
         for (size_t i = 0; i < json_array_size(v); i++)
-            h = mix64(h ^ value_hash(json_array_get(v, i), level + 1, false));
-        return mix64(h ^ 2);
+            h = kos_hash_mix64(h ^ value_hash(json_array_get(v, i), level + 1, false));
+        return kos_hash_mix64(h ^ 2);
     }
     case JSON_STRING:
-        return mix64(fnv1a(json_string_value(v), json_string_length(v)) ^ 3);
+        return kos_hash_mix64(kos_hash_bytes(json_string_value(v), json_string_length(v)) ^ 3);
     case JSON_INTEGER:
-        return mix64((uint64_t)json_integer_value(v) ^ 0x400000000000000ULL);
+        return kos_hash_mix64((uint64_t)json_integer_value(v) ^ 0x400000000000000ULL);
     case JSON_REAL: {
         double d = json_real_value(v);
         uint64_t bits;
         memcpy(&bits, &d, sizeof(bits));
-        return mix64(bits ^ 5);
+        return kos_hash_mix64(bits ^ 5);
     }
     case JSON_TRUE:
         return 6;
