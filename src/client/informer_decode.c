@@ -132,3 +132,50 @@ json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t
     _cleanup_json_ json_t *full = kos_json_loadb(data, len, 0, NULL);
     return json_is_object(full) ? informer_cache_form(inf, full) : NULL;
 }
+
+/* Members are taken in full's order, so the object equals informer_decode's member for member
+ * and in order: both follow the stored order, and on the fallback path both append kind and
+ * apiVersion after metadata. */
+json_t *informer_form_from_full(const struct kos_informer *inf, const json_t *full)
+{
+    const json_t *meta = json_object_get(full, "metadata");
+    if (!json_is_object(meta) || !json_is_string(json_object_get(full, "kind")) ||
+        !json_is_string(json_object_get(full, "apiVersion")))
+        return NULL;
+    _cleanup_json_ json_t *out = json_object();
+    if (!out)
+        return NULL;
+    const char *key;
+    size_t klen;
+    json_t *val;
+    json_object_keylen_foreach((json_t *)full, key, klen, val)
+    {
+        json_t *kept = NULL;
+        if (key_is((struct span){key, klen}, "metadata")) {
+            kept = json_object();
+            const char *mkey;
+            size_t mlen;
+            json_t *mval;
+            json_object_keylen_foreach((json_t *)meta, mkey, mlen, mval)
+            {
+                if (!kept)
+                    break;
+                if (informer_keeps_meta(inf, mkey, mlen) &&
+                    json_object_setn(kept, mkey, mlen, mval) < 0) {
+                    json_decref(kept);
+                    kept = NULL;
+                }
+            }
+            if (!kept)
+                return NULL;
+        } else if (key_is((struct span){key, klen}, "kind") ||
+                   key_is((struct span){key, klen}, "apiVersion")) {
+            kept = json_incref(val);
+        } else {
+            continue;
+        }
+        if (json_object_setn_new(out, key, klen, kept) < 0)
+            return NULL;
+    }
+    return json_incref(out);
+}

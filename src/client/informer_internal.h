@@ -14,6 +14,7 @@
 
 struct store;
 struct watch_sub;
+struct informer_form;
 
 struct kos_informer {
     struct kos_client *client;
@@ -41,9 +42,10 @@ struct kos_informer {
     struct kos_strmap values;
     bool synced;
     bool stopping;
-    struct kos_watch *watch;  /* the open watch, for stop to cancel */
-    struct watch_sub *sub;    /* store: the open subscription, for stop to cancel */
-    char rv[INFORMER_RV_MAX]; /* thread only: where the next watch starts */
+    struct kos_watch *watch;    /* the open watch, for stop to cancel */
+    struct watch_sub *sub;      /* store: the open subscription, for stop to cancel */
+    char rv[INFORMER_RV_MAX];   /* thread only: where the next watch starts */
+    struct informer_form *form; /* informer_shared.c: the form it shares while joined, or NULL */
 };
 
 json_t *informer_cache_form(const struct kos_informer *inf, json_t *obj);
@@ -52,6 +54,11 @@ bool informer_keeps_meta(const struct kos_informer *inf, const char *key, size_t
 /* Stored or received JSON bytes in the informer's form (informer_cache_form of the parsed
  * object), parsing only the members that form keeps. NULL when the bytes are not an object. */
 json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t len);
+/* A kept-fields metadata informer's form (informer_decode's) from the object's full form
+ * without managedFields (a drop_managed_fields informer's): the kept members by reference,
+ * no parse; in informer_decode's order unless the bytes had escaped keys. NULL when full is
+ * not an object with metadata. */
+json_t *informer_form_from_full(const struct kos_informer *inf, const json_t *full);
 void informer_notify_add(struct kos_informer *inf, const json_t *obj);
 void informer_notify_update(struct kos_informer *inf, const json_t *old_obj, const json_t *obj);
 void informer_notify_delete(struct kos_informer *inf, const json_t *obj);

@@ -7,16 +7,20 @@
  * value leaves the tree in a small ring, the others take a reference to it, and the entry
  * leaves the ring once every sharer took it (so an idle server keeps nothing here). A miss
  * (a sharer more than RING_SLOTS values behind) only costs the parse it would have cost
- * anyway. Handlers never modify the objects they get (informer.h), so one tree serves all. */
+ * anyway. Handlers never modify the objects they get (informer.h), so one tree serves all.
+ * A kept-fields metadata informer shares the tree of its kind's full form and takes its
+ * members from it (see derives()). */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
 
 #include "util/cleanup.h"
 #include "client/informer_internal.h"
 #include "store/value.h"
 
 #define RING_SLOTS 512
-#define MAX_FORMS  32
+#define MAX_FORMS  64
 
 struct form_id {
     const struct kos_kind *kind;
@@ -24,9 +28,10 @@ struct form_id {
     bool drop_managed_fields;
 };
 
-struct form {
+struct informer_form {
     struct form_id id;
-    unsigned sharers;
+    unsigned sharers; /* joined informers, derivers included */
+    unsigned full;    /* of which take the tree as it is */
 };
 
 struct slot {
@@ -39,18 +44,23 @@ struct slot {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t parsed = PTHREAD_COND_INITIALIZER;
-static struct form forms[MAX_FORMS];
+static struct informer_form forms[MAX_FORMS];
 static struct slot ring[RING_SLOTS];
 static size_t ring_next;
 
-/* Informers with a kept-fields list would have to compare their lists: they decode alone. */
-static bool shareable(const struct kos_informer *inf)
+/* A kept-fields metadata informer (the garbage collector's, on every kind) derives its form
+ * from the tree of the kind's full form (informer_form_from_full: a few references) when an
+ * informer of that form parses each value anyway: the pods' is parsed for the scheduler and
+ * the endpoints controllers, and a parse of its own was ~6% of a pod create. */
+static bool derives(const struct kos_informer *inf)
 {
-    return !inf->metadata_fields;
+    return inf->metadata_only && inf->metadata_fields;
 }
 
 static struct form_id id_of(const struct kos_informer *inf)
 {
+    if (derives(inf))
+        return (struct form_id){inf->kind, false, true};
     return (struct form_id){inf->kind, inf->metadata_only, inf->drop_managed_fields};
 }
 
@@ -60,27 +70,26 @@ static bool same_id(struct form_id a, struct form_id b)
            a.drop_managed_fields == b.drop_managed_fields;
 }
 
-static struct form *form_of(const struct kos_informer *inf)
-{
-    for (size_t i = 0; i < MAX_FORMS; i++)
-        if (forms[i].sharers > 0 && same_id(forms[i].id, id_of(inf)))
-            return &forms[i];
-    return NULL;
-}
-
 void informer_shared_join(struct kos_informer *inf)
 {
-    if (!shareable(inf))
-        return;
+    struct form_id id = id_of(inf);
     pthread_mutex_lock(&lock);
-    struct form *f = form_of(inf);
+    struct informer_form *f = NULL;
+    for (size_t i = 0; !f && i < MAX_FORMS; i++)
+        if (forms[i].sharers > 0 && same_id(forms[i].id, id))
+            f = &forms[i];
     for (size_t i = 0; !f && i < MAX_FORMS; i++)
         if (forms[i].sharers == 0) {
             f = &forms[i];
-            *f = (struct form){id_of(inf), 0};
+            *f = (struct informer_form){id, 0, 0};
         }
-    if (f)
+    /* a full table leaves the informer to parse alone */
+    if (f) {
         f->sharers++;
+        if (!derives(inf))
+            f->full++;
+    }
+    inf->form = f;
     pthread_mutex_unlock(&lock);
 }
 
@@ -98,12 +107,13 @@ static void slot_clear(struct slot *s)
 
 void informer_shared_leave(struct kos_informer *inf)
 {
-    if (!shareable(inf))
-        return;
     struct slot drop[RING_SLOTS];
     size_t ndrop = 0;
     pthread_mutex_lock(&lock);
-    struct form *f = form_of(inf);
+    struct informer_form *f = inf->form;
+    inf->form = NULL;
+    if (f && !derives(inf))
+        f->full--;
     if (f && --f->sharers == 0)
         for (size_t i = 0; i < RING_SLOTS; i++)
             if (ring[i].value && same_id(ring[i].form, f->id) && !ring[i].pending)
@@ -121,16 +131,56 @@ static json_t *decode_value(const struct kos_informer *inf, const struct kos_val
     return data ? informer_decode(inf, data, v->len) : NULL;
 }
 
+/* The tree the ring holds for the informer's form (its own, or the full one it derives from). */
+static json_t *decode_shared_form(const struct kos_informer *inf, const struct kos_value *v)
+{
+    if (!derives(inf))
+        return decode_value(inf, v);
+    const struct kos_informer full = {.kind = inf->kind, .drop_managed_fields = true};
+    return decode_value(&full, v);
+}
+
+/* Whether the bytes hold an escape anywhere. An escaped key sends the kept-fields decode the
+ * long way, which orders identity and metadata differently from the stored order that a
+ * derived form follows: such values (which the API server's encoder never writes in keys,
+ * but strings may hold escapes) are decoded as the informer's own, never derived. */
+static bool has_escape(const struct kos_value *v)
+{
+    if (kos_value_is_flat(v))
+        return memchr(v->data, '\\', v->len) != NULL;
+    struct iovec few[32];
+    size_t n = kos_value_iovcnt(v);
+    _cleanup_free_ struct iovec *many = n > 32 ? calloc(n, sizeof(*many)) : NULL;
+    struct iovec *iov = n > 32 ? many : few;
+    if (!iov)
+        return true;
+    n = kos_value_iov(v, iov);
+    for (size_t i = 0; i < n; i++)
+        if (memchr(iov[i].iov_base, '\\', iov[i].iov_len))
+            return true;
+    return false;
+}
+
+/* The informer's form from the shared tree (a new reference; takes tree's). */
+static json_t *own_form(const struct kos_informer *inf, const struct kos_value *v, json_t *tree)
+{
+    if (!derives(inf) || !tree)
+        return tree;
+    json_t *obj = has_escape(v) ? NULL : informer_form_from_full(inf, tree);
+    json_decref(tree);
+    /* bytes the full form could not make an object of: what its own decode says of them */
+    return obj ? obj : decode_value(inf, v);
+}
+
 json_t *informer_shared_decode(const struct kos_informer *inf, struct kos_value *v)
 {
     if (!v)
         return NULL;
-    if (!shareable(inf))
-        return decode_value(inf, v);
     pthread_mutex_lock(&lock);
-    struct form *f = form_of(inf);
+    struct informer_form *f = inf->form;
+    bool share = f && f->full >= 1 && f->sharers >= 2;
     struct slot *mine = NULL;
-    for (size_t n = 0; f && f->sharers >= 2 && n < RING_SLOTS; n++) {
+    for (size_t n = 0; share && n < RING_SLOTS; n++) {
         struct slot *s = &ring[(ring_next + RING_SLOTS - 1 - n) % RING_SLOTS];
         if (s->value != v || !same_id(s->form, f->id))
             continue;
@@ -145,10 +195,10 @@ json_t *informer_shared_decode(const struct kos_informer *inf, struct kos_value 
             slot_take(s, &done);
         pthread_mutex_unlock(&lock);
         slot_clear(&done);
-        return obj;
+        return own_form(inf, v, obj);
     }
     struct slot old = {0};
-    if (f && f->sharers >= 2) {
+    if (share) {
         /* claim a slot before parsing, so that a sharer at the same event waits for this
          * parse instead of making its own */
         mine = &ring[ring_next];
@@ -162,13 +212,13 @@ json_t *informer_shared_decode(const struct kos_informer *inf, struct kos_value 
     }
     pthread_mutex_unlock(&lock);
     slot_clear(&old);
-    json_t *obj = decode_value(inf, v);
     if (!mine)
-        return obj;
+        return decode_value(inf, v);
+    json_t *obj = decode_shared_form(inf, v);
     pthread_mutex_lock(&lock);
     mine->obj = json_incref(obj);
     mine->pending = false;
     pthread_cond_broadcast(&parsed);
     pthread_mutex_unlock(&lock);
-    return obj;
+    return own_form(inf, v, obj);
 }

@@ -375,6 +375,70 @@ static void test_decode_matches_full_parse(void **state)
     kos_client_free(c);
 }
 
+/* A kept-fields metadata informer's form taken from the full form (informer_shared.c) is its
+ * own decode's, member for member and (for bytes without escaped keys) in the same order, and
+ * shares the kept values. */
+static void test_form_from_full_matches_decode(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"namespace\":"
+        "\"n\",\"labels\":{\"a\":\"b\"},\"managedFields\":[{\"manager\":\"m\"}],\"uid\":\"u\","
+        "\"ownerReferences\":[{\"uid\":\"o\"}],\"generation\":3},\"spec\":{\"n\":[1]},"
+        "\"status\":{}}",
+        /* metadata first, escaped keys (the full parse's path) */
+        "{\"metadata\":{\"finalizers\":[\"f\"],\"na\\u006de\":\"x\"},\"apiVersion\":\"v1\","
+        "\"sp\\u0065c\":{},\"kind\":\"Pod\"}",
+        /* no kind: both fill it in from the descriptor, after metadata */
+        "{\"metadata\":{\"name\":\"x\",\"managedFields\":[]},\"data\":{}}",
+        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{}}",
+    };
+    struct kos_client_config cc = {.server = "http://127.0.0.1:9"};
+    struct kos_client *c = NULL;
+    assert_int_equal(kos_client_new(&cc, &c), 0);
+    static const char *const fields[] = {"name", "uid", "ownerReferences", "finalizers", NULL};
+    const struct kos_kind *pod = kos_kind_by_kind("", "Pod");
+    struct kos_informer_options fo = {.kind = pod, .drop_managed_fields = true};
+    struct kos_informer_options mo = {
+        .kind = pod, .metadata_only = true, .metadata_fields = fields};
+    struct kos_informer *full_inf = NULL, *meta_inf = NULL;
+    assert_int_equal(kos_informer_new(c, &fo, &full_inf), 0);
+    assert_int_equal(kos_informer_new(c, &mo, &meta_inf), 0);
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        json_t *full = informer_decode(full_inf, docs[i], strlen(docs[i]));
+        json_t *own = informer_decode(meta_inf, docs[i], strlen(docs[i]));
+        json_t *derived = informer_form_from_full(meta_inf, full);
+        assert_non_null(full);
+        assert_non_null(own);
+        assert_non_null(derived);
+        /* in the same order too, but for escaped keys (informer_shared.c decodes those
+         * bytes with the informer's own decode) */
+        char *a = json_dumps(own, 0), *b = json_dumps(derived, 0);
+        if (strchr(docs[i], '\\'))
+            assert_true(json_equal(own, derived));
+        else
+            assert_string_equal(a, b);
+        free(a);
+        free(b);
+        /* by reference: no copy of what is kept */
+        json_t *fm = json_object_get(full, "metadata"), *dm = json_object_get(derived, "metadata");
+        assert_ptr_not_equal(fm, dm);
+        assert_ptr_equal(json_object_get(fm, "name"), json_object_get(dm, "name"));
+        assert_null(json_object_get(dm, "labels"));
+        json_decref(full);
+        json_decref(own);
+        json_decref(derived);
+    }
+    /* metadata that is no object: no form, as informer_decode gives none */
+    json_t *odd = json_loads("{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":null}", 0, NULL);
+    assert_null(informer_form_from_full(meta_inf, odd));
+    assert_null(informer_form_from_full(meta_inf, NULL));
+    json_decref(odd);
+    kos_informer_free(full_inf);
+    kos_informer_free(meta_inf);
+    kos_client_free(c);
+}
+
 /* ---- one parse for informers of the same form (client/informer_shared.c) ---- */
 
 struct kept {
@@ -406,12 +470,16 @@ static json_t *kept_named(struct kept *k, const char *name)
     }
 }
 
-static struct kos_informer *start_keeping(struct fixture *f, struct kept *k, bool metadata_only)
+static const char *const kept_fields[] = {"name", "resourceVersion", NULL};
+
+static struct kos_informer *start_keeping(struct fixture *f, struct kept *k, bool metadata_only,
+                                          bool some_fields)
 {
     pthread_mutex_init(&k->lock, NULL);
     struct kos_informer_options o = {.kind = kos_kind_by_kind("", "ConfigMap"),
                                      .drop_managed_fields = !metadata_only,
-                                     .metadata_only = metadata_only};
+                                     .metadata_only = metadata_only,
+                                     .metadata_fields = some_fields ? kept_fields : NULL};
     struct kos_informer *inf = NULL;
     assert_int_equal(kos_informer_new(f->client, &o, &inf), 0);
     struct kos_informer_handlers h = {.on_add = keep_add, .ctx = k};
@@ -422,14 +490,16 @@ static struct kos_informer *start_keeping(struct fixture *f, struct kept *k, boo
 }
 
 /* Two informers of one form get the same tree of a write (one parse); an informer of another
- * form gets its own, in its form; each sees every write. */
+ * form gets its own, in its form; a kept-fields metadata informer takes its members from the
+ * shared tree (the same string objects) and sees only them; each sees every write. */
 static void test_same_form_shares_the_parse(void **state)
 {
     struct fixture *f = *state;
-    struct kept a = {0}, b = {0}, m = {0};
-    struct kos_informer *ia = start_keeping(f, &a, false);
-    struct kos_informer *ib = start_keeping(f, &b, false);
-    struct kos_informer *im = start_keeping(f, &m, true);
+    struct kept a = {0}, b = {0}, m = {0}, g = {0};
+    struct kos_informer *ia = start_keeping(f, &a, false, false);
+    struct kos_informer *ib = start_keeping(f, &b, false, false);
+    struct kos_informer *im = start_keeping(f, &m, true, false);
+    struct kos_informer *ig = start_keeping(f, &g, true, true);
     const char *names[] = {"x", "y", "z"};
     for (size_t i = 0; i < 3; i++) {
         write_cm(f, STORE_CREATE, names[i], "1");
@@ -444,13 +514,23 @@ static void test_same_form_shares_the_parse(void **state)
                             "1");
         assert_null(json_object_get(json_object_get(oa, "metadata"), "managedFields"));
         assert_null(json_object_get(om, "data"));
+        json_t *og = kept_named(&g, names[i]);
+        assert_non_null(og);
+        json_t *gm = json_object_get(og, "metadata");
+        assert_int_equal(json_object_size(gm), 2);
+        assert_ptr_equal(json_object_get(gm, "name"),
+                         json_object_get(json_object_get(oa, "metadata"), "name"));
+        assert_null(json_object_get(og, "data"));
+        assert_string_equal(json_string_value(json_object_get(og, "kind")), "ConfigMap");
     }
     kos_informer_free(ia);
     kos_informer_free(ib);
     kos_informer_free(im);
+    kos_informer_free(ig);
     json_decref(a.obj);
     json_decref(b.obj);
     json_decref(m.obj);
+    json_decref(g.obj);
 }
 
 int main(void)
@@ -462,6 +542,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_selector_uses_http, setup, teardown),
         cmocka_unit_test(test_decode_matches_full_parse),
+        cmocka_unit_test(test_form_from_full_matches_decode),
         cmocka_unit_test_setup_teardown(test_same_form_shares_the_parse, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
