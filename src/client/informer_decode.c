@@ -26,21 +26,11 @@ static bool key_is(struct span k, const char *s)
     return k.n == n && memcmp(k.p, s, n) == 0;
 }
 
-/* Keeps a member: the key as stored (unescaped by jansson when it holds an escape). */
+/* Keeps a member (k already unescaped). */
 static int keep(json_t *out, struct span k, struct span v)
 {
     json_t *val = kos_json_loadb(v.p, v.n, JSON_DECODE_ANY, NULL);
-    if (!val)
-        return -1;
-    if (memchr(k.p, '\\', k.n)) {
-        _cleanup_json_ json_t *ks = json_loadb(k.p - 1, k.n + 2, JSON_DECODE_ANY, NULL);
-        if (!json_is_string(ks)) {
-            json_decref(val);
-            return -1;
-        }
-        return json_object_setn_new(out, json_string_value(ks), json_string_length(ks), val);
-    }
-    return json_object_setn_new(out, k.p, k.n, val);
+    return val ? json_object_setn_new(out, k.p, k.n, val) : -1;
 }
 
 enum which { ALL_BUT_MANAGED_FIELDS, IDENTITY_AND_METADATA };
@@ -67,6 +57,15 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
         if (!kend)
             return NULL;
         struct span k = {p + 1, (size_t)(kend - p - 2)};
+        /* an escaped key is judged (and kept) by its text, as the full parse would: the
+         * kept-fields form then never differs from it in which members or their order */
+        _cleanup_json_ json_t *unescaped = NULL;
+        if (memchr(k.p, '\\', k.n)) {
+            unescaped = json_loadb(p, (size_t)(kend - p), JSON_DECODE_ANY, NULL);
+            if (!json_is_string(unescaped))
+                return NULL;
+            k = (struct span){json_string_value(unescaped), json_string_length(unescaped)};
+        }
         p = kos_json_skip_ws(kend, end);
         if (p >= end || *p != ':')
             return NULL;
@@ -76,7 +75,7 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
                         : !key_is(k, "metadata") && (which == ALL_BUT_MANAGED_FIELDS ||
                                                      key_is(k, "kind") || key_is(k, "apiVersion"));
         const char *vend = NULL;
-        if (wanted && !memchr(k.p, '\\', k.n)) {
+        if (wanted) {
             /* parsed where it stands: no scan for its end first (the spec and status of
              * every pod write pass here); what the fast path leaves goes the long way */
             json_t *val = NULL;
@@ -92,9 +91,6 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
                 return NULL;
             struct span v = {p, (size_t)(vend - p)};
             if (is_metadata) {
-                /* a kept-fields list names keys unescaped: let the full parse compare those */
-                if (inf->metadata_fields && memchr(k.p, '\\', k.n))
-                    return NULL;
                 if (informer_keeps_meta(inf, k.p, k.n) && keep(out, k, v) < 0)
                     return NULL;
             } else if (key_is(k, "metadata")) {
@@ -134,20 +130,37 @@ json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t
 }
 
 /* Members are taken in full's order, so the object equals informer_decode's member for member
- * and in order: both follow the stored order, and on the fallback path both append kind and
- * apiVersion after metadata. */
+ * and in order: both follow the stored order. Where informer_decode takes the long way
+ * (informer_cache_form, which puts metadata first) when kind or apiVersion are missing, full
+ * has them after metadata (from the descriptor): NULL then. Only for a kind or apiVersion that
+ * is no string, which the API server never stores, is the order metadata-first there and not
+ * here (the members are the same). */
 json_t *informer_form_from_full(const struct kos_informer *inf, const json_t *full)
 {
     const json_t *meta = json_object_get(full, "metadata");
-    if (!json_is_object(meta) || !json_is_string(json_object_get(full, "kind")) ||
-        !json_is_string(json_object_get(full, "apiVersion")))
+    if (!json_is_object(meta))
+        return NULL;
+    /* kind and apiVersion first, as strings, before metadata */
+    unsigned seen = 0;
+    const char *key;
+    size_t klen;
+    json_t *val;
+    json_object_keylen_foreach((json_t *)full, key, klen, val)
+    {
+        struct span k = {key, klen};
+        if (key_is(k, "metadata"))
+            break;
+        if (key_is(k, "kind") || key_is(k, "apiVersion")) {
+            if (!json_is_string(val))
+                return NULL;
+            seen |= key_is(k, "kind") ? 1u : 2u;
+        }
+    }
+    if (seen != 3)
         return NULL;
     _cleanup_json_ json_t *out = json_object();
     if (!out)
         return NULL;
-    const char *key;
-    size_t klen;
-    json_t *val;
     json_object_keylen_foreach((json_t *)full, key, klen, val)
     {
         json_t *kept = NULL;

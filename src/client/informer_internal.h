@@ -56,8 +56,8 @@ bool informer_keeps_meta(const struct kos_informer *inf, const char *key, size_t
 json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t len);
 /* A kept-fields metadata informer's form (informer_decode's) from the object's full form
  * without managedFields (a drop_managed_fields informer's): the kept members by reference,
- * no parse; in informer_decode's order unless the bytes had escaped keys. NULL when full is
- * not an object with metadata. */
+ * no parse, in the same order (see there). NULL when full lacks string kind and apiVersion
+ * before metadata (informer_decode puts metadata first then), or has no metadata object. */
 json_t *informer_form_from_full(const struct kos_informer *inf, const json_t *full);
 void informer_notify_add(struct kos_informer *inf, const json_t *obj);
 void informer_notify_update(struct kos_informer *inf, const json_t *old_obj, const json_t *obj);

@@ -12,8 +12,6 @@
  * members from it (see derives()). */
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/uio.h>
 
 #include "util/cleanup.h"
 #include "client/informer_internal.h"
@@ -140,35 +138,14 @@ static json_t *decode_shared_form(const struct kos_informer *inf, const struct k
     return decode_value(&full, v);
 }
 
-/* Whether the bytes hold an escape anywhere. An escaped key sends the kept-fields decode the
- * long way, which orders identity and metadata differently from the stored order that a
- * derived form follows: such values (which the API server's encoder never writes in keys,
- * but strings may hold escapes) are decoded as the informer's own, never derived. */
-static bool has_escape(const struct kos_value *v)
-{
-    if (kos_value_is_flat(v))
-        return memchr(v->data, '\\', v->len) != NULL;
-    struct iovec few[32];
-    size_t n = kos_value_iovcnt(v);
-    _cleanup_free_ struct iovec *many = n > 32 ? calloc(n, sizeof(*many)) : NULL;
-    struct iovec *iov = n > 32 ? many : few;
-    if (!iov)
-        return true;
-    n = kos_value_iov(v, iov);
-    for (size_t i = 0; i < n; i++)
-        if (memchr(iov[i].iov_base, '\\', iov[i].iov_len))
-            return true;
-    return false;
-}
-
 /* The informer's form from the shared tree (a new reference; takes tree's). */
 static json_t *own_form(const struct kos_informer *inf, const struct kos_value *v, json_t *tree)
 {
     if (!derives(inf) || !tree)
         return tree;
-    json_t *obj = has_escape(v) ? NULL : informer_form_from_full(inf, tree);
+    json_t *obj = informer_form_from_full(inf, tree);
     json_decref(tree);
-    /* bytes the full form could not make an object of: what its own decode says of them */
+    /* values the full form cannot stand for (see informer_form_from_full): decoded alone */
     return obj ? obj : decode_value(inf, v);
 }
 
