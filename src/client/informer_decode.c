@@ -35,11 +35,11 @@ static int keep(json_t *out, struct span k, struct span v)
 
 enum which { ALL_BUT_MANAGED_FIELDS, IDENTITY_AND_METADATA };
 
-/* Decodes the object at [p, end) member by member: at the top level everything (or only
- * kind, apiVersion and metadata), and metadata without managedFields. NULL when the bytes
- * are not the plain object expected. */
+/* Decodes the object starting at p member by member: at the top level everything (or only
+ * kind, apiVersion and metadata), and metadata without managedFields. *ret_end: just past
+ * the object. NULL when the bytes are not the plain object expected. */
 static json_t *load_members(const struct kos_informer *inf, const char *p, const char *end,
-                            enum which which, bool is_metadata)
+                            enum which which, bool is_metadata, const char **ret_end)
 {
     p = kos_json_skip_ws(p, end);
     if (p >= end || *p != '{')
@@ -48,8 +48,10 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
     if (!out)
         return NULL;
     p = kos_json_skip_ws(p + 1, end);
-    if (p < end && *p == '}')
-        return kos_json_skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+    if (p < end && *p == '}') {
+        *ret_end = p + 1;
+        return json_incref(out);
+    }
     for (;;) {
         if (p >= end || *p != '"')
             return NULL;
@@ -75,7 +77,13 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
                         : !key_is(k, "metadata") && (which == ALL_BUT_MANAGED_FIELDS ||
                                                      key_is(k, "kind") || key_is(k, "apiVersion"));
         const char *vend = NULL;
-        if (wanted) {
+        if (!is_metadata && key_is(k, "metadata")) {
+            /* decoded where it stands: a scan for its end first went over its
+             * managedFields (half a pod's bytes) a second time */
+            json_t *meta = load_members(inf, p, end, which, true, &vend);
+            if (!meta || json_object_set_new(out, "metadata", meta) < 0)
+                return NULL;
+        } else if (wanted) {
             /* parsed where it stands: no scan for its end first (the spec and status of
              * every pod write pass here); what the fast path leaves goes the long way */
             json_t *val = NULL;
@@ -93,10 +101,6 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
             if (is_metadata) {
                 if (informer_keeps_meta(inf, k.p, k.n) && keep(out, k, v) < 0)
                     return NULL;
-            } else if (key_is(k, "metadata")) {
-                json_t *meta = load_members(inf, v.p, v.p + v.n, which, true);
-                if (!meta || json_object_set_new(out, "metadata", meta) < 0)
-                    return NULL;
             } else if (which == ALL_BUT_MANAGED_FIELDS || key_is(k, "kind") ||
                        key_is(k, "apiVersion")) {
                 if (keep(out, k, v) < 0)
@@ -108,8 +112,10 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
             p = kos_json_skip_ws(p + 1, end);
             continue;
         }
-        if (p < end && *p == '}')
-            return kos_json_skip_ws(p + 1, end) == end ? json_incref(out) : NULL;
+        if (p < end && *p == '}') {
+            *ret_end = p + 1;
+            return json_incref(out);
+        }
         return NULL;
     }
 }
@@ -117,10 +123,15 @@ static json_t *load_members(const struct kos_informer *inf, const char *p, const
 json_t *informer_decode(const struct kos_informer *inf, const char *data, size_t len)
 {
     json_t *obj = NULL;
+    const char *end = data;
     if (inf->metadata_only || inf->drop_managed_fields)
         obj = load_members(inf, data, data + len,
                            inf->metadata_only ? IDENTITY_AND_METADATA : ALL_BUT_MANAGED_FIELDS,
-                           false);
+                           false, &end);
+    if (obj && kos_json_skip_ws(end, data + len) != data + len) {
+        json_decref(obj); /* bytes after the object */
+        obj = NULL;
+    }
     if (obj && json_is_string(json_object_get(obj, "kind")) &&
         json_is_string(json_object_get(obj, "apiVersion")))
         return obj;
