@@ -510,8 +510,8 @@ int kos_client_list(struct kos_client *c, const struct kos_ref *ref,
     return do_json(c, "GET", p.data, NULL, NULL, ret, err);
 }
 
-int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
-                      json_t **ret, struct kos_error **err)
+int kos_client_create_encoded(struct kos_client *c, const struct kos_ref *ref, const char *body,
+                              size_t len, json_t **ret, struct kos_error **err)
 {
     /* POST goes to the collection, or to a named object's subresource (serviceaccounts/x/token,
      * pods/x/eviction) */
@@ -520,18 +520,17 @@ int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const jso
         coll.name = NULL;
     _cleanup_buf_ struct kos_buf p;
     int r = ref_path(&coll, &p, err);
-    return r < 0 ? r : do_json(c, "POST", p.data, "application/json", obj, ret, err);
+    return r < 0 ? r : do_bytes(c, "POST", p.data, "application/json", body, len, ret, err);
 }
 
-int kos_client_create_encoded(struct kos_client *c, const struct kos_ref *ref, const char *body,
-                              size_t len, json_t **ret, struct kos_error **err)
+int kos_client_create(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
+                      json_t **ret, struct kos_error **err)
 {
-    struct kos_ref coll = *ref;
-    if (!ref->sub)
-        coll.name = NULL;
-    _cleanup_buf_ struct kos_buf p;
-    int r = ref_path(&coll, &p, err);
-    return r < 0 ? r : do_bytes(c, "POST", p.data, "application/json", body, len, ret, err);
+    size_t len = 0;
+    _cleanup_free_ char *body = obj ? kos_json_encode(obj, &len) : NULL;
+    if (obj && !body)
+        return -ENOMEM;
+    return kos_client_create_encoded(c, ref, body, len, ret, err);
 }
 
 int kos_client_update(struct kos_client *c, const struct kos_ref *ref, const json_t *obj,
