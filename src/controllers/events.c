@@ -73,18 +73,25 @@ static const char *meta_str(const json_t *obj, const char *field)
     return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
 }
 
-/* "key": value, for a non-empty value; *first tells whether a comma goes before it. */
-static int put_str_if(struct kos_buf *b, bool *first, const char *key, const char *value)
+/* The literal text lit, then s as a JSON string; nothing once an earlier step failed (r < 0),
+ * so that the members of an Event chain without a check after each. */
+static int put_str(struct kos_buf *b, int r, const char *lit, const char *s)
 {
-    if (!value || !value[0])
-        return 0;
-    int r = kos_buf_append_str(b, *first ? "\"" : ",\"");
+    if (r == 0)
+        r = kos_buf_append_str(b, lit);
+    return r < 0 ? r : kos_buf_append_json_string(b, s);
+}
+
+/* "key": value, for a non-empty value; *first tells whether a comma goes before it. */
+static int put_str_if(struct kos_buf *b, int r, bool *first, const char *key, const char *value)
+{
+    if (r < 0 || !value || !value[0])
+        return r;
+    r = kos_buf_append_str(b, *first ? "\"" : ",\"");
     *first = false;
     if (r == 0)
         r = kos_buf_append_str(b, key);
-    if (r == 0)
-        r = kos_buf_append_str(b, "\":");
-    return r < 0 ? r : kos_buf_append_json_string(b, value);
+    return put_str(b, r, "\":", value);
 }
 
 static int put_annotations(struct kos_buf *b, const json_t *annotations)
@@ -110,58 +117,35 @@ int kos_event_encode(const char *component, const struct kos_event_object *o,
     snprintf(ev_name, sizeof(ev_name), "%.*s.%llx", NAME_MAX_LEN - SUFFIX_DIGITS - 1, o->name,
              name_suffix);
     kos_time_rfc3339(now, ts, sizeof(ts));
-    /* the members in kos_event_build's order */
+    /* the members in the order kos has always written Events (the unit test holds it) */
+    const char *const ref[][2] = {
+        {"kind", o->kind},
+        {"namespace", o->ns},
+        {"name", o->name},
+        {"uid", o->uid},
+        {"apiVersion", o->api_version},
+        {"resourceVersion", o->resource_version},
+        {"fieldPath", o->field_path},
+    };
     bool first = true;
     struct kos_buf *b = out;
-    int r = kos_buf_append_str(b, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{"
-                                  "\"name\":");
-    if (r == 0)
-        r = kos_buf_append_json_string(b, ev_name);
-    if (r == 0)
-        r = kos_buf_append_str(b, ",\"namespace\":");
-    if (r == 0)
-        r = kos_buf_append_json_string(b, o->ns && o->ns[0] ? o->ns : "default");
+    int r =
+        put_str(b, 0, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":", ev_name);
+    r = put_str(b, r, ",\"namespace\":", o->ns && o->ns[0] ? o->ns : "default");
     if (r == 0)
         r = put_annotations(b, annotations);
     if (r == 0)
         r = kos_buf_append_str(b, "},\"involvedObject\":{");
+    for (size_t i = 0; i < ARRAY_SIZE(ref); i++)
+        r = put_str_if(b, r, &first, ref[i][0], ref[i][1]);
+    r = put_str(b, r, "},\"reason\":", reason);
+    r = put_str(b, r, ",\"message\":", message);
+    r = put_str(b, r, ",\"type\":", type);
+    r = put_str(b, r, ",\"source\":{\"component\":", component);
     if (r == 0)
-        r = put_str_if(b, &first, "kind", o->kind);
-    if (r == 0)
-        r = put_str_if(b, &first, "namespace", o->ns);
-    if (r == 0)
-        r = put_str_if(b, &first, "name", o->name);
-    if (r == 0)
-        r = put_str_if(b, &first, "uid", o->uid);
-    if (r == 0)
-        r = put_str_if(b, &first, "apiVersion", o->api_version);
-    if (r == 0)
-        r = put_str_if(b, &first, "resourceVersion", o->resource_version);
-    if (r == 0)
-        r = put_str_if(b, &first, "fieldPath", o->field_path);
-    if (r == 0)
-        r = kos_buf_append_str(b, "},\"reason\":");
-    if (r == 0)
-        r = kos_buf_append_json_string(b, reason);
-    if (r == 0)
-        r = kos_buf_append_str(b, ",\"message\":");
-    if (r == 0)
-        r = kos_buf_append_json_string(b, message);
-    if (r == 0)
-        r = kos_buf_append_str(b, ",\"type\":");
-    if (r == 0)
-        r = kos_buf_append_json_string(b, type);
-    if (r == 0)
-        r = kos_buf_append_str(b, ",\"source\":{\"component\":");
-    if (r == 0)
-        r = kos_buf_append_json_string(b, component);
-    if (r == 0)
-        r = kos_buf_printf(b,
-                           "},\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"count\":1,"
-                           "\"reportingComponent\":",
+        r = kos_buf_printf(b, "},\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"count\":1",
                            ts, ts);
-    if (r == 0)
-        r = kos_buf_append_json_string(b, component);
+    r = put_str(b, r, ",\"reportingComponent\":", component);
     if (r == 0)
         r = kos_buf_append_str(b, ",\"reportingInstance\":\"\"}");
     return r;
