@@ -115,13 +115,19 @@ SRV_PORT=
 TLSA=() # loadgen's TLS options for the server measured
 ROUND=1
 
+# What kos runs besides the API server: the create rounds measure it alone (KOS_ROLE=api:
+# the role kube-apiserver has beside etcd, k3s's --disable-scheduler and
+# --disable-controller-manager) and with the scheduler and controllers in the process as
+# `kos server` runs by default (KOS_ROLE=all, also every other phase).
+KOS_ROLE=all
 start_kos() { # data dir
-    local dir=$1 log=$WORK/kos.log i
+    local dir=$1 log=$WORK/kos.log i role=()
     SRV_PORT=$("$LG" port)
+    [ "$KOS_ROLE" = api ] && role=(--disable-scheduler --disable-controller-manager)
     # The API server's benchmarks: without --disable-agent the embedded node agent would
     # register this machine as a node and try to run every pod created here.
     "$KOS_BIN" server --data-dir "$dir" --bind-address 127.0.0.1 --secure-port "$SRV_PORT" \
-        --disable-agent >>"$log" 2>&1 &
+        --disable-agent "${role[@]}" >>"$log" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     for i in $(seq 1 300); do
@@ -213,20 +219,26 @@ T0=$(date +%s)
 # and etcd (alternating which goes first) and summarize.py takes the median round.
 
 # ---- 1. durable creates, CONC clients -------------------------------------------------------
+# phase "create": kos as the API server alone, "create-all": with its scheduler and controllers
 for round in $(seq 1 "$CREATE_ROUNDS"); do
     ROUND=$round
-    order="kos etcd"
-    [ $((round % 2)) -eq 0 ] && order="etcd kos"
-    for t in $order; do
-        echo "== 1. $t, round $round: $CREATE_COUNT creates of ~2 KB pods, $CONC clients"
+    order="kos:api etcd kos:all"
+    [ $((round % 2)) -eq 0 ] && order="kos:all etcd kos:api"
+    for tr in $order; do
+        t=${tr%%:*}
+        KOS_ROLE=${tr#*:}
+        phase=create
+        [ "$tr" = kos:all ] && phase=create-all
+        echo "== 1. $t${tr#$t}, round $round: $CREATE_COUNT creates of ~2 KB pods, $CONC clients"
         start_target $t "$WORK/$t-create"
-        measure create create --port "$SRV_PORT" --target $t --conc "$CONC" \
+        measure $phase create --port "$SRV_PORT" --target $t --conc "$CONC" \
             --count "$CREATE_COUNT" --max-seconds 120 --prefix create --server-pid "$SRV_PID"
-        check_alive $t create || true
+        check_alive $t $phase || true
         stop_pid "$SRV_PID"
         rm -rf "$WORK/$t-create"
     done
 done
+KOS_ROLE=all
 
 # ---- 2-5. a store of FILL_PODS pods in each: RSS, GET, LIST, WATCH --------------------------
 declare -A PID_OF PORT_OF

@@ -10,6 +10,9 @@
 #   - end to end through the API: a fresh `kos server`, that many Node objects created and
 #     made Ready with allocatable through nodes/status, then SCHED_PODS pods created by
 #     SCHED_CONC clients; pods/s from the first create to the last pod seen bound by a watch.
+#     Twice: as scheduler_perf runs kube-scheduler, beside the API server and its store only
+#     (`--disable-controller-manager`, phase sched-e2e-N), and as `kos server` runs by
+#     default, with the controllers too (phase sched-e2e-all-N).
 # The driver is bench/sched_bench.c, linked here against the objects `make` built beside
 # KOS_BIN. Raw lines ("raw: phase=... mode=sched_...") go to stdout and to RAW_FILE if given.
 set -euo pipefail
@@ -59,27 +62,38 @@ for n in $SCHED_NODES; do
     echo "== 8. scheduler: in-memory decisions, $n nodes, $SCHED_PODS pods"
     raw "sched-decide-$n" "$("$SB" decisions --nodes "$n" --pods "$SCHED_PODS") target=kos"
 
-    echo "== 8. scheduler: $n nodes, $SCHED_PODS pods through the API, $SCHED_CONC clients"
-    port=$(free_port)
-    # the nodes are the benchmark's own (no node agent: it would add this machine as one)
-    "$KOS_BIN" server --data-dir "$WORK/data-$n" --bind-address 127.0.0.1 --secure-port "$port" \
-        --disable-agent >>"$WORK/kos.log" 2>&1 &
-    SRV_PID=$!
-    for _ in $(seq 1 300); do
-        curl -sfk -o /dev/null "https://127.0.0.1:$port/readyz" && break
-        sleep 0.1
+    for role in sched all; do
+        flags=()
+        phase=sched-e2e-$n
+        what="the API server and the scheduler"
+        if [ $role = sched ]; then
+            flags=(--disable-controller-manager)
+        else
+            phase=sched-e2e-all-$n
+            what="the whole control plane"
+        fi
+        echo "== 8. scheduler: $n nodes, $SCHED_PODS pods through the API, $SCHED_CONC clients, $what"
+        port=$(free_port)
+        # the nodes are the benchmark's own (no node agent: it would add this machine as one)
+        "$KOS_BIN" server --data-dir "$WORK/data-$n" --bind-address 127.0.0.1 \
+            --secure-port "$port" --disable-agent "${flags[@]}" >>"$WORK/kos.log" 2>&1 &
+        SRV_PID=$!
+        for _ in $(seq 1 300); do
+            curl -sfk -o /dev/null "https://127.0.0.1:$port/readyz" && break
+            sleep 0.1
+        done
+        cpu0=$(awk '{print $14 + $15}' "/proc/$SRV_PID/stat")
+        tls=$WORK/data-$n/tls
+        out=$("$SB" e2e --server "https://127.0.0.1:$port" --ca "$tls/ca.crt" \
+            --cert "$tls/admin.crt" --key "$tls/admin.key" --nodes "$n" --pods "$SCHED_PODS" \
+            --conc "$SCHED_CONC" --max-seconds 120) || true
+        cpu1=$(awk '{print $14 + $15}' "/proc/$SRV_PID/stat" 2>/dev/null || echo "$cpu0")
+        cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN{printf "%.2f", (b - a) / hz}')
+        raw "$phase" "${out:-mode=failed} server_cpu_s=$cpu_s target=kos loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+        kill -TERM "$SRV_PID" 2>/dev/null || true
+        wait "$SRV_PID" 2>/dev/null || true
+        SRV_PID=
+        rm -rf "$WORK/data-$n"
     done
-    cpu0=$(awk '{print $14 + $15}' "/proc/$SRV_PID/stat")
-    tls=$WORK/data-$n/tls
-    out=$("$SB" e2e --server "https://127.0.0.1:$port" --ca "$tls/ca.crt" \
-        --cert "$tls/admin.crt" --key "$tls/admin.key" --nodes "$n" --pods "$SCHED_PODS" \
-        --conc "$SCHED_CONC" --max-seconds 120) || true
-    cpu1=$(awk '{print $14 + $15}' "/proc/$SRV_PID/stat" 2>/dev/null || echo "$cpu0")
-    cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN{printf "%.2f", (b - a) / hz}')
-    raw "sched-e2e-$n" "${out:-mode=failed} server_cpu_s=$cpu_s target=kos loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
-    kill -TERM "$SRV_PID" 2>/dev/null || true
-    wait "$SRV_PID" 2>/dev/null || true
-    SRV_PID=
-    rm -rf "$WORK/data-$n"
 done

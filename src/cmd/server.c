@@ -49,6 +49,7 @@ struct server_flags {
     int64_t port;
     bool disable_agent;
     bool disable_scheduler;
+    bool disable_controller_manager;
     int64_t compaction_interval_s;
     int64_t compaction_retain;
     int64_t watch_cache_events;
@@ -138,6 +139,8 @@ static void usage(FILE *out)
           "                                     first non-loopback IPv4 address)\n"
           "      --disable-agent                do not run the node agent in this process\n"
           "      --disable-scheduler            do not run the scheduler in this process\n"
+          "      --disable-controller-manager   do not run the controllers in this process (as\n"
+          "                                     k3s's flag: another process runs them)\n"
           "      --compaction-interval SECONDS  how often old revisions are compacted "
           "(default 300, 0 = never)\n"
           "      --compaction-retain N          revisions kept by compaction (default 10000)\n"
@@ -180,6 +183,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         F_PORT,
         F_NOAGENT,
         F_NOSCHED,
+        F_NOCONTROLLERS,
         F_COMPACT,
         F_RETAIN,
         F_WATCH,
@@ -203,6 +207,7 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
         {"secure-port", required_argument, NULL, F_PORT},
         {"disable-agent", no_argument, NULL, F_NOAGENT},
         {"disable-scheduler", no_argument, NULL, F_NOSCHED},
+        {"disable-controller-manager", no_argument, NULL, F_NOCONTROLLERS},
         {"compaction-interval", required_argument, NULL, F_COMPACT},
         {"compaction-retain", required_argument, NULL, F_RETAIN},
         {"watch-cache-size", required_argument, NULL, F_WATCH},
@@ -267,6 +272,9 @@ static int parse_flags(int argc, char **argv, struct server_flags *f)
             break;
         case F_NOSCHED:
             f->disable_scheduler = true;
+            break;
+        case F_NOCONTROLLERS:
+            f->disable_controller_manager = true;
             break;
         case F_COMPACT:
             if (parse_number("--compaction-interval", optarg, 0, 86400 * 365,
@@ -853,7 +861,7 @@ int cmd_server(int argc, char **argv)
                                                .root_ca_publisher = &rcac,
                                                .endpoint_controller = &epc,
                                                .endpointslice_controller = &epsc};
-    r = kos_controllers_start(&ctl, &controllers);
+    r = f.disable_controller_manager ? 0 : kos_controllers_start(&ctl, &controllers);
     if (r < 0) {
         log_error("server", "starting the controllers failed: %s", strerror(-r));
         http_server_stop(http);

@@ -308,3 +308,51 @@ def test_describe_shows_events(server, kubectl):
     assert "Events:" in out
     events = out.split("Events:", 1)[1]
     assert "Checked" in events and "looked at by the test" in events and "Warning" in events
+
+
+# ---------------------------------------------------------------- --disable-controller-manager
+
+
+def namespace_with_controllers_work(server, name):
+    """Creates namespace name and an owned pod whose owner is gone: what the controllers would
+    act on (its ServiceAccount and kube-root-ca.crt, and the garbage collector's delete)."""
+    create(server, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                          "metadata": {"name": name}})
+    owner = {"metadata": {"name": "gone", "uid": "00000000-0000-0000-0000-00000000dead"}}
+    owned_pod(server, "orphan", owner)
+    return ["/api/v1/namespaces/%s/serviceaccounts/default" % name,
+            "/api/v1/namespaces/%s/configmaps/kube-root-ca.crt" % name]
+
+
+def test_controllers_act_without_the_flag(server):
+    made = namespace_with_controllers_work(server, "with-controllers")
+    for path in made:
+        wait_until(lambda: get(server, path), path)
+    wait_until(gone(server, PODS + "/orphan"), "the orphan's garbage collection")
+
+
+def test_disable_controller_manager():
+    """k3s's flag: the API server (and the scheduler) run, the controllers do not."""
+    from kos import KosServer
+    s = KosServer(extra_args=["--disable-controller-manager"])
+    try:
+        s.start()
+        made = namespace_with_controllers_work(s, "no-controllers")
+        time.sleep(2.0)  # nothing may happen; a grace in which running controllers would act
+        for path in made:
+            assert get(s, path) is None, path
+        assert get(s, PODS + "/orphan") is not None
+        # the API still serves everything else, and the scheduler still runs
+        s.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
+                                            "metadata": {"name": "n1"}})
+        res = {"cpu": "4", "memory": "8Gi", "pods": "110"}
+        status, _, _ = s.request("PATCH", "/api/v1/nodes/n1/status", {"status": {
+            "capacity": res, "allocatable": res,
+            "conditions": [{"type": "Ready", "status": "True"}]}},
+            content_type="application/merge-patch+json")
+        assert status == 200
+        pod(s, "placed")
+        wait_until(lambda: (get(s, PODS + "/placed") or {}).get("spec", {}).get("nodeName"),
+                   "the pod bound")
+    finally:
+        s.cleanup()
