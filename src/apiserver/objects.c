@@ -138,8 +138,10 @@ int obj_render_prepared(void *ctx, int64_t rev, struct kos_value **ret)
     struct obj_prepared *p = ctx;
     char rv[24];
     int n = snprintf(rv, sizeof(rv), "%" PRId64, rev);
-    json_t *meta = obj_meta(p->obj);
-    if (n <= 0 || !meta || obj_set_str(meta, "resourceVersion", rv) < 0)
+    if (n <= 0)
+        return -ENOMEM;
+    json_t *meta = p->obj ? obj_meta(p->obj) : NULL;
+    if (p->obj && (!meta || obj_set_str(meta, "resourceVersion", rv) < 0))
         return -ENOMEM;
     size_t tail = p->at + p->marker_len;
     const struct iovec parts[3] = {
@@ -157,11 +159,16 @@ void obj_prepared_clear(struct obj_prepared *p)
     *p = (struct obj_prepared){0};
 }
 
-int obj_store_write(struct store *st, enum store_write_type type, const char *key,
-                    int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret)
+static int write_object(struct store *st, enum store_write_type type, const char *key,
+                        int64_t expected_mod_rev, json_t *obj, bool consume,
+                        struct store_write_result *ret)
 {
     struct obj_prepared pre = {0};
     bool prepared = obj_prepare(obj, &pre) == 0;
+    if (prepared && consume) {
+        pre.obj = NULL;
+        json_object_clear(obj);
+    }
     const struct store_write w = {.type = type,
                                   .key = key,
                                   .expected_mod_rev = expected_mod_rev,
@@ -170,6 +177,18 @@ int obj_store_write(struct store *st, enum store_write_type type, const char *ke
     int r = store_write(st, &w, ret);
     obj_prepared_clear(&pre);
     return r;
+}
+
+int obj_store_write(struct store *st, enum store_write_type type, const char *key,
+                    int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret)
+{
+    return write_object(st, type, key, expected_mod_rev, obj, false, ret);
+}
+
+int obj_store_write_consume(struct store *st, enum store_write_type type, const char *key,
+                            int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret)
+{
+    return write_object(st, type, key, expected_mod_rev, obj, true, ret);
 }
 
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err)

@@ -39,13 +39,21 @@ struct obj_prepared {
  * obj_render_prepared runs. */
 int obj_prepare(json_t *obj, struct obj_prepared *ret);
 /* store_render_fn; ctx is a struct obj_prepared. Also sets metadata.resourceVersion in the
- * object, as obj_render does. */
+ * object, as obj_render does, unless the prepared one has no object (obj NULL). */
 int obj_render_prepared(void *ctx, int64_t rev, struct kos_value **ret);
 /* Accepts a zeroed one. */
 void obj_prepared_clear(struct obj_prepared *p);
 /* store_write of obj, serialized by the caller's thread (obj_prepare) when it can be. */
 int obj_store_write(struct store *st, enum store_write_type type, const char *key,
                     int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret);
+/* obj_store_write for a caller that reads nothing of obj once it is written (the result's
+ * value holds the stored bytes): obj's members are freed as soon as they are encoded, before
+ * the write waits for its commit, and obj is left an empty object. Why: freed after the
+ * fsync, a request's tree had gone cold in the cache and its free cost more than its parse
+ * (~5% of a create). Written by the writer (obj_render) as obj_store_write does when it
+ * cannot be encoded ahead; obj is kept then. */
+int obj_store_write_consume(struct store *st, enum store_write_type type, const char *key,
+                            int64_t expected_mod_rev, json_t *obj, struct store_write_result *ret);
 
 /* Decodes a stored value (new reference) or NULL with a 500 in err. */
 json_t *obj_decode_value(const struct kos_value *v, struct kos_error **err);

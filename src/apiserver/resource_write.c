@@ -293,9 +293,11 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         reply_error(rep, err);
         return;
     }
-    const char *name = obj_str(obj, "metadata.name");
-    char key[1024];
-    if (!name || rr_key(rr, name, key, sizeof(key)) < 0) {
+    /* a copy: the write below frees the tree (obj_store_write_consume) */
+    const char *tree_name = obj_str(obj, "metadata.name");
+    char key[1024], name[1024];
+    if (!tree_name || rr_key(rr, tree_name, key, sizeof(key)) < 0 ||
+        kos_strlcpy(name, tree_name, sizeof(name)) >= sizeof(name)) {
         reply_errorf(rep, 400, "BadRequest", "invalid object name");
         return;
     }
@@ -310,7 +312,11 @@ static void create_object_ex(struct resource_request *rr, json_t *obj, bool trac
         return;
     }
     struct store_write_result res = {0};
-    r = obj_store_write(rr->srv->store, STORE_CREATE, key, 0, obj, &res);
+    /* the reply is the stored bytes: nothing reads obj after the write but a Service's
+     * allocations on failure */
+    r = service_reads_after_create(rr)
+            ? obj_store_write(rr->srv->store, STORE_CREATE, key, 0, obj, &res)
+            : obj_store_write_consume(rr->srv->store, STORE_CREATE, key, 0, obj, &res);
     service_after_create(rr, obj, r == 0);
     if (r < 0) {
         reply_store_error(rep, r, rr->kind->plural, rr->kind->group, name);

@@ -73,6 +73,11 @@ void service_after_create(struct resource_request *rr, const json_t *obj, bool s
         kos_svc_alloc_release_diff(a, obj, NULL);
 }
 
+bool service_reads_after_create(const struct resource_request *rr)
+{
+    return alloc_for(rr) != NULL;
+}
+
 int service_prepare_update(struct resource_request *rr, json_t *next, const json_t *cur)
 {
     if (rr->kind->group[0] || strcmp(rr->kind->kind, "Service") != 0 || (rr->sub && rr->sub[0]))

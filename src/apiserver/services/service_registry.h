@@ -35,6 +35,8 @@ void apiserver_services_reconciler_stop(struct apiserver_services_reconciler *r)
 int service_admit_create(struct resource_request *rr, json_t *obj, struct kos_error **err);
 /* After the create: stored false (failed or dry run) releases what admission took. */
 void service_after_create(struct resource_request *rr, const json_t *obj, bool stored);
+/* Whether service_after_create reads the object (the write must leave it whole). */
+bool service_reads_after_create(const struct resource_request *rr);
 /* Before defaulting and validation of an update. */
 int service_prepare_update(struct resource_request *rr, json_t *next, const json_t *cur);
 /* After validation: allocates what the update needs. */
