@@ -68,7 +68,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     { echo "run-all: ulimit -n $(ulimit -n) is too low for $WATCHERS watchers" >&2; exit 2; }
 
 LG=$WORK/loadgen
-gcc -O2 -pthread -Wall -o "$LG" "$HERE/loadgen.c" $(pkg-config --cflags --libs gnutls)
+gcc -O2 -pthread -Wall -o "$LG" "$HERE/loadgen.c" "$HERE/lib/httpc.c" $(pkg-config --cflags --libs gnutls)
 
 # Both servers speak TLS with client certificates: kos serves HTTPS only (its CA and admin
 # certificate are in DATA/tls), and etcd gets a CA, a serving and a client certificate made

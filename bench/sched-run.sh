@@ -46,8 +46,9 @@ trap 'exit 130' INT TERM
 # An archive, so that the driver pulls in only the modules it uses.
 find "$OBJ" -name '*.o' ! -path '*/src/main.o' -print0 | xargs -0 ar rcs "$WORK/libkos.a"
 # shellcheck disable=SC2046
-gcc -std=gnu17 -D_GNU_SOURCE -O2 -Wall -Wextra -Wno-unused-parameter -I"$HERE/../src" \
-    $(pkg-config --cflags $PKGS) "$HERE/sched_bench.c" "$WORK/libkos.a" -o "$WORK/sched_bench" \
+gcc -std=gnu17 -D_GNU_SOURCE -O2 -Wall -Wextra -Wno-unused-parameter -I"$HERE/../src" -I"$HERE" \
+    $(pkg-config --cflags $PKGS) "$HERE/sched_bench.c" "$HERE/lib/httpc.c" "$WORK/libkos.a" \
+    -o "$WORK/sched_bench" \
     $(pkg-config --libs $PKGS) -lpthread -lm
 SB=$WORK/sched_bench
 
