@@ -172,8 +172,8 @@ static int loopback_port(const char *url, bool *tls)
     for (size_t i = 0; i < 2; i++) {
         size_t n = strlen(prefixes[i]);
         int64_t port;
-        if (strncmp(url, prefixes[i], n) == 0 && kos_parse_int64(url + n, &port) == 0 &&
-            port > 0 && port < 65536) {
+        if (strncmp(url, prefixes[i], n) == 0 && kos_parse_int64(url + n, &port) == 0 && port > 0 &&
+            port < 65536) {
             *tls = i == 0;
             return (int)port;
         }

@@ -48,7 +48,6 @@ void *xrealloc(void *p, size_t n)
 
 /* ---- growable byte buffer --------------------------------------------------------------- */
 
-
 void buf_reserve(struct buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)
@@ -83,7 +82,6 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-
 /* ---- TLS ---------------------------------------------------------------------------------- */
 
 gnutls_certificate_credentials_t g_cred; /* NULL: plain TCP */
@@ -100,8 +98,7 @@ void tls_init(bool tls, const char *ca, const char *cert, const char *key)
     if (ca && gnutls_certificate_set_x509_trust_file(g_cred, ca, GNUTLS_X509_FMT_PEM) <= 0)
         die("cannot load CA %s", ca);
     g_verify = ca != NULL;
-    int r = cert ? gnutls_certificate_set_x509_key_file(g_cred, cert, key, GNUTLS_X509_FMT_PEM)
-                 : 0;
+    int r = cert ? gnutls_certificate_set_x509_key_file(g_cred, cert, key, GNUTLS_X509_FMT_PEM) : 0;
     if (r < 0)
         die("cannot load %s / %s: %s", cert, key, gnutls_strerror(r));
 }
@@ -188,7 +185,6 @@ ssize_t xrecv(int fd, gnutls_session_t s, char *p, size_t n, int flags)
 /* ---- HTTP/1.1 client --------------------------------------------------------------------- */
 
 int g_port;
-
 
 int tcp_connect(int port)
 {
@@ -295,7 +291,6 @@ ssize_t conn_find(struct conn *c, const char *pat, size_t max)
     }
 }
 
-
 static bool header_is(const char *line, size_t len, const char *name, const char **val)
 {
     size_t n = strlen(name);
@@ -379,7 +374,7 @@ int read_response(struct conn *c, struct resp *r)
 const char *g_accept = "application/json";
 
 int http_do(struct conn *c, const char *method, const char *path, const char *ctype,
-                   const char *body, size_t blen, struct resp *r)
+            const char *body, size_t blen, struct resp *r)
 {
     char head[2048];
     int hn = snprintf(head, sizeof(head),
@@ -415,4 +410,3 @@ int http_do(struct conn *c, const char *method, const char *path, const char *ct
     }
     return -EPIPE;
 }
-
