@@ -392,8 +392,6 @@ int http_do(struct conn *c, const char *method, const char *path, const char *ct
         int e = conn_ensure(c);
         if (e < 0)
             return e;
-        bool fresh = c->in.len == 0 && attempt == 1;
-        (void)fresh;
         e = write_all(c->fd, c->tls, head, (size_t)hn);
         if (e == 0 && body)
             e = write_all(c->fd, c->tls, body, blen);
