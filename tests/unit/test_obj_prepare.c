@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "apiserver/objects.h"
 #include "store/store.h"
+#include "tmpdir_helpers.h"
 #include "store/value.h"
 #include "util/strutil.h"
 
@@ -78,7 +78,6 @@ static void test_placeholder_in_content(void **state)
 
 struct fixture {
     char dir[64];
-    char path[96];
     struct store *st;
 };
 
@@ -88,8 +87,9 @@ static int store_setup(void **state)
     assert_non_null(f);
     kos_strlcpy(f->dir, "/tmp/kos-objprep-test-XXXXXX", sizeof(f->dir));
     assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/db.sqlite", f->dir);
-    struct store_sqlite_options o = {.path = f->path, .watch_window_events = 100};
+    char path[96];
+    snprintf(path, sizeof(path), "%s/db.sqlite", f->dir);
+    struct store_sqlite_options o = {.path = path, .watch_window_events = 100};
     assert_int_equal(store_sqlite_open(&o, &f->st), 0);
     *state = f;
     return 0;
@@ -99,13 +99,7 @@ static int store_teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->st);
-    char p[128];
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
