@@ -35,6 +35,9 @@ struct kos_informer_handlers {
     /* on_update never reads old_obj: it may then get NULL, which saves the local source a
      * parse of the previous state */
     bool ignores_old;
+    /* with ignores_old: when set, asked before each update whether on_update reads old_obj
+     * for this new state after all (the local source parses the previous state only then) */
+    bool (*needs_old)(void *ctx, const json_t *obj);
 };
 
 struct kos_informer_options {

@@ -88,6 +88,17 @@ static bool handlers_read_old(const struct kos_informer *inf)
     return false;
 }
 
+/* Whether an update to obj needs the state before: always (read_old), or as a handler's
+ * needs_old says. */
+static bool wants_old(const struct kos_informer *inf, bool read_old, const json_t *obj)
+{
+    for (size_t i = 0; !read_old && i < inf->nhandlers; i++) {
+        const struct kos_informer_handlers *h = &inf->handlers[i];
+        read_old = h->on_update && h->needs_old && h->needs_old(h->ctx, obj);
+    }
+    return read_old;
+}
+
 static int list_store(struct kos_informer *inf, struct kos_strmap *ret, int64_t *ret_rev)
 {
     struct store_list l = {0};
@@ -135,7 +146,8 @@ static void replace_values(struct kos_informer *inf, struct kos_strmap *fresh)
         if (!before) {
             informer_notify_add(inf, obj);
         } else {
-            _cleanup_json_ json_t *prev = read_old ? decode(inf, before->value) : NULL;
+            _cleanup_json_ json_t *prev =
+                wants_old(inf, read_old, obj) ? decode(inf, before->value) : NULL;
             informer_notify_update(inf, prev, obj);
         }
     }
@@ -181,8 +193,9 @@ static void apply(struct kos_informer *inf, const struct watch_event *ev, bool r
         } else if (old) {
             /* the event's previous state is the cached one, as the window delivers in order */
             _cleanup_json_ json_t *prev =
-                read_old ? informer_shared_decode(inf, ev->prev_value ? ev->prev_value : old->value)
-                         : NULL;
+                wants_old(inf, read_old, obj)
+                    ? informer_shared_decode(inf, ev->prev_value ? ev->prev_value : old->value)
+                    : NULL;
             informer_notify_update(inf, prev, obj);
         } else {
             informer_notify_add(inf, obj);

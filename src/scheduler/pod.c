@@ -144,10 +144,9 @@ static uint64_t value_hash(const json_t *v, unsigned level, bool in_meta)
     }
 }
 
-static int spec_hash(const json_t *obj, uint64_t *ret)
+bool sched_pod_changed(const json_t *old_obj, const json_t *obj)
 {
-    *ret = value_hash(obj, 0, false);
-    return 0;
+    return value_hash(old_obj, 0, false) != value_hash(obj, 0, false);
 }
 
 int sched_pod_from_json(const json_t *obj, struct sched_pod **ret)
@@ -193,10 +192,7 @@ int sched_pod_from_json(const json_t *obj, struct sched_pod **ret)
     p->preemption_victim = p->deleting && is_preemption_victim(status);
     p->gated = json_array_size(json_object_get(spec, "schedulingGates")) > 0;
 
-    /* only the queue compares it, and a bound pod never enters the queue: the hash walked
-     * the whole pod again for every bind the informer reported */
-    if ((!p->node_name && (r = spec_hash(obj, &p->spec_hash)) < 0) ||
-        (r = parse_time_ms(json_object_get(meta, "creationTimestamp"), 0, &p->creation_ms)) < 0 ||
+    if ((r = parse_time_ms(json_object_get(meta, "creationTimestamp"), 0, &p->creation_ms)) < 0 ||
         (r = parse_time_ms(json_object_get(status, "startTime"), SCHED_TIME_UNSET, &p->start_ms)) <
             0)
         return r;

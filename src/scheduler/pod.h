@@ -32,10 +32,6 @@ struct sched_pod {
     /* Deleting with condition DisruptionTarget=True reason PreemptionByScheduler. */
     bool preemption_victim;
     bool gated; /* spec.schedulingGates non-empty: not to be scheduled yet */
-    /* Hash of the object without status, resourceVersion, generation, managedFields and
-     * finalizers (kube's isPodUpdated): equal hashes mean nothing that could change a
-     * scheduling decision changed. 0 for a bound pod, which the queue never holds. */
-    uint64_t spec_hash;
     int64_t creation_ms;
     int64_t start_ms; /* status.startTime, SCHED_TIME_UNSET when absent */
     json_t *labels;   /* shared (intern.h), never NULL */
@@ -49,6 +45,12 @@ struct sched_pod {
 /* -EINVAL when metadata.uid/name is missing or a field is malformed (bad quantity, ...),
  * -E2BIG past the bounds of resources.h / affinity.h / taints.h. */
 int sched_pod_from_json(const json_t *pod, struct sched_pod **ret);
+/* kube's isPodUpdated: whether the pod changed in more than its status, resourceVersion,
+ * generation, managedFields and finalizers (a change that could alter a scheduling decision).
+ * Compared by a hash of each, so asked only for the update of a pod the queue holds: it
+ * walks both objects whole, which for every pod added had cost more than the rest of its
+ * parse for the scheduler. */
+bool sched_pod_changed(const json_t *old_obj, const json_t *obj);
 struct sched_pod *sched_pod_ref(struct sched_pod *p);
 void sched_pod_unref(struct sched_pod *p);
 

@@ -316,7 +316,15 @@ static int remove_locked(struct sched_queue *q, const char *uid)
     return 0;
 }
 
-int sched_queue_add(struct sched_queue *q, struct sched_pod *pod)
+bool sched_queue_has(struct sched_queue *q, const char *uid)
+{
+    pthread_mutex_lock(&q->lock);
+    bool has = kos_strmap_get(&q->entries, uid) != NULL;
+    pthread_mutex_unlock(&q->lock);
+    return has;
+}
+
+int sched_queue_add(struct sched_queue *q, struct sched_pod *pod, bool changed)
 {
     pthread_mutex_lock(&q->lock);
     int r = 0;
@@ -358,7 +366,6 @@ int sched_queue_add(struct sched_queue *q, struct sched_pod *pod)
      * changes — our own FailedScheduling condition, nominatedNodeName — are no reason to
      * retry. */
     struct sched_pod *old = e->pod;
-    bool changed = old->spec_hash != pod->spec_hash;
     e->pod = sched_pod_ref(pod);
     kos_strmap_put(&q->entries, e->pod->uid, e);
     sched_pod_unref(old);

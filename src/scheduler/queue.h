@@ -69,9 +69,12 @@ void sched_queue_free(struct sched_queue *q);
 
 /* Adds a pending pod or updates a queued one (takes its own reference). A pod that now has
  * spec.nodeName or is terminal leaves the queue instead. An update to an unschedulable pod
- * makes it try again unless only its status changed (kube's isPodUpdated); to a gated one
- * without gates, activates it. -E2BIG when full. */
-int sched_queue_add(struct sched_queue *q, struct sched_pod *pod);
+ * makes it try again when changed (sched_pod_changed against the queue's copy: kube's
+ * isPodUpdated; true when unknown); to a gated one without gates, activates it. -E2BIG when
+ * full. */
+int sched_queue_add(struct sched_queue *q, struct sched_pod *pod, bool changed);
+/* Whether the queue holds the pod (pending, in flight or waiting). */
+bool sched_queue_has(struct sched_queue *q, const char *uid);
 int sched_queue_delete(struct sched_queue *q, const char *uid);
 
 /* The next pod to schedule (a new reference for the caller), waiting up to timeout_ms

@@ -58,7 +58,8 @@ static bool in_cache(struct kos_scheduler *s, const char *uid)
     return sched_cache_pod_node(s->cache, uid, node, sizeof(node), NULL) == 0;
 }
 
-static void pod_upsert(struct kos_scheduler *s, const json_t *obj)
+/* old_obj: the state before an update, when the informer parsed it (pod_needs_old) */
+static void pod_upsert(struct kos_scheduler *s, const json_t *old_obj, const json_t *obj)
 {
     _cleanup_sched_pod_ struct sched_pod *p = NULL;
     if (sched_pod_from_json(obj, &p) < 0)
@@ -80,17 +81,27 @@ static void pod_upsert(struct kos_scheduler *s, const json_t *obj)
     }
     /* An assumed pod whose binding is in flight is not scheduled again. */
     if (!in_cache(s, p->uid))
-        sched_queue_add(s->queue, p);
+        sched_queue_add(s->queue, p, !old_obj || sched_pod_changed(old_obj, obj));
 }
 
 static void on_pod_add(void *ctx, const json_t *obj)
 {
-    pod_upsert(ctx, obj);
+    pod_upsert(ctx, NULL, obj);
+}
+
+/* The queue compares a queued pod's update with the state before (kube's isPodUpdated); the
+ * informer parses that state only then, not for every bind and status write it reports. */
+static bool pod_needs_old(void *ctx, const json_t *obj)
+{
+    struct kos_scheduler *s = ctx;
+    const char *node = json_string_value(json_object_get(json_object_get(obj, "spec"), "nodeName"));
+    const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
+    return (!node || !node[0]) && uid && sched_queue_has(s->queue, uid);
 }
 
 static void on_pod_update(void *ctx, const json_t *old_obj, const json_t *obj)
 {
-    pod_upsert(ctx, obj);
+    pod_upsert(ctx, old_obj, obj);
 }
 
 static void on_pod_delete(void *ctx, const json_t *obj)
@@ -326,7 +337,8 @@ int kos_scheduler_start(const struct kos_client_config *cfg, struct kos_schedule
     sched_config_init(&s->cfg);
     struct sched_queue_options qo;
     sched_queue_options_init(&qo);
-    struct kos_informer_handlers ph = {on_pod_add, on_pod_update, on_pod_delete, s, true};
+    struct kos_informer_handlers ph = {on_pod_add, on_pod_update, on_pod_delete,
+                                       s,          true,          pod_needs_old};
     struct kos_informer_handlers nh = {on_node_add, on_node_update, on_node_delete, s};
     struct kos_informer_handlers bh = {on_pdb_add, on_pdb_update, on_pdb_delete, s};
     int r = kos_client_new(cfg, &s->client);

@@ -399,3 +399,19 @@ def test_binding_subresource_checks(server):
         server.request("PATCH", PODS + "/bind-deleting", {"metadata": {"finalizers": None}},
                        content_type="application/merge-patch+json")
     ok(server.request("DELETE", PODS + "/bind-checks"), 200, 202)
+
+
+def test_update_of_unschedulable_pod_retries_it(server):
+    """kube's isPodUpdated: a toleration added to a pod that no node took makes the scheduler
+    try it again at once; its own status writes in between do not (they would only cost
+    retries, so the test shows the first half: the pod is bound long before the 5-minute
+    flush of unschedulable pods, with no node event to move it)."""
+    taint = {"key": "dedicated", "value": "db", "effect": "NoSchedule"}
+    make_node(server, "tainted", taints=[taint])
+    make_pod(server, "waits")
+    msg = wait_unschedulable(server, "waits")
+    assert "untolerated taint" in msg, msg
+    tol = [{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]
+    ok(server.request("PATCH", PODS + "/waits", {"spec": {"tolerations": tol}},
+                      content_type="application/strategic-merge-patch+json"), 200)
+    assert wait_for("pod waits bound", lambda: node_of(server, "waits"), timeout=30) == "tainted"

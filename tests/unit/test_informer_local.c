@@ -204,8 +204,9 @@ static size_t count(struct seen *s)
     return n;
 }
 
-static struct kos_informer *start(struct fixture *f, struct seen *s, bool ignores_old,
-                                  const char *label_selector)
+static struct kos_informer *start_with(struct fixture *f, struct seen *s, bool ignores_old,
+                                       bool (*needs_old)(void *, const json_t *),
+                                       const char *label_selector)
 {
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->gate, NULL);
@@ -214,10 +215,16 @@ static struct kos_informer *start(struct fixture *f, struct seen *s, bool ignore
                                      .label_selector = label_selector};
     struct kos_informer *inf = NULL;
     assert_int_equal(kos_informer_new(f->client, &o, &inf), 0);
-    struct kos_informer_handlers h = {on_add, on_update, on_delete, s, ignores_old};
+    struct kos_informer_handlers h = {on_add, on_update, on_delete, s, ignores_old, needs_old};
     assert_int_equal(kos_informer_add_handlers(inf, &h), 0);
     assert_int_equal(kos_informer_start(inf), 0);
     return inf;
+}
+
+static struct kos_informer *start(struct fixture *f, struct seen *s, bool ignores_old,
+                                  const char *label_selector)
+{
+    return start_with(f, s, ignores_old, NULL, label_selector);
 }
 
 static void test_list_then_events(void **state)
@@ -266,6 +273,27 @@ static void test_old_skipped_when_ignored(void **state)
     assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
     write_cm(f, STORE_UPDATE, "a", "2");
     assert_true(saw(&s, "update a 2"));
+    kos_informer_free(inf);
+}
+
+static bool needs_old_of_3(void *ctx, const json_t *obj)
+{
+    const char *k = json_string_value(json_object_get(json_object_get(obj, "data"), "k"));
+    return k && strcmp(k, "3") == 0;
+}
+
+/* With ignores_old, needs_old asks for the previous state of the updates it wants. */
+static void test_old_when_needed(void **state)
+{
+    struct fixture *f = *state;
+    write_cm(f, STORE_CREATE, "a", "1");
+    struct seen s = {0};
+    struct kos_informer *inf = start_with(f, &s, true, needs_old_of_3, NULL);
+    assert_int_equal(kos_informer_wait_synced(inf, DEADLINE_MS), 0);
+    write_cm(f, STORE_UPDATE, "a", "2");
+    write_cm(f, STORE_UPDATE, "a", "3");
+    assert_true(saw(&s, "update a 2"));
+    assert_true(saw(&s, "update a 3 old=2"));
     kos_informer_free(inf);
 }
 
@@ -554,6 +582,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_then_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_skipped_when_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_when_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relist_after_falling_behind, setup_small_window,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_selector_uses_http, setup, teardown),

@@ -31,7 +31,7 @@ static struct sched_queue *new_queue(void)
 static void add(struct sched_queue *q, const char *name, int prio)
 {
     struct sched_pod *p = simple_pod(name, "", "", prio);
-    assert_int_equal(sched_queue_add(q, p), 0);
+    assert_int_equal(sched_queue_add(q, p, true), 0);
     sched_pod_unref(p);
 }
 
@@ -254,7 +254,7 @@ static void test_updates_and_deletes(void **state)
     assert_int_equal(sched_queue_requeue(q, "uid-a", SCHED_REQUEUE_UNSCHEDULABLE, 1), -ENOENT);
     /* Bound by someone else: leaves the queue. */
     _cleanup_sched_pod_ struct sched_pod *bound = mkpod("b", "", "{\"nodeName\":\"n1\"}");
-    assert_int_equal(sched_queue_add(q, bound), 0);
+    assert_int_equal(sched_queue_add(q, bound, true), 0);
     expect_pop(q, NULL);
     assert_int_equal(sched_queue_delete(q, "uid-b"), -ENOENT);
 
@@ -267,13 +267,13 @@ static void test_updates_and_deletes(void **state)
     expect_pop(q, NULL);
     fake_now += 2000;
     /* Our own status writes (FailedScheduling condition, nominatedNodeName) change nothing
-     * that matters… */
+     * that matters (sched_pod_changed false: test_pod_changed)… */
     struct sched_pod *st_only = mkpod_s(
         "c", "\"resourceVersion\":\"42\"",
         "{\"nominatedNodeName\":\"n1\",\"conditions\":[{\"type\":\"PodScheduled\","
         "\"status\":\"False\",\"reason\":\"Unschedulable\"}]}",
         "{\"priority\":7,\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{}}}]}");
-    assert_int_equal(sched_queue_add(q, st_only), 0);
+    assert_int_equal(sched_queue_add(q, st_only, false), 0);
     sched_pod_unref(st_only);
     expect_pop(q, NULL);
     /* …a change to the pod itself does. */
@@ -282,12 +282,51 @@ static void test_updates_and_deletes(void **state)
     sched_queue_free(q);
 }
 
+/* kube's isPodUpdated: status, resourceVersion, generation, managedFields and finalizers
+ * are not a change; anything else is. */
+static void test_pod_changed(void **state)
+{
+    static const char *const base =
+        "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"resourceVersion\":\"1\","
+        "\"labels\":{\"a\":\"b\"}},\"spec\":{\"priority\":1,\"containers\":[{\"name\":\"c\"}]},"
+        "\"status\":{\"phase\":\"Pending\"}}";
+    static const char *const same[] = {
+        "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"resourceVersion\":\"9\","
+        "\"generation\":3,\"finalizers\":[\"x\"],\"managedFields\":[{\"manager\":\"m\"}],"
+        "\"labels\":{\"a\":\"b\"}},\"spec\":{\"priority\":1,\"containers\":[{\"name\":\"c\"}]},"
+        "\"status\":{\"phase\":\"Pending\",\"nominatedNodeName\":\"n1\",\"conditions\":[]}}",
+        /* the order of members is no change */
+        "{\"spec\":{\"containers\":[{\"name\":\"c\"}],\"priority\":1},\"metadata\":{"
+        "\"labels\":{\"a\":\"b\"},\"uid\":\"u\",\"name\":\"p\"}}",
+    };
+    static const char *const changed[] = {
+        "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"labels\":{\"a\":\"c\"}},"
+        "\"spec\":{\"priority\":1,\"containers\":[{\"name\":\"c\"}]}}",
+        "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"labels\":{\"a\":\"b\"},"
+        "\"annotations\":{\"k\":\"v\"}},\"spec\":{\"priority\":1,\"containers\":[{\"name\":\"c\"}]}"
+        "}",
+        "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"labels\":{\"a\":\"b\"}},"
+        "\"spec\":{\"priority\":2,\"containers\":[{\"name\":\"c\"}]}}",
+        "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"labels\":{\"a\":\"b\"}},"
+        "\"spec\":{\"priority\":1,\"containers\":[{\"name\":\"c\"},{\"name\":\"d\"}]}}",
+    };
+    _cleanup_json_ json_t *old = jf("%s", base);
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        _cleanup_json_ json_t *now = jf("%s", same[i]);
+        assert_false(sched_pod_changed(old, now));
+    }
+    for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+        _cleanup_json_ json_t *now = jf("%s", changed[i]);
+        assert_true(sched_pod_changed(old, now));
+    }
+}
+
 static void test_gated(void **state)
 {
     struct sched_queue *q = new_queue();
     _cleanup_sched_pod_ struct sched_pod *g =
         mkpod("g", "", "{\"schedulingGates\":[{\"name\":\"example.com/wait\"}]}");
-    assert_int_equal(sched_queue_add(q, g), 0);
+    assert_int_equal(sched_queue_add(q, g, true), 0);
     struct sched_queue_stats st;
     sched_queue_stats(q, &st);
     assert_int_equal(st.gated, 1);
@@ -295,7 +334,7 @@ static void test_gated(void **state)
     sched_queue_move_all(q, SCHED_EVENT_ALL);
     expect_pop(q, NULL);
     _cleanup_sched_pod_ struct sched_pod *ungated = mkpod("g", "", "{\"schedulingGates\":[]}");
-    assert_int_equal(sched_queue_add(q, ungated), 0);
+    assert_int_equal(sched_queue_add(q, ungated, true), 0);
     expect_pop(q, "g");
     sched_queue_free(q);
 }
@@ -356,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_flush_after_five_minutes),
         cmocka_unit_test(test_event_during_cycle),
         cmocka_unit_test(test_updates_and_deletes),
+        cmocka_unit_test(test_pod_changed),
         cmocka_unit_test(test_gated),
         cmocka_unit_test(test_blocking_pop),
     };
