@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 #define MESSAGE_MAX 1024
 #define SHARD_QUEUE (SCHED_EVENTS_QUEUE / SCHED_EVENTS_SHARDS)
 
@@ -114,13 +116,10 @@ void sched_events_free(struct sched_events *e)
     free(e);
 }
 
-/* FNV-1a: spreads uids over the shards and keeps one pod on one shard. */
+/* Spreads uids over the shards and keeps one pod on one shard. */
 static size_t shard_of(const char *uid)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)uid; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % SCHED_EVENTS_SHARDS;
+    return (size_t)(kos_hash_str(uid) % SCHED_EVENTS_SHARDS);
 }
 
 int sched_events_record(struct sched_events *e, const char *ns, const char *name, const char *uid,

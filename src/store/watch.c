@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/hash.h"
 #include "util/timeutil.h"
 
 struct rec {
@@ -207,10 +208,7 @@ static unsigned channel_of(const char *s, size_t len)
     const char *slash = memchr(seg, '/', len - root);
     if (!slash || slash == seg)
         return 0;
-    uint32_t h = 2166136261u;
-    for (const char *p = seg; p < slash; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return 1 + h % (WAKE_CHANNELS - 1);
+    return 1 + (uint32_t)(kos_hash_bytes(seg, (size_t)(slash - seg)) % (WAKE_CHANNELS - 1));
 }
 
 #define ALL_CHANNELS ((uint32_t)((UINT64_C(1) << WAKE_CHANNELS) - 1))

@@ -35,3 +35,9 @@ static inline uint64_t kos_hash_bytes(const void *data, size_t n)
     h = (h ^ w) * m;
     return h ^ (h >> 29);
 }
+
+/* A NUL-terminated string's kos_hash_bytes. */
+static inline uint64_t kos_hash_str(const char *s)
+{
+    return kos_hash_bytes(s, strlen(s));
+}

@@ -4,17 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* FNV-1a: keys are short (names, uids) and this is all the distribution linear probing
- * needs at a load factor of at most 1/2. */
-static size_t hash_str(const char *s)
-{
-    size_t h = (size_t)1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= (size_t)1099511628211ULL;
-    }
-    return h;
-}
+#include "util/hash.h"
 
 void kos_strmap_free(struct kos_strmap *m)
 {
@@ -40,7 +30,7 @@ void *kos_strmap_get(const struct kos_strmap *m, const char *key)
 {
     if (!m->cap || !key)
         return NULL;
-    struct kos_strmap_slot *s = find_slot(m, key, hash_str(key));
+    struct kos_strmap_slot *s = find_slot(m, key, (size_t)kos_hash_str(key));
     return s->key ? s->value : NULL;
 }
 
@@ -67,7 +57,7 @@ int kos_strmap_put(struct kos_strmap *m, const char *key, void *value)
 {
     if (!key)
         return -EINVAL;
-    size_t h = hash_str(key);
+    size_t h = (size_t)kos_hash_str(key);
     struct kos_strmap_slot *s = m->cap ? find_slot(m, key, h) : NULL;
     if (!s || !s->key) {
         /* Only a new key may grow the table, so replacing never fails. */
@@ -90,7 +80,7 @@ void *kos_strmap_remove(struct kos_strmap *m, const char *key)
     if (!m->cap || !key)
         return NULL;
     size_t mask = m->cap - 1;
-    struct kos_strmap_slot *s = find_slot(m, key, hash_str(key));
+    struct kos_strmap_slot *s = find_slot(m, key, (size_t)kos_hash_str(key));
     if (!s->key)
         return NULL;
     void *v = s->value;

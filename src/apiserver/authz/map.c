@@ -1,9 +1,11 @@
-/* Chained hash map keyed by strings (FNV-1a), grown at load factor 1. */
+/* Chained hash map keyed by strings (util/hash.h), grown at load factor 1. */
 #include "apiserver/authz/map.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/hash.h"
 
 struct authz_map_entry {
     struct authz_map_entry *next;
@@ -11,16 +13,6 @@ struct authz_map_entry {
     void *value;
     char key[];
 };
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 void authz_map_init(struct authz_map *m)
 {
@@ -57,7 +49,7 @@ static struct authz_map_entry **find_slot(const struct authz_map *m, const char 
 
 void *authz_map_get(const struct authz_map *m, const char *key)
 {
-    struct authz_map_entry **slot = find_slot(m, key, hash_str(key));
+    struct authz_map_entry **slot = find_slot(m, key, kos_hash_str(key));
     return slot && *slot ? (*slot)->value : NULL;
 }
 
@@ -86,7 +78,7 @@ static int grow(struct authz_map *m)
 
 int authz_map_put(struct authz_map *m, const char *key, void *value, void **old)
 {
-    uint64_t h = hash_str(key);
+    uint64_t h = kos_hash_str(key);
     struct authz_map_entry **slot = find_slot(m, key, h);
     if (slot && *slot) {
         if (old)
@@ -116,7 +108,7 @@ int authz_map_put(struct authz_map *m, const char *key, void *value, void **old)
 
 void *authz_map_remove(struct authz_map *m, const char *key)
 {
-    struct authz_map_entry **slot = find_slot(m, key, hash_str(key));
+    struct authz_map_entry **slot = find_slot(m, key, kos_hash_str(key));
     if (!slot || !*slot)
         return NULL;
     struct authz_map_entry *e = *slot;

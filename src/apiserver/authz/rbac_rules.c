@@ -6,15 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/strutil.h"
 
+/* Chains h with the bytes' hash. */
 static uint64_t hash_bytes(uint64_t h, const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return kos_hash_mix64(h ^ kos_hash_bytes(s, len));
 }
 
 static uint64_t hash_list(uint64_t h, const struct rbac_strlist *l)
