@@ -403,9 +403,9 @@ def test_binding_subresource_checks(server):
 
 def test_update_of_unschedulable_pod_retries_it(server):
     """kube's isPodUpdated: a toleration added to a pod that no node took makes the scheduler
-    try it again at once; its own status writes in between do not (they would only cost
-    retries, so the test shows the first half: the pod is bound long before the 5-minute
-    flush of unschedulable pods, with no node event to move it)."""
+    try it again at once. The pod is bound long before the 5-minute flush of unschedulable
+    pods, with no node event to move it; that the scheduler's own status writes are not taken
+    for a change is test_sched_queue.c's (it would only cost retries)."""
     taint = {"key": "dedicated", "value": "db", "effect": "NoSchedule"}
     make_node(server, "tainted", taints=[taint])
     make_pod(server, "waits")
