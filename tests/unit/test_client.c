@@ -207,15 +207,39 @@ static void *cancel_later(void *arg)
     return NULL;
 }
 
+/* A watch of coll from the revision of a list made now; *list holds that list. */
+static struct kos_watch *watch_from_now(struct fixture *f, const struct kos_ref *coll,
+                                        json_t **list)
+{
+    assert_int_equal(kos_client_list(f->client, coll, NULL, list, NULL), 0);
+    struct kos_list_options lo = {.resource_version = meta(*list, "resourceVersion")};
+    struct kos_watch *w = NULL;
+    assert_int_equal(kos_client_watch(f->client, coll, &lo, &w, NULL), 0);
+    return w;
+}
+
+/* Patches the object ref names until the watch window no longer holds revision 2, and
+ * returns a watch of coll from there. */
+static struct kos_watch *watch_too_old(struct fixture *f, const struct kos_ref *coll,
+                                       const struct kos_ref *ref)
+{
+    for (int i = 0; i < WINDOW_EVENTS + 4; i++) {
+        _cleanup_json_ json_t *p = json_pack("{s:{s:o}}", "data", "n", json_sprintf("%d", i));
+        assert_int_equal(
+            kos_client_patch(f->client, ref, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL), 0);
+    }
+    struct kos_list_options old = {.resource_version = "2"};
+    struct kos_watch *w = NULL;
+    assert_int_equal(kos_client_watch(f->client, coll, &old, &w, NULL), 0);
+    return w;
+}
+
 static void test_watch(void **state)
 {
     struct fixture *f = *state;
     struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
     _cleanup_json_ json_t *list = NULL;
-    assert_int_equal(kos_client_list(f->client, &coll, NULL, &list, NULL), 0);
-    struct kos_list_options lo = {.resource_version = meta(list, "resourceVersion")};
-    struct kos_watch *w = NULL;
-    assert_int_equal(kos_client_watch(f->client, &coll, &lo, &w, NULL), 0);
+    struct kos_watch *w = watch_from_now(f, &coll, &list);
     struct kos_watch_event ev;
     assert_int_equal(kos_watch_next(w, 50, &ev, NULL), 0); /* nothing happened yet */
 
@@ -253,13 +277,7 @@ static void test_watch(void **state)
     struct kos_ref rg = {.kind = coll.kind, .ns = "default", .name = "gen"};
     _cleanup_json_ json_t *g = configmap("gen", "x");
     assert_int_equal(kos_client_create(f->client, &coll, g, NULL, NULL), 0);
-    for (int i = 0; i < WINDOW_EVENTS + 4; i++) {
-        _cleanup_json_ json_t *p = json_pack("{s:{s:o}}", "data", "n", json_sprintf("%d", i));
-        assert_int_equal(
-            kos_client_patch(f->client, &rg, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL), 0);
-    }
-    struct kos_list_options old = {.resource_version = "2"};
-    assert_int_equal(kos_client_watch(f->client, &coll, &old, &w, NULL), 0);
+    w = watch_too_old(f, &coll, &rg);
     struct kos_error *err = NULL;
     assert_int_equal(kos_watch_next(w, DEADLINE_MS, &ev, &err), -ESTALE);
     assert_int_equal(err->code, 410);
@@ -273,10 +291,7 @@ static void test_watch_line(void **state)
     struct fixture *f = *state;
     struct kos_ref coll = {.kind = kind("", "ConfigMap"), .ns = "default"};
     _cleanup_json_ json_t *list = NULL;
-    assert_int_equal(kos_client_list(f->client, &coll, NULL, &list, NULL), 0);
-    struct kos_list_options lo = {.resource_version = meta(list, "resourceVersion")};
-    struct kos_watch *w = NULL;
-    assert_int_equal(kos_client_watch(f->client, &coll, &lo, &w, NULL), 0);
+    struct kos_watch *w = watch_from_now(f, &coll, &list);
     const char *line = NULL;
     size_t len = 0;
     assert_int_equal(kos_watch_next_line(w, 50, &line, &len, NULL), 0);
@@ -291,13 +306,7 @@ static void test_watch_line(void **state)
 
     /* too old a resourceVersion: the ERROR event is -ESTALE with its Status, not a line */
     struct kos_ref rg = {.kind = coll.kind, .ns = "default", .name = "raw"};
-    for (int i = 0; i < WINDOW_EVENTS + 4; i++) {
-        _cleanup_json_ json_t *p = json_pack("{s:{s:o}}", "data", "n", json_sprintf("%d", i));
-        assert_int_equal(
-            kos_client_patch(f->client, &rg, KOS_PATCH_MERGE, p, NULL, false, NULL, NULL), 0);
-    }
-    struct kos_list_options old = {.resource_version = "2"};
-    assert_int_equal(kos_client_watch(f->client, &coll, &old, &w, NULL), 0);
+    w = watch_too_old(f, &coll, &rg);
     struct kos_error *err = NULL;
     assert_int_equal(kos_watch_next_line(w, DEADLINE_MS, &line, &len, &err), -ESTALE);
     assert_non_null(err);
