@@ -140,9 +140,11 @@ int obj_render_prepared(void *ctx, int64_t rev, struct kos_value **ret)
     int n = snprintf(rv, sizeof(rv), "%" PRId64, rev);
     if (n <= 0)
         return -ENOMEM;
-    json_t *meta = p->obj ? obj_meta(p->obj) : NULL;
-    if (p->obj && (!meta || obj_set_str(meta, "resourceVersion", rv) < 0))
-        return -ENOMEM;
+    if (p->obj) {
+        json_t *meta = obj_meta(p->obj);
+        if (!meta || obj_set_str(meta, "resourceVersion", rv) < 0)
+            return -ENOMEM;
+    }
     size_t tail = p->at + p->marker_len;
     const struct iovec parts[3] = {
         {p->data, p->at}, {rv, (size_t)n}, {p->data + tail, p->len - tail}};
