@@ -225,11 +225,11 @@ for round in $(seq 1 "$CREATE_ROUNDS"); do
     order="kos:api etcd kos:all"
     [ $((round % 2)) -eq 0 ] && order="kos:all etcd kos:api"
     for tr in $order; do
-        t=${tr%%:*}
-        KOS_ROLE=${tr#*:}
+        t=${tr%%:*}         # kos or etcd
+        KOS_ROLE=${tr#kos:} # api or all (start_etcd does not read it)
         phase=create
         [ "$tr" = kos:all ] && phase=create-all
-        echo "== 1. $t${tr#$t}, round $round: $CREATE_COUNT creates of ~2 KB pods, $CONC clients"
+        echo "== 1. $tr, round $round: $CREATE_COUNT creates of ~2 KB pods, $CONC clients"
         start_target $t "$WORK/$t-create"
         measure $phase create --port "$SRV_PORT" --target $t --conc "$CONC" \
             --count "$CREATE_COUNT" --max-seconds 120 --prefix create --server-pid "$SRV_PID"
